@@ -1,0 +1,28 @@
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from ari_review.roles import ADMIN, CLINICIAN, ENDUSER, user_role
+from ari_review.selectors import broker_health, database_health
+
+# Where each role lands after login (pages may not exist yet while issues are in progress).
+_ROLE_HOME = {ENDUSER: "/chat/", CLINICIAN: "/review/", ADMIN: "/models/"}
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    checks = {"database": database_health(), "broker": broker_health()}
+    healthy = all(check.ok for check in checks.values())
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        **{name: {"ok": c.ok, "detail": c.detail} for name, c in checks.items()},
+    }
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return redirect("login")
+    return render(request, "home.html", {"role_home": _ROLE_HOME.get(user_role(request.user))})

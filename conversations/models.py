@@ -1,0 +1,223 @@
+"""Chat sessions, messages, crisis resources, escalations and the persona prompt."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class RiskLevel(models.TextChoices):
+    NONE = "none", "None"
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class RiskCategory(models.TextChoices):
+    NONE = "", "None"
+    SUICIDAL_IDEATION = "suicidal_ideation", "Suicidal ideation"
+    SELF_HARM = "self_harm", "Self-harm"
+    HARM_TO_OTHERS = "harm_to_others", "Harm to others"
+    CRISIS = "crisis", "Crisis"
+
+
+class Intent(models.TextChoices):
+    VALIDATE = "validate", "Validate"
+    PROBE_STORY = "probe_story", "Probe story"
+    PROBE_ROOT = "probe_root", "Probe root belief"
+    REFRAME = "reframe", "Reframe"
+    SUGGEST_EXPERIMENT = "suggest_experiment", "Suggest experiment"
+    OFFER_MINDFULNESS = "offer_mindfulness", "Offer mindfulness"
+    SAFETY_CHECK = "safety_check", "Safety check"
+    EMERGENCY = "emergency", "Emergency"
+    CLOSE = "close", "Close"
+    OTHER = "other", "Other"
+
+
+class SessionType(models.TextChoices):
+    CHECK_IN = "check_in", "Check-in"
+    GENTLE_DEEP = "gentle_deep", "Gentle deep dive"
+    MICRO_PRACTICE = "micro_practice", "Micro practice"
+
+
+class ChatSession(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ENDED = "ended", "Ended"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_sessions"
+    )
+    session_type = models.CharField(max_length=20, choices=SessionType.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    flow_step = models.CharField(max_length=30, blank=True, default="")
+    preferences = models.JSONField(default=dict, blank=True)
+    # Safety state: once high risk is seen, later turns keep checking safety until resolved.
+    safety_mode = models.BooleanField(default=False)
+    flagged = models.BooleanField(default=False, db_index=True)
+    max_risk_level = models.CharField(
+        max_length=10, choices=RiskLevel.choices, default=RiskLevel.NONE, db_index=True
+    )
+    min_safety_confidence = models.FloatField(null=True, blank=True)
+    summary = models.TextField(blank=True, default="")
+    rating_stars = models.PositiveSmallIntegerField(null=True, blank=True)
+    rating_comment = models.TextField(blank=True, default="")
+    rollout_arm = models.CharField(max_length=40, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Session {self.pk} ({self.session_type})"
+
+
+class Message(models.Model):
+    class Role(models.TextChoices):
+        USER = "user", "User"
+        ASSISTANT = "assistant", "Ari"
+
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    text = models.TextField()
+    reply_to = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="reply"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # User messages: the safety assessment.
+    risk_level = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True, default="")
+    risk_category = models.CharField(
+        max_length=30, choices=RiskCategory.choices, blank=True, default=""
+    )
+    risk_score = models.FloatField(null=True, blank=True)
+    risk_urgency = models.CharField(max_length=20, blank=True, default="")
+    safety_rule_hits = models.JSONField(default=list, blank=True)
+    idempotency_key = models.CharField(max_length=100, blank=True, default="")
+    # Assistant messages: what produced the reply and what the filter did.
+    emergency = models.BooleanField(default=False)
+    intent = models.CharField(max_length=30, choices=Intent.choices, blank=True, default="")
+    intent_score = models.FloatField(null=True, blank=True)
+    filter_hits = models.JSONField(default=list, blank=True)
+    filter_version = models.CharField(max_length=20, blank=True, default="")
+    latency_ms = models.JSONField(default=dict, blank=True)
+    model_versions = models.JSONField(default=dict, blank=True)
+    provenance = models.JSONField(default=dict, blank=True)
+    flow_step = models.CharField(max_length=30, blank=True, default="")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["session", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="message_unique_idempotency_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Message {self.pk} ({self.role})"
+
+
+class CrisisResource(models.Model):
+    """The only crisis resources Ari may ever show. Loaded from a fixture, edited by admins."""
+
+    locale = models.CharField(max_length=10, default="US", db_index=True)
+    name = models.CharField(max_length=200)
+    contact = models.CharField(
+        max_length=200, help_text="How to reach it, e.g. 'Call or text 988'."
+    )
+    phone = models.CharField(max_length=40, blank=True, default="")
+    sms = models.CharField(max_length=80, blank=True, default="")
+    url = models.URLField(blank=True, default="")
+    hours = models.CharField(max_length=100, default="24/7")
+    source_url = models.URLField()
+    last_verified = models.DateField()
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["locale", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.locale})"
+
+
+class Escalation(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="escalations")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="escalations")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Escalation {self.pk} ({self.status})"
+
+
+class ClinicianAlert(models.Model):
+    """An in-app alert for on-call clinicians (shown in the navigation until read)."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="alerts")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clinician_alerts"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Alert {self.pk} for escalation {self.escalation_id}"
+
+
+class PersonaPrompt(models.Model):
+    """Ari's persona prompt, versioned; the newest active version is used."""
+
+    version = models.PositiveIntegerField(unique=True)
+    text = models.TextField()
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"Persona prompt v{self.version}"
+
+
+class EmergencyReply(models.Model):
+    """The fixed, admin-editable emergency reply text (newest active row is used)."""
+
+    text = models.TextField()
+    safety_mode_text = models.TextField(
+        help_text="Shown on later turns while the session stays in safety-check mode."
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Emergency reply {self.pk}"

@@ -1,0 +1,62 @@
+"""Fixtures shared by the whole suite: one user per role, API clients, a real Celery worker."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from ari_review.services import user_upsert
+
+
+def make_user(username: str, role: str, password: str = "pw-for-tests-123"):  # noqa: S107
+    return user_upsert(username=username, role=role, password=password).user
+
+
+@pytest.fixture
+def enduser(db):
+    return make_user("alice", "enduser")
+
+
+@pytest.fixture
+def clinician(db):
+    return make_user("dr_bo", "clinician")
+
+
+@pytest.fixture
+def admin_user(db):
+    return make_user("root_admin", "admin")
+
+
+@pytest.fixture
+def role_users(enduser, clinician, admin_user):
+    return {"enduser": enduser, "clinician": clinician, "admin": admin_user}
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker thread consuming every queue from the test Redis broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from ari_review.celery import app
+
+    app.conf.task_always_eager = False
+    app.control.purge()
+    with start_worker(
+        app,
+        pool="solo",
+        perform_ping_check=False,
+        queues=["chat", "default", "training"],
+        shutdown_timeout=30,
+    ) as worker:
+        yield worker

@@ -1,0 +1,1 @@
+# Model registry and training jobs: see issue 4 (filled in by the classifiers work).
