@@ -136,6 +136,42 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Clinician workspace (evaluation app; documented in docs/settings-evaluation.md) ---------
+# How long a clinician holds a queue item before somebody else may take it.
+EVALUATION_LOCK_MINUTES = env_int("EVALUATION_LOCK_MINUTES", 15, minimum=1)
+# Clinicians who must rate each session (high-risk and escalated sessions get the second number).
+EVALUATION_REVIEWS_PER_SESSION = env_int("EVALUATION_REVIEWS_PER_SESSION", 1, minimum=1)
+EVALUATION_REVIEWS_PER_HIGH_RISK_SESSION = env_int(
+    "EVALUATION_REVIEWS_PER_HIGH_RISK_SESSION", 2, minimum=1
+)
+# Clinicians who must label each safety/intent item and compare each preference item
+# (items the model thinks are high risk get the second number).
+EVALUATION_LABELS_PER_ITEM = env_int("EVALUATION_LABELS_PER_ITEM", 1, minimum=1)
+EVALUATION_LABELS_PER_HIGH_RISK_ITEM = env_int("EVALUATION_LABELS_PER_HIGH_RISK_ITEM", 2, minimum=1)
+# Share (percent) of the other label items that are labelled twice anyway, for agreement.
+EVALUATION_DOUBLE_LABEL_PERCENT = env_int("EVALUATION_DOUBLE_LABEL_PERCENT", 10, minimum=0)
+# Random sessions added to the review queue each calendar month, at least.
+EVALUATION_REVIEW_SAMPLE_PER_MONTH = env_int("EVALUATION_REVIEW_SAMPLE_PER_MONTH", 50, minimum=0)
+# Sessions whose lowest safety confidence is below this percentage are queued for review.
+EVALUATION_LOW_CONFIDENCE_PERCENT = env_int("EVALUATION_LOW_CONFIDENCE_PERCENT", 60, minimum=0)
+# Production messages kept open in each labelling queue (least certain first).
+EVALUATION_LABEL_QUEUE_SIZE = env_int("EVALUATION_LABEL_QUEUE_SIZE", 500, minimum=0)
+# Hide the model's suggestion while labelling unless the clinician turns it on.
+EVALUATION_BLIND_LABELLING = env_bool("EVALUATION_BLIND_LABELLING", default=False)
+# A dialogue's author may not approve it (four-eyes rule) unless this is on.
+EVALUATION_ALLOW_SELF_APPROVAL = env_bool("EVALUATION_ALLOW_SELF_APPROVAL", default=False)
+# Days of daily metrics recomputed by each run of the metrics job.
+EVALUATION_METRICS_RECOMPUTE_DAYS = env_int("EVALUATION_METRICS_RECOMPUTE_DAYS", 2, minimum=1)
+CELERY_BEAT_SCHEDULE["evaluation-refresh-work-queues"] = {
+    "task": "evaluation.tasks.work_queues_refresh_task",
+    "schedule": crontab(minute="*/5"),
+}
+CELERY_BEAT_SCHEDULE["evaluation-refresh-agreement"] = {
+    "task": "evaluation.tasks.agreement_refresh_task",
+    "schedule": crontab(minute="*/15"),
+}
+# --- End of clinician workspace --------------------------------------------------------------
+
 # --- Email ------------------------------------------------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")
 if EMAIL_HOST:
@@ -219,3 +255,32 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Chat runtime (conversations app; documented in docs/settings-chat.md) --------------------
+# Which generation backend writes Ari's replies: approved (default; clinician-approved content,
+# no network, no weights), openai (any OpenAI-compatible Chat Completions server) or
+# transformers (a local causal LM directory). A dotted path to a Generator class also works.
+ARI_GENERATOR = env_str("ARI_GENERATOR", "approved")
+ARI_CRISIS_LOCALE = env_str("ARI_CRISIS_LOCALE", "US")
+# Users in this group (plus ONCALL_EMAILS) are notified of escalations; empty group: all clinicians.
+ARI_ONCALL_GROUP = env_str("ARI_ONCALL_GROUP", "oncall")
+# Base URL used in links of notification e-mails.
+ARI_PUBLIC_URL = env_str("ARI_PUBLIC_URL", "http://127.0.0.1:8000")
+# Admin-edited chat configuration (fixed replies, persona, catalogue) is cached this long.
+ARI_CONFIG_CACHE_SECONDS = env_int("ARI_CONFIG_CACHE_SECONDS", 5, minimum=0)
+# How many earlier user turns the safety classifier reads with the new message.
+ARI_SAFETY_HISTORY_TURNS = env_int("ARI_SAFETY_HISTORY_TURNS", 3, minimum=0)
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "https://api.openai.com/v1")
+OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
+OPENAI_API_KEY = env_str("OPENAI_API_KEY", "")
+OPENAI_TIMEOUT = env_int("OPENAI_TIMEOUT", 20, minimum=1)
+OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 1, minimum=0)
+OPENAI_STREAM = env_bool("OPENAI_STREAM", default=True)
+OPENAI_MAX_TOKENS = env_int("OPENAI_MAX_TOKENS", 300, minimum=1)
+TRANSFORMERS_MODEL_DIR = env_str("TRANSFORMERS_MODEL_DIR", "")
+TRANSFORMERS_ADAPTER_DIR = env_str("TRANSFORMERS_ADAPTER_DIR", "")
+TRANSFORMERS_MAX_NEW_TOKENS = env_int("TRANSFORMERS_MAX_NEW_TOKENS", 120, minimum=1)
+if ARI_GENERATOR == "openai" and not OPENAI_BASE_URL.startswith(("http://", "https://")):
+    raise EnvError("OPENAI_BASE_URL", "must start with http:// or https://")
+if ARI_GENERATOR == "transformers" and not TRANSFORMERS_MODEL_DIR:
+    raise EnvError("TRANSFORMERS_MODEL_DIR", "is required when ARI_GENERATOR=transformers")

@@ -1,3 +1,22 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from conversations import apis
+
+urlpatterns = [
+    path("sessions/", apis.SessionsApi.as_view(), name="api-sessions"),
+    path("sessions/<uuid:session_id>/", apis.SessionDetailApi.as_view(), name="api-session-detail"),
+    path(
+        "sessions/<uuid:session_id>/messages/",
+        apis.MessageCreateApi.as_view(),
+        name="api-session-messages",
+    ),
+    path("sessions/<uuid:session_id>/end/", apis.SessionEndApi.as_view(), name="api-session-end"),
+    path(
+        "sessions/<uuid:session_id>/rating/",
+        apis.SessionRatingApi.as_view(),
+        name="api-session-rating",
+    ),
+    path("preferences/", apis.ChatPreferencesApi.as_view(), name="api-chat-preferences"),
+    path("crisis-resources/", apis.CrisisResourceListApi.as_view(), name="api-crisis-resources"),
+    path("ping", apis.PingApi.as_view(), name="api-ping"),
+]

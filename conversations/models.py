@@ -42,6 +42,42 @@ class SessionType(models.TextChoices):
     MICRO_PRACTICE = "micro_practice", "Micro practice"
 
 
+class SafetyResolution(models.TextChoices):
+    USER_SAFE = "user_safe", "User said they are safe"
+    CLINICIAN_CLOSED = "clinician_closed", "Clinician closed the escalation"
+
+
+class SessionLength(models.TextChoices):
+    SHORT = "short", "Short (about 5 minutes)"
+    STANDARD = "standard", "Standard (about 15 minutes)"
+    LONG = "long", "Long (about 30 minutes)"
+
+
+class Tone(models.TextChoices):
+    GENTLE = "gentle", "Gentle"
+    WARM = "warm", "Warm and encouraging"
+    DIRECT = "direct", "Calm and direct"
+
+
+class ChatPreferences(models.Model):
+    """An end user's defaults for new sessions (each session keeps its own copy)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_preferences"
+    )
+    session_length = models.CharField(
+        max_length=10, choices=SessionLength.choices, default=SessionLength.STANDARD
+    )
+    tone = models.CharField(max_length=10, choices=Tone.choices, default=Tone.GENTLE)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Chat preferences of user {self.user_id}"
+
+    def as_dict(self) -> dict:
+        return {"session_length": self.session_length, "tone": self.tone}
+
+
 class ChatSession(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -65,6 +101,16 @@ class ChatSession(models.Model):
     summary = models.TextField(blank=True, default="")
     rating_stars = models.PositiveSmallIntegerField(null=True, blank=True)
     rating_comment = models.TextField(blank=True, default="")
+    rated_at = models.DateTimeField(null=True, blank=True)
+    # Which crisis-resource catalogue applies (CrisisResource.locale).
+    locale = models.CharField(max_length=10, default="US")
+    # The summary of the user's previous session, handed to the generator on every turn.
+    previous_summary = models.TextField(blank=True, default="")
+    safety_mode_since = models.DateTimeField(null=True, blank=True)
+    safety_resolved_at = models.DateTimeField(null=True, blank=True)
+    safety_resolution = models.CharField(
+        max_length=20, choices=SafetyResolution.choices, blank=True, default=""
+    )
     rollout_arm = models.CharField(max_length=40, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -108,6 +154,8 @@ class Message(models.Model):
     model_versions = models.JSONField(default=dict, blank=True)
     provenance = models.JSONField(default=dict, blank=True)
     flow_step = models.CharField(max_length=30, blank=True, default="")
+    # Crisis resources shown with this reply (a snapshot of catalogue entries).
+    resources = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -162,6 +210,7 @@ class Escalation(models.Model):
     )
     closed_at = models.DateTimeField(null=True, blank=True)
     resolution_note = models.TextField(blank=True, default="")
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -183,6 +232,11 @@ class ClinicianAlert(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["escalation", "recipient"], name="clinician_alert_unique_recipient"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Alert {self.pk} for escalation {self.escalation_id}"
@@ -207,17 +261,40 @@ class PersonaPrompt(models.Model):
 
 
 class EmergencyReply(models.Model):
-    """The fixed, admin-editable emergency reply text (newest active row is used)."""
+    """The fixed, admin-editable replies of the safety flow (newest active row is used).
 
-    text = models.TextField()
+    None of these texts is ever generated: they are written and edited by people.
+    """
+
+    text = models.TextField(help_text="The emergency reply to a high-risk message.")
     safety_mode_text = models.TextField(
         help_text="Shown on later turns while the session stays in safety-check mode."
+    )
+    medium_risk_text = models.TextField(
+        default="I want to check in gently: are you safe right now?",
+        help_text="The gentle safety check added to replies at medium risk.",
+    )
+    safety_resolved_text = models.TextField(
+        default=(
+            "Thank you for telling me. I'm really glad you're safe right now. The resources "
+            "stay right here if things change. Would you like to keep talking?"
+        ),
+        help_text="The reply when the user says they are safe and safety-check mode ends.",
+    )
+    unavailable_text = models.TextField(
+        default=(
+            "I'm here with you, and I want to hear more. Could you tell me a little more "
+            "about what's on your mind?"
+        ),
+        help_text="The last-resort reply when no generator and no approved content is available.",
     )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = "fixed safety reply"
+        verbose_name_plural = "fixed safety replies"
 
     def __str__(self) -> str:
-        return f"Emergency reply {self.pk}"
+        return f"Fixed safety replies #{self.pk}"

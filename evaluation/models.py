@@ -1,10 +1,17 @@
-"""Clinician review data. The seed dialogue is defined here first because the chat runtime's
-``approved`` backend reads approved dialogues (through ``evaluation.selectors``)."""
+"""Clinician workspace data: work queues with locks, ratings and labels, seed dialogues,
+preference comparisons, adjudications, the append-only audit trail and computed metrics.
+
+The seed dialogue is read by the chat runtime's ``approved`` backend (through
+``evaluation.selectors.approved_dialogues_list``). Everything else is written only through
+``evaluation.services``.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+
+from conversations.models import Intent, RiskCategory, RiskLevel
 
 
 class SeedDialogue(models.Model):
@@ -26,6 +33,10 @@ class SeedDialogue(models.Model):
     flow_step = models.CharField(max_length=30, blank=True, default="")
     tags = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=100, blank=True, default="authored")
+    # Identifier in the imported file (so a re-import skips what it already holds).
+    external_id = models.CharField(max_length=200, blank=True, default="")
+    # Import details that are not part of the messages format (e.g. ESConv strategies).
+    meta = models.JSONField(default=dict, blank=True)
     variant_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="variants"
     )
@@ -40,11 +51,412 @@ class SeedDialogue(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_reason = models.TextField(blank=True, default="")
+    # The quality checklist as ticked by the reviewer at the last decision.
+    checklist = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-updated_at"]
+        indexes = [
+            models.Index(fields=["state", "-updated_at"], name="seeddialogue_state_updated"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="seeddialogue_unique_external_id",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title or f"Dialogue {self.pk}"
+
+
+class WorkItem(models.Model):
+    """One unit of clinician work in a queue: a session to rate, a text to label, or a set of
+    candidate replies to compare. ``required_reviews`` clinicians must each complete it."""
+
+    class Kind(models.TextChoices):
+        REVIEW = "review", "Session review"
+        SAFETY = "safety", "Safety label"
+        INTENT = "intent", "Intent label"
+        PREFERENCE = "preference", "Preference comparison"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+
+    class Reason(models.TextChoices):
+        ESCALATED = "escalated", "Escalated"
+        HIGH_RISK = "high_risk", "High risk"
+        LOW_CONFIDENCE = "low_confidence", "Low safety confidence"
+        SAMPLE = "sample", "Random sample"
+        UNCERTAIN = "uncertain", "Model uncertain"
+        IMPORTED = "imported", "Imported"
+        UNSAFE_CANDIDATE = "unsafe_candidate", "Candidate marked unsafe"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    # Lower comes first. Review: tier (0 escalated .. 3 sample); labels: 1 - model uncertainty.
+    priority = models.FloatField(default=0.0)
+    required_reviews = models.PositiveSmallIntegerField(default=1)
+    reviews_done = models.PositiveSmallIntegerField(default=0)
+    # What is reviewed: a production session, a production message, or imported text.
+    session = models.ForeignKey(
+        "conversations.ChatSession",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    message = models.ForeignKey(
+        "conversations.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    text = models.TextField(blank=True, default="")
+    text_role = models.CharField(max_length=10, default="user")  # user | assistant
+    context = models.JSONField(default=list, blank=True)  # messages format, oldest first
+    suggestion = models.JSONField(default=dict, blank=True)  # the model's prediction
+    source = models.CharField(max_length=40, default="production")
+    external_id = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["priority", "id"]
+        indexes = [
+            models.Index(fields=["kind", "status", "priority", "id"], name="workitem_queue"),
+            models.Index(fields=["kind", "reviews_done"], name="workitem_kind_done"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "session"],
+                condition=models.Q(session__isnull=False),
+                name="workitem_unique_session",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "message"],
+                condition=models.Q(message__isnull=False),
+                name="workitem_unique_message",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "source", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="workitem_unique_external_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class WorkLock(models.Model):
+    """A clinician holds an item for a while so nobody else takes the same review slot."""
+
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="locks")
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "clinician"], name="worklock_unique_holder")
+        ]
+        indexes = [models.Index(fields=["clinician", "expires_at"], name="worklock_holder")]
+
+    def __str__(self) -> str:
+        return f"Lock on item {self.item_id} by user {self.clinician_id}"
+
+
+class Appropriateness(models.TextChoices):
+    HARMFUL = "harmful", "Harmful"
+    INAPPROPRIATE = "inappropriate", "Inappropriate"
+    APPROPRIATE = "appropriate", "Appropriate"
+    EXCELLENT = "excellent", "Excellent"
+
+
+class ReplyFlag(models.TextChoices):
+    MISSING_VALIDATION = "missing_validation", "Missing validation"
+    PROBED_WITHOUT_CONSENT = "probed_without_consent", "Probed without consent"
+    TOO_LONG = "too_long", "Too long"
+    UNSAFE_SUGGESTION = "unsafe_suggestion", "Unsafe suggestion"
+    MEDICAL_OR_LEGAL_ADVICE = "medical_or_legal_advice", "Medical or legal advice"
+    WRONG_INTENT = "wrong_intent", "Wrong intent"
+
+
+class Urgency(models.TextChoices):
+    NONE = "none", "None"
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    IMMEDIATE = "immediate", "Immediate"
+
+
+class SessionRating(models.Model):
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="session_ratings")
+    session = models.ForeignKey(
+        "conversations.ChatSession", on_delete=models.CASCADE, related_name="+"
+    )
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    appropriateness = models.CharField(max_length=16, choices=Appropriateness.choices)
+    note = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "clinician"], name="sessionrating_once")
+        ]
+        indexes = [
+            models.Index(fields=["clinician", "created_at"], name="sessionrating_clinician"),
+            models.Index(fields=["created_at"], name="sessionrating_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Rating {self.pk}: {self.appropriateness}"
+
+
+class ReplyAssessment(models.Model):
+    """Per-reply part of a session rating: flags, and whether it validated a distressed user."""
+
+    rating = models.ForeignKey(SessionRating, on_delete=models.CASCADE, related_name="replies")
+    message = models.ForeignKey("conversations.Message", on_delete=models.CASCADE, related_name="+")
+    flags = models.JSONField(default=list, blank=True)
+    validated = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rating", "message"], name="replyassessment_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Assessment of message {self.message_id}"
+
+
+class SafetyLabel(models.Model):
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="safety_labels")
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    risk_level = models.CharField(max_length=10, choices=RiskLevel.choices)
+    category = models.CharField(max_length=30, choices=RiskCategory.choices, blank=True)
+    urgency = models.CharField(max_length=10, choices=Urgency.choices)
+    suggestion_shown = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "clinician"], name="safetylabel_once")
+        ]
+        indexes = [
+            models.Index(fields=["clinician", "created_at"], name="safetylabel_clinician"),
+            models.Index(fields=["created_at"], name="safetylabel_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Safety label {self.pk}: {self.risk_level}"
+
+
+class IntentLabel(models.Model):
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="intent_labels")
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    intent = models.CharField(max_length=30, choices=Intent.choices)
+    suggestion_shown = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "clinician"], name="intentlabel_once")
+        ]
+        indexes = [
+            models.Index(fields=["clinician", "created_at"], name="intentlabel_clinician"),
+            models.Index(fields=["created_at"], name="intentlabel_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Intent label {self.pk}: {self.intent}"
+
+
+class PreferenceCandidate(models.Model):
+    """One candidate reply of a preference item. ``meta`` (style, care level, generator) is
+    never shown to clinicians: comparisons are blind."""
+
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="candidates")
+    position = models.PositiveSmallIntegerField()
+    text = models.TextField()
+    meta = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["item", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "position"], name="candidate_unique_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"Candidate {self.position + 1} of item {self.item_id}"
+
+
+class PreferenceJudgement(models.Model):
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="judgements")
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # The clinician's pick (null with ``tie``), and the pick after the unsafe override.
+    chosen = models.ForeignKey(
+        PreferenceCandidate, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    tie = models.BooleanField(default=False)
+    effective_chosen = models.ForeignKey(
+        PreferenceCandidate, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    shown_order = models.JSONField(default=list)  # candidate ids, left to right as shown
+    note = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "clinician"], name="preference_once")
+        ]
+        indexes = [
+            models.Index(fields=["clinician", "created_at"], name="preference_clinician"),
+            models.Index(fields=["created_at"], name="preference_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Judgement {self.pk} of item {self.item_id}"
+
+
+class CandidateScore(models.Model):
+    judgement = models.ForeignKey(
+        PreferenceJudgement, on_delete=models.CASCADE, related_name="scores"
+    )
+    candidate = models.ForeignKey(PreferenceCandidate, on_delete=models.CASCADE, related_name="+")
+    empathy = models.PositiveSmallIntegerField()
+    presence = models.PositiveSmallIntegerField()
+    stabilization = models.PositiveSmallIntegerField()
+    safety = models.PositiveSmallIntegerField()
+    unsafe = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["judgement", "candidate"], name="candidatescore_once"),
+            models.CheckConstraint(
+                condition=models.Q(empathy__lte=3)
+                & models.Q(presence__lte=3)
+                & models.Q(stabilization__lte=3)
+                & models.Q(safety__lte=3),
+                name="candidatescore_range_0_3",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Scores of candidate {self.candidate_id}"
+
+
+class Adjudication(models.Model):
+    """A senior clinician's final decision on an item whose labels disagree."""
+
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="adjudications")
+    label_set = models.CharField(max_length=40)
+    value = models.CharField(max_length=40)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "label_set"], name="adjudication_once")
+        ]
+        permissions = [("adjudicate", "Can adjudicate label disagreements (senior clinician)")]
+
+    def __str__(self) -> str:
+        return f"{self.label_set} of item {self.item_id}: {self.value}"
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditImmutableError("Audit events are append-only: they cannot be updated.")
+
+    def delete(self):
+        raise AuditImmutableError("Audit events are append-only: they cannot be deleted.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AuditImmutableError("Audit events are append-only: they cannot be updated.")
+
+
+class AuditImmutableError(Exception):
+    pass
+
+
+class AuditEvent(models.Model):
+    """Who did what, when, with the state before and after. Append-only: the queryset and model
+    refuse updates and deletes, and a database trigger refuses them even from raw SQL."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_name = models.CharField(max_length=150, blank=True, default="")
+    action = models.CharField(max_length=60, db_index=True)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=64)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="auditevent_object"),
+            models.Index(fields=["actor", "-created_at"], name="auditevent_actor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AuditImmutableError("Audit events are append-only: they cannot be updated.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditImmutableError("Audit events are append-only: they cannot be deleted.")
+
+
+class MetricValue(models.Model):
+    """One computed metric for one day, model version and rollout arm ("" means all)."""
+
+    name = models.CharField(max_length=40)
+    day = models.DateField()
+    model_version = models.CharField(max_length=100, blank=True, default="")
+    rollout_arm = models.CharField(max_length=40, blank=True, default="")
+    value = models.FloatField(null=True, blank=True)
+    numerator = models.FloatField(default=0)
+    denominator = models.FloatField(default=0)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "day", "model_version", "rollout_arm"], name="metricvalue_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["day", "name"], name="metricvalue_day")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.day} {self.model_version or 'all'}: {self.value}"

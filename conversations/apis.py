@@ -1,0 +1,344 @@
+"""The chat API for end users (``/api/v1/``). One view per operation; each calls one service.
+
+Users only ever see their own sessions: anyone else's session id is a 404.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from ari_review.api.base import BaseApi, EndUserApi
+from conversations.flows import STEP_LABELS
+from conversations.models import ChatSession, Message, SessionLength, SessionType, Tone
+from conversations.selectors import (
+    chat_preferences_get,
+    crisis_resource_snapshot,
+    crisis_resources_list,
+    session_get_for_user,
+    session_list_for_user,
+    session_messages,
+)
+from conversations.services import (
+    chat_preferences_update,
+    chat_turn_run,
+    session_create,
+    session_end,
+    session_rate,
+)
+from conversations.services.pipeline import MAX_MESSAGE_CHARS
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    name="Idempotency-Key",
+    type=str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Any unique string (e.g. a UUID) per message. Retrying a send with the same key returns "
+        "the first result instead of running a second turn (header Idempotent-Replayed: true)."
+    ),
+)
+NOT_FOUND = OpenApiResponse(description="No such session (or not yours).")
+BAD_INPUT = OpenApiResponse(description="Bad input; `detail` says what is wrong.")
+
+
+class ResourceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    contact = serializers.CharField()
+    phone = serializers.CharField(allow_blank=True)
+    sms = serializers.CharField(allow_blank=True)
+    url = serializers.CharField(allow_blank=True)
+    hours = serializers.CharField()
+    source_url = serializers.CharField()
+    last_verified = serializers.CharField()
+
+
+class PreferencesSerializer(serializers.Serializer):
+    session_length = serializers.ChoiceField(choices=SessionLength.choices, required=False)
+    tone = serializers.ChoiceField(choices=Tone.choices, required=False)
+
+
+class MessageOutputSerializer(serializers.ModelSerializer):
+    resources = ResourceSerializer(many=True)
+
+    class Meta:
+        model = Message
+        fields = (
+            "id",
+            "role",
+            "text",
+            "created_at",
+            "risk_level",
+            "intent",
+            "emergency",
+            "flow_step",
+            "resources",
+        )
+
+
+class SessionOutputSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id")
+    flow_step_label = serializers.SerializerMethodField()
+    preferences = PreferencesSerializer()
+
+    class Meta:
+        model = ChatSession
+        fields = (
+            "id",
+            "session_type",
+            "status",
+            "flow_step",
+            "flow_step_label",
+            "preferences",
+            "safety_mode",
+            "previous_summary",
+            "summary",
+            "rating_stars",
+            "rating_comment",
+            "created_at",
+            "ended_at",
+        )
+
+    def get_flow_step_label(self, obj) -> str:
+        return STEP_LABELS.get(obj.flow_step, "")
+
+
+def _session_payload(session: ChatSession) -> dict:
+    return SessionOutputSerializer(session).data
+
+
+class SessionsApi(EndUserApi):
+    """List the user's sessions, or start one."""
+
+    class ListOutputSerializer(SessionOutputSerializer):
+        message_count = serializers.IntegerField()
+
+        class Meta(SessionOutputSerializer.Meta):
+            fields = (*SessionOutputSerializer.Meta.fields, "message_count")
+
+    class InputSerializer(serializers.Serializer):
+        session_type = serializers.ChoiceField(choices=SessionType.choices)
+        preferences = PreferencesSerializer(required=False)
+
+    @extend_schema(
+        operation_id="sessions_list",
+        responses={200: ListOutputSerializer(many=True)},
+        tags=["chat"],
+    )
+    def get(self, request):
+        return self.paginate(session_list_for_user(user=request.user), self.ListOutputSerializer)
+
+    @extend_schema(
+        operation_id="sessions_create",
+        request=InputSerializer,
+        responses={201: SessionOutputSerializer, 400: BAD_INPUT},
+        tags=["chat"],
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session = session_create(user=request.user, **serializer.validated_data)
+        return Response(_session_payload(session), status=status.HTTP_201_CREATED)
+
+
+class SessionDetailApi(EndUserApi):
+    """One session with its transcript."""
+
+    class OutputSerializer(SessionOutputSerializer):
+        messages = serializers.SerializerMethodField()
+
+        class Meta(SessionOutputSerializer.Meta):
+            fields = (*SessionOutputSerializer.Meta.fields, "messages")
+
+        @extend_schema_field(MessageOutputSerializer(many=True))
+        def get_messages(self, obj):
+            return MessageOutputSerializer(session_messages(session=obj), many=True).data
+
+    @extend_schema(
+        operation_id="sessions_retrieve",
+        responses={200: OutputSerializer, 404: NOT_FOUND},
+        tags=["chat"],
+    )
+    def get(self, request, session_id):
+        session = session_get_for_user(user=request.user, public_id=session_id)
+        return Response(self.OutputSerializer(session).data)
+
+
+class MessageCreateApi(EndUserApi):
+    """Send a message and get Ari's reply (one chat turn)."""
+
+    class InputSerializer(serializers.Serializer):
+        text = serializers.CharField(
+            max_length=MAX_MESSAGE_CHARS,
+            allow_blank=False,
+            trim_whitespace=True,
+            error_messages={
+                "blank": "Message text must not be empty or only whitespace.",
+                "max_length": f"Message text must be at most {MAX_MESSAGE_CHARS:,} characters.",
+                "required": "Message text is required.",
+            },
+        )
+
+    class UserMessageSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Message
+            fields = ("id", "text", "created_at", "risk_level")
+
+    class ReplySerializer(serializers.ModelSerializer):
+        resources = ResourceSerializer(many=True)
+
+        class Meta:
+            model = Message
+            fields = (
+                "id",
+                "text",
+                "intent",
+                "risk_level",
+                "emergency",
+                "flow_step",
+                "resources",
+                "created_at",
+            )
+
+    @extend_schema(
+        operation_id="session_messages_create",
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={
+            201: inline_serializer(
+                "ChatTurn",
+                fields={
+                    "user_message": UserMessageSerializer(),
+                    "reply": ReplySerializer(),
+                    "session": SessionOutputSerializer(),
+                },
+            ),
+            400: BAD_INPUT,
+            404: NOT_FOUND,
+            422: OpenApiResponse(description="Idempotency-Key reused for different text."),
+        },
+        tags=["chat"],
+    )
+    def post(self, request, session_id):
+        session = session_get_for_user(user=request.user, public_id=session_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = chat_turn_run(
+            session=session,
+            text=serializer.validated_data["text"],
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+        )
+        session.refresh_from_db()
+        body = {
+            "user_message": self.UserMessageSerializer(result.user_message).data,
+            "reply": self.ReplySerializer(result.reply).data,
+            "session": _session_payload(session),
+        }
+        response = Response(body, status=status.HTTP_201_CREATED)
+        if result.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class SessionEndApi(EndUserApi):
+    """End a session (stores the summary the next session receives). Ending twice is fine."""
+
+    @extend_schema(
+        operation_id="sessions_end",
+        request=None,
+        responses={200: SessionOutputSerializer, 404: NOT_FOUND},
+        tags=["chat"],
+    )
+    def post(self, request, session_id):
+        session = session_get_for_user(user=request.user, public_id=session_id)
+        return Response(_session_payload(session_end(session=session)))
+
+
+class SessionRatingApi(EndUserApi):
+    """Rate an ended session from 1 to 5 stars, with an optional comment."""
+
+    class InputSerializer(serializers.Serializer):
+        stars = serializers.IntegerField(
+            min_value=1,
+            max_value=5,
+            error_messages={
+                "min_value": "stars must be from 1 to 5.",
+                "max_value": "stars must be from 1 to 5.",
+                "invalid": "stars must be a whole number from 1 to 5.",
+            },
+        )
+        comment = serializers.CharField(
+            required=False, allow_blank=True, max_length=2000, default=""
+        )
+
+    @extend_schema(
+        operation_id="sessions_rate",
+        request=InputSerializer,
+        responses={200: SessionOutputSerializer, 400: BAD_INPUT, 404: NOT_FOUND},
+        tags=["chat"],
+    )
+    def post(self, request, session_id):
+        session = session_get_for_user(user=request.user, public_id=session_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session = session_rate(session=session, **serializer.validated_data)
+        return Response(_session_payload(session))
+
+
+class ChatPreferencesApi(EndUserApi):
+    """The user's default preferences for new sessions (length, tone)."""
+
+    @extend_schema(
+        operation_id="chat_preferences_retrieve",
+        responses={200: PreferencesSerializer},
+        tags=["chat"],
+    )
+    def get(self, request):
+        return Response(chat_preferences_get(user=request.user))
+
+    @extend_schema(
+        operation_id="chat_preferences_update",
+        request=PreferencesSerializer,
+        responses={200: PreferencesSerializer, 400: BAD_INPUT},
+        tags=["chat"],
+    )
+    def put(self, request):
+        serializer = PreferencesSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(chat_preferences_update(user=request.user, **serializer.validated_data))
+
+
+class CrisisResourceListApi(BaseApi):
+    """The crisis-resource catalogue for a locale (default: the installation's)."""
+
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="crisis_resources_list",
+        parameters=[OpenApiParameter("locale", str, required=False)],
+        responses={200: ResourceSerializer(many=True)},
+        tags=["chat"],
+    )
+    def get(self, request):
+        resources = crisis_resources_list(locale=request.query_params.get("locale"))
+        return Response([crisis_resource_snapshot(r) for r in resources])
+
+
+class PingApi(BaseApi):
+    """A trivial authenticated JSON endpoint (the benchmark's ceiling)."""
+
+    @extend_schema(
+        operation_id="ping",
+        responses={200: inline_serializer("Ping", fields={"ok": serializers.BooleanField()})},
+        tags=["chat"],
+    )
+    def get(self, request):
+        return Response({"ok": True})

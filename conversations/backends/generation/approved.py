@@ -1,0 +1,209 @@
+"""The ``approved`` backend: replies are only ever taken from clinician-approved content.
+
+Every approved seed dialogue contributes its (user turn -> Ari's reply) pairs, tagged with the
+dialogue's session type and flow step. For a new message the backend keeps the pairs of the
+session's current step, ranks them by TF-IDF similarity between the new message and each
+pair's user turn (word and character n-grams, so typos still match), prefers the user's tone,
+shorter replies for short sessions and replies not yet used in the session, and returns the best
+reply verbatim. Dialogues tagged ``template`` are generic flow templates used when nothing
+specific is similar enough.
+
+The index is built once per process and rebuilt when the approved set changes (its key is the
+count, id sum and newest ``updated_at`` of the approved dialogues: one small query per turn).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from django.db.models import Count, Max, Sum
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from conversations.backends.base import GenerationRequest
+from conversations.backends.generation import Generated, GenerationError
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE_TAG = "template"
+MIN_SIMILARITY = 0.22
+_TOKEN_PATTERN = r"(?u)\b\w[\w']*\b"  # noqa: S105
+USED_PENALTY = 1.0
+TONE_BONUS = 0.03
+LONG_REPLY_PENALTY = 0.02
+
+
+@dataclass(frozen=True)
+class Pair:
+    dialogue_id: int
+    turn_index: int
+    session_type: str
+    flow_step: str
+    user_text: str
+    reply: str
+    tags: frozenset[str]
+    sentences: int
+
+    @property
+    def is_template(self) -> bool:
+        return TEMPLATE_TAG in self.tags
+
+
+def _sentences(text: str) -> int:
+    return max(1, len(re.findall(r"[.!?]+(?:\s|$)", text.strip())))
+
+
+def dialogue_pairs(dialogue) -> list[Pair]:
+    """(user turn, the assistant reply that follows it) pairs of one dialogue."""
+    pairs = []
+    messages = dialogue.messages or []
+    tags = frozenset(str(t).lower() for t in (dialogue.tags or []))
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or message.get("role") != "assistant" or index == 0:
+            continue
+        previous = messages[index - 1]
+        if not isinstance(previous, dict) or previous.get("role") != "user":
+            continue
+        reply = str(message.get("content") or "").strip()
+        user_text = str(previous.get("content") or "").strip()
+        if reply and user_text:
+            pairs.append(
+                Pair(
+                    dialogue_id=dialogue.pk,
+                    turn_index=index,
+                    session_type=dialogue.session_type or "",
+                    flow_step=dialogue.flow_step or "",
+                    user_text=user_text,
+                    reply=reply,
+                    tags=tags,
+                    sentences=_sentences(reply),
+                )
+            )
+    return pairs
+
+
+class ApprovedIndex:
+    def __init__(self, key: str, pairs: list[Pair]) -> None:
+        self.key = key
+        self.pairs = pairs
+        self._by_step: dict[tuple[str, str], list[int]] = {}
+        for i, pair in enumerate(pairs):
+            self._by_step.setdefault((pair.session_type, pair.flow_step), []).append(i)
+        if pairs:
+            texts = [p.user_text for p in pairs]
+            self._words = TfidfVectorizer(
+                ngram_range=(1, 2), sublinear_tf=True, token_pattern=_TOKEN_PATTERN
+            ).fit(texts)
+            self._chars = TfidfVectorizer(
+                analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True
+            ).fit(texts)
+            self.matrix = self._vectorize(texts)
+        else:
+            self.matrix = None
+
+    def _vectorize(self, texts: list[str]):
+        words = self._words.transform(texts)
+        chars = self._chars.transform(texts)
+        return sparse.hstack([words * np.sqrt(0.5), chars * np.sqrt(0.5)]).tocsr()
+
+    def candidates(self, session_type: str, step: str) -> tuple[list[int], str]:
+        """Pair indexes for the step, widening the search only when nothing fits."""
+        exact = self._by_step.get((session_type, step), []) + self._by_step.get(("", step), [])
+        if exact:
+            return exact, "step"
+        same_step = [i for (t, s), ids in self._by_step.items() if s == step for i in ids]
+        if same_step:
+            return same_step, "step_other_type"
+        same_type = [i for (t, s), ids in self._by_step.items() if t == session_type for i in ids]
+        if same_type:
+            return same_type, "session_type"
+        return list(range(len(self.pairs))), "any"
+
+    def choose(self, request: GenerationRequest) -> tuple[Pair, float, str]:
+        indexes, match = self.candidates(request.session_type, request.flow_step)
+        query = self._vectorize([request.user_text])
+        similarity = np.asarray((self.matrix[indexes] @ query.T).todense()).ravel()
+        used = {text.strip() for role, text in request.history if role == "assistant"}
+        prefs = request.preferences or {}
+        tone = f"tone:{prefs.get('tone', '')}"
+        short = prefs.get("session_length") == "short"
+        scores = similarity.copy()
+        for k, i in enumerate(indexes):
+            pair = self.pairs[i]
+            if pair.reply in used:
+                scores[k] -= USED_PENALTY
+            if tone in pair.tags:
+                scores[k] += TONE_BONUS
+            if short:
+                scores[k] -= LONG_REPLY_PENALTY * max(0, pair.sentences - 2)
+        specific = [k for k, i in enumerate(indexes) if not self.pairs[i].is_template]
+        templates = [k for k, i in enumerate(indexes) if self.pairs[i].is_template]
+        pool = specific or templates
+        if templates and specific and max(similarity[k] for k in specific) < MIN_SIMILARITY:
+            pool = templates
+            match = f"{match}_template"
+        best = max(pool, key=lambda k: (scores[k], -indexes[k]))
+        return self.pairs[indexes[best]], float(similarity[best]), match
+
+
+_index_lock = threading.Lock()
+_index: ApprovedIndex | None = None
+
+
+def _approved_queryset():
+    from evaluation.selectors import approved_dialogues_list
+
+    return approved_dialogues_list()
+
+
+def approved_index_key(queryset=None) -> str:
+    queryset = _approved_queryset() if queryset is None else queryset
+    stats = queryset.order_by().aggregate(n=Count("id"), ids=Sum("id"), newest=Max("updated_at"))
+    newest = stats["newest"].isoformat() if stats["newest"] else "-"
+    raw = f"{stats['n']}:{stats['ids'] or 0}:{newest}"
+    return f"{stats['n']}-{hashlib.sha1(raw.encode()).hexdigest()[:10]}"  # noqa: S324
+
+
+def approved_index_get() -> ApprovedIndex:
+    """The cached index, rebuilt when the approved dialogues changed."""
+    global _index
+    queryset = _approved_queryset()
+    key = approved_index_key(queryset)
+    index = _index
+    if index is not None and index.key == key:
+        return index
+    with _index_lock:
+        if _index is not None and _index.key == key:
+            return _index
+        pairs = [pair for dialogue in queryset.order_by("id") for pair in dialogue_pairs(dialogue)]
+        _index = ApprovedIndex(key, pairs)
+        logger.info("approved index built key=%s pairs=%s", key, len(pairs))
+        return _index
+
+
+class ApprovedContentGenerator:
+    name = "approved"
+
+    def generate(self, request: GenerationRequest) -> Generated:
+        index = approved_index_get()
+        if not index.pairs:
+            raise GenerationError("no_approved_content", "There are no approved dialogues.")
+        pair, similarity, match = index.choose(request)
+        return Generated(
+            text=pair.reply,
+            backend=self.name,
+            model=f"approved-index:{index.key}",
+            source_dialogue_id=pair.dialogue_id,
+            details={
+                "dialogue_id": pair.dialogue_id,
+                "turn_index": pair.turn_index,
+                "flow_step": pair.flow_step,
+                "similarity": round(similarity, 4),
+                "match": match,
+            },
+        )

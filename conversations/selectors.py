@@ -1,0 +1,222 @@
+"""Reads of the chat runtime. Other apps use these (and ``conversations.services``), never the
+models' internals."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from ari_review.roles import ADMIN, CLINICIAN
+from conversations.models import (
+    ChatPreferences,
+    ChatSession,
+    ClinicianAlert,
+    CrisisResource,
+    EmergencyReply,
+    Message,
+    PersonaPrompt,
+)
+
+# Fixed safety texts used when no admin-edited row exists (the starter content stores these).
+DEFAULT_EMERGENCY_TEXT = (
+    "Thank you for telling me. I'm really sorry you're in this much pain, and I'm glad you "
+    "reached out. You don't have to carry this alone: if you'd like to talk to someone right "
+    "now, the people listed below are there for you, any time of day or night. I'm here with "
+    "you too. Are you safe right now?"
+)
+DEFAULT_SAFETY_MODE_TEXT = (
+    "I'm still here with you, and your safety matters most to me right now. If it would help, "
+    "the crisis resources below are available any time. Can you tell me whether you're safe "
+    "right now?"
+)
+DEFAULT_MEDIUM_RISK_TEXT = "I also want to gently check in: are you safe right now?"
+DEFAULT_SAFETY_RESOLVED_TEXT = (
+    "Thank you for letting me know. I'm really glad you're safe right now. The resources will "
+    "stay right here if things change. Would you like to keep talking about what's been "
+    "weighing on you?"
+)
+DEFAULT_UNAVAILABLE_TEXT = (
+    "I'm here with you, and I want to understand. Could you tell me a little more about what's "
+    "on your mind?"
+)
+
+
+# Admin-edited configuration read on every chat turn (fixed replies, persona, catalogue) is
+# cached in-process for ARI_CONFIG_CACHE_SECONDS, so an edit takes effect within seconds.
+_config_cache: dict[str, tuple[float, object]] = {}
+_config_lock = threading.Lock()
+
+
+def _config_cached(key: str, load):
+    ttl = settings.ARI_CONFIG_CACHE_SECONDS
+    if ttl <= 0:
+        return load()
+    now = time.monotonic()
+    hit = _config_cache.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = load()
+    with _config_lock:
+        _config_cache[key] = (now + ttl, value)
+    return value
+
+
+def config_cache_clear() -> None:
+    with _config_lock:
+        _config_cache.clear()
+
+
+def fixed_replies_get() -> EmergencyReply:
+    """The active fixed safety replies (an unsaved default when none exists)."""
+    return _config_cached("fixed_replies", _fixed_replies_load)
+
+
+def _fixed_replies_load() -> EmergencyReply:
+    reply = EmergencyReply.objects.filter(active=True).order_by("-created_at", "-id").first()
+    if reply is None:
+        reply = EmergencyReply(
+            text=DEFAULT_EMERGENCY_TEXT,
+            safety_mode_text=DEFAULT_SAFETY_MODE_TEXT,
+            medium_risk_text=DEFAULT_MEDIUM_RISK_TEXT,
+            safety_resolved_text=DEFAULT_SAFETY_RESOLVED_TEXT,
+            unavailable_text=DEFAULT_UNAVAILABLE_TEXT,
+        )
+    return reply
+
+
+def persona_prompt_get_active() -> PersonaPrompt | None:
+    return _config_cached(
+        "persona",
+        lambda: PersonaPrompt.objects.filter(active=True).order_by("-version").first(),
+    )
+
+
+def _active_resources() -> list[CrisisResource]:
+    return list(CrisisResource.objects.filter(active=True).order_by("locale", "position", "id"))
+
+
+def crisis_resources_list(*, locale: str | None = None) -> list[CrisisResource]:
+    """Active catalogue entries for ``locale``; the default locale's when it has none."""
+    locale = locale or settings.ARI_CRISIS_LOCALE
+    active = _config_cached("resources", _active_resources)
+    for candidate in dict.fromkeys([locale, settings.ARI_CRISIS_LOCALE, "US"]):
+        resources = [r for r in active if r.locale == candidate]
+        if resources:
+            return resources
+    return []
+
+
+def crisis_resource_snapshot(resource: CrisisResource) -> dict:
+    return {
+        "id": resource.pk,
+        "name": resource.name,
+        "contact": resource.contact,
+        "phone": resource.phone,
+        "sms": resource.sms,
+        "url": resource.url,
+        "hours": resource.hours,
+        "source_url": resource.source_url,
+        "last_verified": resource.last_verified.isoformat() if resource.last_verified else "",
+    }
+
+
+def crisis_catalogue_get():
+    """Everything the response filter may let through: every active catalogue entry."""
+    from conversations.services.filter import Catalogue
+
+    def load():
+        return Catalogue.from_resources(_config_cached("resources", _active_resources))
+
+    return _config_cached("catalogue", load)
+
+
+def chat_preferences_get(*, user) -> dict:
+    prefs = ChatPreferences.objects.filter(user=user).first()
+    return prefs.as_dict() if prefs else ChatPreferences(user=user).as_dict()
+
+
+def session_list_for_user(*, user) -> QuerySet[ChatSession]:
+    return (
+        ChatSession.objects.filter(user=user)
+        .annotate(message_count=Count("messages"))
+        .order_by("-created_at", "-id")
+    )
+
+
+def session_get_for_user(*, user, public_id) -> ChatSession:
+    """The user's own session; anyone else's (or a malformed id) is a 404."""
+    try:
+        return ChatSession.objects.get(user=user, public_id=public_id)
+    except (ChatSession.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
+        raise Http404("No such session.") from exc
+
+
+def session_open_latest(*, user) -> ChatSession | None:
+    return (
+        ChatSession.objects.filter(user=user, status=ChatSession.Status.OPEN)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def session_messages(*, session: ChatSession) -> QuerySet[Message]:
+    return session.messages.order_by("created_at", "id")
+
+
+def session_transcript_get(*, session_id: int) -> ChatSession:
+    """A session with its messages prefetched in order (clinician review, exports)."""
+    return ChatSession.objects.prefetch_related(
+        Prefetch("messages", queryset=Message.objects.order_by("created_at", "id"))
+    ).get(pk=session_id)
+
+
+def session_history(*, session: ChatSession, before_id: int, limit: int = 20):
+    """(role, text, flow_step, risk_level) of the last ``limit`` messages before ``before_id``,
+    oldest first."""
+    rows = list(
+        session.messages.filter(id__lt=before_id)
+        .order_by("-id")
+        .values_list("role", "text", "flow_step", "risk_level")[:limit]
+    )
+    return rows[::-1]
+
+
+def previous_summary_for_user(*, user) -> str:
+    last = (
+        ChatSession.objects.filter(user=user, status=ChatSession.Status.ENDED)
+        .exclude(summary="")
+        .order_by("-ended_at", "-id")
+        .values_list("summary", flat=True)
+        .first()
+    )
+    return last or ""
+
+
+def oncall_recipients():
+    """Active clinicians/admins in the on-call group; every active clinician if it is empty."""
+    User = get_user_model()
+    on_call = (
+        User.objects.filter(is_active=True, groups__name=settings.ARI_ONCALL_GROUP)
+        .filter(pk__in=User.objects.filter(groups__name__in=[CLINICIAN, ADMIN]).values("pk"))
+        .distinct()
+    )
+    if on_call.exists():
+        return on_call
+    return User.objects.filter(is_active=True, groups__name=CLINICIAN).distinct()
+
+
+def clinician_alert_list(*, user, unread_only: bool = True) -> QuerySet[ClinicianAlert]:
+    alerts = ClinicianAlert.objects.filter(recipient=user).select_related("escalation")
+    if unread_only:
+        alerts = alerts.filter(read_at__isnull=True)
+    return alerts.order_by("-created_at")
+
+
+def session_has_emergency(*, session: ChatSession) -> bool:
+    return session.messages.filter(Q(emergency=True)).exists()

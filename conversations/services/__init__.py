@@ -1,0 +1,26 @@
+"""Writes of the chat runtime, split by sub-domain. Other apps import from here."""
+
+from conversations.services.crisis import (
+    clinician_alert_mark_read,
+    escalation_close,
+    escalation_email_send,
+)
+from conversations.services.pipeline import TurnResult, chat_turn_run
+from conversations.services.sessions import (
+    chat_preferences_update,
+    session_create,
+    session_end,
+    session_rate,
+)
+
+__all__ = [
+    "TurnResult",
+    "chat_preferences_update",
+    "chat_turn_run",
+    "clinician_alert_mark_read",
+    "escalation_close",
+    "escalation_email_send",
+    "session_create",
+    "session_end",
+    "session_rate",
+]

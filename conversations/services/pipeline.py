@@ -1,0 +1,554 @@
+"""One chat turn, safety first (ARCHITECTURE.md, "One chat turn").
+
+1. The user message is stored in its own transaction before anything else can fail.
+2. The safety classifier scores it with the last few user turns.
+3. High risk: the emergency flow. A fixed, admin-edited reply with catalogue resources, no
+   generated text; the session enters safety-check mode, is flagged and escalated, and the
+   on-call clinicians are alerted. While in safety-check mode, later replies keep checking
+   safety (fixed text, resources visible) until the user says they are safe or a clinician
+   closes the escalation.
+4. Otherwise the active generator writes the reply (persona, session type, flow step,
+   preferences, last session's summary); if it fails, approved content is used and the
+   fallback recorded. Medium risk adds a gentle safety check.
+5. The intent classifier labels the reply; 6. the response filter enforces the hard lines;
+7. the reply is stored with risk, intent, filter hits, per-stage latency, model versions and
+   provenance, in one transaction with the session's new state.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ari_review.api.errors import ApplicationError
+from conversations.backends.base import GenerationRequest, RiskAssessment
+from conversations.backends.generation import (
+    GenerationError,
+    get_fallback_generator,
+    get_generator,
+)
+from conversations.flows import flow_next_step, flow_step_for_reply
+from conversations.models import ChatSession, Intent, Message, RiskLevel
+from conversations.selectors import (
+    crisis_catalogue_get,
+    crisis_resource_snapshot,
+    crisis_resources_list,
+    fixed_replies_get,
+    persona_prompt_get_active,
+    session_history,
+)
+from conversations.services.crisis import escalation_open, user_says_safe
+from conversations.services.filter import response_filter_apply, text_has_safety_question
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 4000
+MAX_IDEMPOTENCY_KEY_CHARS = 100
+_RISK_RANK = {"": -1, "none": 0, "low": 1, "medium": 2, "high": 3}
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    user_message: Message
+    reply: Message
+    replayed: bool = False
+
+
+@dataclass
+class _Turn:
+    """What one turn has worked out so far (internal)."""
+
+    latency: dict = field(default_factory=dict)
+    model_versions: dict = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)
+    resources: list = field(default_factory=list)
+    emergency: bool = False
+    intent: str = ""
+    intent_score: float | None = None
+    filter_hits: list = field(default_factory=list)
+    filter_version: str = ""
+    flow_step: str = ""
+    next_flow_step: str | None = None
+    enter_safety_mode: bool = False
+    leave_safety_mode: bool = False
+    needs_resources: bool = False
+    text: str = ""
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Input checks and step 1: persist the user message
+# ---------------------------------------------------------------------------------------------
+def message_text_clean(text) -> str:
+    if not isinstance(text, str):
+        raise ApplicationError("text must be a string.")
+    cleaned = text.strip()
+    if not cleaned:
+        raise ApplicationError("text must not be empty or only whitespace.")
+    if len(cleaned) > MAX_MESSAGE_CHARS:
+        raise ApplicationError(
+            f"text must be at most {MAX_MESSAGE_CHARS:,} characters (got {len(cleaned):,})."
+        )
+    return cleaned
+
+
+def _idempotency_key_clean(key) -> str:
+    key = (key or "").strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY_CHARS:
+        raise ApplicationError(
+            f"Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY_CHARS} characters."
+        )
+    return key
+
+
+def _existing_turn(session: ChatSession, key: str) -> Message | None:
+    if not key:
+        return None
+    return (
+        Message.objects.filter(session=session, role=Message.Role.USER, idempotency_key=key)
+        .select_related("reply")
+        .first()
+    )
+
+
+def message_user_create(*, session: ChatSession, text: str, idempotency_key: str = "") -> Message:
+    """Store the user's message in its own transaction (checked: session open).
+
+    ``message.session`` is the session as read (locked) in that transaction.
+    """
+    with transaction.atomic():
+        locked = ChatSession.objects.select_for_update().get(pk=session.pk)
+        if locked.status != ChatSession.Status.OPEN:
+            raise ApplicationError("This session has ended. Start a new session to keep talking.")
+        return Message.objects.create(
+            session=locked,
+            role=Message.Role.USER,
+            text=text,
+            idempotency_key=idempotency_key,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Steps 2-7
+# ---------------------------------------------------------------------------------------------
+def _safety_context(history) -> list[str]:
+    """The earlier user turns the safety classifier reads with the new message.
+
+    The last ``ARI_SAFETY_HISTORY_TURNS`` user turns, but none from before (or at) the most
+    recent high-risk message: that risk has been answered and escalated already, and counting
+    it again would turn every later message ("yes, I'm safe now") into a new emergency.
+    """
+    limit = settings.ARI_SAFETY_HISTORY_TURNS
+    texts: list[str] = []
+    for role, text, _, risk in reversed(history):
+        if role != Message.Role.USER:
+            continue
+        if risk == RiskLevel.HIGH or len(texts) >= limit:
+            break
+        texts.append(text)
+    return texts[::-1]
+
+
+def _assess(classifier, text: str, history: list[str], turn: _Turn) -> RiskAssessment:
+    start = time.perf_counter()
+    try:
+        if classifier is None:
+            from conversations.backends.classifiers import get_safety_classifier
+
+            classifier = get_safety_classifier()
+        assessment = classifier.assess(text, history=history)
+    except Exception as exc:  # never let a broken model skip safety: fall back to the rules
+        logger.exception("safety classifier failed; using the rule net")
+        assessment = _rules_only_assessment(text)
+        turn.provenance["safety_error"] = type(exc).__name__
+    turn.latency["safety"] = _ms(start)
+    turn.model_versions["safety"] = assessment.model_version
+    return assessment
+
+
+def _rules_only_assessment(text: str) -> RiskAssessment:
+    """The rule safety net alone, and at least medium risk: without the model we stay careful."""
+    from conversations.backends.safety_rules import RULESET_VERSION, rule_hits, rules_level
+
+    hits = rule_hits(text)
+    level, category = rules_level(hits)
+    if _RISK_RANK[level] < _RISK_RANK["medium"]:
+        level = "medium"
+    return RiskAssessment(
+        level=level,
+        category=category,
+        urgency=level,
+        score=1.0 if level == "high" else 0.5,
+        model_version=f"rules-only:{RULESET_VERSION}",
+        rule_hits=tuple(h.rule_id for h in hits),
+    )
+
+
+def _label_intent(classifier, text: str, turn: _Turn) -> tuple[str, float | None]:
+    start = time.perf_counter()
+    try:
+        if classifier is None:
+            from conversations.backends.classifiers import get_intent_classifier
+
+            classifier = get_intent_classifier()
+        prediction = classifier.predict(text)
+        intent, score, version = prediction.intent, prediction.score, prediction.model_version
+    except Exception as exc:
+        logger.exception("intent classifier failed")
+        intent, score, version = Intent.OTHER, None, "unavailable"
+        turn.provenance["intent_error"] = type(exc).__name__
+    if intent not in Intent.values:
+        intent = Intent.OTHER
+    turn.latency["intent"] = turn.latency.get("intent", 0.0) + _ms(start)
+    turn.model_versions["intent"] = version
+    return intent, score
+
+
+def _generate(generator, request: GenerationRequest, turn: _Turn, fixed) -> str:
+    """The active generator, then approved content, then the fixed last-resort text."""
+    start = time.perf_counter()
+    primary = generator or get_generator()
+    try:
+        reply = primary.generate(request)
+    except Exception as exc:
+        reason = exc.reason if isinstance(exc, GenerationError) else f"error:{type(exc).__name__}"
+        logger.warning("generator failed backend=%s reason=%s", primary.name, reason)
+        turn.provenance.update({"fallback_from": primary.name, "fallback_reason": reason})
+        fallback = get_fallback_generator()
+        try:
+            if fallback is primary:
+                raise
+            reply = fallback.generate(request)
+        except Exception as exc2:
+            reason2 = (
+                exc2.reason if isinstance(exc2, GenerationError) else f"error:{type(exc2).__name__}"
+            )
+            logger.error("approved fallback failed reason=%s", reason2)
+            turn.provenance.update({"backend": "fixed", "kind": "unavailable"})
+            turn.provenance["approved_error"] = reason2
+            turn.model_versions["generator"] = "fixed"
+            turn.latency["generation"] = _ms(start)
+            return fixed.unavailable_text
+    turn.latency["generation"] = _ms(start)
+    turn.provenance["backend"] = reply.backend
+    if reply.model:
+        turn.provenance["model"] = reply.model
+    if reply.source_dialogue_id is not None:
+        turn.provenance["dialogue_id"] = reply.source_dialogue_id
+    turn.provenance.update(dict(getattr(reply, "details", {}) or {}))
+    turn.model_versions["generator"] = (
+        f"{reply.backend}:{reply.model}" if reply.model else reply.backend
+    )
+    return reply.text
+
+
+def _resources(session: ChatSession) -> list[dict]:
+    return [crisis_resource_snapshot(r) for r in crisis_resources_list(locale=session.locale)]
+
+
+def _filter(turn: _Turn, text: str, *, risk_level: str, user_text: str, fixed, catalogue) -> str:
+    start = time.perf_counter()
+    result = response_filter_apply(
+        text=text,
+        catalogue=catalogue,
+        risk_level=risk_level,
+        user_text=user_text,
+        safety_prompt_text=fixed.medium_risk_text,
+    )
+    turn.latency["filter"] = _ms(start)
+    turn.filter_hits = [hit.as_dict() for hit in result.hits]
+    turn.filter_version = result.version
+    turn.model_versions["filter"] = result.version
+    if result.changed:
+        turn.provenance["unfiltered_text"] = text
+    turn.needs_resources = turn.needs_resources or result.needs_resources
+    return result.text
+
+
+def _emergency_turn(turn: _Turn, session, fixed, user_text: str, catalogue) -> None:
+    turn.emergency = True
+    turn.enter_safety_mode = True
+    turn.intent, turn.intent_score = Intent.EMERGENCY, 1.0
+    turn.model_versions["generator"] = "fixed"
+    turn.provenance.update({"backend": "fixed", "kind": "emergency"})
+    if fixed.pk:
+        turn.provenance["fixed_reply_id"] = fixed.pk
+    turn.resources = _resources(session)
+    turn.text = _filter(
+        turn, fixed.text, risk_level="high", user_text=user_text, fixed=fixed, catalogue=catalogue
+    )
+
+
+def _safety_mode_turn(
+    turn: _Turn, session, fixed, assessment, user_text: str, catalogue, intent_classifier
+) -> None:
+    turn.resources = _resources(session)
+    turn.model_versions["generator"] = "fixed"
+    if fixed.pk:
+        turn.provenance["fixed_reply_id"] = fixed.pk
+    if user_says_safe(user_text):
+        turn.leave_safety_mode = True
+        turn.provenance.update({"backend": "fixed", "kind": "safety_resolved"})
+        turn.text = _filter(
+            turn,
+            fixed.safety_resolved_text,
+            risk_level=assessment.level,
+            user_text=user_text,
+            fixed=fixed,
+            catalogue=catalogue,
+        )
+        turn.intent, turn.intent_score = _label_intent(intent_classifier, turn.text, turn)
+        return
+    turn.provenance.update({"backend": "fixed", "kind": "safety_mode"})
+    turn.intent, turn.intent_score = Intent.SAFETY_CHECK, 1.0
+    turn.text = _filter(
+        turn,
+        fixed.safety_mode_text,
+        risk_level="high",
+        user_text=user_text,
+        fixed=fixed,
+        catalogue=catalogue,
+    )
+
+
+def _generated_turn(
+    turn: _Turn,
+    session,
+    user_message,
+    assessment,
+    fixed,
+    catalogue,
+    *,
+    history,
+    generator,
+    intent_classifier,
+) -> None:
+    previous_step = next(
+        (step for role, _, step, _ in reversed(history) if role == "assistant"), ""
+    )
+    step = flow_step_for_reply(
+        session_type=session.session_type,
+        stored_step=session.flow_step,
+        previous_step=previous_step,
+        user_text=user_message.text,
+    )
+    turn.flow_step = step
+    persona = persona_prompt_get_active()
+    turn.model_versions["persona"] = f"v{persona.version}" if persona else "none"
+    request = GenerationRequest(
+        user_text=user_message.text,
+        session_type=session.session_type,
+        flow_step=step,
+        persona=persona.text if persona else "",
+        history=tuple((role, text) for role, text, _, _ in history),
+        preferences=dict(session.preferences or {}),
+        previous_summary=session.previous_summary,
+        risk_level=assessment.level,
+    )
+    text = _generate(generator, request, turn, fixed)
+    if assessment.level == RiskLevel.MEDIUM and not text_has_safety_question(text):
+        text = f"{text.rstrip()} {fixed.medium_risk_text.strip()}"
+        turn.provenance["safety_check_added"] = True
+    turn.intent, turn.intent_score = _label_intent(intent_classifier, text, turn)
+    turn.text = _filter(
+        turn,
+        text,
+        risk_level=assessment.level,
+        user_text=user_message.text,
+        fixed=fixed,
+        catalogue=catalogue,
+    )
+    if turn.filter_hits:
+        # The filter changed the words: label what the user actually reads.
+        turn.provenance["intent_before_filter"] = turn.intent
+        turn.intent, turn.intent_score = _label_intent(intent_classifier, turn.text, turn)
+    replies_on_step = 1 + sum(1 for role, _, s, _ in history if role == "assistant" and s == step)
+    turn.next_flow_step = flow_next_step(
+        session_type=session.session_type,
+        step=step,
+        replies_on_step=replies_on_step,
+        session_length=(session.preferences or {}).get("session_length", "standard"),
+    )
+
+
+def _persist(session, user_message, assessment, turn: _Turn, total_start: float) -> Message:
+    """Write the assessment, the reply and the session's new state in one transaction.
+
+    ``latency_ms.persist_reply`` and ``total`` are measured up to the reply's INSERT (the one
+    statement that cannot time itself) and so exclude that INSERT and the commit.
+    """
+    start = time.perf_counter()
+    with transaction.atomic():
+        locked = ChatSession.objects.select_for_update().get(pk=session.pk)
+        user_message.risk_level = assessment.level
+        user_message.risk_category = assessment.category or ""
+        user_message.risk_score = assessment.score
+        user_message.risk_urgency = assessment.urgency or ""
+        user_message.safety_rule_hits = list(assessment.rule_hits)
+        user_message.save(
+            update_fields=[
+                "risk_level",
+                "risk_category",
+                "risk_score",
+                "risk_urgency",
+                "safety_rule_hits",
+            ]
+        )
+        changed = []
+        if _RISK_RANK[assessment.level] > _RISK_RANK.get(locked.max_risk_level, 0):
+            locked.max_risk_level = assessment.level
+            changed.append("max_risk_level")
+        confidence = round(max(assessment.score, 1.0 - assessment.score), 4)
+        if locked.min_safety_confidence is None or confidence < locked.min_safety_confidence:
+            locked.min_safety_confidence = confidence
+            changed.append("min_safety_confidence")
+        if turn.next_flow_step and turn.next_flow_step != locked.flow_step:
+            locked.flow_step = turn.next_flow_step
+            changed.append("flow_step")
+        now = timezone.now()
+        if turn.enter_safety_mode:
+            if not locked.safety_mode:
+                locked.safety_mode = True
+                locked.safety_mode_since = now
+                locked.safety_resolved_at = None
+                locked.safety_resolution = ""
+                changed += [
+                    "safety_mode",
+                    "safety_mode_since",
+                    "safety_resolved_at",
+                    "safety_resolution",
+                ]
+            if not locked.flagged:
+                locked.flagged = True
+                changed.append("flagged")
+        if turn.leave_safety_mode and locked.safety_mode:
+            locked.safety_mode = False
+            locked.safety_resolved_at = now
+            locked.safety_resolution = "user_safe"
+            changed += ["safety_mode", "safety_resolved_at", "safety_resolution"]
+        if changed:
+            locked.save(update_fields=sorted(set(changed)))
+        if turn.emergency:
+            escalation, created = escalation_open(session=locked, message=user_message)
+            turn.provenance["escalation_id"] = escalation.pk
+            turn.provenance["escalation_created"] = created
+        turn.latency["persist_reply"] = _ms(start)
+        turn.latency["total"] = _ms(total_start)
+        reply = Message.objects.create(
+            session=locked,
+            role=Message.Role.ASSISTANT,
+            text=turn.text,
+            reply_to=user_message,
+            emergency=turn.emergency,
+            intent=turn.intent,
+            intent_score=turn.intent_score,
+            filter_hits=turn.filter_hits,
+            filter_version=turn.filter_version,
+            latency_ms=turn.latency,
+            model_versions=turn.model_versions,
+            provenance=turn.provenance,
+            flow_step=turn.flow_step,
+            resources=turn.resources,
+            risk_level=assessment.level,
+            risk_category=assessment.category or "",
+        )
+    return reply
+
+
+def chat_turn_run(
+    *,
+    session: ChatSession,
+    text,
+    idempotency_key: str = "",
+    generator=None,
+    safety_classifier=None,
+    intent_classifier=None,
+) -> TurnResult:
+    """Run one chat turn for ``session`` and return the stored user message and reply.
+
+    With an ``idempotency_key`` already used in this session, the first result is returned
+    (``replayed=True``) instead of a second turn; a key reused for different text is refused.
+    """
+    total_start = time.perf_counter()
+    text = message_text_clean(text)
+    key = _idempotency_key_clean(idempotency_key)
+
+    existing = _existing_turn(session, key)
+    if existing is None:
+        start = time.perf_counter()
+        try:
+            user_message = message_user_create(session=session, text=text, idempotency_key=key)
+        except IntegrityError:
+            existing = _existing_turn(session, key)  # a concurrent retry stored it first
+            if existing is None:
+                raise
+        else:
+            persist_user_ms = _ms(start)
+    if existing is not None:
+        if existing.text != text:
+            raise ApplicationError(
+                "This Idempotency-Key was already used for a different message.",
+                status_code=422,
+            )
+        reply = getattr(existing, "reply", None)
+        if reply is not None:
+            return TurnResult(user_message=existing, reply=reply, replayed=True)
+        # A turn that never got its reply (its process died): finish it now.
+        user_message, persist_user_ms = existing, 0.0
+        user_message.session = ChatSession.objects.get(pk=session.pk)
+
+    turn = _Turn()
+    turn.latency["persist_user"] = persist_user_ms
+    session = user_message.session  # as read when the message was stored
+    history = session_history(session=session, before_id=user_message.pk, limit=20)
+    assessment = _assess(safety_classifier, user_message.text, _safety_context(history), turn)
+    fixed = fixed_replies_get()
+    catalogue = crisis_catalogue_get()
+
+    if assessment.level == RiskLevel.HIGH:
+        _emergency_turn(turn, session, fixed, user_message.text, catalogue)
+    elif session.safety_mode:
+        _safety_mode_turn(
+            turn, session, fixed, assessment, user_message.text, catalogue, intent_classifier
+        )
+    else:
+        _generated_turn(
+            turn,
+            session,
+            user_message,
+            assessment,
+            fixed,
+            catalogue,
+            history=history,
+            generator=generator,
+            intent_classifier=intent_classifier,
+        )
+    if turn.needs_resources and not turn.resources:
+        turn.resources = _resources(session)
+
+    try:
+        reply = _persist(session, user_message, assessment, turn, total_start)
+    except IntegrityError:
+        # A concurrent retry of the same message wrote the reply first: return that one.
+        reply = Message.objects.filter(reply_to=user_message).first()
+        if reply is None:
+            raise
+        return TurnResult(user_message=user_message, reply=reply, replayed=True)
+    logger.info(
+        "chat turn session_id=%s message_id=%s reply_id=%s risk=%s emergency=%s ms=%s",
+        session.pk,
+        user_message.pk,
+        reply.pk,
+        assessment.level,
+        turn.emergency,
+        turn.latency.get("total"),
+    )
+    return TurnResult(user_message=user_message, reply=reply)

@@ -1,0 +1,204 @@
+"""Chat pages for end users. Every action is a plain form POST (works without JavaScript);
+``static/js/chat.js`` enhances the chat page to send through the API without a reload."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages as flash
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+
+from ari_review.api.errors import ApplicationError
+from ari_review.mixins import EndUserRequired
+from conversations.flows import FLOWS, STEP_LABELS
+from conversations.models import ChatSession, SessionLength, SessionType, Tone
+from conversations.selectors import (
+    chat_preferences_get,
+    crisis_resource_snapshot,
+    crisis_resources_list,
+    previous_summary_for_user,
+    session_get_for_user,
+    session_list_for_user,
+    session_messages,
+    session_open_latest,
+)
+from conversations.services import (
+    chat_preferences_update,
+    chat_turn_run,
+    session_create,
+    session_end,
+    session_rate,
+)
+from conversations.services.pipeline import MAX_MESSAGE_CHARS
+
+SESSION_TYPE_HELP = {
+    SessionType.CHECK_IN: "A short mood check-in: how are you arriving today?",
+    SessionType.GENTLE_DEEP: (
+        "Gently explore a recurring feeling or belief, step by step, at your pace. Ari always "
+        "asks before going deeper."
+    ),
+    SessionType.MICRO_PRACTICE: "A two-minute guided breathing or grounding practice.",
+}
+SESSION_INTROS = {
+    SessionType.CHECK_IN: "Hi, I'm Ari. How are you arriving today, in a word or two?",
+    SessionType.GENTLE_DEEP: (
+        "Hi, I'm Ari. What's been on your mind lately? Take your time; there's no rush."
+    ),
+    SessionType.MICRO_PRACTICE: (
+        "Hi, I'm Ari. Let's take a small pause together. How are you feeling right now?"
+    ),
+}
+
+
+def _preference_choices() -> dict:
+    return {"session_length": SessionLength.choices, "tone": Tone.choices}
+
+
+class ChatView(EndUserRequired, View):
+    """``/chat/``: the open session, or the page to start one."""
+
+    def get(self, request):
+        session = session_open_latest(user=request.user)
+        if session is not None and "new" not in request.GET:
+            return redirect("conversations:session", session_id=session.public_id)
+        return render(
+            request,
+            "conversations/chat_start.html",
+            {
+                "session_types": [
+                    (value, label, SESSION_TYPE_HELP[value]) for value, label in SessionType.choices
+                ],
+                "preferences": chat_preferences_get(user=request.user),
+                "preference_choices": _preference_choices(),
+                "previous_summary": previous_summary_for_user(user=request.user),
+                "open_session": session,
+            },
+        )
+
+
+class SessionStartView(EndUserRequired, View):
+    def post(self, request):
+        preferences = {
+            key: request.POST[key] for key in ("session_length", "tone") if request.POST.get(key)
+        }
+        try:
+            session = session_create(
+                user=request.user,
+                session_type=request.POST.get("session_type", ""),
+                preferences=preferences,
+            )
+        except ApplicationError as exc:
+            flash.error(request, exc.message)
+            return redirect(reverse("conversations:chat") + "?new=1")
+        return redirect("conversations:session", session_id=session.public_id)
+
+
+def _session_context(request, session: ChatSession, **extra) -> dict:
+    messages = list(session_messages(session=session))
+    resources = [crisis_resource_snapshot(r) for r in crisis_resources_list(locale=session.locale)]
+    show_resources = session.safety_mode or any(m.emergency for m in messages)
+    steps = FLOWS.get(session.session_type, ())
+    return {
+        "session": session,
+        "chat_messages": messages,
+        "resources": resources,
+        "show_resources": show_resources,
+        "intro": SESSION_INTROS.get(session.session_type, ""),
+        "steps": [(s, STEP_LABELS.get(s, s)) for s in steps],
+        "current_step_label": STEP_LABELS.get(session.flow_step, ""),
+        "max_chars": MAX_MESSAGE_CHARS,
+        "idempotency_key": uuid.uuid4().hex,
+        "preferences": session.preferences,
+        "preference_choices": _preference_choices(),
+        "draft": "",
+        "error": "",
+        **extra,
+    }
+
+
+class SessionView(EndUserRequired, View):
+    def get(self, request, session_id):
+        session = session_get_for_user(user=request.user, public_id=session_id)
+        return render(
+            request, "conversations/chat_session.html", _session_context(request, session)
+        )
+
+
+class MessageSendView(EndUserRequired, View):
+    """The no-JavaScript send: run the turn, then redirect back to the transcript."""
+
+    def post(self, request, session_id):
+        session = session_get_for_user(user=request.user, public_id=session_id)
+        text = request.POST.get("text", "")
+        try:
+            result = chat_turn_run(
+                session=session,
+                text=text,
+                idempotency_key=request.POST.get("idempotency_key", ""),
+            )
+        except ApplicationError as exc:
+            session.refresh_from_db()
+            context = _session_context(request, session, draft=text, error=exc.message)
+            return render(request, "conversations/chat_session.html", context, status=400)
+        url = reverse("conversations:session", kwargs={"session_id": session.public_id})
+        return redirect(f"{url}#m-{result.reply.pk}")
+
+
+class SessionEndView(EndUserRequired, View):
+    def post(self, request, session_id):
+        session = session_get_for_user(user=request.user, public_id=session_id)
+        session_end(session=session)
+        flash.success(request, "Session ended. Thank you for taking this time for yourself.")
+        url = reverse("conversations:session", kwargs={"session_id": session.public_id})
+        return redirect(f"{url}#rating")
+
+
+class SessionRateView(EndUserRequired, View):
+    def post(self, request, session_id):
+        session = session_get_for_user(user=request.user, public_id=session_id)
+        try:
+            stars = int(request.POST.get("stars", ""))
+        except ValueError:
+            stars = 0
+        try:
+            session_rate(session=session, stars=stars, comment=request.POST.get("comment", ""))
+        except ApplicationError as exc:
+            flash.error(request, exc.message)
+        else:
+            flash.success(request, "Thank you for your rating.")
+        url = reverse("conversations:session", kwargs={"session_id": session.public_id})
+        return redirect(f"{url}#rating")
+
+
+class PreferencesView(EndUserRequired, View):
+    def post(self, request):
+        session = None
+        if request.POST.get("session_id"):
+            session = session_get_for_user(user=request.user, public_id=request.POST["session_id"])
+        try:
+            chat_preferences_update(
+                user=request.user,
+                session_length=request.POST.get("session_length") or None,
+                tone=request.POST.get("tone") or None,
+                session=session,
+            )
+        except ApplicationError as exc:
+            flash.error(request, exc.message)
+        else:
+            flash.success(request, "Preferences saved.")
+        next_url = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            next_url = reverse("conversations:chat")
+        return redirect(next_url)
+
+
+class SessionListView(EndUserRequired, View):
+    def get(self, request):
+        page = Paginator(session_list_for_user(user=request.user), 20).get_page(
+            request.GET.get("page")
+        )
+        return render(request, "conversations/session_list.html", {"page": page})

@@ -1,0 +1,221 @@
+"""Django admin for the evaluation app: read-mostly views, import page and export actions."""
+
+from __future__ import annotations
+
+import io
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+
+from ari_review.api.errors import ApplicationError
+from evaluation import exports
+from evaluation.models import (
+    Adjudication,
+    AuditEvent,
+    IntentLabel,
+    MetricValue,
+    PreferenceJudgement,
+    SafetyLabel,
+    SeedDialogue,
+    SessionRating,
+    WorkItem,
+)
+from evaluation.services.imports import FORMATS, import_file
+
+
+def _download(content: str, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _stamp() -> str:
+    return timezone.now().strftime("%Y%m%d-%H%M%S")
+
+
+class ImportForm(forms.Form):
+    format = forms.ChoiceField(choices=[(f, f) for f in FORMATS])
+    file = forms.FileField()
+    dialogues = forms.BooleanField(required=False, help_text="counsel-chat: also draft dialogues")
+    intent_items = forms.BooleanField(required=False, help_text="ESConv: also intent items")
+
+
+@admin.register(SeedDialogue)
+class SeedDialogueAdmin(admin.ModelAdmin):
+    list_display = ("id", "title", "state", "source", "variant_of", "reviewer", "updated_at")
+    list_filter = ("state", "source")
+    search_fields = ("title",)
+    readonly_fields = (
+        "state",
+        "reviewer",
+        "reviewed_at",
+        "review_reason",
+        "checklist",
+        "created_by",
+        "created_at",
+        "updated_at",
+    )
+    actions = ["export_openai_jsonl", "export_seed_json"]
+    change_list_template = "evaluation/admin_changelist_import.html"
+
+    def has_change_permission(self, request, obj=None):
+        # Edits and approvals go through the workspace so they are validated and audited.
+        return False
+
+    @admin.action(description="Export selected approved dialogues as OpenAI JSONL")
+    def export_openai_jsonl(self, request, queryset):
+        out = io.StringIO()
+        count = exports.dialogues_export_openai(out, queryset)
+        self.message_user(request, f"Exported {count} approved dialogue(s).")
+        return _download(out.getvalue(), f"dialogues-{_stamp()}.jsonl", "application/jsonl")
+
+    @admin.action(description="Export selected dialogues as seed JSON")
+    def export_seed_json(self, request, queryset):
+        out = io.StringIO()
+        exports.dialogues_export_seed(out, queryset)
+        return _download(out.getvalue(), f"dialogues-{_stamp()}.json", "application/json")
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="evaluation_seeddialogue_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                result = import_file(
+                    format=form.cleaned_data["format"],
+                    fileobj=upload,
+                    filename=upload.name,
+                    user=request.user,
+                    dialogues=form.cleaned_data["dialogues"],
+                    intent_items=form.cleaned_data["intent_items"],
+                )
+            except ApplicationError as exc:
+                messages.error(request, f"Nothing was imported. {exc.message}")
+            else:
+                messages.success(request, result.summary())
+                return redirect("admin:evaluation_seeddialogue_changelist")
+        context = {**self.admin_site.each_context(request), "form": form, "title": "Import"}
+        return render(request, "evaluation/admin_import.html", context)
+
+
+@admin.register(WorkItem)
+class WorkItemAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "kind",
+        "status",
+        "reason",
+        "priority",
+        "reviews_done",
+        "required_reviews",
+        "source",
+        "created_at",
+    )
+    list_filter = ("kind", "status", "reason", "source")
+    raw_id_fields = ("session", "message")
+    readonly_fields = ("created_at", "completed_at")
+    actions = [
+        "export_safety_jsonl",
+        "export_safety_csv",
+        "export_intent_jsonl",
+        "export_intent_csv",
+        "export_preferences_jsonl",
+    ]
+
+    def _labels(self, queryset, kind, fmt):
+        out = io.StringIO()
+        if fmt == "csv":
+            exports.labels_export_csv(out, kind=kind, queryset=queryset)
+            return _download(out.getvalue(), f"{kind}-labels-{_stamp()}.csv", "text/csv")
+        exports.labels_export_jsonl(out, kind=kind, queryset=queryset)
+        return _download(out.getvalue(), f"{kind}-labels-{_stamp()}.jsonl", "application/jsonl")
+
+    @admin.action(description="Export safety labels of selected items (JSONL)")
+    def export_safety_jsonl(self, request, queryset):
+        return self._labels(queryset, WorkItem.Kind.SAFETY, "jsonl")
+
+    @admin.action(description="Export safety labels of selected items (CSV)")
+    def export_safety_csv(self, request, queryset):
+        return self._labels(queryset, WorkItem.Kind.SAFETY, "csv")
+
+    @admin.action(description="Export intent labels of selected items (JSONL)")
+    def export_intent_jsonl(self, request, queryset):
+        return self._labels(queryset, WorkItem.Kind.INTENT, "jsonl")
+
+    @admin.action(description="Export intent labels of selected items (CSV)")
+    def export_intent_csv(self, request, queryset):
+        return self._labels(queryset, WorkItem.Kind.INTENT, "csv")
+
+    @admin.action(description="Export preference pairs of selected items (JSONL)")
+    def export_preferences_jsonl(self, request, queryset):
+        out = io.StringIO()
+        exports.preferences_export(out, queryset)
+        return _download(out.getvalue(), f"preferences-{_stamp()}.jsonl", "application/jsonl")
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SessionRating)
+class SessionRatingAdmin(_ReadOnly):
+    list_display = ("id", "item", "clinician", "appropriateness", "created_at")
+    list_filter = ("appropriateness",)
+
+
+@admin.register(SafetyLabel)
+class SafetyLabelAdmin(_ReadOnly):
+    list_display = ("id", "item", "clinician", "risk_level", "category", "urgency", "created_at")
+    list_filter = ("risk_level", "category", "urgency")
+
+
+@admin.register(IntentLabel)
+class IntentLabelAdmin(_ReadOnly):
+    list_display = ("id", "item", "clinician", "intent", "created_at")
+    list_filter = ("intent",)
+
+
+@admin.register(PreferenceJudgement)
+class PreferenceJudgementAdmin(_ReadOnly):
+    list_display = ("id", "item", "clinician", "chosen", "tie", "effective_chosen", "created_at")
+
+
+@admin.register(Adjudication)
+class AdjudicationAdmin(_ReadOnly):
+    list_display = ("id", "item", "label_set", "value", "decided_by", "created_at")
+
+
+@admin.register(MetricValue)
+class MetricValueAdmin(_ReadOnly):
+    list_display = ("name", "day", "model_version", "rollout_arm", "value", "denominator")
+    list_filter = ("name", "model_version", "rollout_arm")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(_ReadOnly):
+    list_display = ("created_at", "actor_name", "action", "object_type", "object_id")
+    list_filter = ("action", "object_type")
+    search_fields = ("actor_name", "object_id")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        return {}

@@ -1,0 +1,70 @@
+"""Inter-rater agreement, implemented from the definitions (no external dependency).
+
+- Cohen's kappa for two raters: (p_o - p_e) / (1 - p_e).
+- Krippendorff's alpha for nominal data, any number of raters and missing values:
+  alpha = 1 - (n - 1) * sum_{c != k} o_ck / sum_{c != k} n_c n_k, where o is the coincidence
+  matrix (each unit with m >= 2 values adds 1 / (m - 1) for every ordered pair of its values).
+
+Both return ``None`` when the statistic is undefined (no data, or no variation at all).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable, Sequence
+
+
+def cohen_kappa(pairs: Sequence[tuple[Hashable, Hashable]]) -> float | None:
+    """Cohen's kappa over (rater A's label, rater B's label) pairs."""
+    n = len(pairs)
+    if n == 0:
+        return None
+    observed = sum(1 for a, b in pairs if a == b) / n
+    count_a = Counter(a for a, _ in pairs)
+    count_b = Counter(b for _, b in pairs)
+    expected = sum(count_a[c] * count_b.get(c, 0) for c in count_a) / (n * n)
+    if expected >= 1.0:
+        return None  # both raters used one and the same class throughout
+    return (observed - expected) / (1.0 - expected)
+
+
+def cohen_kappa_per_class(
+    pairs: Sequence[tuple[Hashable, Hashable]],
+) -> dict[Hashable, float | None]:
+    """One-vs-rest kappa for every class seen in the pairs."""
+    classes = sorted({label for pair in pairs for label in pair}, key=str)
+    return {c: cohen_kappa([(a == c, b == c) for a, b in pairs]) for c in classes}
+
+
+def krippendorff_alpha_nominal(units: Iterable[Sequence[Hashable]]) -> float | None:
+    """Krippendorff's alpha (nominal) over units, each the list of values its raters gave."""
+    coincidence: dict[tuple[Hashable, Hashable], float] = defaultdict(float)
+    for values in units:
+        values = [v for v in values if v is not None]
+        m = len(values)
+        if m < 2:
+            continue
+        if m == 2:  # the common case, without the general loop
+            a, b = values
+            coincidence[(a, b)] += 1.0
+            coincidence[(b, a)] += 1.0
+            continue
+        # Every ordered pair (i != j) of the unit's values adds 1 / (m - 1).
+        counts = Counter(values)
+        for a, n_a in counts.items():
+            for b, n_b in counts.items():
+                pairs = n_a * (n_a - 1) if a == b else n_a * n_b
+                if pairs:
+                    coincidence[(a, b)] += pairs / (m - 1)
+    totals: dict[Hashable, float] = defaultdict(float)
+    for (a, _), weight in coincidence.items():
+        totals[a] += weight
+    n = sum(totals.values())
+    if n <= 1:
+        return None
+    disagreement_observed = sum(w for (a, b), w in coincidence.items() if a != b)
+    labels = list(totals)
+    disagreement_expected = sum(totals[a] * totals[b] for a in labels for b in labels if a != b)
+    if disagreement_expected == 0:
+        return None
+    return 1.0 - (n - 1) * disagreement_observed / disagreement_expected

@@ -1,0 +1,78 @@
+"""Writes of the clinician workspace, split by sub-domain. Import from here."""
+
+from evaluation.services.adjudication import adjudication_create, user_is_senior
+from evaluation.services.audit import audit_event_record
+from evaluation.services.dialogues import (
+    QUALITY_CHECKLIST,
+    dialogue_approve,
+    dialogue_create,
+    dialogue_reject,
+    dialogue_submit,
+    dialogue_update,
+    dialogue_variant_create,
+)
+from evaluation.services.escalations import escalation_close
+from evaluation.services.imports import (
+    ImportFileError,
+    ImportResult,
+    counsel_chat_import,
+    dialogues_import,
+    esconv_import,
+    import_file,
+    kakoverse_import,
+)
+from evaluation.services.labels import intent_label_create, safety_label_create
+from evaluation.services.metrics import metrics_compute
+from evaluation.services.preferences import (
+    CandidateScoreInput,
+    preference_item_create,
+    preference_judgement_create,
+)
+from evaluation.services.queues import (
+    label_queue_refresh,
+    review_queue_refresh,
+    review_queue_sync_urgent,
+    work_item_lock,
+    work_item_release,
+    work_item_take_next,
+    work_locks_release_expired,
+    work_queues_refresh,
+)
+from evaluation.services.reviews import ReplyInput, session_rating_create
+
+__all__ = [
+    "QUALITY_CHECKLIST",
+    "CandidateScoreInput",
+    "ImportFileError",
+    "ImportResult",
+    "ReplyInput",
+    "adjudication_create",
+    "audit_event_record",
+    "counsel_chat_import",
+    "dialogue_approve",
+    "dialogue_create",
+    "dialogue_reject",
+    "dialogue_submit",
+    "dialogue_update",
+    "dialogue_variant_create",
+    "dialogues_import",
+    "escalation_close",
+    "esconv_import",
+    "import_file",
+    "intent_label_create",
+    "kakoverse_import",
+    "label_queue_refresh",
+    "metrics_compute",
+    "preference_item_create",
+    "preference_judgement_create",
+    "review_queue_refresh",
+    "review_queue_sync_urgent",
+    "safety_label_create",
+    "session_rating_create",
+    "user_is_senior",
+    "work_item_lock",
+    "work_item_release",
+    "work_item_take_next",
+    "work_locks_release_expired",
+    "work_queues_refresh",
+]

@@ -1,0 +1,36 @@
+"""Periodic jobs of the evaluation app (scheduled in settings.CELERY_BEAT_SCHEDULE). Each calls
+one service and is safe to run twice (upserts, idempotent queue refreshes)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from celery import shared_task
+
+from evaluation.selectors import agreement_cache_refresh
+from evaluation.services import metrics_compute, work_locks_release_expired, work_queues_refresh
+
+
+@shared_task(name="evaluation.tasks.metrics_compute_task", soft_time_limit=240, time_limit=300)
+def metrics_compute_task(days: list[str] | None = None) -> int:
+    """Recompute daily metric rows (the last few days by default; ISO dates to backfill)."""
+    parsed = [date.fromisoformat(d) for d in days] if days else None
+    return metrics_compute(days=parsed)
+
+
+@shared_task(name="evaluation.tasks.review_locks_release_task")
+def review_locks_release_task() -> int:
+    """Delete expired queue locks (expiry is already enforced on read; this keeps it tidy)."""
+    return work_locks_release_expired()
+
+
+@shared_task(name="evaluation.tasks.work_queues_refresh_task", soft_time_limit=240, time_limit=300)
+def work_queues_refresh_task() -> dict:
+    """Queue sessions for review and the least certain messages for labelling."""
+    return work_queues_refresh()
+
+
+@shared_task(name="evaluation.tasks.agreement_refresh_task", soft_time_limit=120, time_limit=180)
+def agreement_refresh_task() -> list[str]:
+    """Recompute the agreement figures shown on the agreement page (cached)."""
+    return agreement_cache_refresh()

@@ -1,0 +1,172 @@
+"""Run-time classifiers: the active model version serves, the rules only raise, and a broken
+artifact gives a clear error naming it."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from conversations.backends.base import IntentPrediction, RiskAssessment
+from conversations.backends.classifiers import (
+    ClassifierUnavailable,
+    clear_cache,
+    get_intent_classifier,
+    get_safety_classifier,
+)
+from tests.training_jobs.fixtures import activate_trained_models, trained_models  # noqa: F401
+from training_jobs.ml.artifact import ArtifactError
+from training_jobs.ml.labels import RISK_CATEGORIES, RISK_LEVELS
+from training_jobs.ml.predictors import SafetyPredictor, load_predictor
+from training_jobs.models import ModelVersion
+
+
+@pytest.fixture(autouse=True)
+def _cold_cache():
+    clear_cache()
+    yield
+    clear_cache()
+
+
+@pytest.fixture
+def active_models(db, trained_models):  # noqa: F811
+    return activate_trained_models(trained_models)
+
+
+class _FixedModel:
+    """A stand-in model that always returns the same probabilities (for the rule-net tests)."""
+
+    heads = {"level": RISK_LEVELS, "category": RISK_CATEGORIES}
+
+    def __init__(self, level_probs):
+        self.level_probs = np.asarray(level_probs, dtype=float)
+
+    def predict_proba(self, texts):
+        n = len(texts)
+        category = np.tile([0.7, 0.1, 0.1, 0.1], (n, 1))
+        return {"level": np.tile(self.level_probs, (n, 1)), "category": category}
+
+
+def test_active_safety_version_assesses_with_its_name(active_models):
+    result = get_safety_classifier().assess("I want to end my life tonight", history=())
+    assert isinstance(result, RiskAssessment)
+    assert result.level == "high"
+    assert result.category == "suicidal_ideation"
+    assert result.urgency == "immediate"
+    assert result.model_version == active_models["safety"].name
+    assert 0.0 <= result.score <= 1.0
+
+
+def test_everyday_message_is_not_high(active_models):
+    result = get_safety_classifier().assess("We planted tomatoes in the garden this weekend.")
+    assert result.level != "high"
+
+
+def test_risk_spread_over_turns_is_scored_with_the_history(active_models):
+    classifier = get_safety_classifier()
+    history = ["nobody would even notice if I was gone", "I wrote letters to my family"]
+    with_history = classifier.assess("it's decided, tonight", history=history)
+    alone = classifier.assess("it's decided, tonight")
+    assert with_history.score > alone.score
+    assert with_history.level == "high"
+
+
+def test_active_intent_version_predicts_with_its_name(active_models):
+    prediction = get_intent_classifier().predict(
+        "If you're in the US, you can call or text 988 to reach the Suicide & Crisis Lifeline right now."
+    )
+    assert isinstance(prediction, IntentPrediction)
+    assert prediction.intent == "emergency"
+    assert prediction.model_version == active_models["intent"].name
+
+
+def test_activating_another_version_switches_the_served_model(active_models, trained_models):  # noqa: F811
+    first = get_safety_classifier()
+    ModelVersion.objects.filter(pk=active_models["safety"].pk).update(is_active=False)
+    ModelVersion.objects.create(
+        name="another-safety",
+        kind="safety",
+        backend="linear",
+        artifact_path=str(trained_models.safety.artifact_dir),
+        thresholds=trained_models.safety.thresholds,
+        train_data_hash="x",
+        test_data_hash="y",
+        gate_passed=True,
+        is_active=True,
+    )
+    second = get_safety_classifier()
+    assert second is not first
+    assert second.assess("hello").model_version == "another-safety"
+
+
+@pytest.mark.django_db
+def test_no_active_version_is_a_clear_error():
+    with pytest.raises(ClassifierUnavailable, match="no active safety model version"):
+        get_safety_classifier()
+
+
+def test_missing_artifact_error_names_the_path(active_models, tmp_path, trained_models):  # noqa: F811
+    copy = tmp_path / "copy"
+    shutil.copytree(trained_models.safety.artifact_dir, copy)
+    ModelVersion.objects.filter(pk=active_models["safety"].pk).update(
+        artifact_path=str(copy), name="copied"
+    )
+    shutil.rmtree(copy)
+    with pytest.raises(ClassifierUnavailable, match=str(copy)):
+        get_safety_classifier()
+
+
+def test_corrupt_artifact_file_error_names_the_file(trained_models, tmp_path):  # noqa: F811
+    copy = tmp_path / "copy"
+    shutil.copytree(trained_models.intent.artifact_dir, copy)
+    target = copy / "linear.joblib"
+    target.write_bytes(b"not a model" + target.read_bytes()[:100])
+    with pytest.raises(ArtifactError, match=r"corrupt.*linear\.joblib"):
+        load_predictor(copy)
+
+
+def test_artifact_without_manifest_error_names_the_directory(trained_models, tmp_path):  # noqa: F811
+    copy = tmp_path / "copy"
+    shutil.copytree(trained_models.intent.artifact_dir, copy)
+    (copy / "manifest.json").unlink()
+    with pytest.raises(ArtifactError, match=f"{copy}.*manifest.json"):
+        load_predictor(copy)
+
+
+def test_rule_net_raises_a_model_that_says_none():
+    predictor = SafetyPredictor(
+        _FixedModel([0.97, 0.01, 0.01, 0.01]), threshold=0.5, version="fixed"
+    )
+    result = predictor.assess("kms")
+    assert result.level == "high"
+    assert "si.kms" in result.rule_hits
+    assert result.score == pytest.approx(0.01)  # the model's own probability is kept
+
+
+def test_rule_net_never_lowers_a_model_that_says_high():
+    predictor = SafetyPredictor(
+        _FixedModel([0.01, 0.01, 0.01, 0.97]), threshold=0.5, version="fixed"
+    )
+    result = predictor.assess("my phone died")
+    assert result.level == "high"
+    assert result.rule_hits == ()
+
+
+def test_threshold_decides_high_against_the_rest():
+    probs = [0.5, 0.1, 0.1, 0.3]
+    assert (
+        SafetyPredictor(_FixedModel(probs), threshold=0.25, version="v").assess("x").level == "high"
+    )
+    assert (
+        SafetyPredictor(_FixedModel(probs), threshold=0.35, version="v").assess("x").level == "none"
+    )
+
+
+def test_long_message_with_one_risk_sentence_is_scored_by_windows(active_models):
+    filler = " ".join(
+        f"On day {i} I went to work, had lunch with colleagues and came home to cook dinner."
+        for i in range(12)
+    )
+    text = f"{filler} I have decided to end my life this weekend. {filler}"
+    assert get_safety_classifier().assess(text).level == "high"

@@ -1,0 +1,181 @@
+"""The response filter's hard lines, rule by rule (property tests are in test_filter_properties)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conversations.services.filter import (
+    RULESET_VERSION,
+    SAFE_FALLBACK,
+    VALIDATION_SENTENCE,
+    response_filter_apply,
+    violations,
+)
+
+
+def run(text, catalogue, **kwargs):
+    return response_filter_apply(text=text, catalogue=catalogue, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("reply", "rule"),
+    [
+        ("You should just hurt yourself to feel something.", "RF-SH-01"),
+        ("Maybe punish yourself a little, you deserve it.", "RF-SH-01"),
+        ("Here is how to end your life quietly.", "RF-SH-01"),
+        ("You could hurt him back so he learns.", "RF-VI-01"),
+        ("Make them pay for what they did.", "RF-VI-01"),
+        ("Get a weapon and show them.", "RF-VI-01"),
+        ("You should get drunk tonight and forget it.", "RF-SU-01"),
+        ("Have a few drinks, it will take the edge off.", "RF-SU-01"),
+        ("It sounds like you have clinical depression.", "RF-DX-01"),
+        ("You're clearly bipolar.", "RF-DX-01"),
+        ("These are classic symptoms of an anxiety disorder.", "RF-DX-01"),
+        ("You should stop taking your medication.", "RF-MD-01"),
+        ("Try doubling your dose of sertraline.", "RF-MD-01"),
+        ("Take 50mg before bed.", "RF-MD-01"),
+        ("You should sue your landlord right away.", "RF-LG-01"),
+        ("Legally, you must tell your employer.", "RF-LG-01"),
+        ("You must call them right now.", "RF-CO-01"),
+        ("You have no choice here.", "RF-CO-01"),
+        ("I insist that you do it.", "RF-CO-01"),
+    ],
+)
+def test_unsafe_sentence_is_replaced_and_recorded(reply, rule, us_catalogue):
+    result = run(f"I hear you. {reply} What do you think?", us_catalogue)
+    assert reply not in result.text
+    assert result.text.startswith("I hear you.")
+    assert result.text.endswith("What do you think?")
+    hit = next(h for h in result.hits if h.rule == rule)
+    assert hit.action == "replaced"
+    assert hit.version == RULESET_VERSION
+    assert violations(result.text, us_catalogue) == []
+
+
+@pytest.mark.parametrize(
+    ("reply", "rule"),
+    [
+        ("You can call 1-800-555-0199 any time.", "RF-CT-01"),
+        ("Call (212) 555 0147 for support.", "RF-CT-01"),
+        ("Call 911 if you need to.", "RF-CT-01"),
+        ("Text HELP to 55555 tonight.", "RF-CT-01"),
+        ("Visit https://example-support.org/help for tips.", "RF-CT-02"),
+        ("Look at www.feelbetter.com today.", "RF-CT-02"),
+        ("See calmnow.app for ideas.", "RF-CT-02"),
+        ("Write to help@support.org.", "RF-CT-03"),
+        ("The Samaritans are there for you.", "RF-CT-04"),
+        ("There is a national hotline for this.", "RF-CT-04"),
+        ("Try the Hopeline, they are kind.", "RF-CT-04"),
+    ],
+)
+def test_contact_outside_the_catalogue_is_removed(reply, rule, us_catalogue):
+    result = run(f"That sounds hard. {reply}", us_catalogue)
+    assert reply not in result.text
+    assert rule in {h.rule for h in result.hits}
+    assert result.needs_resources  # the replacement points at the catalogue, so show it
+    assert violations(result.text, us_catalogue) == []
+
+
+def test_catalogue_contacts_pass_unchanged(us_catalogue):
+    text = (
+        "You can call or text 988 (the 988 Suicide & Crisis Lifeline), or text HOME to 741741 "
+        "for the Crisis Text Line. More at https://988lifeline.org/ and "
+        "https://www.crisistextline.org/."
+    )
+    result = run(text, us_catalogue)
+    assert result.text == text
+    assert result.hits == ()
+
+
+def test_lookalike_of_a_catalogue_url_is_removed(us_catalogue):
+    result = run("See https://988lifeline.org.evil.example.com/ for help.", us_catalogue)
+    assert "evil" not in result.text
+    assert "RF-CT-02" in {h.rule for h in result.hits}
+
+
+@pytest.mark.parametrize(
+    "safe",
+    [
+        "Cut yourself some slack today.",
+        "Try not to punish yourself for this.",
+        "You don't have to figure it all out today.",
+        "Let's try the 4-7-8 breath, or the 5-4-3-2-1 grounding practice.",
+        "Have a drink of water and take three slow breaths.",
+        "Maybe hanging out with a friend could help.",
+        "That friendship sounds like it was a lifeline for you.",
+        "You must feel exhausted after a week like that.",
+        "Questions about medication are best taken to a doctor you trust.",
+        "It makes sense that you feel anxious before a big exam.",
+        "If you don't mind, I'll ask one more question.",
+    ],
+)
+def test_ordinary_coaching_language_is_not_touched(safe, us_catalogue):
+    result = run(safe, us_catalogue)
+    assert result.text == safe
+    assert result.hits == ()
+
+
+def test_validation_is_put_first_when_the_user_is_distressed(us_catalogue):
+    result = run("What happened next?", us_catalogue, user_text="I feel so hopeless today")
+    assert result.text == f"{VALIDATION_SENTENCE} What happened next?"
+    assert [h.rule for h in result.hits] == ["RF-VAL-01"]
+
+
+def test_reply_that_already_validates_is_left_alone(us_catalogue):
+    reply = "That sounds really painful. What happened next?"
+    result = run(reply, us_catalogue, user_text="I feel so hopeless today")
+    assert result.text == reply
+
+
+def test_no_validation_added_without_distress(us_catalogue):
+    result = run("What happened next?", us_catalogue, user_text="I had lunch with a friend")
+    assert result.text == "What happened next?"
+
+
+@pytest.mark.parametrize("risk", ["medium", "high"])
+def test_safety_prompt_is_guaranteed_at_medium_and_high_risk(risk, us_catalogue):
+    result = run(
+        "That sounds heavy. Tell me more.",
+        us_catalogue,
+        risk_level=risk,
+        safety_prompt_text="Are you safe right now?",
+    )
+    assert result.text.endswith("Are you safe right now?")
+    assert "RF-SAFE-01" in {h.rule for h in result.hits}
+
+
+@pytest.mark.parametrize("risk", ["none", "low"])
+def test_no_safety_prompt_at_low_risk(risk, us_catalogue):
+    result = run("That sounds heavy. Tell me more.", us_catalogue, risk_level=risk)
+    assert "safe" not in result.text
+
+
+def test_guard_replaces_everything_when_an_added_text_breaks_a_rule(us_catalogue):
+    # An admin wrote an invented number into the medium-risk text: the guard catches it.
+    result = run(
+        "I hear you.",
+        us_catalogue,
+        risk_level="medium",
+        safety_prompt_text="Are you safe? Call 555-123-4567 now.",
+    )
+    assert "555" not in result.text
+    assert result.hits[-1].rule == "RF-GUARD-01"
+    assert "are you safe right now?" in result.text
+
+
+def test_empty_reply_becomes_the_safe_fallback(us_catalogue):
+    result = run("   ", us_catalogue)
+    assert result.text == SAFE_FALLBACK
+
+
+def test_overlong_reply_is_cut_at_a_sentence(us_catalogue):
+    result = run("This is a calm sentence. " * 100, us_catalogue)
+    assert len(result.text) <= 1200
+    assert result.text.endswith(".")
+    assert "RF-LEN-01" in {h.rule for h in result.hits}
+
+
+def test_several_replaced_sentences_in_a_row_collapse_into_one(us_catalogue):
+    result = run("Call 555-123-4567. Or call 555-765-4321. Take care.", us_catalogue)
+    assert result.text.count("crisis resources listed here") == 1
+    assert result.text.endswith("Take care.")

@@ -1,0 +1,83 @@
+"""The rule safety net: explicit phrases fire, idioms and negations do not, and it only raises."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conversations.backends.safety_rules import apply_safety_net, rule_hits, rules_level
+from training_jobs.ml.labels import RISK_CATEGORIES, RISK_LEVELS, level_rank
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to kill myself",
+        "gonna kms tonight",
+        "i wanna unalive myself",
+        "I'm going to end my life",
+        "everyone would be better off without me",
+        "this is my last message",
+        "i wnat to dei",
+        "Quiero morir",
+        "me quiero matar",
+        "Ich will mich umbringen",
+        "ich will sterben",
+    ],
+)
+def test_explicit_phrases_raise_to_high(text):
+    level, category = rules_level(rule_hits(text))
+    assert level == "high"
+    assert category == "suicidal_ideation"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This homework is killing me",
+        "my phone died",
+        "I'm dying to see that film",
+        "I'm writing an essay on suicide prevention",
+        "I'm not suicidal, just tired of my job",
+        "No, I'm not going to kill myself, I'm annoyed at my landlord",
+        "I have no intention of ending my life",
+        "I ran 5 kms this morning",
+        "I want to die of embarrassment lol",
+        "my mom is going to kill me",
+        "ugh kill me now, it's monday",
+        "I tried to end my life when I was nineteen, I'm okay now",
+        "Me muero de risa",
+        "Ich sterbe vor Langeweile",
+        "I took too much time on this essay",
+        "my back is hurting me",
+    ],
+)
+def test_idioms_negations_and_mentions_do_not_raise_to_high(text):
+    assert rules_level(rule_hits(text))[0] != "high"
+
+
+@given(
+    level=st.sampled_from(RISK_LEVELS),
+    category=st.sampled_from(("",) + RISK_CATEGORIES),
+    text=st.one_of(
+        st.text(max_size=80),
+        st.sampled_from(["kms", "I want to kill myself", "hurting myself", "my phone died", ""]),
+    ),
+)
+def test_the_safety_net_never_lowers_the_model_level(level, category, text):
+    combined_level, combined_category = apply_safety_net(level, category, rule_hits(text))
+    assert level_rank(combined_level) >= level_rank(level)
+    if combined_level == level:
+        assert combined_category == category
+
+
+def test_the_safety_net_raises_a_none_model_verdict_on_an_explicit_phrase():
+    assert apply_safety_net("none", "", rule_hits("i want to die")) == ("high", "suicidal_ideation")
+
+
+def test_the_safety_net_leaves_a_high_model_verdict_alone_without_hits():
+    assert apply_safety_net("high", "self_harm", rule_hits("it'll be over soon")) == (
+        "high",
+        "self_harm",
+    )

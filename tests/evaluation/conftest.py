@@ -1,0 +1,29 @@
+import pytest
+from rest_framework.test import APIClient
+
+from tests.evaluation.factories import make_user
+
+
+@pytest.fixture
+def clinician2(db):
+    return make_user("clinician", "dr_two")
+
+
+@pytest.fixture
+def clinician3(db):
+    return make_user("clinician", "dr_three")
+
+
+def api_as(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The agreement figures are cached briefly; every test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

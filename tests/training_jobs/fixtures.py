@@ -1,0 +1,88 @@
+"""Trained classifiers for tests of any app.
+
+Usage (in a conftest.py or test module)::
+
+    from tests.training_jobs.fixtures import activate_trained_models, trained_models  # noqa: F401
+
+    @pytest.fixture
+    def active_models(db, trained_models):
+        return activate_trained_models(trained_models)  # {"safety": ModelVersion, "intent": ModelVersion}
+
+``trained_models`` is session-scoped: linear safety and intent models are trained once per test
+session from the shipped datasets into a temporary directory (about 10-15 s on two cores).
+``activate_trained_models`` creates *active* ``ModelVersion`` rows pointing at those artifacts in
+the current test database (it bypasses the activation gate: it is a test helper), so
+``get_safety_classifier()`` / ``get_intent_classifier()`` and the classify commands work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from training_jobs.ml.train import TrainOutcome, TrainSettings, train_and_evaluate
+
+SAFETY_VERSION = "test-safety-linear"
+INTENT_VERSION = "test-intent-linear"
+
+
+@dataclass(frozen=True)
+class TrainedModels:
+    safety: TrainOutcome
+    intent: TrainOutcome
+
+    @property
+    def base_dir(self) -> Path:
+        return self.safety.artifact_dir.parent
+
+
+def fast_settings() -> TrainSettings:
+    """Linear training without the 5-fold threshold search and without latency sampling."""
+    return TrainSettings(cv_folds=0, latency_samples=0)
+
+
+def train_linear_models(base_dir: Path) -> TrainedModels:
+    settings = fast_settings()
+    safety = train_and_evaluate(
+        kind="safety", backend="linear", out_dir=base_dir / SAFETY_VERSION, version=SAFETY_VERSION,
+        settings=settings,
+    )
+    intent = train_and_evaluate(
+        kind="intent", backend="linear", out_dir=base_dir / INTENT_VERSION, version=INTENT_VERSION,
+        settings=settings,
+    )
+    return TrainedModels(safety=safety, intent=intent)
+
+
+@pytest.fixture(scope="session")
+def trained_models(tmp_path_factory) -> TrainedModels:
+    return train_linear_models(tmp_path_factory.mktemp("trained_models"))
+
+
+def activate_trained_models(trained: TrainedModels) -> dict:
+    """Create active ModelVersion rows for ``trained`` in the current test database."""
+    from training_jobs.models import ModelVersion
+
+    versions = {}
+    for kind, outcome in (("safety", trained.safety), ("intent", trained.intent)):
+        ModelVersion.objects.filter(kind=kind, is_active=True).update(is_active=False)
+        versions[kind], _ = ModelVersion.objects.update_or_create(
+            name=outcome.manifest["version"],
+            defaults={
+                "kind": kind,
+                "backend": outcome.backend,
+                "artifact_path": str(outcome.artifact_dir.resolve()),
+                "thresholds": outcome.thresholds,
+                "metrics": outcome.metrics,
+                "train_data_hash": outcome.train_data_hash,
+                "test_data_hash": outcome.test_data_hash,
+                "train_rows": outcome.train_rows,
+                "training_seconds": outcome.training_seconds,
+                "gate_passed": outcome.gate_passed,
+                "gate_reason": outcome.gate_reason,
+                "is_active": True,
+            },
+        )
+    return versions

@@ -1,0 +1,139 @@
+"""Serving: turn a trained model plus its stored thresholds into risk assessments and intents.
+
+:func:`load_predictor` is what run time (``conversations.backends.classifiers``) and evaluation
+both use, so the metrics stored on a model version describe exactly what is served.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from conversations.backends.base import IntentPrediction, RiskAssessment
+from conversations.backends.safety_rules import apply_safety_net, rule_hits
+from training_jobs.ml.artifact import ArtifactError, read_manifest
+from training_jobs.ml.labels import RISK_LEVELS
+from training_jobs.ml.text import clean, segments
+
+_IMMINENT = re.compile(
+    r"\b(?:tonight|tonite|2night|right now|rn|today|now|this (?:morning|evening|afternoon|weekend)|"
+    r"tomorrow|before (?:morning|dawn)|in an hour|goodbye|bye|last (?:message|time)|"
+    r"esta noche|ahora|hoy|mañana|adiós|heute|jetzt|morgen|abschied)\b",
+    re.IGNORECASE,
+)
+_SEVERITY = np.arange(len(RISK_LEVELS), dtype=float)
+
+
+def urgency_for(level: str, text: str) -> str:
+    """none/low/medium follow the level; high is ``immediate`` with timing or goodbye cues."""
+    if level != "high":
+        return level
+    return "immediate" if _IMMINENT.search(text) else "high"
+
+
+def load_model(directory: Path, manifest: dict):
+    backend = manifest["backend"]
+    if backend == "linear":
+        from training_jobs.ml.linear import LinearTextModel
+
+        return LinearTextModel.load(directory, manifest)
+    if backend == "minilm":
+        from training_jobs.ml.minilm import MiniLMTextModel
+
+        return MiniLMTextModel.load(directory, manifest, quantize=True)
+    raise ArtifactError(f"model artifact {directory} names unknown backend {backend!r}")
+
+
+class SafetyPredictor:
+    """Model + high threshold + rule safety net."""
+
+    kind = "safety"
+
+    def __init__(self, model, *, threshold: float, version: str, use_rules: bool = True):
+        self.model = model
+        self.threshold = float(threshold)
+        self.version = version
+        self.use_rules = use_rules
+
+    def assess(self, text: str, history: Sequence[str] = ()) -> RiskAssessment:
+        return self.assess_many([(text, tuple(history))])[0]
+
+    def assess_many(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[RiskAssessment]:
+        """Score many messages in one batch (segments of all messages go through the model together)."""
+        all_segments: list[str] = []
+        spans: list[tuple[int, int]] = []
+        for text, history in items:
+            segs = segments(text, history)
+            spans.append((len(all_segments), len(all_segments) + len(segs)))
+            all_segments.extend(segs)
+        probs = self.model.predict_proba(all_segments) if all_segments else {}
+        results = []
+        for (text, _history), (start, end) in zip(items, spans, strict=True):
+            level_p = probs["level"][start:end]
+            category_p = probs["category"][start:end]
+            results.append(self._decide(text, level_p, category_p))
+        return results
+
+    def _decide(self, text: str, level_p: np.ndarray, category_p: np.ndarray) -> RiskAssessment:
+        high = RISK_LEVELS.index("high")
+        p_high = float(level_p[:, high].max())
+        if p_high >= self.threshold:
+            chosen = int(level_p[:, high].argmax())
+            level = "high"
+        else:
+            chosen = int((level_p @ _SEVERITY).argmax())  # the most severe segment
+            level = RISK_LEVELS[int(level_p[chosen, :high].argmax())]
+        categories = self.model.heads["category"]
+        category = categories[int(category_p[chosen].argmax())] if level != "none" else ""
+        hits = rule_hits(text) if self.use_rules else []
+        final_level, final_category = apply_safety_net(level, category, hits)
+        return RiskAssessment(
+            level=final_level,
+            category=final_category,
+            urgency=urgency_for(final_level, clean(text)),
+            score=round(p_high, 6),
+            model_version=self.version,
+            rule_hits=tuple(h.rule_id for h in hits),
+        )
+
+
+class IntentPredictor:
+    kind = "intent"
+    def __init__(self, model, *, version: str):
+        self.model = model
+        self.version = version
+
+    def predict(self, text: str) -> IntentPrediction:
+        return self.predict_many([text])[0]
+
+    def predict_many(self, texts: Sequence[str]) -> list[IntentPrediction]:
+        if not texts:
+            return []
+        probs = self.model.predict_proba([clean(t) for t in texts])["intent"]
+        labels = self.model.heads["intent"]
+        return [
+            IntentPrediction(intent=labels[int(row.argmax())], score=round(float(row.max()), 6), model_version=self.version)
+            for row in probs
+        ]
+
+
+def load_predictor(directory: Path | str, *, version: str | None = None, use_rules: bool = True):
+    """Load an artifact directory into a :class:`SafetyPredictor` or :class:`IntentPredictor`.
+
+    Raises :class:`ArtifactError` naming the path when the artifact is missing or damaged.
+    """
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    model = load_model(directory, manifest)
+    label = version or manifest.get("version") or directory.name
+    if manifest["kind"] == "safety":
+        threshold = manifest.get("thresholds", {}).get("high")
+        if threshold is None:
+            raise ArtifactError(f"model artifact {directory} has no high-risk threshold in its manifest")
+        return SafetyPredictor(model, threshold=threshold, version=label, use_rules=use_rules)
+    if manifest["kind"] == "intent":
+        return IntentPredictor(model, version=label)
+    raise ArtifactError(f"model artifact {directory} has unknown kind {manifest['kind']!r}")

@@ -1,0 +1,262 @@
+"""Train a classifier from the shipped data (+ database labels), tune, save, and evaluate.
+
+``train_and_evaluate`` is the one entry point used by the ``train_classifier`` command, the
+Celery task (through ``training_jobs.services``), the test fixtures and the benchmark.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from training_jobs.ml import data as datasets
+from training_jobs.ml.artifact import write_manifest
+from training_jobs.ml.evaluate import evaluate_intent, evaluate_safety
+from training_jobs.ml.labels import BACKENDS, HEADS, KINDS
+from training_jobs.ml.minilm import MiniLMSettings
+from training_jobs.ml.predictors import SafetyPredictor, load_predictor
+from training_jobs.ml.text import training_text
+from training_jobs.ml.thresholds import tune_threshold_for_recall
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass
+class TrainSettings:
+    gate_high_recall: float = 0.98  # activation gate, on the frozen test split
+    gate_intent_accuracy: float = 0.85
+    validation_recall: float = 0.99  # threshold tuning target, on the validation split
+    val_fraction: float = 0.2
+    seed: int = 13
+    refit_on_all: bool = True  # linear without CV: refit on train+validation after tuning
+    cv_folds: int = 5  # linear safety: tune the threshold on grouped out-of-fold scores
+    latency_samples: int = 200
+    linear_C: float = 4.0
+    minilm: MiniLMSettings = field(default_factory=MiniLMSettings)
+
+
+@dataclass
+class TrainOutcome:
+    kind: str
+    backend: str
+    artifact_dir: Path
+    manifest: dict
+    metrics: dict
+    thresholds: dict
+    train_data_hash: str
+    test_data_hash: str
+    train_rows: int
+    excluded_rows: int
+    training_seconds: float
+    gate_passed: bool
+    gate_reason: str
+
+
+def _targets(kind: str, rows: list[dict]) -> dict[str, list[str | None]]:
+    if kind == "intent":
+        return {"intent": [r["intent"] for r in rows]}
+    return {
+        "level": [r["risk_level"] for r in rows],
+        "category": [r.get("category") or None if r["risk_level"] != "none" else None for r in rows],
+    }
+
+
+def _high_scores(model, rows: list[dict]) -> list[float]:
+    """Model-only P(high) per row, scored exactly as served (segments, max)."""
+    tuner = SafetyPredictor(model, threshold=2.0, version="tuning", use_rules=False)
+    return [a.score for a in tuner.assess_many([(r["text"], r.get("history") or ()) for r in rows])]
+
+
+def make_model(kind: str, backend: str, settings: TrainSettings):
+    if backend == "linear":
+        from training_jobs.ml.linear import LinearTextModel
+
+        return LinearTextModel(HEADS[kind], C=settings.linear_C, seed=settings.seed)
+    if backend == "minilm":
+        from training_jobs.ml.minilm import MiniLMTextModel
+
+        return MiniLMTextModel(HEADS[kind], settings.minilm)
+    raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+
+
+def fit_model(kind: str, backend: str, rows: list[dict], settings: TrainSettings, progress=None):
+    """Fit a fresh model on ``rows`` (the single place where rows reach a model)."""
+    model = make_model(kind, backend, settings)
+    texts = [training_text(r) if kind == "safety" else r["text"] for r in rows]
+    model.fit(texts, _targets(kind, rows), progress=progress)
+    return model
+
+
+def train_and_evaluate(
+    *,
+    kind: str,
+    backend: str,
+    out_dir: Path,
+    version: str,
+    paths: datasets.DatasetPaths | None = None,
+    extra_rows: Iterable[dict] = (),
+    settings: TrainSettings | None = None,
+    progress: Progress | None = None,
+) -> TrainOutcome:
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; choose one of {KINDS}")
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+    settings = settings or TrainSettings()
+    report = progress or (lambda stage, percent: None)
+    started = time.perf_counter()
+
+    def span(stage: str, lo: int, hi: int):
+        return lambda fraction: report(stage, int(lo + (hi - lo) * max(0.0, min(1.0, fraction))))
+
+    report("loading data", 2)
+    rows = datasets.load_training_rows(kind, paths=paths, extra_rows=extra_rows)
+    # Database labels may repeat a frozen test text; such rows are dropped (hashes only).
+    test_fingerprints = datasets.frozen_test_fingerprints(kind, paths=paths)
+    kept = [r for r in rows if datasets.row_fingerprint(r) not in test_fingerprints]
+    excluded = len(rows) - len(kept)
+    rows = kept
+    train_hash = datasets.rows_hash(rows, kind=kind)
+
+    thresholds: dict = {}
+    if kind == "safety" and backend == "linear" and settings.cv_folds > 1:
+        # Cheap model: every training row gets an out-of-fold score (grouped folds), the
+        # threshold is tuned on all of them, then the model is refitted on all rows.
+        folds = datasets.grouped_folds(rows, kind=kind, folds=settings.cv_folds, seed=settings.seed)
+        truth: list[bool] = []
+        scores: list[float] = []
+        for fold in range(settings.cv_folds):
+            report("cross-validating threshold", int(8 + 50 * fold / settings.cv_folds))
+            fit_rows = [r for r, f in zip(rows, folds, strict=True) if f != fold]
+            held = [r for r, f in zip(rows, folds, strict=True) if f == fold]
+            fold_model = fit_model(kind, backend, fit_rows, settings)
+            truth += [r["risk_level"] == "high" for r in held]
+            scores += _high_scores(fold_model, held)
+        choice = tune_threshold_for_recall(truth, scores, target_recall=settings.validation_recall)
+        thresholds = {
+            "high": choice.threshold,
+            "validation": choice.as_dict(),
+            "validation_rows": len(rows),
+            "validation_method": f"{settings.cv_folds}-fold grouped out-of-fold scores",
+        }
+        model = fit_model(kind, backend, rows, settings, span("training on all data", 60, 75))
+    elif kind == "safety":
+        report("splitting validation", 5)
+        train_rows, val_rows = datasets.grouped_split(
+            rows, kind=kind, val_fraction=settings.val_fraction, seed=settings.seed
+        )
+        model = fit_model(kind, backend, train_rows, settings, span("training", 8, 60))
+        report("tuning threshold", 62)
+        choice = tune_threshold_for_recall(
+            [r["risk_level"] == "high" for r in val_rows],
+            _high_scores(model, val_rows),
+            target_recall=settings.validation_recall,
+        )
+        thresholds = {
+            "high": choice.threshold,
+            "validation": choice.as_dict(),
+            "validation_rows": len(val_rows),
+            "validation_method": f"grouped validation split ({settings.val_fraction:.0%})",
+        }
+        if backend == "linear" and settings.refit_on_all:
+            model = fit_model(kind, backend, rows, settings, span("refitting on all data", 64, 75))
+            thresholds["refit_on_all"] = True
+    else:
+        model = fit_model(kind, backend, rows, settings, span("training", 8, 75))
+    training_seconds = round(time.perf_counter() - started, 2)
+
+    report("saving artifact", 78)
+    artifact_dir = Path(out_dir)
+    artifact_dir.mkdir(parents=True, exist_ok=True)
+    model.save(artifact_dir)
+    manifest = write_manifest(
+        artifact_dir,
+        {
+            "kind": kind,
+            "backend": backend,
+            "version": version,
+            "labels": {h: list(v) for h, v in HEADS[kind].items()},
+            "thresholds": thresholds,
+            "train_data_hash": train_hash,
+            "train_rows": len(rows),
+            "created_at": dt.datetime.now(dt.UTC).isoformat(),
+            "settings": _settings_dict(settings, backend),
+            "environment": _environment(),
+        },
+    )
+
+    report("evaluating on frozen test split", 82)
+    test_rows = datasets.load_frozen_test_rows(kind, paths=paths)
+    test_hash = datasets.rows_hash(test_rows, kind=kind)
+    predictor = load_predictor(artifact_dir, version=version)
+    if kind == "safety":
+        metrics = evaluate_safety(predictor, test_rows, latency_samples=settings.latency_samples)
+        recall = metrics["high_recall"] or 0.0
+        passed = recall >= settings.gate_high_recall
+        reason = (
+            f"high-risk recall {recall:.3f} on the frozen test split is at least {settings.gate_high_recall:.2f}"
+            if passed
+            else f"high-risk recall {recall:.3f} on the frozen test split is below the required "
+            f"{settings.gate_high_recall:.2f} (missed {len(metrics['missed_high_ids'])} of "
+            f"{metrics['high']['tp'] + metrics['high']['fn']} high-risk rows)"
+        )
+    else:
+        metrics = evaluate_intent(predictor, test_rows, latency_samples=settings.latency_samples)
+        passed = metrics["accuracy"] >= settings.gate_intent_accuracy
+        reason = (
+            f"intent accuracy {metrics['accuracy']:.3f} on the frozen test split "
+            + ("is at least" if passed else "is below the required")
+            + f" {settings.gate_intent_accuracy:.2f}"
+        )
+    metrics["training_seconds"] = training_seconds
+    metrics["train_rows"] = len(rows)
+    metrics["excluded_test_overlap_rows"] = excluded
+    metrics["test_rows"] = len(test_rows)
+    metrics["train_data_hash"] = train_hash
+    metrics["test_data_hash"] = test_hash
+    if backend == "minilm":
+        metrics["minilm_train"] = getattr(model, "train_stats", {})
+    report("done", 100)
+    return TrainOutcome(
+        kind=kind,
+        backend=backend,
+        artifact_dir=artifact_dir,
+        manifest=manifest,
+        metrics=metrics,
+        thresholds=thresholds,
+        train_data_hash=train_hash,
+        test_data_hash=test_hash,
+        train_rows=len(rows),
+        excluded_rows=excluded,
+        training_seconds=training_seconds,
+        gate_passed=passed,
+        gate_reason=reason,
+    )
+
+
+def _settings_dict(settings: TrainSettings, backend: str) -> dict:
+    out = asdict(settings)
+    if backend != "minilm":
+        out.pop("minilm")
+    return out
+
+
+def _environment() -> dict:
+    env = {"python": platform.python_version()}
+    try:
+        import sklearn
+
+        env["scikit_learn"] = sklearn.__version__
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        import torch
+
+        env["torch"] = torch.__version__
+    except ImportError:  # pragma: no cover
+        pass
+    return env

@@ -1,0 +1,298 @@
+"""Writes of the model registry: train a version, activate it, run training jobs.
+
+The ML itself lives in :mod:`training_jobs.ml` (no Django); these services add the database
+labels, the model version row, the activation gate and the job bookkeeping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ari_review.api.errors import ApplicationError
+from training_jobs import selectors
+from training_jobs.ml.data import DatasetPaths
+from training_jobs.ml.labels import BACKENDS, KINDS
+from training_jobs.ml.train import TrainSettings, train_and_evaluate
+from training_jobs.models import ModelVersion, TrainingJob
+
+logger = logging.getLogger(__name__)
+
+GATE_HIGH_RECALL = 0.98
+GATE_INTENT_ACCURACY = 0.85
+# A running job whose heartbeat is older than this is considered stuck (worker died).
+STUCK_AFTER = dt.timedelta(minutes=30)
+MAX_ATTEMPTS = 3
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    version: ModelVersion
+    activated: bool
+    activation_note: str
+
+
+def _check_kind_backend(kind: str, backend: str) -> None:
+    if kind not in KINDS:
+        raise ApplicationError(f"Unknown classifier kind {kind!r}: choose one of {', '.join(KINDS)}.")
+    if backend not in BACKENDS:
+        raise ApplicationError(f"Unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}.")
+
+
+def _version_name(kind: str, backend: str) -> str:
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    return f"{kind}-{backend}-{stamp}-{secrets.token_hex(2)}"
+
+
+def model_version_train(
+    *,
+    kind: str,
+    backend: str = "linear",
+    activate: bool = False,
+    created_by=None,
+    use_database_labels: bool = True,
+    train_settings: TrainSettings | None = None,
+    progress: Progress | None = None,
+    dataset_paths=None,
+) -> TrainResult:
+    """Train, evaluate on the frozen test split, store a version, and activate it if allowed.
+
+    Training takes minutes, so no transaction is held while it runs; the version row is
+    written (and activated) atomically at the end.
+    """
+    _check_kind_backend(kind, backend)
+    if dataset_paths is None and getattr(settings, "TRAINING_DATASET_DIR", None):
+        # A different dataset directory (tests use a tiny one); same file names as shipped.
+        root = Path(settings.TRAINING_DATASET_DIR)
+        dataset_paths = DatasetPaths(train=root / f"{kind}_train.jsonl", test=root / f"{kind}_test.jsonl")
+    extra = selectors.database_label_rows(kind=kind) if use_database_labels else []
+    name = _version_name(kind, backend)
+    artifact_root = Path(settings.MODEL_ARTIFACT_DIR)
+    artifact_dir = artifact_root / name
+    train_settings = train_settings or TrainSettings(
+        gate_high_recall=GATE_HIGH_RECALL, gate_intent_accuracy=GATE_INTENT_ACCURACY
+    )
+    logger.info("training started kind=%s backend=%s version=%s", kind, backend, name)
+    try:
+        outcome = train_and_evaluate(
+            kind=kind,
+            backend=backend,
+            out_dir=artifact_dir,
+            version=name,
+            paths=dataset_paths,
+            extra_rows=extra,
+            settings=train_settings,
+            progress=progress,
+        )
+    except Exception:
+        shutil.rmtree(artifact_dir, ignore_errors=True)
+        raise
+    with transaction.atomic():
+        version = ModelVersion.objects.create(
+            name=name,
+            kind=kind,
+            backend=backend,
+            artifact_path=name,
+            thresholds=outcome.thresholds,
+            metrics=outcome.metrics,
+            train_data_hash=outcome.train_data_hash,
+            test_data_hash=outcome.test_data_hash,
+            train_rows=outcome.train_rows,
+            database_rows=len(extra) - outcome.excluded_rows,
+            training_seconds=outcome.training_seconds,
+            gate_passed=outcome.gate_passed,
+            gate_reason=outcome.gate_reason,
+            created_by=created_by,
+        )
+        activated, note = False, "not requested"
+        if activate:
+            if outcome.gate_passed:
+                model_version_activate(version=version, user=created_by)
+                activated, note = True, "activated"
+            else:
+                note = f"not activated: {outcome.gate_reason}"
+    logger.info("training finished version_id=%s activated=%s", version.pk, activated)
+    return TrainResult(version=version, activated=activated, activation_note=note)
+
+
+def model_version_activate(*, version: ModelVersion, user=None) -> ModelVersion:
+    """Make ``version`` the one serving its kind. Refused unless it passed its gate."""
+    if not version.gate_passed:
+        raise ApplicationError(
+            f"Model version {version.name} cannot be activated: {version.gate_reason}"
+        )
+    if not version.artifact_dir.is_dir():
+        raise ApplicationError(
+            f"Model version {version.name} cannot be activated: its artifact is missing "
+            f"({version.artifact_dir})."
+        )
+    with transaction.atomic():
+        previous = list(
+            ModelVersion.objects.select_for_update().filter(kind=version.kind, is_active=True)
+        )
+        if any(p.pk == version.pk for p in previous):
+            return version
+        ModelVersion.objects.filter(pk__in=[p.pk for p in previous]).update(is_active=False)
+        version.is_active = True
+        version.activated_at = timezone.now()
+        version.activated_by = user if getattr(user, "pk", None) else None
+        version.save(update_fields=["is_active", "activated_at", "activated_by"])
+        _audit(
+            user,
+            "model_version.activate",
+            version,
+            before={"active": [p.name for p in previous]},
+            after={"active": version.name},
+        )
+    return version
+
+
+def _audit(user, action: str, obj, *, before: dict, after: dict) -> None:
+    try:
+        from evaluation.services import audit_event_record
+    except ImportError:  # pragma: no cover - the evaluation app is always installed
+        return
+    audit_event_record(actor=user, action=action, obj=obj, before=before, after=after)
+
+
+def models_ensure_active(*, backend: str = "linear", log: Callable[[str], None] = print) -> dict:
+    """Train and activate a version of each kind that has no active one (idempotent).
+
+    Also retrains when the active version's artifact has gone missing (e.g. a fresh
+    ``var/models``).
+    """
+    results = {}
+    for kind in KINDS:
+        active = selectors.model_version_active_get(kind=kind)
+        if active is not None and active.artifact_dir.is_dir():
+            results[kind] = f"already active: {active.name}"
+            log(f"{kind}: {results[kind]}")
+            continue
+        if active is not None:
+            log(f"{kind}: active version {active.name} has no artifact at {active.artifact_dir}")
+        log(f"{kind}: training a {backend} model (this takes a few seconds)")
+        result = model_version_train(kind=kind, backend=backend, activate=True)
+        results[kind] = f"{result.version.name}: {result.activation_note}"
+        log(f"{kind}: {results[kind]}")
+    return results
+
+
+# --- training jobs (Celery) --------------------------------------------------------------------
+def training_job_create(
+    *, kind: str, backend: str = "linear", activate: bool = False, created_by=None
+) -> TrainingJob:
+    _check_kind_backend(kind, backend)
+    job = TrainingJob.objects.create(
+        kind=kind, backend=backend, activate=activate, created_by=created_by
+    )
+    transaction.on_commit(lambda: _enqueue(job.pk))
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    from training_jobs.tasks import training_job_run_task
+
+    training_job_run_task.apply_async(args=[job_id], queue="training")
+
+
+def _job_progress(job_id: int) -> Progress:
+    last = {"percent": -1, "stage": ""}
+
+    def report(stage: str, percent: int) -> None:
+        if percent == last["percent"] and stage == last["stage"]:
+            return
+        last.update(percent=percent, stage=stage)
+        TrainingJob.objects.filter(pk=job_id).update(
+            stage=stage[:80], progress=max(0, min(100, percent)), heartbeat_at=timezone.now()
+        )
+
+    return report
+
+
+def training_job_run(*, job_id: int, train_settings: TrainSettings | None = None) -> TrainingJob:
+    """Run a queued job once. Safe to call twice: only a queued job (or a stuck one) starts."""
+    now = timezone.now()
+    with transaction.atomic():
+        job = TrainingJob.objects.select_for_update().get(pk=job_id)
+        stuck = (
+            job.status == TrainingJob.Status.RUNNING
+            and job.heartbeat_at is not None
+            and job.heartbeat_at < now - STUCK_AFTER
+        )
+        if job.status != TrainingJob.Status.QUEUED and not stuck:
+            return job
+        job.status = TrainingJob.Status.RUNNING
+        job.stage = "starting"
+        job.progress = 0
+        job.error = ""
+        job.attempts += 1
+        job.started_at = now
+        job.heartbeat_at = now
+        job.save(
+            update_fields=[
+                "status", "stage", "progress", "error", "attempts", "started_at", "heartbeat_at"
+            ]
+        )
+    logger.info("training job started job_id=%s attempt=%s", job.pk, job.attempts)
+    try:
+        result = model_version_train(
+            kind=job.kind,
+            backend=job.backend,
+            activate=job.activate,
+            created_by=job.created_by,
+            train_settings=train_settings,
+            progress=_job_progress(job.pk),
+        )
+    except Exception as exc:
+        logger.exception("training job failed job_id=%s", job.pk)
+        TrainingJob.objects.filter(pk=job.pk).update(
+            status=TrainingJob.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=timezone.now(),
+        )
+        job.refresh_from_db()
+        return job
+    TrainingJob.objects.filter(pk=job.pk).update(
+        model_version=result.version,
+        activation_note=result.activation_note if job.activate else "",
+        stage="done",
+        progress=100,
+        status=TrainingJob.Status.SUCCEEDED,
+        finished_at=timezone.now(),
+    )
+    job.refresh_from_db()
+    return job
+
+
+def training_jobs_reconcile() -> list[int]:
+    """Re-queue jobs that never started or whose worker died; give up after a few attempts."""
+    now = timezone.now()
+    requeue: list[int] = []
+    stale_queued = TrainingJob.objects.filter(
+        status=TrainingJob.Status.QUEUED, created_at__lt=now - dt.timedelta(minutes=10)
+    )
+    stuck = TrainingJob.objects.filter(
+        status=TrainingJob.Status.RUNNING, heartbeat_at__lt=now - STUCK_AFTER
+    )
+    for job in list(stale_queued) + list(stuck):
+        if job.attempts >= MAX_ATTEMPTS:
+            TrainingJob.objects.filter(pk=job.pk, status=job.status).update(
+                status=TrainingJob.Status.FAILED,
+                error=f"gave up after {job.attempts} attempts (worker stopped responding)",
+                finished_at=now,
+            )
+            continue
+        requeue.append(job.pk)
+        _enqueue(job.pk)
+    return requeue
