@@ -10,12 +10,13 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
+    extend_schema_serializer,
     inline_serializer,
 )
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from ari_review.api.base import BaseApi, EndUserApi
+from ari_review.api.base import AnyRoleApi, EndUserApi
 from conversations.flows import STEP_LABELS
 from conversations.models import ChatSession, Message, SessionLength, SessionType, Tone
 from conversations.selectors import (
@@ -49,6 +50,7 @@ NOT_FOUND = OpenApiResponse(description="No such session (or not yours).")
 BAD_INPUT = OpenApiResponse(description="Bad input; `detail` says what is wrong.")
 
 
+@extend_schema_serializer(component_name="CrisisResource")
 class ResourceSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -61,11 +63,13 @@ class ResourceSerializer(serializers.Serializer):
     last_verified = serializers.CharField()
 
 
+@extend_schema_serializer(component_name="ChatPreferences")
 class PreferencesSerializer(serializers.Serializer):
     session_length = serializers.ChoiceField(choices=SessionLength.choices, required=False)
     tone = serializers.ChoiceField(choices=Tone.choices, required=False)
 
 
+@extend_schema_serializer(component_name="ChatMessage")
 class MessageOutputSerializer(serializers.ModelSerializer):
     resources = ResourceSerializer(many=True)
 
@@ -84,6 +88,7 @@ class MessageOutputSerializer(serializers.ModelSerializer):
         )
 
 
+@extend_schema_serializer(component_name="ChatSession")
 class SessionOutputSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id")
     flow_step_label = serializers.SerializerMethodField()
@@ -118,12 +123,14 @@ def _session_payload(session: ChatSession) -> dict:
 class SessionsApi(EndUserApi):
     """List the user's sessions, or start one."""
 
+    @extend_schema_serializer(component_name="ChatSessionListItem")
     class ListOutputSerializer(SessionOutputSerializer):
         message_count = serializers.IntegerField()
 
         class Meta(SessionOutputSerializer.Meta):
             fields = (*SessionOutputSerializer.Meta.fields, "message_count")
 
+    @extend_schema_serializer(component_name="ChatSessionCreate")
     class InputSerializer(serializers.Serializer):
         session_type = serializers.ChoiceField(choices=SessionType.choices)
         preferences = PreferencesSerializer(required=False)
@@ -152,6 +159,7 @@ class SessionsApi(EndUserApi):
 class SessionDetailApi(EndUserApi):
     """One session with its transcript."""
 
+    @extend_schema_serializer(component_name="ChatSessionTranscript")
     class OutputSerializer(SessionOutputSerializer):
         messages = serializers.SerializerMethodField()
 
@@ -175,6 +183,7 @@ class SessionDetailApi(EndUserApi):
 class MessageCreateApi(EndUserApi):
     """Send a message and get Ari's reply (one chat turn)."""
 
+    @extend_schema_serializer(component_name="ChatMessageCreate")
     class InputSerializer(serializers.Serializer):
         text = serializers.CharField(
             max_length=MAX_MESSAGE_CHARS,
@@ -187,11 +196,13 @@ class MessageCreateApi(EndUserApi):
             },
         )
 
+    @extend_schema_serializer(component_name="ChatUserMessage")
     class UserMessageSerializer(serializers.ModelSerializer):
         class Meta:
             model = Message
             fields = ("id", "text", "created_at", "risk_level")
 
+    @extend_schema_serializer(component_name="ChatReply")
     class ReplySerializer(serializers.ModelSerializer):
         resources = ResourceSerializer(many=True)
 
@@ -265,6 +276,7 @@ class SessionEndApi(EndUserApi):
 class SessionRatingApi(EndUserApi):
     """Rate an ended session from 1 to 5 stars, with an optional comment."""
 
+    @extend_schema_serializer(component_name="ChatSessionRating")
     class InputSerializer(serializers.Serializer):
         stars = serializers.IntegerField(
             min_value=1,
@@ -316,7 +328,7 @@ class ChatPreferencesApi(EndUserApi):
         return Response(chat_preferences_update(user=request.user, **serializer.validated_data))
 
 
-class CrisisResourceListApi(BaseApi):
+class CrisisResourceListApi(AnyRoleApi):
     """The crisis-resource catalogue for a locale (default: the installation's)."""
 
     pagination_class = None
@@ -332,7 +344,7 @@ class CrisisResourceListApi(BaseApi):
         return Response([crisis_resource_snapshot(r) for r in resources])
 
 
-class PingApi(BaseApi):
+class PingApi(AnyRoleApi):
     """A trivial authenticated JSON endpoint (the benchmark's ceiling)."""
 
     @extend_schema(

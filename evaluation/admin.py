@@ -6,6 +6,7 @@ import io
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -24,6 +25,7 @@ from evaluation.models import (
     SessionRating,
     WorkItem,
 )
+from evaluation.services.audit import audit_event_record
 from evaluation.services.imports import FORMATS, import_file
 
 
@@ -62,9 +64,30 @@ class SeedDialogueAdmin(admin.ModelAdmin):
     actions = ["export_openai_jsonl", "export_seed_json"]
     change_list_template = "evaluation/admin_changelist_import.html"
 
-    def has_change_permission(self, request, obj=None):
-        # Edits and approvals go through the workspace so they are validated and audited.
+    def has_add_permission(self, request):
+        # Authoring, edits and approvals go through the workspace (validated and audited).
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, SeedDialogue.objects.filter(pk=obj.pk))
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for dialogue in queryset:
+            audit_event_record(
+                actor=request.user,
+                action="dialogue.delete",
+                obj=dialogue,
+                before={
+                    "title": dialogue.title,
+                    "messages": dialogue.messages,
+                    "state": dialogue.state,
+                },
+            )
+        queryset.delete()
 
     @admin.action(description="Export selected approved dialogues as OpenAI JSONL")
     def export_openai_jsonl(self, request, queryset):
@@ -126,7 +149,16 @@ class WorkItemAdmin(admin.ModelAdmin):
     )
     list_filter = ("kind", "status", "reason", "source")
     raw_id_fields = ("session", "message")
-    readonly_fields = ("created_at", "completed_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     actions = [
         "export_safety_jsonl",
         "export_safety_csv",
@@ -167,10 +199,15 @@ class WorkItemAdmin(admin.ModelAdmin):
 
 
 class _ReadOnly(admin.ModelAdmin):
+    """Labels, decisions and metrics are written by the workspace only (and audited)."""
+
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -213,9 +250,6 @@ class AuditEventAdmin(_ReadOnly):
     list_display = ("created_at", "actor_name", "action", "object_type", "object_id")
     list_filter = ("action", "object_type")
     search_fields = ("actor_name", "object_id")
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_actions(self, request):
         return {}

@@ -1,27 +1,13 @@
-from django.urls import path, register_converter
+from django.urls import path
 
 from evaluation import apis
 
-
-class KindConverter:
-    regex = "review|safety|intent|preference"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(KindConverter, "queuekind")
-
+# ``kind`` is one of review | safety | intent | preference (other values: 404).
 urlpatterns = [
+    path("queues/<str:kind>/items/", apis.QueueItemListApi.as_view(), name="eval-queue-items"),
+    path("queues/<str:kind>/next/", apis.QueueNextApi.as_view(), name="eval-queue-next"),
     path(
-        "queues/<queuekind:kind>/items/", apis.QueueItemListApi.as_view(), name="eval-queue-items"
-    ),
-    path("queues/<queuekind:kind>/next/", apis.QueueNextApi.as_view(), name="eval-queue-next"),
-    path(
-        "queues/<queuekind:kind>/progress/",
+        "queues/<str:kind>/progress/",
         apis.QueueProgressApi.as_view(),
         name="eval-queue-progress",
     ),

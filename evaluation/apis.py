@@ -6,11 +6,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import Http404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from ari_review.api.base import AdminApi, ClinicianApi
 from ari_review.api.errors import ApplicationError
@@ -203,6 +202,12 @@ def work_item_payload(item: WorkItem, clinician, *, blind: bool) -> dict:
     return base
 
 
+def _kind_or_404(kind: str) -> str:
+    if kind not in Kind.values:
+        raise Http404(f"No queue {kind!r}.")
+    return kind
+
+
 def _item_or_404(item_id: int, kind: str | None = None) -> WorkItem:
     item = selectors.work_item_get(item_id=item_id, kind=kind)
     if item is None:
@@ -260,7 +265,7 @@ class QueueItemListApi(ClinicianApi):
 
     @extend_schema(parameters=[KIND_PARAM], responses=OutputSerializer(many=True))
     def get(self, request, kind: str):
-        qs = selectors.queue_items_list(kind=kind, clinician=request.user)
+        qs = selectors.queue_items_list(kind=_kind_or_404(kind), clinician=request.user)
         return self.paginate(qs, self.OutputSerializer)
 
 
@@ -286,6 +291,7 @@ class QueueNextApi(ClinicianApi):
         summary="Take (lock) the next item of a queue",
     )
     def post(self, request, kind: str):
+        _kind_or_404(kind)
         data = self.InputSerializer(data=request.data or {})
         data.is_valid(raise_exception=True)
         blind = data.validated_data.get("blind", blind_default(request))
@@ -303,7 +309,7 @@ class QueueNextApi(ClinicianApi):
 class QueueProgressApi(ClinicianApi):
     @extend_schema(parameters=[KIND_PARAM], responses=ProgressSerializer)
     def get(self, request, kind: str):
-        progress = selectors.work_progress(kind=kind, clinician=request.user)
+        progress = selectors.work_progress(kind=_kind_or_404(kind), clinician=request.user)
         return Response(ProgressSerializer(progress.__dict__).data)
 
 
@@ -699,7 +705,7 @@ class AgreementApi(ClinicianApi):
         if wanted and wanted not in LABEL_SETS:
             raise ApplicationError(f"Unknown label set {wanted!r}.")
         keys = [wanted] if wanted else list(LABEL_SETS)
-        rows = [selectors.agreement_summary(label_set=key) for key in keys]
+        rows = selectors.agreement_summaries(label_sets=keys)
         return Response(self.OutputSerializer(rows, many=True).data)
 
 
@@ -807,18 +813,3 @@ class MetricListApi(ClinicianApi):
             raise ApplicationError("days must be a whole number.") from None
         qs = selectors.metric_values_list(days=days, name=request.query_params.get("name", ""))
         return self.paginate(qs, self.OutputSerializer)
-
-
-def _name_nested_serializers() -> None:
-    """Give nested Input/Output serializers unique OpenAPI component names
-    (``DialogueApproveInput`` instead of a clashing ``Input``)."""
-    for view in list(globals().values()):
-        if not (isinstance(view, type) and issubclass(view, APIView)):
-            continue
-        for attr, serializer in list(vars(view).items()):
-            if isinstance(serializer, type) and issubclass(serializer, serializers.Serializer):
-                name = view.__name__.removesuffix("Api") + attr.removesuffix("Serializer")
-                extend_schema_serializer(component_name=name)(serializer)
-
-
-_name_nested_serializers()

@@ -380,50 +380,46 @@ def dialogue_get(*, dialogue_id: int) -> SeedDialogue | None:
 # --- Agreement ------------------------------------------------------------------------------------
 
 
-def _label_units(spec: LabelSet) -> list[tuple[list[int], list[str], str]]:
-    """For every double-labelled item: its clinicians and values in labelling order, and the
-    month ("YYYY-MM") of its second label. PostgreSQL groups the labels itself."""
-    qs = spec.model.objects.filter(item__reviews_done__gte=2, item__kind=spec.kind)
-    if spec.kind == Kind.SAFETY:
+def _label_units(specs: list[LabelSet]) -> dict[str, list[tuple[list[int], list[str], str]]]:
+    """For label sets of one label model: every double-labelled item's clinicians and values in
+    labelling order, and the month ("YYYY-MM") of its second label. One query per model
+    (PostgreSQL groups the labels itself)."""
+    first = specs[0]
+    qs = first.model.objects.filter(item__reviews_done__gte=2, item__kind=first.kind)
+    if first.kind == Kind.SAFETY:
         qs = qs.filter(item__text_role="user")
     stamp = ExtractYear("created_at") * 100 + ExtractMonth("created_at")
+    fields = [spec.field for spec in specs]
     if connection.vendor == "postgresql":
         from django.contrib.postgres.aggregates import ArrayAgg
 
-        grouped = (
-            qs.values("item_id")
-            .annotate(
-                clinicians=ArrayAgg("clinician_id", ordering="id"),
-                raw=ArrayAgg(spec.field, ordering="id"),
-                stamps=ArrayAgg(stamp, ordering="id"),
-            )
-            .order_by()
-            .values_list("clinicians", "raw", "stamps")
-        )
+        aggregates = {
+            "clinicians": ArrayAgg("clinician_id", order_by="id"),
+            "stamps": ArrayAgg(stamp, order_by="id"),
+            **{f"raw{i}": ArrayAgg(field, order_by="id") for i, field in enumerate(fields)},
+        }
+        grouped = qs.values("item_id").annotate(**aggregates).order_by().values_list(*aggregates)
     else:
-        by_item: dict[int, list] = defaultdict(lambda: [[], [], []])
-        for item_id, clinician_id, raw, value_stamp in (
+        by_item: dict[int, list] = defaultdict(lambda: [[] for _ in range(2 + len(fields))])
+        for item_id, clinician_id, value_stamp, *raws in (
             qs.annotate(stamp=stamp)
             .order_by("id")
-            .values_list("item_id", "clinician_id", spec.field, "stamp")
+            .values_list("item_id", "clinician_id", "stamp", *fields)
         ):
             entry = by_item[item_id]
             entry[0].append(clinician_id)
-            entry[1].append(raw)
-            entry[2].append(value_stamp)
+            entry[1].append(value_stamp)
+            for i, raw in enumerate(raws):
+                entry[2 + i].append(raw)
         grouped = by_item.values()
-    units = []
-    for clinicians, raw, stamps in grouped:
+    units: dict[str, list] = {spec.key: [] for spec in specs}
+    for clinicians, stamps, *raws in grouped:
         if len(clinicians) < 2:
             continue
         second = int(stamps[1])
-        units.append(
-            (
-                clinicians,
-                [normalise_value(spec, r) for r in raw],
-                f"{second // 100:04d}-{second % 100:02d}",
-            )
-        )
+        month = f"{second // 100:04d}-{second % 100:02d}"
+        for spec, raw in zip(specs, raws, strict=True):
+            units[spec.key].append((clinicians, [normalise_value(spec, r) for r in raw], month))
     return units
 
 
@@ -431,11 +427,7 @@ def _fmt(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def agreement_compute(label_set: str) -> dict:
-    """Kappa (first vs second label of double-labelled items), per-class kappa, Krippendorff's
-    alpha over all raters, per clinician pair and per month."""
-    spec = LABEL_SETS[label_set]
-    units = _label_units(spec)
+def _agreement(spec: LabelSet, units: list, names: dict[int, str]) -> dict:
     pairs, months, by_pair = [], defaultdict(list), defaultdict(list)
     month_units = defaultdict(list)
     more_than_two = 0
@@ -451,13 +443,8 @@ def agreement_compute(label_set: str) -> dict:
             more_than_two += 1
             for (ca, va), (cb, vb) in combinations(sorted(zip(clinicians, values, strict=True)), 2):
                 by_pair[(ca, cb)].append((va, vb))
-    names = dict(
-        get_user_model()
-        .objects.filter(pk__in={c for pair in by_pair for c in pair})
-        .values_list("pk", "username")
-    )
     return {
-        "label_set": label_set,
+        "label_set": spec.key,
         "title": spec.title,
         "items": len(units),
         "items_more_than_two_raters": more_than_two,
@@ -490,6 +477,26 @@ def agreement_compute(label_set: str) -> dict:
     }
 
 
+def agreement_compute_many(label_sets: list[str]) -> dict[str, dict]:
+    """Kappa (first vs second label of items with two labels), per-class kappa, Krippendorff's
+    alpha over all raters, per clinician pair and per month, for each label set."""
+    by_model: dict[type, list[LabelSet]] = defaultdict(list)
+    for key in label_sets:
+        by_model[LABEL_SETS[key].model].append(LABEL_SETS[key])
+    units: dict[str, list] = {}
+    for specs in by_model.values():
+        units.update(_label_units(specs))
+    clinician_ids = {c for rows in units.values() for clinicians, _, _ in rows for c in clinicians}
+    names = dict(
+        get_user_model().objects.filter(pk__in=clinician_ids).values_list("pk", "username")
+    )
+    return {key: _agreement(LABEL_SETS[key], units[key], names) for key in label_sets}
+
+
+def agreement_compute(label_set: str) -> dict:
+    return agreement_compute_many([label_set])[label_set]
+
+
 # Agreement moves slowly: the figures are cached and refreshed every 15 minutes by the
 # ``agreement_refresh_task`` beat job, so pages read them without recomputing.
 AGREEMENT_CACHE_SECONDS = 30 * 60
@@ -499,21 +506,28 @@ def _agreement_key(label_set: str) -> str:
     return f"evaluation:agreement:{label_set}"
 
 
+def agreement_summaries(*, label_sets: list[str], use_cache: bool = True) -> list[dict]:
+    """Agreement figures from the cache; missing ones are computed (together) and stored."""
+    cached = cache.get_many([_agreement_key(k) for k in label_sets]) if use_cache else {}
+    missing = [k for k in label_sets if _agreement_key(k) not in cached]
+    if missing:
+        now = timezone.now().isoformat()
+        fresh = {
+            _agreement_key(k): {**result, "computed_at": now}
+            for k, result in agreement_compute_many(missing).items()
+        }
+        cache.set_many(fresh, AGREEMENT_CACHE_SECONDS)
+        cached.update(fresh)
+    return [cached[_agreement_key(k)] for k in label_sets]
+
+
 def agreement_summary(*, label_set: str, use_cache: bool = True) -> dict:
-    """``agreement_compute`` from the cache (computed and stored on a miss)."""
-    if use_cache:
-        cached = cache.get(_agreement_key(label_set))
-        if cached is not None:
-            return cached
-    result = {**agreement_compute(label_set), "computed_at": timezone.now().isoformat()}
-    cache.set(_agreement_key(label_set), result, AGREEMENT_CACHE_SECONDS)
-    return result
+    return agreement_summaries(label_sets=[label_set], use_cache=use_cache)[0]
 
 
 def agreement_cache_refresh() -> list[str]:
     """Recompute every label set's agreement into the cache (the beat job calls this)."""
-    for key in LABEL_SETS:
-        agreement_summary(label_set=key, use_cache=False)
+    agreement_summaries(label_sets=list(LABEL_SETS), use_cache=False)
     return list(LABEL_SETS)
 
 

@@ -1,10 +1,7 @@
-from django.urls import path, register_converter
+from django.urls import path
 
 from evaluation import views
-from evaluation.api_urls import KindConverter
 from evaluation.models import WorkItem
-
-register_converter(KindConverter, "workkind")
 
 Kind = WorkItem.Kind
 app_name = "evaluation"
@@ -32,7 +29,7 @@ urlpatterns = [
         views.ItemPage.as_view(kind=Kind.PREFERENCE),
         name="preference-item",
     ),
-    path("work/<workkind:kind>/next/", views.QueueNextPage.as_view(), name="queue-next"),
+    path("work/<str:kind>/next/", views.QueueNextPage.as_view(), name="queue-next"),
     path("work/items/<int:item_id>/lock/", views.ItemLockPage.as_view(), name="item-lock"),
     path("work/items/<int:item_id>/skip/", views.ItemSkipPage.as_view(), name="item-skip"),
     path(

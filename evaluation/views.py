@@ -153,6 +153,8 @@ class QueuePage(ClinicianRequired, View):
 
 class QueueNextPage(ClinicianRequired, View):
     def post(self, request, kind: str):
+        if kind not in QUEUES:
+            raise Http404("No such queue.")
         return _go_next(request, kind)
 
 

@@ -5,7 +5,15 @@ from training_jobs.models import ModelVersion, TrainingJob
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "backend", "is_active", "gate_passed", "train_rows", "created_at")
+    list_display = (
+        "name",
+        "kind",
+        "backend",
+        "is_active",
+        "gate_passed",
+        "train_rows",
+        "created_at",
+    )
     list_filter = ("kind", "backend", "is_active", "gate_passed")
     search_fields = ("name",)
     readonly_fields = [f.name for f in ModelVersion._meta.fields]

@@ -15,7 +15,9 @@ urlpatterns = [
         name="api-model-version-activate",
     ),
     path("training-jobs/", apis.TrainingJobListApi.as_view(), name="api-training-jobs"),
-    path("training-jobs/create/", apis.TrainingJobCreateApi.as_view(), name="api-training-job-create"),
+    path(
+        "training-jobs/create/", apis.TrainingJobCreateApi.as_view(), name="api-training-job-create"
+    ),
     path(
         "training-jobs/<int:job_id>/",
         apis.TrainingJobDetailApi.as_view(),

@@ -30,7 +30,9 @@ def model_version_list(*, kind: str | None = None) -> QuerySet[ModelVersion]:
 
 
 def training_job_get(*, job_id: int) -> TrainingJob | None:
-    return TrainingJob.objects.select_related("model_version", "created_by").filter(pk=job_id).first()
+    return (
+        TrainingJob.objects.select_related("model_version", "created_by").filter(pk=job_id).first()
+    )
 
 
 def training_job_list(*, kind: str | None = None, limit: int = 20) -> list[TrainingJob]:

@@ -45,7 +45,9 @@ class TrainResult:
 
 def _check_kind_backend(kind: str, backend: str) -> None:
     if kind not in KINDS:
-        raise ApplicationError(f"Unknown classifier kind {kind!r}: choose one of {', '.join(KINDS)}.")
+        raise ApplicationError(
+            f"Unknown classifier kind {kind!r}: choose one of {', '.join(KINDS)}."
+        )
     if backend not in BACKENDS:
         raise ApplicationError(f"Unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}.")
 
@@ -65,6 +67,7 @@ def model_version_train(
     train_settings: TrainSettings | None = None,
     progress: Progress | None = None,
     dataset_paths=None,
+    bootstrap_rows: list[dict] | None = None,
 ) -> TrainResult:
     """Train, evaluate on the frozen test split, store a version, and activate it if allowed.
 
@@ -75,8 +78,11 @@ def model_version_train(
     if dataset_paths is None and getattr(settings, "TRAINING_DATASET_DIR", None):
         # A different dataset directory (tests use a tiny one); same file names as shipped.
         root = Path(settings.TRAINING_DATASET_DIR)
-        dataset_paths = DatasetPaths(train=root / f"{kind}_train.jsonl", test=root / f"{kind}_test.jsonl")
-    extra = selectors.database_label_rows(kind=kind) if use_database_labels else []
+        dataset_paths = DatasetPaths(
+            train=root / f"{kind}_train.jsonl", test=root / f"{kind}_test.jsonl"
+        )
+    database_rows = selectors.database_label_rows(kind=kind) if use_database_labels else []
+    extra = database_rows + list(bootstrap_rows or [])
     name = _version_name(kind, backend)
     artifact_root = Path(settings.MODEL_ARTIFACT_DIR)
     artifact_dir = artifact_root / name
@@ -109,7 +115,7 @@ def model_version_train(
             train_data_hash=outcome.train_data_hash,
             test_data_hash=outcome.test_data_hash,
             train_rows=outcome.train_rows,
-            database_rows=len(extra) - outcome.excluded_rows,
+            database_rows=len(database_rows),
             training_seconds=outcome.training_seconds,
             gate_passed=outcome.gate_passed,
             gate_reason=outcome.gate_reason,
@@ -241,7 +247,13 @@ def training_job_run(*, job_id: int, train_settings: TrainSettings | None = None
         job.heartbeat_at = now
         job.save(
             update_fields=[
-                "status", "stage", "progress", "error", "attempts", "started_at", "heartbeat_at"
+                "status",
+                "stage",
+                "progress",
+                "error",
+                "attempts",
+                "started_at",
+                "heartbeat_at",
             ]
         )
     logger.info("training job started job_id=%s attempt=%s", job.pk, job.attempts)

@@ -22,7 +22,10 @@ def _confusion_rows(block: dict | None) -> dict | None:
     cm = block["confusion_matrix"]
     return {
         "labels": cm["labels"],
-        "rows": [{"label": label, "cells": row} for label, row in zip(cm["labels"], cm["matrix"], strict=True)],
+        "rows": [
+            {"label": label, "cells": row}
+            for label, row in zip(cm["labels"], cm["matrix"], strict=True)
+        ],
     }
 
 
@@ -54,7 +57,9 @@ class TrainingJobStartPage(AdminRequired, View):
         backend = request.POST.get("backend", Backend.LINEAR)
         activate = request.POST.get("activate") in ("1", "on", "true")
         try:
-            job = training_job_create(kind=kind, backend=backend, activate=activate, created_by=request.user)
+            job = training_job_create(
+                kind=kind, backend=backend, activate=activate, created_by=request.user
+            )
         except ApplicationError as exc:
             messages.error(request, exc.message)
             return redirect("training_jobs:model-list")
@@ -114,5 +119,7 @@ class ModelVersionActivatePage(AdminRequired, View):
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"{version.name} now serves {version.get_kind_display().lower()}.")
+            messages.success(
+                request, f"{version.name} now serves {version.get_kind_display().lower()}."
+            )
         return redirect("training_jobs:model-detail", version_id=version.pk)

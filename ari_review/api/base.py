@@ -4,16 +4,27 @@ Anonymous requests get 401 (token auth advertises ``WWW-Authenticate``) or 403; 
 with the wrong role gets 403.
 """
 
+from drf_spectacular.utils import extend_schema_serializer
+from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from ari_review.api.pagination import DefaultPagination
-from ari_review.api.permissions import IsAdmin, IsClinician, IsEndUser
+from ari_review.api.permissions import HasAnyRole, IsAdmin, IsClinician, IsEndUser
 
 
 class BaseApi(APIView):
     permission_classes = [IsAuthenticated]
     pagination_class = DefaultPagination
+
+    def __init_subclass__(cls, **kwargs):
+        """Name nested serializers after their view in the OpenAPI schema
+        (``SessionCreateInput`` rather than many clashing ``Input`` components)."""
+        super().__init_subclass__(**kwargs)
+        for attr, value in list(vars(cls).items()):
+            if isinstance(value, type) and issubclass(value, serializers.BaseSerializer):
+                name = cls.__name__.removesuffix("Api") + attr.removesuffix("Serializer")
+                extend_schema_serializer(component_name=name)(value)
 
     def paginate(self, queryset, serializer_class):
         """Page a queryset and return the paginated response of ``serializer_class``."""
@@ -32,3 +43,7 @@ class ClinicianApi(BaseApi):
 
 class AdminApi(BaseApi):
     permission_classes = [IsAuthenticated, IsAdmin]
+
+
+class AnyRoleApi(BaseApi):
+    permission_classes = [IsAuthenticated, HasAnyRole]

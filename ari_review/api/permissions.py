@@ -1,6 +1,6 @@
 from rest_framework.permissions import BasePermission
 
-from ari_review.roles import ADMIN, CLINICIAN, ENDUSER, user_has_role
+from ari_review.roles import ADMIN, CLINICIAN, ENDUSER, ROLES, user_has_role
 
 
 class _HasRole(BasePermission):
@@ -23,3 +23,9 @@ class IsClinician(_HasRole):
 
 class IsAdmin(_HasRole):
     roles = (ADMIN,)
+
+
+class HasAnyRole(_HasRole):
+    """Any signed-in user who holds one of the roles (e.g. the crisis-resource catalogue)."""
+
+    roles = ROLES

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (data and patterns read better on one line)
 """The rule-based safety net: explicit phrases that must never slip past the model.
 
 The net is combined with the safety model and can only *raise* the risk level, never lower it

@@ -22,7 +22,13 @@ GOOD_ENV = {
 
 def _clean_env() -> dict[str, str]:
     """The test process's environment without any setting this module controls."""
-    controlled = {*GOOD_ENV, "EMAIL_PORT", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"}
+    controlled = {
+        *GOOD_ENV,
+        "EMAIL_PORT",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser tests
+    }
     env = {k: v for k, v in os.environ.items() if k not in controlled}
     env["DJANGO_SETTINGS_MODULE"] = "ari_review.settings"
     env.update(GOOD_ENV)

@@ -74,7 +74,8 @@ def test_risk_spread_over_turns_is_scored_with_the_history(active_models):
 
 def test_active_intent_version_predicts_with_its_name(active_models):
     prediction = get_intent_classifier().predict(
-        "If you're in the US, you can call or text 988 to reach the Suicide & Crisis Lifeline right now."
+        "If you're in the US, you can call or text 988 to reach the Suicide & Crisis Lifeline "
+        "right now."
     )
     assert isinstance(prediction, IntentPrediction)
     assert prediction.intent == "emergency"

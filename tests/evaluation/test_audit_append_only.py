@@ -62,3 +62,19 @@ def test_clinicians_with_audit_events_cannot_be_deleted(event, clinician):
 
     with pytest.raises(ProtectedError):
         clinician.delete()
+
+
+def test_deleting_a_dialogue_in_the_admin_is_audited(client, admin_user):
+    from django.urls import reverse
+
+    from tests.evaluation.factories import dialogue
+
+    d = dialogue(title="Obsolete")
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:evaluation_seeddialogue_changelist"),
+        {"action": "delete_selected", "_selected_action": [d.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="dialogue.delete")
+    assert event.before["title"] == "Obsolete" and event.actor == admin_user

@@ -205,3 +205,36 @@ def test_double_label_percent_sends_items_to_two_clinicians():
     assert set(WorkItem.objects.filter(kind=SAFETY).values_list("required_reviews", flat=True)) == {
         2
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_takes_from_two_connections_get_different_items():
+    """Two clinicians pressing "next" at the same moment (separate connections and
+    transactions): select_for_update(skip_locked) hands them different items."""
+    import threading
+
+    from django.db import connection
+
+    from tests.evaluation.factories import make_user
+
+    first, second = make_user("clinician"), make_user("clinician")
+    items = [review_item(make_session()) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    taken: dict[str, int] = {}
+
+    def take(name, clinician):
+        try:
+            barrier.wait(timeout=10)
+            taken[name] = work_item_take_next(kind=REVIEW, clinician=clinician).pk
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=take, args=("a", first)),
+        threading.Thread(target=take, args=("b", second)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert sorted(taken.values()) == sorted(i.pk for i in items)

@@ -173,3 +173,10 @@ def test_skip_page_moves_on_to_the_next_item(client, clinician):
     client.post(reverse("evaluation:queue-next", args=["safety"]))
     response = client.post(reverse("evaluation:item-skip", args=[first.pk]))
     assert response["Location"] == reverse("evaluation:safety-item", args=[second.pk])
+
+
+def test_unknown_queue_is_404(client, clinician):
+    assert api_as(clinician).post("/api/v1/queues/nope/next/", {}, format="json").status_code == 404
+    assert api_as(clinician).get("/api/v1/queues/nope/items/").status_code == 404
+    client.force_login(clinician)
+    assert client.post("/work/nope/next/").status_code == 404

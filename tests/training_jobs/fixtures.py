@@ -6,7 +6,8 @@ Usage (in a conftest.py or test module)::
 
     @pytest.fixture
     def active_models(db, trained_models):
-        return activate_trained_models(trained_models)  # {"safety": ModelVersion, "intent": ModelVersion}
+        # {"safety": ModelVersion, "intent": ModelVersion}
+        return activate_trained_models(trained_models)
 
 ``trained_models`` is session-scoped: linear safety and intent models are trained once per test
 session from the shipped datasets into a temporary directory (about 10-15 s on two cores).
@@ -46,11 +47,17 @@ def fast_settings() -> TrainSettings:
 def train_linear_models(base_dir: Path) -> TrainedModels:
     settings = fast_settings()
     safety = train_and_evaluate(
-        kind="safety", backend="linear", out_dir=base_dir / SAFETY_VERSION, version=SAFETY_VERSION,
+        kind="safety",
+        backend="linear",
+        out_dir=base_dir / SAFETY_VERSION,
+        version=SAFETY_VERSION,
         settings=settings,
     )
     intent = train_and_evaluate(
-        kind="intent", backend="linear", out_dir=base_dir / INTENT_VERSION, version=INTENT_VERSION,
+        kind="intent",
+        backend="linear",
+        out_dir=base_dir / INTENT_VERSION,
+        version=INTENT_VERSION,
         settings=settings,
     )
     return TrainedModels(safety=safety, intent=intent)

@@ -34,8 +34,12 @@ def test_registry_api_is_admin_only(url_name, args, method, enduser, clinician, 
 
 
 @pytest.mark.parametrize(
-    "url_name, args", [("training_jobs:model-list", []), ("training_jobs:model-detail", [1]),
-                       ("training_jobs:job-detail", [1])]
+    "url_name, args",
+    [
+        ("training_jobs:model-list", []),
+        ("training_jobs:model-detail", [1]),
+        ("training_jobs:job-detail", [1]),
+    ],
 )
 def test_registry_pages_are_admin_only(url_name, args, client, enduser, clinician):
     url = reverse(url_name, args=args)
@@ -53,7 +57,11 @@ def test_model_pages_show_versions_metrics_and_activation(active_models, admin_u
     detail = client.get(reverse("training_jobs:model-detail", args=[active_models["safety"].pk]))
     body = detail.content.decode()
     assert detail.status_code == 200
-    assert 'data-testid="confusion"' in body and "High-risk recall" in body and "Rule net alone" in body
+    assert (
+        'data-testid="confusion"' in body
+        and "High-risk recall" in body
+        and "Rule net alone" in body
+    )
 
 
 def test_api_lists_and_details_versions(active_models, admin_user):
@@ -61,14 +69,25 @@ def test_api_lists_and_details_versions(active_models, admin_user):
     listed = api.get(reverse("api-model-versions"), {"kind": "intent"}).json()
     assert [v["name"] for v in listed["results"]] == [active_models["intent"].name]
     detail = api.get(reverse("api-model-version-detail", args=[active_models["safety"].pk])).json()
-    assert detail["metrics"]["levels"]["confusion_matrix"]["labels"] == ["none", "low", "medium", "high"]
+    assert detail["metrics"]["levels"]["confusion_matrix"]["labels"] == [
+        "none",
+        "low",
+        "medium",
+        "high",
+    ]
     assert "high" in detail["thresholds"]
 
 
 def test_api_refuses_to_activate_a_version_below_the_gate(active_models, admin_user):
     failing = ModelVersion.objects.create(
-        name="weak", kind="safety", backend="linear", artifact_path="weak", train_data_hash="a",
-        test_data_hash="b", gate_passed=False, gate_reason="high-risk recall 0.900 is below the required 0.98",
+        name="weak",
+        kind="safety",
+        backend="linear",
+        artifact_path="weak",
+        train_data_hash="a",
+        test_data_hash="b",
+        gate_passed=False,
+        gate_reason="high-risk recall 0.900 is below the required 0.98",
     )
     response = client_for(admin_user).post(reverse("api-model-version-activate", args=[failing.pk]))
     assert response.status_code == 400
@@ -77,7 +96,9 @@ def test_api_refuses_to_activate_a_version_below_the_gate(active_models, admin_u
 
 
 def test_training_job_runs_once_with_progress_and_links_its_version(tiny_dataset, db, admin_user):
-    job = TrainingJob.objects.create(kind="intent", backend="linear", activate=True, created_by=admin_user)
+    job = TrainingJob.objects.create(
+        kind="intent", backend="linear", activate=True, created_by=admin_user
+    )
     seen = []
     from training_jobs import services
 
@@ -126,7 +147,9 @@ def test_reconcile_requeues_stuck_jobs_and_gives_up_after_three_attempts(db, mon
     queued = []
     monkeypatch.setattr("training_jobs.services._enqueue", queued.append)
     old = timezone.now() - timedelta(hours=2)
-    stuck = TrainingJob.objects.create(kind="safety", status="running", heartbeat_at=old, attempts=1)
+    stuck = TrainingJob.objects.create(
+        kind="safety", status="running", heartbeat_at=old, attempts=1
+    )
     dead = TrainingJob.objects.create(kind="safety", status="running", heartbeat_at=old, attempts=3)
     assert training_jobs_reconcile() == [stuck.pk]
     assert queued == [stuck.pk]
@@ -139,7 +162,9 @@ def test_training_job_created_through_the_api_runs_on_the_training_queue(
     celery_worker, tiny_dataset, admin_user, client
 ):
     api = client_for(admin_user)
-    response = api.post(reverse("api-training-job-create"), {"kind": "intent", "backend": "linear"}, format="json")
+    response = api.post(
+        reverse("api-training-job-create"), {"kind": "intent", "backend": "linear"}, format="json"
+    )
     assert response.status_code == 201
     job_id = response.json()["id"]
     deadline = time.monotonic() + 120

@@ -19,7 +19,9 @@ def _run(tmp_path, command: str, lines: list[str]) -> tuple[list[dict], str]:
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     target = tmp_path / "out.jsonl"
     err = io.StringIO()
-    call_command(command, "--input", str(source), "--output", str(target), "--batch-size", "2", stderr=err)
+    call_command(
+        command, "--input", str(source), "--output", str(target), "--batch-size", "2", stderr=err
+    )
     return [json.loads(x) for x in target.read_text(encoding="utf-8").splitlines()], err.getvalue()
 
 
@@ -32,7 +34,13 @@ def test_classify_risk_survives_bad_lines(active_models, tmp_path):
             "{not json",
             json.dumps({"id": "b", "text": ""}),
             json.dumps({"text": "no id here"}),
-            json.dumps({"id": "c", "text": "it's decided", "history": ["nobody would miss me", "I wrote the letters"]}),
+            json.dumps(
+                {
+                    "id": "c",
+                    "text": "it's decided",
+                    "history": ["nobody would miss me", "I wrote the letters"],
+                }
+            ),
             json.dumps({"id": "d", "text": "hi", "history": "not a list"}),
             json.dumps(["a", "list"]),
             json.dumps({"id": "e", "text": "My phone died again."}),
@@ -59,7 +67,9 @@ def test_classify_intent_writes_one_line_per_input(active_models, tmp_path):
         tmp_path,
         "classify_intent",
         [
-            json.dumps({"id": "x", "text": "Would you like to try a short breathing exercise together?"}),
+            json.dumps(
+                {"id": "x", "text": "Would you like to try a short breathing exercise together?"}
+            ),
             json.dumps({"id": "y"}),
             "",
             json.dumps({"id": "z", "text": "Thank you for today, let's stop here. Take care."}),
@@ -74,14 +84,22 @@ def test_classify_intent_writes_one_line_per_input(active_models, tmp_path):
 
 def test_classify_risk_fails_when_the_input_cannot_be_read(active_models, tmp_path):
     with pytest.raises(CommandError, match="cannot read .*missing.jsonl"):
-        call_command("classify_risk", "--input", str(tmp_path / "missing.jsonl"), "--output", str(tmp_path / "o"))
+        call_command(
+            "classify_risk",
+            "--input",
+            str(tmp_path / "missing.jsonl"),
+            "--output",
+            str(tmp_path / "o"),
+        )
 
 
 def test_classify_risk_fails_when_the_output_cannot_be_written(active_models, tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_text('{"id": 1, "text": "hello"}\n', encoding="utf-8")
     with pytest.raises(CommandError, match="cannot write"):
-        call_command("classify_risk", "--input", str(source), "--output", str(tmp_path / "no" / "dir" / "o"))
+        call_command(
+            "classify_risk", "--input", str(source), "--output", str(tmp_path / "no" / "dir" / "o")
+        )
 
 
 @pytest.mark.django_db
@@ -102,7 +120,12 @@ def test_train_classifier_activates_only_when_the_gate_passes(tiny_dataset, monk
     assert "Not activated: high-risk recall" in out.getvalue()
     assert "below the required 1.01" in out.getvalue()
     assert version.artifact_dir.is_dir()
-    assert version.metrics["levels"]["confusion_matrix"]["labels"] == ["none", "low", "medium", "high"]
+    assert version.metrics["levels"]["confusion_matrix"]["labels"] == [
+        "none",
+        "low",
+        "medium",
+        "high",
+    ]
 
 
 @pytest.mark.django_db
@@ -123,7 +146,8 @@ def test_activation_is_refused_for_a_version_below_the_gate(tiny_dataset):
     from training_jobs.services import model_version_activate
 
     version = model_version_train(
-        kind="safety", train_settings=TrainSettings(gate_high_recall=1.01, cv_folds=2, latency_samples=0)
+        kind="safety",
+        train_settings=TrainSettings(gate_high_recall=1.01, cv_folds=2, latency_samples=0),
     ).version
     with pytest.raises(ApplicationError, match="cannot be activated: high-risk recall"):
         model_version_activate(version=version)

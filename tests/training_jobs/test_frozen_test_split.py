@@ -33,13 +33,20 @@ def test_rows_fitted_by_training_exclude_the_test_split_and_match_the_stored_has
         return real_fit(kind_, backend, rows, settings, progress)
 
     monkeypatch.setattr(train_module, "fit_model", spy)
-    paths = DatasetPaths(tiny_dataset_dir / f"{kind}_train.jsonl", tiny_dataset_dir / f"{kind}_test.jsonl")
+    paths = DatasetPaths(
+        tiny_dataset_dir / f"{kind}_train.jsonl", tiny_dataset_dir / f"{kind}_test.jsonl"
+    )
     test_rows = datasets.load_frozen_test_rows(kind, paths=paths)
     # A database label that repeats a frozen test text must be dropped, not trained on.
     leaked = dict(test_rows[0], id="db-leak", group="db-leak")
     outcome = train_and_evaluate(
-        kind=kind, backend="linear", out_dir=tmp_path / "m", version="v", paths=paths,
-        extra_rows=[leaked], settings=TrainSettings(cv_folds=2, latency_samples=0),
+        kind=kind,
+        backend="linear",
+        out_dir=tmp_path / "m",
+        version="v",
+        paths=paths,
+        extra_rows=[leaked],
+        settings=TrainSettings(cv_folds=2, latency_samples=0),
     )
 
     test_prints = {row_fingerprint(r) for r in test_rows}
@@ -53,7 +60,9 @@ def test_rows_fitted_by_training_exclude_the_test_split_and_match_the_stored_has
     assert outcome.manifest["train_data_hash"] == outcome.train_data_hash
 
 
-def test_evaluation_on_the_test_split_happens_after_the_last_fit(tiny_dataset_dir, tmp_path, monkeypatch):
+def test_evaluation_on_the_test_split_happens_after_the_last_fit(
+    tiny_dataset_dir, tmp_path, monkeypatch
+):
     events: list[str] = []
     real_read = datasets.read_jsonl
     real_fit = train_module.fit_model
@@ -74,9 +83,15 @@ def test_evaluation_on_the_test_split_happens_after_the_last_fit(tiny_dataset_di
     monkeypatch.setattr(datasets, "read_jsonl", read_spy)
     monkeypatch.setattr(train_module, "fit_model", fit_spy)
     monkeypatch.setattr(train_module, "evaluate_safety", eval_spy)
-    paths = DatasetPaths(tiny_dataset_dir / "safety_train.jsonl", tiny_dataset_dir / "safety_test.jsonl")
+    paths = DatasetPaths(
+        tiny_dataset_dir / "safety_train.jsonl", tiny_dataset_dir / "safety_test.jsonl"
+    )
     train_and_evaluate(
-        kind="safety", backend="linear", out_dir=tmp_path / "m", version="v", paths=paths,
+        kind="safety",
+        backend="linear",
+        out_dir=tmp_path / "m",
+        version="v",
+        paths=paths,
         settings=TrainSettings(cv_folds=2, latency_samples=0),
     )
     last_fit = max(i for i, e in enumerate(events) if e == "fit")
@@ -96,7 +111,10 @@ def test_the_safety_dataset_has_the_required_size_and_mix():
     train = datasets.load_training_rows("safety")
     test = datasets.load_frozen_test_rows("safety")
     assert len(train) >= 2500
-    shares = {lv: sum(r["risk_level"] == lv for r in train) / len(train) for lv in ("high", "medium", "low", "none")}
+    shares = {
+        lv: sum(r["risk_level"] == lv for r in train) / len(train)
+        for lv in ("high", "medium", "low", "none")
+    }
     assert shares == pytest.approx({"high": 0.2, "medium": 0.1, "low": 0.2, "none": 0.5}, abs=0.01)
     assert sum(r["risk_level"] == "high" for r in test) >= 100
     assert sum(r["risk_level"] == "medium" for r in test) >= 50

@@ -27,9 +27,10 @@ def _assert_matches_sklearn(stored: dict, truth: list[str], predicted: list[str]
         assert row["recall"] == pytest.approx(recall[i], abs=1e-6)
         assert row["f1"] == pytest.approx(f1[i], abs=1e-6)
         assert row["support"] == support[i]
-    assert stored["confusion_matrix"]["matrix"] == confusion_matrix(
-        truth, predicted, labels=list(labels)
-    ).tolist()
+    assert (
+        stored["confusion_matrix"]["matrix"]
+        == confusion_matrix(truth, predicted, labels=list(labels)).tolist()
+    )
 
 
 @pytest.mark.django_db
@@ -60,7 +61,10 @@ def test_tiny_intent_training_stores_metrics_that_match_a_recomputation(tiny_dat
     ).version
     paths = DatasetPaths(tiny_dataset / "intent_train.jsonl", tiny_dataset / "intent_test.jsonl")
     rows = load_frozen_test_rows("intent", paths=paths)
-    predicted = [p.intent for p in load_predictor(version.artifact_dir).predict_many([r["text"] for r in rows])]
+    predicted = [
+        p.intent
+        for p in load_predictor(version.artifact_dir).predict_many([r["text"] for r in rows])
+    ]
     truth = [r["intent"] for r in rows]
 
     _assert_matches_sklearn(version.metrics, truth, predicted, INTENTS)

@@ -23,9 +23,16 @@ TINY = TrainSettings(
 
 @pytest.mark.slow
 def test_minilm_safety_trains_one_step_offline_and_serves_quantized(tiny_dataset_dir, tmp_path):
-    paths = DatasetPaths(tiny_dataset_dir / "safety_train.jsonl", tiny_dataset_dir / "safety_test.jsonl")
+    paths = DatasetPaths(
+        tiny_dataset_dir / "safety_train.jsonl", tiny_dataset_dir / "safety_test.jsonl"
+    )
     outcome = train_and_evaluate(
-        kind="safety", backend="minilm", out_dir=tmp_path / "m", version="tiny-minilm", paths=paths, settings=TINY
+        kind="safety",
+        backend="minilm",
+        out_dir=tmp_path / "m",
+        version="tiny-minilm",
+        paths=paths,
+        settings=TINY,
     )
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     assert outcome.metrics["minilm_train"]["steps"] == 1
@@ -40,9 +47,16 @@ def test_minilm_safety_trains_one_step_offline_and_serves_quantized(tiny_dataset
 
 @pytest.mark.slow
 def test_minilm_intent_trains_one_step_and_predicts_a_known_intent(tiny_dataset_dir, tmp_path):
-    paths = DatasetPaths(tiny_dataset_dir / "intent_train.jsonl", tiny_dataset_dir / "intent_test.jsonl")
+    paths = DatasetPaths(
+        tiny_dataset_dir / "intent_train.jsonl", tiny_dataset_dir / "intent_test.jsonl"
+    )
     outcome = train_and_evaluate(
-        kind="intent", backend="minilm", out_dir=tmp_path / "m", version="tiny-intent", paths=paths, settings=TINY
+        kind="intent",
+        backend="minilm",
+        out_dir=tmp_path / "m",
+        version="tiny-intent",
+        paths=paths,
+        settings=TINY,
     )
     prediction = load_predictor(outcome.artifact_dir).predict("Let's take a slow breath together.")
     assert prediction.intent in INTENTS and 0.0 <= prediction.score <= 1.0

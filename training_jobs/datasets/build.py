@@ -152,7 +152,13 @@ def _base_items(rng: random.Random) -> dict[str, list[dict]]:
 
     def add(level, text, category, tags, history=None, group=None):
         items[level].append(
-            {"text": text, "category": category, "tags": list(tags), "history": history or [], "group": group}
+            {
+                "text": text,
+                "category": category,
+                "tags": list(tags),
+                "history": history or [],
+                "group": group,
+            }
         )
 
     for level, count in strain.TEMPLATE_COUNTS.items():
@@ -182,8 +188,12 @@ def _base_items(rng: random.Random) -> dict[str, list[dict]]:
     for text, category, tags in strain.HIGH_SENTENCES + strain.HIGH_MORE:
         add("high", text, category, tags)
     for text, tags in strain.HIGH_QUIET:
-        category = strain.SH if {"implicit"} <= set(tags) and ("bleed" in text or "cuts" in text
-                                                                 or "arms" in text or "body" in text) else strain.SI
+        category = (
+            strain.SH
+            if {"implicit"} <= set(tags)
+            and ("bleed" in text or "cuts" in text or "arms" in text or "body" in text)
+            else strain.SI
+        )
         add("high", text, category, tags)
     combos = [
         (s, a, t)
@@ -221,8 +231,13 @@ def _base_items(rng: random.Random) -> dict[str, list[dict]]:
         context.insert(rng.randint(0, len(context)), text)
         add("medium", " ".join(context), category, ["long", *tags])
     for text, category, tags in rng.sample(english_medium, 15):
-        add("medium", rng.choice(["yeah", "I don't know", "it's hard to explain"]), category,
-            ["multi_turn", *tags], [text])
+        add(
+            "medium",
+            rng.choice(["yeah", "I don't know", "it's hard to explain"]),
+            category,
+            ["multi_turn", *tags],
+            [text],
+        )
 
     for text, category, tags in strain.LOW_SENTENCES:
         add("low", text, category, tags)
@@ -235,8 +250,13 @@ def _base_items(rng: random.Random) -> dict[str, list[dict]]:
         context.insert(rng.randint(0, len(context)), text)
         add("low", " ".join(context), category, ["long", *tags])
     for text, category, tags in rng.sample(english_low, 20):
-        add("low", rng.choice(["anyway thanks for listening", "ok", "I guess"]), category,
-            ["multi_turn", *tags], [text])
+        add(
+            "low",
+            rng.choice(["anyway thanks for listening", "ok", "I guess"]),
+            category,
+            ["multi_turn", *tags],
+            [text],
+        )
 
     for text in strain.NONE_EVERYDAY:
         tags = [t for t in ("es", "de") if _looks(text, t)]
@@ -252,7 +272,9 @@ def _base_items(rng: random.Random) -> dict[str, list[dict]]:
     for _ in range(120):
         context = rng.sample(strain.CONTEXT_SENTENCES, rng.randint(2, 6))
         if rng.random() < 0.4:
-            hard = rng.choice([t for t, tg in strain.NONE_HARD_NEGATIVES if not {"es", "de"} & set(tg)])
+            hard = rng.choice(
+                [t for t, tg in strain.NONE_HARD_NEGATIVES if not {"es", "de"} & set(tg)]
+            )
             context.insert(rng.randint(0, len(context)), hard)
         add("none", " ".join(context), "", ["long"])
     benign_history = strain.NONE_EVERYDAY[:30] + strain.CONTEXT_SENTENCES
@@ -265,7 +287,18 @@ def _base_items(rng: random.Random) -> dict[str, list[dict]]:
 
 def _looks(text: str, lang: str) -> bool:
     markers = {
-        "es": ("hoy", "estoy", "quiero", "¿", "mi ", "muero", "tengo", "quisiera", "siento", "lloro"),
+        "es": (
+            "hoy",
+            "estoy",
+            "quiero",
+            "¿",
+            "mi ",
+            "muero",
+            "tengo",
+            "quisiera",
+            "siento",
+            "lloro",
+        ),
         "de": ("ich ", "wie ", "mein ", "hatte", "habe"),
     }[lang]
     lowered = text.lower()
@@ -295,8 +328,14 @@ def build_safety_train(rng: random.Random) -> list[dict]:
             if not text or key in seen:
                 continue
             seen.add(key)
-            chosen.append({**item, "text": text, "tags": [*item["tags"], "variant"],
-                           "group": item["group"] or f"{level}-{group}"})
+            chosen.append(
+                {
+                    **item,
+                    "text": text,
+                    "tags": [*item["tags"], "variant"],
+                    "group": item["group"] or f"{level}-{group}",
+                }
+            )
         if len(chosen) < target:
             raise SystemExit(f"could only build {len(chosen)} {level} rows, need {target}")
         rng.shuffle(chosen)
@@ -320,7 +359,17 @@ def build_safety_train(rng: random.Random) -> list[dict]:
     return [_ordered(row, SAFETY_KEYS) for row in rows]
 
 
-SAFETY_KEYS = ["id", "text", "history", "risk_level", "category", "urgency", "lang", "tags", "group"]
+SAFETY_KEYS = [
+    "id",
+    "text",
+    "history",
+    "risk_level",
+    "category",
+    "urgency",
+    "lang",
+    "tags",
+    "group",
+]
 INTENT_KEYS = ["id", "text", "intent", "group"]
 
 
@@ -489,9 +538,16 @@ def main(argv: list[str] | None = None) -> int:
     outputs = build_all()
     paths = {**FILES, "manifest": DATA_DIR / "MANIFEST.json"}
     if args.check:
-        stale = [n for n, c in outputs.items() if not paths[n].exists() or paths[n].read_text("utf-8") != c]
+        stale = [
+            n
+            for n, c in outputs.items()
+            if not paths[n].exists() or paths[n].read_text("utf-8") != c
+        ]
         if stale:
-            print(f"stale dataset files: {', '.join(stale)}; run python -m training_jobs.datasets.build")
+            print(
+                f"stale dataset files: {', '.join(stale)}; "
+                "run python -m training_jobs.datasets.build"
+            )
             return 1
         print("datasets up to date")
         return 0

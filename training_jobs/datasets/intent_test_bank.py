@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (data and patterns read better on one line)
 """The FROZEN intent test split: Ari replies written by hand, separately from the training bank.
 
 Only ``build.py`` reads this module (to write ``intent_test.jsonl``); training never does.

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (data and patterns read better on one line)
 """Hand-written pieces of Ari replies for the intent TRAINING data (written for Ari Review).
 
 A reply's intent is its main act. Many replies open with a short validation and then do
@@ -275,7 +276,16 @@ BODIES: dict[str, list[str]] = {
 }
 
 # Openers for replies that close a session or do something else entirely.
-CLOSE_OPENERS = ["", "", "Okay.", "Alright.", "Thank you.", "Mm.", "Before we finish,", "For today,"]
+CLOSE_OPENERS = [
+    "",
+    "",
+    "Okay.",
+    "Alright.",
+    "Thank you.",
+    "Mm.",
+    "Before we finish,",
+    "For today,",
+]
 OTHER_OPENERS = ["", "", "Sure.", "Okay.", "Hi!", "Of course.", "Good question.", "Hmm,"]
 
 # Extra second sentences that make replies longer without changing the main act.
@@ -284,7 +294,12 @@ TAILS: dict[str, list[str]] = {
     "probe_story": ["", "", "Take your time.", "Only share what feels okay."],
     "probe_root": ["", "", "There's no wrong answer.", "Take a moment with it."],
     "reframe": ["", "", "How does that land for you?", "Does that feel true at all?"],
-    "suggest_experiment": ["", "", "No pressure to get it right.", "We can look at what you notice next time."],
+    "suggest_experiment": [
+        "",
+        "",
+        "No pressure to get it right.",
+        "We can look at what you notice next time.",
+    ],
     "offer_mindfulness": ["", "", "Take it slowly.", "I'll wait here with you."],
     "safety_check": ["", "", "You can be honest with me.", "I'm asking because I care."],
     "emergency": ["", "", "I'm here with you.", "You don't have to do this alone."],

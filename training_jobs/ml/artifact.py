@@ -34,7 +34,9 @@ def write_manifest(directory: Path, manifest: dict) -> dict:
         if p.is_file() and p.name != MANIFEST
     }
     manifest = {**manifest, "format_version": FORMAT_VERSION, "files": files}
-    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
+    (directory / MANIFEST).write_text(
+        json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8"
+    )
     return manifest
 
 
@@ -50,7 +52,9 @@ def read_manifest(directory: Path, *, verify: bool = True) -> dict:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ArtifactError(f"model artifact manifest {path} is corrupt ({exc})") from None
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise ArtifactError(f"model artifact {directory} has unsupported format {manifest.get('format_version')!r}")
+        raise ArtifactError(
+            f"model artifact {directory} has unsupported format {manifest.get('format_version')!r}"
+        )
     for key in ("kind", "backend", "labels", "files"):
         if key not in manifest:
             raise ArtifactError(f"model artifact manifest {path} lacks '{key}'")

@@ -31,7 +31,9 @@ class DatasetPaths:
 
     @classmethod
     def shipped(cls, kind: str) -> DatasetPaths:
-        return cls(train=DATASET_DIR / f"{kind}_train.jsonl", test=DATASET_DIR / f"{kind}_test.jsonl")
+        return cls(
+            train=DATASET_DIR / f"{kind}_train.jsonl", test=DATASET_DIR / f"{kind}_test.jsonl"
+        )
 
 
 def read_jsonl(path: Path, *, kind: str) -> list[dict]:
@@ -66,10 +68,14 @@ def _validate_row(row: dict, *, kind: str, where: str) -> None:
             raise DatasetError(f"{where}: 'history' must be a list of strings")
         category = row.get("category") or ""
         if category and category not in HEADS["safety"]["category"]:
-            raise DatasetError(f"{where}: 'category' must be one of {list(HEADS['safety']['category'])}")
+            raise DatasetError(
+                f"{where}: 'category' must be one of {list(HEADS['safety']['category'])}"
+            )
 
 
-def load_training_rows(kind: str, *, paths: DatasetPaths | None = None, extra_rows: Iterable[dict] = ()) -> list[dict]:
+def load_training_rows(
+    kind: str, *, paths: DatasetPaths | None = None, extra_rows: Iterable[dict] = ()
+) -> list[dict]:
     """The shipped training rows plus ``extra_rows`` (database labels). Never the test split."""
     paths = paths or DatasetPaths.shipped(kind)
     rows = read_jsonl(paths.train, kind=kind)
@@ -92,7 +98,9 @@ def _norm(text: str) -> str:
 
 def row_fingerprint(row: dict) -> str:
     """Identity of a row's *input* (normalised text and history), independent of its label."""
-    payload = json.dumps([_norm(row["text"]), [_norm(h) for h in row.get("history") or []]], ensure_ascii=False)
+    payload = json.dumps(
+        [_norm(row["text"]), [_norm(h) for h in row.get("history") or []]], ensure_ascii=False
+    )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -100,7 +108,9 @@ def rows_hash(rows: Sequence[dict], *, kind: str) -> str:
     """Order-independent sha256 of the rows' inputs and labels."""
     key = LABEL_KEY[kind]
     digests = sorted(
-        hashlib.sha256(f"{row_fingerprint(r)}|{r[key]}|{r.get('category') or ''}".encode()).hexdigest()
+        hashlib.sha256(
+            f"{row_fingerprint(r)}|{r[key]}|{r.get('category') or ''}".encode()
+        ).hexdigest()
         for r in rows
     )
     return hashlib.sha256("\n".join(digests).encode()).hexdigest()
@@ -153,7 +163,7 @@ def frozen_test_fingerprints(kind: str, *, paths: DatasetPaths | None = None) ->
 
 
 def grouped_folds(rows: Sequence[dict], *, kind: str, folds: int, seed: int) -> list[int]:
-    """A fold number per row: groups (paraphrase variants) never straddle folds; stratified by label."""
+    """A fold per row, stratified by label; a group (paraphrase variants) stays in one fold."""
     key = LABEL_KEY[kind]
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for index, row in enumerate(rows):

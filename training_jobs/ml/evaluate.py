@@ -45,7 +45,7 @@ def _latency(call, inputs: Sequence, samples: int) -> dict:
 
 
 def safety_report(rows: Sequence[dict], levels: Sequence[str], categories: Sequence[str]) -> dict:
-    """Level metrics, high-vs-rest rates, false alarms on clearly safe / edge cases, per-tag recall."""
+    """Level metrics, high-vs-rest rates, false alarms (safe, edge cases), recall per tag."""
     truth = [r["risk_level"] for r in rows]
     report = {"levels": classification_metrics(truth, levels, RISK_LEVELS)}
     high = binary_rates([t == "high" for t in truth], [p == "high" for p in levels])
@@ -57,19 +57,36 @@ def safety_report(rows: Sequence[dict], levels: Sequence[str], categories: Seque
         report[f"{name}_high_rate"] = round(flagged / len(idx), 6) if idx else None
         report[f"{name}_n"] = len(idx)
     none_idx = [i for i, t in enumerate(truth) if t == "none"]
-    report["none_high_rate"] = round(sum(levels[i] == "high" for i in none_idx) / len(none_idx), 6) if none_idx else None
+    report["none_high_rate"] = (
+        round(sum(levels[i] == "high" for i in none_idx) / len(none_idx), 6) if none_idx else None
+    )
     by_tag = {}
     for tag in REPORT_TAGS:
-        idx = [i for i, r in enumerate(rows) if r["risk_level"] == "high" and tag in r.get("tags", [])]
+        idx = [
+            i for i, r in enumerate(rows) if r["risk_level"] == "high" and tag in r.get("tags", [])
+        ]
         if idx:
-            by_tag[tag] = {"n": len(idx), "recall": round(sum(levels[i] == "high" for i in idx) / len(idx), 6)}
+            by_tag[tag] = {
+                "n": len(idx),
+                "recall": round(sum(levels[i] == "high" for i in idx) / len(idx), 6),
+            }
     report["high_recall_by_tag"] = by_tag
-    risky = [i for i, t in enumerate(truth) if t != "none" and levels[i] != "none" and rows[i].get("category")]
+    risky = [
+        i
+        for i, t in enumerate(truth)
+        if t != "none" and levels[i] != "none" and rows[i].get("category")
+    ]
     report["category"] = classification_metrics(
-        [rows[i]["category"] for i in risky], [categories[i] or "crisis" for i in risky], RISK_CATEGORIES
+        [rows[i]["category"] for i in risky],
+        [categories[i] or "crisis" for i in risky],
+        RISK_CATEGORIES,
     )
-    report["missed_high_ids"] = [rows[i]["id"] for i, t in enumerate(truth) if t == "high" and levels[i] != "high"]
-    report["false_high_ids"] = [rows[i]["id"] for i, t in enumerate(truth) if t != "high" and levels[i] == "high"]
+    report["missed_high_ids"] = [
+        rows[i]["id"] for i, t in enumerate(truth) if t == "high" and levels[i] != "high"
+    ]
+    report["false_high_ids"] = [
+        rows[i]["id"] for i, t in enumerate(truth) if t != "high" and levels[i] == "high"
+    ]
     return report
 
 
@@ -78,7 +95,8 @@ def evaluate_safety(predictor, rows: Sequence[dict], *, latency_samples: int = 2
     served = predictor.assess_many(items)
     metrics = safety_report(rows, [a.level for a in served], [a.category for a in served])
     metrics["predictions"] = {
-        r["id"]: {"level": a.level, "category": a.category, "score": a.score} for r, a in zip(rows, served, strict=True)
+        r["id"]: {"level": a.level, "category": a.category, "score": a.score}
+        for r, a in zip(rows, served, strict=True)
     }
     # the model alone (no rule net) and the rule net alone, as reference points
     use_rules = predictor.use_rules
@@ -87,10 +105,16 @@ def evaluate_safety(predictor, rows: Sequence[dict], *, latency_samples: int = 2
         model_only = predictor.assess_many(items)
     finally:
         predictor.use_rules = use_rules
-    metrics["model_only"] = _summary(safety_report(rows, [a.level for a in model_only], [a.category for a in model_only]))
+    metrics["model_only"] = _summary(
+        safety_report(rows, [a.level for a in model_only], [a.category for a in model_only])
+    )
     rules = [rules_level(rule_hits(r["text"])) for r in rows]
-    metrics["rules_only"] = _summary(safety_report(rows, [lv for lv, _ in rules], [c for _, c in rules]))
-    metrics["latency_single"] = _latency(lambda item: predictor.assess(item[0], item[1]), items, latency_samples)
+    metrics["rules_only"] = _summary(
+        safety_report(rows, [lv for lv, _ in rules], [c for _, c in rules])
+    )
+    metrics["latency_single"] = _latency(
+        lambda item: predictor.assess(item[0], item[1]), items, latency_samples
+    )
     metrics["n"] = len(rows)
     return metrics
 
@@ -107,7 +131,12 @@ def _summary(report: dict) -> dict:
 def evaluate_intent(predictor, rows: Sequence[dict], *, latency_samples: int = 200) -> dict:
     texts = [r["text"] for r in rows]
     predicted = predictor.predict_many(texts)
-    metrics = classification_metrics([r["intent"] for r in rows], [p.intent for p in predicted], INTENTS)
-    metrics["predictions"] = {r["id"]: {"intent": p.intent, "score": p.score} for r, p in zip(rows, predicted, strict=True)}
+    metrics = classification_metrics(
+        [r["intent"] for r in rows], [p.intent for p in predicted], INTENTS
+    )
+    metrics["predictions"] = {
+        r["id"]: {"intent": p.intent, "score": p.score}
+        for r, p in zip(rows, predicted, strict=True)
+    }
     metrics["latency_single"] = _latency(predictor.predict, texts, latency_samples)
     return metrics

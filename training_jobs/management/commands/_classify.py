@@ -10,8 +10,16 @@ from django.core.management.base import BaseCommand, CommandError
 from conversations.backends.classifiers import ClassifierUnavailable
 
 
-def run_jsonl(command: BaseCommand, *, input_path: str, output_path: str, load, parse, classify,
-              batch_size: int) -> tuple[int, int]:
+def run_jsonl(
+    command: BaseCommand,
+    *,
+    input_path: str,
+    output_path: str,
+    load,
+    parse,
+    classify,
+    batch_size: int,
+) -> tuple[int, int]:
     """Read IN.jsonl, classify valid lines in batches, write one output line per input line.
 
     A malformed line gets ``{"id", "error"}`` and the run goes on. Unreadable or unwritable

@@ -4,6 +4,7 @@ JSON. Trains fresh models into a temporary directory; registers nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -32,14 +33,31 @@ class Command(BaseCommand):
         parser.add_argument("--latency-samples", type=int, default=300)
         parser.add_argument("--batch-size", type=int, default=64)
         parser.add_argument("--minilm-epochs", type=int, default=None)
-        parser.add_argument("--keep-artifacts", default="", help="directory to keep the trained artifacts in")
-        parser.add_argument("--no-external", action="store_true", help="skip the ../shared/data checks")
+        parser.add_argument(
+            "--keep-artifacts", default="", help="directory to keep the trained artifacts in"
+        )
+        parser.add_argument(
+            "--no-external", action="store_true", help="skip the ../shared/data checks"
+        )
 
-    def handle(self, *args, output, backends, kinds, latency_samples, batch_size, minilm_epochs,
-               keep_artifacts, no_external, **options):
+    def handle(
+        self,
+        *args,
+        output,
+        backends,
+        kinds,
+        latency_samples,
+        batch_size,
+        minilm_epochs,
+        keep_artifacts,
+        no_external,
+        **options,
+    ):
         backends = [b for b in backends.split(",") if b]
         kinds = [k for k in kinds.split(",") if k]
-        workdir = Path(keep_artifacts) if keep_artifacts else Path(tempfile.mkdtemp(prefix="ari-bench-"))
+        workdir = (
+            Path(keep_artifacts) if keep_artifacts else Path(tempfile.mkdtemp(prefix="ari-bench-"))
+        )
         workdir.mkdir(parents=True, exist_ok=True)
         report = {"machine": _machine(), "results": {}}
         for kind in kinds:
@@ -55,7 +73,10 @@ class Command(BaseCommand):
                 settings = TrainSettings(latency_samples=latency_samples, minilm=minilm)
                 started = time.perf_counter()
                 outcome = train_and_evaluate(
-                    kind=kind, backend=backend, out_dir=workdir / key.replace("/", "-"), version=f"bench-{kind}-{backend}",
+                    kind=kind,
+                    backend=backend,
+                    out_dir=workdir / key.replace("/", "-"),
+                    version=f"bench-{kind}-{backend}",
                     settings=settings,
                 )
                 wall = time.perf_counter() - started
@@ -79,10 +100,15 @@ class Command(BaseCommand):
                     if not no_external:
                         entry["external_checks"] = external.safety_proxy_checks(predictor)
                 else:
-                    entry["test"] = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
-                                     "per_class": m["per_class"]}
+                    entry["test"] = {
+                        "accuracy": m["accuracy"],
+                        "macro_f1": m["macro_f1"],
+                        "per_class": m["per_class"],
+                    }
                     if not no_external:
-                        entry["external_checks"] = {"esconv_strategies": external.intent_proxy_check(predictor)}
+                        entry["external_checks"] = {
+                            "esconv_strategies": external.intent_proxy_check(predictor)
+                        }
                 report["results"][key] = entry
         self.stdout.write(_table(report))
         path = Path(output)
@@ -136,7 +162,11 @@ def _size_mb(directory: Path) -> float:
 
 
 def _machine() -> dict:
-    info = {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+    info = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+    }
     try:
         import torch
 
@@ -144,10 +174,8 @@ def _machine() -> dict:
         info["torch_threads"] = torch.get_num_threads()
     except ImportError:  # pragma: no cover
         pass
-    try:
+    with contextlib.suppress(OSError):
         info["load_average"] = [round(x, 2) for x in os.getloadavg()]
-    except OSError:  # pragma: no cover
-        pass
     return info
 
 
@@ -163,8 +191,11 @@ def _table(report: dict) -> str:
     safety = {k: v for k, v in results.items() if k.startswith("safety/")}
     if safety:
         lines.append("SAFETY (frozen test split)")
-        head = f"{'backend':<16}{'recall hi':>10}{'safe→hi':>9}{'edge→hi':>9}{'none→hi':>9}{'lvl acc':>9}" \
-               f"{'p50 ms':>9}{'p95 ms':>9}{'msg/s':>9}{'train s':>9}"
+        head = (
+            f"{'backend':<16}{'recall hi':>10}{'safe→hi':>9}{'edge→hi':>9}{'none→hi':>9}"
+            f"{'lvl acc':>9}"
+            f"{'p50 ms':>9}{'p95 ms':>9}{'msg/s':>9}{'train s':>9}"
+        )
         lines += [head, "-" * len(head)]
         for key, r in safety.items():
             t, lat = r["test"], r["latency_single"]
@@ -178,7 +209,10 @@ def _table(report: dict) -> str:
     intent = {k: v for k, v in results.items() if k.startswith("intent/")}
     if intent:
         lines.append("INTENT (frozen test split)")
-        head = f"{'backend':<16}{'accuracy':>10}{'macro F1':>10}{'p50 ms':>9}{'p95 ms':>9}{'msg/s':>9}{'train s':>9}"
+        head = (
+            f"{'backend':<16}{'accuracy':>10}{'macro F1':>10}{'p50 ms':>9}{'p95 ms':>9}"
+            f"{'msg/s':>9}{'train s':>9}"
+        )
         lines += [head, "-" * len(head)]
         for key, r in intent.items():
             t, lat = r["test"], r["latency_single"]
@@ -189,21 +223,31 @@ def _table(report: dict) -> str:
             )
     checks = {k: r.get("external_checks") for k, r in results.items() if r.get("external_checks")}
     if checks:
-        lines += ["", "EXTERNAL CHECKS (../shared/data, proxy labels; share flagged high per label)"]
+        lines += [
+            "",
+            "EXTERNAL CHECKS (../shared/data, proxy labels; share flagged high per label)",
+        ]
         for key, check in checks.items():
             for source, per in check.items():
                 if isinstance(per, dict) and "per_mapped_intent" in per:
-                    lines.append(f"{key:<16}{source}: agreement with mapped ESConv strategy {per['mapped_agreement']}")
+                    lines.append(
+                        f"{key:<16}{source}: agreement with mapped ESConv strategy "
+                        f"{per['mapped_agreement']}"
+                    )
                 elif isinstance(per, dict):
-                    cells = ", ".join(f"{label}: {v['high_rate']} (n={v['n']})" for label, v in per.items()
-                                      if isinstance(v, dict) and "high_rate" in v)
+                    cells = ", ".join(
+                        f"{label}: {v['high_rate']} (n={v['n']})"
+                        for label, v in per.items()
+                        if isinstance(v, dict) and "high_rate" in v
+                    )
                     lines.append(f"{key:<16}{source}: {cells or per}")
     return "\n".join(lines) + "\n" + _note()
 
 
 def _note() -> str:
     return (
-        "\nsafe→hi: clearly safe test messages flagged high (target <= 0.05); edge→hi: idioms, negations, "
-        "academic mentions flagged high; recall hi target >= 0.98. Latency: one message, in-process, "
+        "\nsafe→hi: clearly safe test messages flagged high (target <= 0.05); "
+        "edge→hi: idioms, negations, academic mentions flagged high; recall hi target >= 0.98. "
+        "Latency: one message, in-process, "
         "on this machine (targets p95 <= 10 ms linear, <= 30 ms MiniLM int8)."
     )

@@ -25,7 +25,8 @@ def classify(predictor, texts):
 class Command(BaseCommand):
     help = (
         "Label Ari replies with the active intent model version. Input lines: "
-        '{"id", "text"}; output lines: {"id", "intent", "score", "model_version"} or {"id", "error"}.'
+        '{"id", "text"}; output lines: {"id", "intent", "score", "model_version"} '
+        'or {"id", "error"}.'
     )
 
     def add_arguments(self, parser):

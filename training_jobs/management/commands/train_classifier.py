@@ -7,6 +7,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from ari_review.api.errors import ApplicationError
+from training_jobs.ml.external import esconv_intent_rows
 from training_jobs.ml.labels import BACKENDS, KINDS
 from training_jobs.ml.minilm import MiniLMSettings
 from training_jobs.ml.train import TrainSettings
@@ -20,8 +21,9 @@ from training_jobs.services import (
 class Command(BaseCommand):
     help = (
         "Train a classifier from the shipped data plus database labels, evaluate it on the frozen "
-        "test split, store a model version, and (with --activate) activate it if it passes its gate "
-        f"(safety: high-risk recall >= {GATE_HIGH_RECALL}; intent: accuracy >= {GATE_INTENT_ACCURACY})."
+        "test split, store a model version, and (with --activate) activate it if it passes its "
+        f"gate (safety: high-risk recall >= {GATE_HIGH_RECALL}; "
+        f"intent: accuracy >= {GATE_INTENT_ACCURACY})."
     )
 
     def add_arguments(self, parser):
@@ -31,17 +33,50 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-database-labels", action="store_true", help="train on the shipped data only"
         )
+        parser.add_argument(
+            "--bootstrap-esconv",
+            action="store_true",
+            help="intent: add mapped ESConv supporter replies from ../shared/data "
+            "(see training_jobs/datasets/README.md)",
+        )
         parser.add_argument("--epochs", type=int, default=None, help="MiniLM: training epochs")
-        parser.add_argument("--max-steps", type=int, default=None, help="MiniLM: stop after N steps")
-        parser.add_argument("--train-limit", type=int, default=None, help="MiniLM: use N rows at most")
+        parser.add_argument(
+            "--max-steps", type=int, default=None, help="MiniLM: stop after N steps"
+        )
+        parser.add_argument(
+            "--train-limit", type=int, default=None, help="MiniLM: use N rows at most"
+        )
 
-    def handle(self, *args, kind, backend, activate, no_database_labels, epochs, max_steps,
-               train_limit, **options):
+    def handle(
+        self,
+        *args,
+        kind,
+        backend,
+        activate,
+        no_database_labels,
+        bootstrap_esconv,
+        epochs,
+        max_steps,
+        train_limit,
+        **options,
+    ):
+        bootstrap = []
+        if bootstrap_esconv:
+            if kind != "intent":
+                raise CommandError("--bootstrap-esconv applies to the intent classifier only")
+            bootstrap = esconv_intent_rows()
+            if not bootstrap:
+                raise CommandError(
+                    "--bootstrap-esconv: ../shared/data/esconv_strategy_dev.jsonl not found"
+                )
+            self.stderr.write(f"adding {len(bootstrap)} mapped ESConv replies")
         minilm = MiniLMSettings(max_steps=max_steps, train_limit=train_limit)
         if epochs:
             minilm.epochs = epochs
         train_settings = TrainSettings(
-            gate_high_recall=GATE_HIGH_RECALL, gate_intent_accuracy=GATE_INTENT_ACCURACY, minilm=minilm
+            gate_high_recall=GATE_HIGH_RECALL,
+            gate_intent_accuracy=GATE_INTENT_ACCURACY,
+            minilm=minilm,
         )
         last = {"stage": None}
 
@@ -59,6 +94,7 @@ class Command(BaseCommand):
                 use_database_labels=not no_database_labels,
                 train_settings=train_settings,
                 progress=progress,
+                bootstrap_rows=bootstrap,
             )
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
@@ -66,11 +102,15 @@ class Command(BaseCommand):
         self.stdout.write(summary_table(version))
         if activate:
             if result.activated:
-                self.stdout.write(self.style.SUCCESS(f"Activated {version.name}: {version.gate_reason}."))
+                self.stdout.write(
+                    self.style.SUCCESS(f"Activated {version.name}: {version.gate_reason}.")
+                )
             else:
                 self.stdout.write(self.style.WARNING(f"Not activated: {version.gate_reason}."))
         else:
-            self.stdout.write(f"Stored {version.name} (not activated; gate: {version.gate_reason}).")
+            self.stdout.write(
+                f"Stored {version.name} (not activated; gate: {version.gate_reason})."
+            )
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -90,20 +130,30 @@ def summary_table(version) -> str:
         f"training time   {_fmt(version.training_seconds, 1)} s",
     ]
     latency = m.get("latency_single") or {}
-    lines.append(f"latency         p50 {_fmt(latency.get('p50_ms'), 2)} ms   p95 {_fmt(latency.get('p95_ms'), 2)} ms")
+    lines.append(
+        f"latency         p50 {_fmt(latency.get('p50_ms'), 2)} ms   "
+        f"p95 {_fmt(latency.get('p95_ms'), 2)} ms"
+    )
     if version.kind == "safety":
         lines.append(f"threshold high  {_fmt((version.thresholds or {}).get('high'), 4)}")
         lines.append("")
-        lines.append(f"{'frozen test':<22}{'high recall':>12}{'clearly-safe→high':>19}{'edge→high':>11}")
-        for label, block in (("served (model+rules)", m), ("model alone", m.get("model_only") or {}),
-                             ("rules alone", m.get("rules_only") or {})):
+        lines.append(
+            f"{'frozen test':<22}{'high recall':>12}{'clearly-safe→high':>19}{'edge→high':>11}"
+        )
+        for label, block in (
+            ("served (model+rules)", m),
+            ("model alone", m.get("model_only") or {}),
+            ("rules alone", m.get("rules_only") or {}),
+        ):
             lines.append(
                 f"{label:<22}{_fmt(block.get('high_recall')):>12}"
                 f"{_fmt(block.get('clearly_safe_high_rate')):>19}{_fmt(block.get('edge_cases_high_rate')):>11}"
             )
         per_class = (m.get("levels") or {}).get("per_class") or {}
     else:
-        lines.append(f"accuracy        {_fmt(m.get('accuracy'))}   macro F1 {_fmt(m.get('macro_f1'))}")
+        lines.append(
+            f"accuracy        {_fmt(m.get('accuracy'))}   macro F1 {_fmt(m.get('macro_f1'))}"
+        )
         per_class = m.get("per_class") or {}
     lines.append("")
     lines.append(f"{'class':<20}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}")

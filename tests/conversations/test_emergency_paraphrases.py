@@ -1,0 +1,50 @@
+"""Every high-risk message, however it is phrased, gets the emergency reply with catalogue
+resources and no generated text (real classifiers, real pipeline)."""
+
+from __future__ import annotations
+
+from conversations.models import CrisisResource, EmergencyReply, Escalation, Intent
+from conversations.services import chat_turn_run, session_create
+from tests.conversations.paraphrases import MULTI_TURN, high_risk_paraphrases
+
+
+def assert_emergency(result, generator, fixed_text, catalogue):
+    reply = result.reply
+    assert reply.emergency, result.user_message.text
+    assert reply.text == fixed_text
+    assert reply.intent == Intent.EMERGENCY
+    assert [r["name"] for r in reply.resources] == catalogue
+    assert reply.provenance["backend"] == "fixed"
+    assert generator.requests == []
+
+
+def test_every_high_risk_paraphrase_gets_the_emergency_flow(
+    chat_ready, enduser, recording_generator
+):
+    messages = high_risk_paraphrases()
+    assert len(messages) >= 200
+    fixed_text = EmergencyReply.objects.get(active=True).text
+    catalogue = list(CrisisResource.objects.filter(locale="US").values_list("name", flat=True))
+    missed = []
+    for text in messages:
+        session = session_create(user=enduser, session_type="gentle_deep")
+        result = chat_turn_run(session=session, text=text, generator=recording_generator)
+        if not result.reply.emergency:
+            missed.append(text)
+            continue
+        assert_emergency(result, recording_generator, fixed_text, catalogue)
+    assert missed == []
+    assert Escalation.objects.filter(session__user=enduser).count() == len(messages)
+
+
+def test_risk_spread_over_turns_gets_the_emergency_flow(chat_ready, enduser, recording_generator):
+    fixed_text = EmergencyReply.objects.get(active=True).text
+    catalogue = list(CrisisResource.objects.filter(locale="US").values_list("name", flat=True))
+    for earlier, text in MULTI_TURN:
+        session = session_create(user=enduser, session_type="check_in")
+        for turn in earlier:
+            # Earlier turns: heavy but not necessarily high on their own; replies may be anything.
+            chat_turn_run(session=session, text=turn)
+        recording_generator.requests.clear()
+        result = chat_turn_run(session=session, text=text, generator=recording_generator)
+        assert_emergency(result, recording_generator, fixed_text, catalogue)
