@@ -280,6 +280,8 @@ OPENAI_MAX_TOKENS = env_int("OPENAI_MAX_TOKENS", 300, minimum=1)
 TRANSFORMERS_MODEL_DIR = env_str("TRANSFORMERS_MODEL_DIR", "")
 TRANSFORMERS_ADAPTER_DIR = env_str("TRANSFORMERS_ADAPTER_DIR", "")
 TRANSFORMERS_MAX_NEW_TOKENS = env_int("TRANSFORMERS_MAX_NEW_TOKENS", 120, minimum=1)
+if ARI_GENERATOR not in ("approved", "openai", "transformers") and "." not in ARI_GENERATOR:
+    raise EnvError("ARI_GENERATOR", "must be approved, openai, transformers or a dotted class path")
 if ARI_GENERATOR == "openai" and not OPENAI_BASE_URL.startswith(("http://", "https://")):
     raise EnvError("OPENAI_BASE_URL", "must start with http:// or https://")
 if ARI_GENERATOR == "transformers" and not TRANSFORMERS_MODEL_DIR:

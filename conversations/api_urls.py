@@ -19,4 +19,10 @@ urlpatterns = [
     path("preferences/", apis.ChatPreferencesApi.as_view(), name="api-chat-preferences"),
     path("crisis-resources/", apis.CrisisResourceListApi.as_view(), name="api-crisis-resources"),
     path("ping", apis.PingApi.as_view(), name="api-ping"),
+    path("alerts/", apis.ClinicianAlertListApi.as_view(), name="api-clinician-alerts"),
+    path(
+        "alerts/<int:alert_id>/read/",
+        apis.ClinicianAlertReadApi.as_view(),
+        name="api-clinician-alert-read",
+    ),
 ]

@@ -5,6 +5,7 @@ Users only ever see their own sessions: anyone else's session id is a 404.
 
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -16,11 +17,19 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from ari_review.api.base import AnyRoleApi, EndUserApi
+from ari_review.api.base import AnyRoleApi, ClinicianApi, EndUserApi
 from conversations.flows import STEP_LABELS
-from conversations.models import ChatSession, Message, SessionLength, SessionType, Tone
+from conversations.models import (
+    ChatSession,
+    ClinicianAlert,
+    Message,
+    SessionLength,
+    SessionType,
+    Tone,
+)
 from conversations.selectors import (
     chat_preferences_get,
+    clinician_alert_list,
     crisis_resource_snapshot,
     crisis_resources_list,
     session_get_for_user,
@@ -30,6 +39,7 @@ from conversations.selectors import (
 from conversations.services import (
     chat_preferences_update,
     chat_turn_run,
+    clinician_alert_mark_read,
     session_create,
     session_end,
     session_rate,
@@ -123,14 +133,12 @@ def _session_payload(session: ChatSession) -> dict:
 class SessionsApi(EndUserApi):
     """List the user's sessions, or start one."""
 
-    @extend_schema_serializer(component_name="ChatSessionListItem")
     class ListOutputSerializer(SessionOutputSerializer):
         message_count = serializers.IntegerField()
 
         class Meta(SessionOutputSerializer.Meta):
             fields = (*SessionOutputSerializer.Meta.fields, "message_count")
 
-    @extend_schema_serializer(component_name="ChatSessionCreate")
     class InputSerializer(serializers.Serializer):
         session_type = serializers.ChoiceField(choices=SessionType.choices)
         preferences = PreferencesSerializer(required=False)
@@ -159,7 +167,6 @@ class SessionsApi(EndUserApi):
 class SessionDetailApi(EndUserApi):
     """One session with its transcript."""
 
-    @extend_schema_serializer(component_name="ChatSessionTranscript")
     class OutputSerializer(SessionOutputSerializer):
         messages = serializers.SerializerMethodField()
 
@@ -183,7 +190,6 @@ class SessionDetailApi(EndUserApi):
 class MessageCreateApi(EndUserApi):
     """Send a message and get Ari's reply (one chat turn)."""
 
-    @extend_schema_serializer(component_name="ChatMessageCreate")
     class InputSerializer(serializers.Serializer):
         text = serializers.CharField(
             max_length=MAX_MESSAGE_CHARS,
@@ -196,13 +202,11 @@ class MessageCreateApi(EndUserApi):
             },
         )
 
-    @extend_schema_serializer(component_name="ChatUserMessage")
     class UserMessageSerializer(serializers.ModelSerializer):
         class Meta:
             model = Message
             fields = ("id", "text", "created_at", "risk_level")
 
-    @extend_schema_serializer(component_name="ChatReply")
     class ReplySerializer(serializers.ModelSerializer):
         resources = ResourceSerializer(many=True)
 
@@ -247,7 +251,10 @@ class MessageCreateApi(EndUserApi):
             text=serializer.validated_data["text"],
             idempotency_key=request.headers.get("Idempotency-Key", ""),
         )
-        session.refresh_from_db()
+        if result.session is not None:
+            session = result.session
+        else:
+            session.refresh_from_db()
         body = {
             "user_message": self.UserMessageSerializer(result.user_message).data,
             "reply": self.ReplySerializer(result.reply).data,
@@ -276,7 +283,6 @@ class SessionEndApi(EndUserApi):
 class SessionRatingApi(EndUserApi):
     """Rate an ended session from 1 to 5 stars, with an optional comment."""
 
-    @extend_schema_serializer(component_name="ChatSessionRating")
     class InputSerializer(serializers.Serializer):
         stars = serializers.IntegerField(
             min_value=1,
@@ -354,3 +360,50 @@ class PingApi(AnyRoleApi):
     )
     def get(self, request):
         return Response({"ok": True})
+
+
+class ClinicianAlertListApi(ClinicianApi):
+    """The signed-in clinician's in-app escalation alerts (unread first; ``?unread=1`` filters)."""
+
+    class OutputSerializer(serializers.ModelSerializer):
+        session_id = serializers.IntegerField(source="escalation.session_id")
+        escalation_status = serializers.CharField(source="escalation.status")
+
+        class Meta:
+            model = ClinicianAlert
+            fields = (
+                "id",
+                "escalation_id",
+                "escalation_status",
+                "session_id",
+                "created_at",
+                "read_at",
+            )
+
+    @extend_schema(
+        operation_id="clinician_alerts_list",
+        parameters=[OpenApiParameter("unread", bool, required=False)],
+        responses={200: OutputSerializer(many=True)},
+        tags=["alerts"],
+    )
+    def get(self, request):
+        unread = request.query_params.get("unread") in ("1", "true", "yes")
+        alerts = clinician_alert_list(user=request.user, unread_only=unread)
+        return self.paginate(alerts, self.OutputSerializer)
+
+
+class ClinicianAlertReadApi(ClinicianApi):
+    """Mark one of my alerts as read."""
+
+    @extend_schema(
+        operation_id="clinician_alerts_read",
+        request=None,
+        responses={200: ClinicianAlertListApi.OutputSerializer, 404: NOT_FOUND},
+        tags=["alerts"],
+    )
+    def post(self, request, alert_id):
+        alert = ClinicianAlert.objects.select_related("escalation").filter(pk=alert_id).first()
+        if alert is None:
+            raise Http404("No such alert.")
+        alert = clinician_alert_mark_read(alert=alert, user=request.user)
+        return Response(ClinicianAlertListApi.OutputSerializer(alert).data)

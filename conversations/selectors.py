@@ -9,7 +9,7 @@ import time
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from ari_review.roles import ADMIN, CLINICIAN
@@ -215,7 +215,7 @@ def clinician_alert_list(*, user, unread_only: bool = True) -> QuerySet[Clinicia
     alerts = ClinicianAlert.objects.filter(recipient=user).select_related("escalation")
     if unread_only:
         alerts = alerts.filter(read_at__isnull=True)
-    return alerts.order_by("-created_at")
+    return alerts.order_by(F("read_at").asc(nulls_first=True), "-created_at", "-id")
 
 
 def session_has_emergency(*, session: ChatSession) -> bool:

@@ -187,7 +187,7 @@ def models_ensure_active(*, backend: str = "linear", log: Callable[[str], None] 
             continue
         if active is not None:
             log(f"{kind}: active version {active.name} has no artifact at {active.artifact_dir}")
-        log(f"{kind}: training a {backend} model (this takes a few seconds)")
+        log(f"{kind}: training a {backend} model (linear: about a minute on two cores)")
         result = model_version_train(kind=kind, backend=backend, activate=True)
         results[kind] = f"{result.version.name}: {result.activation_note}"
         log(f"{kind}: {results[kind]}")

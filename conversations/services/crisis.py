@@ -42,7 +42,8 @@ _SAFE = re.compile(
     r"(?i)\b(?:i'?m|i\s+am|im|i\s+feel|i'?m\s+feeling|feeling|i\s+think\s+i'?m)\s+"
     r"(?:\w+\s+){0,2}?safe\b|^\s*(?:yes|yeah|yep|yup|yes\s+i\s+am|i\s+am|i'?m\s+ok(?:ay)?|"
     r"i'?m\s+fine|i'?m\s+alright)\b[\s,.!]*(?:(?:i'?m|i\s+am)\s+)?(?:safe|ok(?:ay)?|fine|"
-    r"alright)?[\s,.!]*(?:(?:for|right)\s+now|now|thanks?(?:\s+you)?)?[\s,.!]*$"
+    r"alright)?[\s,.!]*(?:(?:(?:for|right)\s+now|now|thanks?(?:\s+you)?|really|i\s+promise)"
+    r"[\s,.!]*)*$"
 )
 
 

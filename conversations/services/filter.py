@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urlsplit
 
 RULESET_VERSION = "rf-2026.11.1"
@@ -339,6 +340,15 @@ class Catalogue:
     def allows_phone(self, text: str) -> bool:
         return _digits(text) in self.phones
 
+    @cached_property
+    def names_rx(self) -> re.Pattern | None:
+        if not self.names:
+            return None
+        return re.compile("|".join(re.escape(n) for n in self.names), re.IGNORECASE)
+
+    def without_names(self, text: str) -> str:
+        return self.names_rx.sub(" ", text) if self.names_rx is not None else text
+
     def allows_url(self, text: str) -> bool:
         host, path = _url_key(text)
         return any(host == h and path.startswith(p) for h, p in self.urls)
@@ -416,15 +426,21 @@ def _contact_violations(text: str, catalogue: Catalogue) -> list[str]:
     for match in _SHORT_CODE_RX.finditer(masked):
         if not catalogue.allows_phone(match.group(1)):
             found.append("RF-CT-01")
-    unnamed = masked.lower()
-    for name in catalogue.names:
-        unnamed = unnamed.replace(name, " ")
-    unnamed_cased = masked
-    for name in catalogue.names:
-        unnamed_cased = re.sub(re.escape(name), " ", unnamed_cased, flags=re.IGNORECASE)
-    if _HOTLINE_RX.search(unnamed) or _NAMED_LINE_RX.search(unnamed_cased):
+    unnamed = catalogue.without_names(masked)
+    if _HOTLINE_RX.search(unnamed) or _NAMED_LINE_RX.search(unnamed):
         found.append("RF-CT-04")
     return sorted(set(found))
+
+
+# One search tells whether a text needs the rule-by-rule checks at all (most replies do not).
+_ANY_SENTENCE_RULE_RX = re.compile(
+    "|".join(f"(?:{p.pattern})" for rule in SENTENCE_RULES for p in rule.patterns), re.IGNORECASE
+)
+_CONTACT_HINTS = (_URL_RX, _EMAIL_RX, _PHONE_RX, _SHORT_CODE_RX, _HOTLINE_RX, _NAMED_LINE_RX)
+
+
+def _may_have_contacts(text: str) -> bool:
+    return any(rx.search(text) for rx in _CONTACT_HINTS)
 
 
 _CONTACT_CATEGORIES = {
@@ -437,8 +453,11 @@ _CONTACT_CATEGORIES = {
 
 def violations(text: str, catalogue: Catalogue) -> list[str]:
     """Every rule id ``text`` breaks, checked over the whole text (used by the final guard)."""
-    found = [rule.id for rule in SENTENCE_RULES if rule.matches(text)]
-    found.extend(_contact_violations(text, catalogue))
+    found = []
+    if _ANY_SENTENCE_RULE_RX.search(text):
+        found = [rule.id for rule in SENTENCE_RULES if rule.matches(text)]
+    if _may_have_contacts(text):
+        found.extend(_contact_violations(text, catalogue))
     return found
 
 
@@ -466,6 +485,8 @@ def response_filter_apply(
         text = cut[: end + 1] if end > 0 else cut
         hits.append(FilterHit("RF-LEN-01", "too_long", "truncated"))
 
+    check_rules = bool(_ANY_SENTENCE_RULE_RX.search(text))
+    check_contacts = _may_have_contacts(text)
     parts = _split_sentences(text)
     sentences, separators = parts[0::2], [*parts[1::2], ""]
     kept: list[tuple[str, str]] = []
@@ -473,11 +494,12 @@ def response_filter_apply(
         if not sentence.strip():
             continue
         replacement = None
-        for rule in SENTENCE_RULES:
-            if rule.matches(sentence):
-                hits.append(FilterHit(rule.id, rule.category, "replaced"))
-                replacement = replacement or rule.replacement
-        contact_rules = _contact_violations(sentence, catalogue)
+        if check_rules:
+            for rule in SENTENCE_RULES:
+                if rule.matches(sentence):
+                    hits.append(FilterHit(rule.id, rule.category, "replaced"))
+                    replacement = replacement or rule.replacement
+        contact_rules = _contact_violations(sentence, catalogue) if check_contacts else []
         for rule_id in contact_rules:
             hits.append(FilterHit(rule_id, _CONTACT_CATEGORIES[rule_id], "replaced"))
         if contact_rules and replacement is None:

@@ -18,7 +18,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -26,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
-from conversations.backends.base import GenerationRequest, RiskAssessment
+from conversations.backends.base import GenerationRequest, IntentPrediction, RiskAssessment
 from conversations.backends.generation import (
     GenerationError,
     get_fallback_generator,
@@ -57,6 +59,8 @@ class TurnResult:
     user_message: Message
     reply: Message
     replayed: bool = False
+    # The session as written by this turn (None for a replayed turn: read it again).
+    session: ChatSession | None = None
 
 
 @dataclass
@@ -192,6 +196,31 @@ def _rules_only_assessment(text: str) -> RiskAssessment:
     )
 
 
+# Approved replies repeat (a finite set of texts), and a model version labels the same text the
+# same way every time: remember the last labels per (model version, text).
+_INTENT_CACHE_SIZE = 4096
+_intent_cache: OrderedDict[tuple[str, str], IntentPrediction] = OrderedDict()
+_intent_cache_lock = threading.Lock()
+
+
+def _predict_intent(classifier, text: str) -> IntentPrediction:
+    version = getattr(classifier, "version", None)
+    if not isinstance(version, str):
+        return classifier.predict(text)
+    key = (version, text)
+    with _intent_cache_lock:
+        cached = _intent_cache.get(key)
+        if cached is not None:
+            _intent_cache.move_to_end(key)
+            return cached
+    prediction = classifier.predict(text)
+    with _intent_cache_lock:
+        _intent_cache[key] = prediction
+        while len(_intent_cache) > _INTENT_CACHE_SIZE:
+            _intent_cache.popitem(last=False)
+    return prediction
+
+
 def _label_intent(classifier, text: str, turn: _Turn) -> tuple[str, float | None]:
     start = time.perf_counter()
     try:
@@ -199,7 +228,7 @@ def _label_intent(classifier, text: str, turn: _Turn) -> tuple[str, float | None
             from conversations.backends.classifiers import get_intent_classifier
 
             classifier = get_intent_classifier()
-        prediction = classifier.predict(text)
+        prediction = _predict_intent(classifier, text)
         intent, score, version = prediction.intent, prediction.score, prediction.model_version
     except Exception as exc:
         logger.exception("intent classifier failed")
@@ -379,7 +408,9 @@ def _generated_turn(
     )
 
 
-def _persist(session, user_message, assessment, turn: _Turn, total_start: float) -> Message:
+def _persist(
+    session, user_message, assessment, turn: _Turn, total_start: float
+) -> tuple[Message, ChatSession]:
     """Write the assessment, the reply and the session's new state in one transaction.
 
     ``latency_ms.persist_reply`` and ``total`` are measured up to the reply's INSERT (the one
@@ -460,7 +491,7 @@ def _persist(session, user_message, assessment, turn: _Turn, total_start: float)
             risk_level=assessment.level,
             risk_category=assessment.category or "",
         )
-    return reply
+    return reply, locked
 
 
 def chat_turn_run(
@@ -535,7 +566,7 @@ def chat_turn_run(
         turn.resources = _resources(session)
 
     try:
-        reply = _persist(session, user_message, assessment, turn, total_start)
+        reply, session = _persist(session, user_message, assessment, turn, total_start)
     except IntegrityError:
         # A concurrent retry of the same message wrote the reply first: return that one.
         reply = Message.objects.filter(reply_to=user_message).first()
@@ -551,4 +582,4 @@ def chat_turn_run(
         turn.emergency,
         turn.latency.get("total"),
     )
-    return TurnResult(user_message=user_message, reply=reply)
+    return TurnResult(user_message=user_message, reply=reply, session=session)

@@ -55,9 +55,15 @@
       name.textContent = r.name;
       var contact = document.createElement("span");
       contact.className = "resource-contact";
-      contact.textContent = " " + r.contact + (r.hours ? " (" + r.hours + ")" : "");
+      contact.textContent = r.contact;
       item.appendChild(name);
       item.appendChild(contact);
+      if (r.hours) {
+        var hours = document.createElement("span");
+        hours.className = "resource-hours";
+        hours.textContent = " (" + r.hours + ")";
+        item.appendChild(hours);
+      }
       var links = document.createElement("span");
       links.className = "resource-links";
       if (r.phone) {

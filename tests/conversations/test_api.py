@@ -320,3 +320,35 @@ def test_openapi_schema_documents_the_chat_api(api, chat_ready):
         "/api/v1/preferences/",
     ):
         assert path in paths
+
+
+# --- Clinician alerts ----------------------------------------------------------------------------
+
+
+def test_on_call_clinician_sees_and_reads_the_escalation_alert(api, open_session, clinician):
+    api.post(messages_url(open_session["id"]), {"text": HIGH_RISK}, format="json")
+    staff = client_for(clinician)
+
+    alerts = staff.get("/api/v1/alerts/?unread=1").json()["results"]
+    assert len(alerts) == 1
+    assert alerts[0]["escalation_status"] == "open"
+    assert set(alerts[0]) == {
+        "id",
+        "escalation_id",
+        "escalation_status",
+        "session_id",
+        "created_at",
+        "read_at",
+    }  # ids only: no text, no identity
+
+    read = staff.post(f"/api/v1/alerts/{alerts[0]['id']}/read/")
+    assert read.status_code == 200 and read.json()["read_at"]
+    assert staff.get("/api/v1/alerts/?unread=1").json()["results"] == []
+    assert len(staff.get("/api/v1/alerts/").json()["results"]) == 1
+
+
+def test_alerts_are_for_clinicians_only_and_private(api, open_session, clinician, admin_user):
+    api.post(messages_url(open_session["id"]), {"text": HIGH_RISK}, format="json")
+    assert api.get("/api/v1/alerts/").status_code == 403
+    alert_id = client_for(clinician).get("/api/v1/alerts/").json()["results"][0]["id"]
+    assert client_for(admin_user).post(f"/api/v1/alerts/{alert_id}/read/").status_code == 404

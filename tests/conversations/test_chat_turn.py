@@ -461,3 +461,29 @@ def test_session_state_fields_stay_consistent(chat_ready, enduser):
     session = ChatSession.objects.get(pk=session.pk)
     assert session.max_risk_level == "high"  # never goes down
     assert session.safety_mode_since is not None and session.safety_resolved_at is not None
+
+
+def test_a_model_version_labels_the_same_reply_text_once(chat_ready, enduser):
+    from conversations.backends.base import IntentPrediction
+
+    class CountingIntent:
+        version = "counting-v1"
+        calls = 0
+
+        def predict(self, text):
+            CountingIntent.calls += 1
+            return IntentPrediction("validate", 0.9, self.version)
+
+    generator = RecordingGenerator(text="That sounds heavy. What feels most important right now?")
+    for _ in range(3):
+        session = session_create(user=enduser, session_type="check_in")
+        reply = chat_turn_run(
+            session=session,
+            text="Hi",
+            generator=generator,
+            intent_classifier=CountingIntent(),
+            safety_classifier=scripted(),
+        ).reply
+        assert reply.intent == "validate"
+        assert reply.model_versions["intent"] == "counting-v1"
+    assert CountingIntent.calls == 1

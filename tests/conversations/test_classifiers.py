@@ -169,5 +169,32 @@ def test_long_message_with_one_risk_sentence_is_scored_by_windows(active_models)
         f"On day {i} I went to work, had lunch with colleagues and came home to cook dinner."
         for i in range(12)
     )
-    text = f"{filler} I have decided to end my life this weekend. {filler}"
-    assert get_safety_classifier().assess(text).level == "high"
+    text = f"{filler} I gave my guitar away because I won't need it after this weekend. {filler}"
+    result = get_safety_classifier().assess(text)
+    assert result.level == "high"
+    assert result.rule_hits == ()  # the model found it, not the rule net
+
+
+class _KeywordModel(_FixedModel):
+    """P(high) = ``p`` for short segments containing "risky", 0.01 otherwise."""
+
+    def __init__(self, p):
+        self.p = p
+
+    def predict_proba(self, texts):
+        rows = []
+        for text in texts:
+            high = self.p if "risky" in text and len(text.split()) < 35 else 0.01
+            rows.append([1 - high, 0.0, 0.0, high])
+        n = len(texts)
+        return {"level": np.asarray(rows), "category": np.tile([0.7, 0.1, 0.1, 0.1], (n, 1))}
+
+
+def test_a_window_of_a_long_message_decides_only_when_confident():
+    filler = " ".join(f"Day {i} was an ordinary day at work and at home." for i in range(8))
+    long_text = f"{filler} Something risky here. {filler}"
+    unsure = SafetyPredictor(_KeywordModel(0.3), threshold=0.2, version="v")
+    assert unsure.assess("Something risky here.").level == "high"  # a short message: 0.3 >= 0.2
+    assert unsure.assess(long_text).level != "high"  # one window at 0.3: not enough
+    sure = SafetyPredictor(_KeywordModel(0.8), threshold=0.2, version="v")
+    assert sure.assess(long_text).level == "high"

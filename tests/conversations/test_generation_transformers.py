@@ -78,3 +78,18 @@ def test_adapter_without_peft_installed_is_a_clear_error(tiny_lm_dir, tmp_path):
     with pytest.raises(GenerationError) as error:
         generator.generate(REQUEST)
     assert error.value.reason == "peft_missing"
+
+
+def test_chat_turn_with_the_transformers_backend(chat_ready, session, settings, tiny_lm_dir):
+    from conversations.services import chat_turn_run
+
+    settings.ARI_GENERATOR = "transformers"
+    settings.TRANSFORMERS_MODEL_DIR = str(tiny_lm_dir)
+    settings.TRANSFORMERS_MAX_NEW_TOKENS = 6
+    reply = chat_turn_run(session=session, text="Hi Ari").reply
+
+    assert reply.provenance["backend"] == "transformers"
+    assert reply.model_versions["generator"] == f"transformers:{tiny_lm_dir.name}"
+    vocabulary = {word for line in CORPUS for word in line.split()}
+    # Whatever the model wrote passed through the filter (which may add its own sentences).
+    assert set(reply.provenance.get("unfiltered_text", reply.text).split()) <= vocabulary

@@ -41,7 +41,7 @@ class TrainedModels:
 
 def fast_settings() -> TrainSettings:
     """Linear training without the 5-fold threshold search and without latency sampling."""
-    return TrainSettings(cv_folds=0, latency_samples=0)
+    return TrainSettings(cv_folds=0, refit_on_all=False, latency_samples=0)
 
 
 def train_linear_models(base_dir: Path) -> TrainedModels:
@@ -63,9 +63,14 @@ def train_linear_models(base_dir: Path) -> TrainedModels:
     return TrainedModels(safety=safety, intent=intent)
 
 
+_TRAINED: list[TrainedModels] = []  # one training per test process, however often it is imported
+
+
 @pytest.fixture(scope="session")
 def trained_models(tmp_path_factory) -> TrainedModels:
-    return train_linear_models(tmp_path_factory.mktemp("trained_models"))
+    if not _TRAINED:
+        _TRAINED.append(train_linear_models(tmp_path_factory.mktemp("trained_models")))
+    return _TRAINED[0]
 
 
 def activate_trained_models(trained: TrainedModels) -> dict:

@@ -28,6 +28,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
+from training_jobs.datasets import counsel_chat_excerpts
 from training_jobs.datasets import intent_test_bank as itest
 from training_jobs.datasets import intent_train_bank as itrain
 from training_jobs.datasets import safety_test_bank as stest
@@ -35,8 +36,9 @@ from training_jobs.datasets import safety_train_bank as strain
 
 DATA_DIR = Path(__file__).resolve().parent
 SEED = 20240611
-SAFETY_TARGETS = {"high": 800, "medium": 400, "low": 800, "none": 2000}
-INTENT_PER_CLASS = 170
+SAFETY_TARGETS = {"high": 900, "medium": 450, "low": 900, "none": 2250}
+INTENT_PER_CLASS = 250
+INTENT_COMPOSED_PER_CLASS = 60
 
 FILES = {
     "safety_train": DATA_DIR / "safety_train.jsonl",
@@ -258,6 +260,16 @@ def _base_items(rng: random.Random) -> dict[str, list[dict]]:
             [text],
         )
 
+    for qid, _topic, text, level in counsel_chat_excerpts.EXCERPTS:
+        add(level, text, strain.CR, ["natural", "counsel_chat"], group=f"counsel-{qid}")
+    for text, level, category in strain.NATURAL_LONG:
+        tags = ["natural", "long"] + [t for t in ("es", "de") if _looks(text, t)]
+        add(level, text, category, tags)
+        # each sentence on its own, too: a window of a long message looks like this
+        if level in ("none", "low"):
+            for sentence in re.split(r"(?<=[.!?])\s+", text):
+                if len(sentence.split()) >= 5:
+                    add(level if level == "none" else "low", sentence, category, ["natural"])
     for text in strain.NONE_EVERYDAY:
         tags = [t for t in ("es", "de") if _looks(text, t)]
         add("none", text, "", tags)
@@ -434,6 +446,14 @@ def build_intent_train(rng: random.Random) -> list[dict]:
         for group, body in enumerate(bodies):
             seen.add(normalise(body))
             chosen.append((body, group))
+        leads, contents = itrain.COMPOSED[intent]
+        for _ in range(INTENT_COMPOSED_PER_CLASS):
+            lead, content = rng.choice(leads), rng.choice(contents)
+            text = f"{lead} {content}".strip()
+            text = text[0].upper() + text[1:]
+            if normalise(text) not in seen:
+                seen.add(normalise(text))
+                chosen.append((text, f"c{contents.index(content)}"))
         attempts = 0
         while len(chosen) < INTENT_PER_CLASS and attempts < 20000:
             attempts += 1

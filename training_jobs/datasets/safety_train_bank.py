@@ -1705,3 +1705,279 @@ NONE_QUIET_TWINS = [
     "Mein Bruder bekommt mein altes Fahrrad.",
     "Tschüss, bis Montag!",
 ]
+
+# --- Fourth pass: natural multi-sentence messages (how people actually write at length) ----------
+# Everyday and distressing stories without risk, so that length, narrative and words like "go",
+# "by myself" or "anymore" are not mistaken for risk. (text, level, category)
+NATURAL_LONG = [
+    (
+        "My son is fifteen and he barely talks to me anymore. He comes home, goes straight to his room and puts his headphones on. I miss the kid who used to tell me everything. How do I reconnect without pushing him away?",
+        "low",
+        CR,
+    ),
+    (
+        "My daughter wants to move in with her boyfriend after only three months. I think it's too fast but she's an adult. Should I say something or keep quiet and let her learn?",
+        "none",
+        "",
+    ),
+    (
+        "We're planning a family holiday but my eldest can't afford to come and I can't pay for her this year. She went travelling on her own last year so it's not the end of the world. I still feel a bit guilty though. Is that normal?",
+        "none",
+        "",
+    ),
+    (
+        "My partner and I keep arguing about chores. I do most of the cooking and cleaning and he says he's too tired after work. I'm tired too. I don't want to nag but I'm fed up.",
+        "low",
+        CR,
+    ),
+    (
+        "I started a new job two weeks ago. Everyone is nice but I feel like I don't know what I'm doing yet. My manager says it's normal to take a few months. I just want to stop feeling like the new person.",
+        "none",
+        "",
+    ),
+    (
+        "My mother-in-law comments on everything, how I raise the kids, what I cook, how the house looks. My husband says she means well. I'm trying to stay polite but it's wearing thin.",
+        "low",
+        CR,
+    ),
+    (
+        "I've been seeing someone for a month and I really like him. The thing is he takes ages to reply to messages and I start overthinking. Is it me or is that a red flag?",
+        "none",
+        "",
+    ),
+    (
+        "My best friend is getting married and asked me to give a speech. I'm terrible at public speaking. I've written three drafts and hate all of them. Any tips for calming down before I go up there?",
+        "none",
+        "",
+    ),
+    (
+        "I'm a single dad with two kids and a full-time job. Most days I'm running on coffee. The kids are happy and healthy, which is what matters, but I never get a minute for myself.",
+        "low",
+        CR,
+    ),
+    (
+        "My teenage daughter got caught vaping at school. I was so angry I yelled at her in the car. Now I feel bad about how I handled it. How do I talk to her about it properly?",
+        "low",
+        HO,
+    ),
+    (
+        "My parents are getting divorced after thirty years. I'm an adult, I live on my own, but it still feels like the ground moved. I keep wondering if I missed the signs.",
+        "low",
+        CR,
+    ),
+    (
+        "Work has a big reorganisation coming and nobody knows who will keep their job. I've been checking my email at midnight. My sleep is a mess. I know worrying doesn't help but I can't switch it off.",
+        "low",
+        CR,
+    ),
+    (
+        "I moved to a new country for my partner's job. I don't speak the language well yet and I spend most days at home. He has colleagues, I have nobody. I love him but I'm lonely here.",
+        "low",
+        CR,
+    ),
+    (
+        "My dad is getting older and forgets things more often. Last week he left the stove on. My brother thinks I'm overreacting. I don't know whether to push for a doctor's visit.",
+        "low",
+        CR,
+    ),
+    (
+        "We adopted a rescue dog and he's wonderful but he barks whenever we leave. The neighbours have complained twice. We're trying training videos. Has anyone been through this?",
+        "none",
+        "",
+    ),
+    (
+        "I've been at the same company for eight years. It's comfortable, the pay is okay, but I'm bored. Part of me wants to go back to study design. Is it silly to change careers at thirty-eight?",
+        "none",
+        "",
+    ),
+    (
+        "My friend group has a group chat and lately they make plans without me. I saw the photos from the weekend. Maybe it was a mistake, maybe not. I don't know if I should bring it up.",
+        "low",
+        CR,
+    ),
+    (
+        "My husband wants another baby and I'm not sure. We have two already and I've just gone back to work. I love our family. I just don't know if I have it in me again.",
+        "none",
+        "",
+    ),
+    (
+        "My sister borrowed money six months ago and hasn't mentioned it since. It's not a huge amount but it's starting to bother me. How do I bring it up without ruining things between us?",
+        "none",
+        "",
+    ),
+    (
+        "I keep procrastinating on my thesis. I sit down, open the document, then two hours later I'm watching videos. My deadline is in six weeks. I'm stressed but also weirdly frozen.",
+        "low",
+        CR,
+    ),
+    (
+        "My grandmother passed away last month. She raised me for a few years when my mum was ill. I keep picking up the phone to call her. The funeral was beautiful. I just miss her voice.",
+        "low",
+        CR,
+    ),
+    (
+        "My boss praised my project in front of everyone today. I should feel good but I just felt awkward and wanted to hide. Why can't I take a compliment?",
+        "none",
+        "",
+    ),
+    (
+        "My roommate brings her boyfriend over every night and he basically lives here now without paying rent. I don't want to be the bad guy. But it's my home too.",
+        "low",
+        CR,
+    ),
+    (
+        "My kid is being bullied at school. He told me yesterday and cried. I've emailed the teacher. I'm furious but trying to stay calm for him. What else can I do as a parent?",
+        "low",
+        CR,
+    ),
+    (
+        "I finally went on a hike by myself for the first time. I was nervous about going alone but it was peaceful. I want to do more things on my own without feeling weird about it.",
+        "none",
+        "",
+    ),
+    (
+        "My partner forgot our anniversary. He apologised and booked a dinner, which was sweet. I'm still a bit hurt though. Is it petty to still be upset?",
+        "none",
+        "",
+    ),
+    (
+        "I'm the only one of my friends who isn't married or engaged. Everyone says there's no rush. I believe them most of the time. At weddings I feel it though.",
+        "low",
+        CR,
+    ),
+    (
+        "We're trying to buy our first flat and the process is exhausting. Every offer falls through. My partner is calmer than me. I keep thinking we'll never get there.",
+        "low",
+        CR,
+    ),
+    (
+        "My son has ADHD and homework time is a battle every evening. He's bright but can't sit still. I end up doing half of it for him. I know that's not helping.",
+        "low",
+        CR,
+    ),
+    (
+        "My father and I haven't spoken in two years after an argument about money. He's turning seventy next month. I'm thinking about calling him. I don't know what I'd say.",
+        "low",
+        CR,
+    ),
+    (
+        "I got passed over for promotion again. The person who got it started after me. My manager says my time will come. I'm trying not to be bitter but it stings.",
+        "low",
+        CR,
+    ),
+    (
+        "My wife and I want to set screen time rules for the kids but we can't agree. She's stricter than me. We end up arguing in front of them, which is worse than the screens.",
+        "none",
+        "",
+    ),
+    (
+        "I've been trying to eat healthier and go to the gym. It's going okay. I'm not losing weight as fast as I hoped. I'd like to focus on how I feel rather than the scale.",
+        "none",
+        "",
+    ),
+    (
+        "My friend cancelled on me for the third time this month. She always has a reason. I'm starting to feel like I'm the only one making an effort in this friendship.",
+        "low",
+        CR,
+    ),
+    (
+        "My ex wants to be friends. We dated for four years and it ended badly. I don't hate him. I'm just not sure being friends is good for me right now.",
+        "none",
+        "",
+    ),
+    (
+        "My teenage son wants to drop out of college to start a business. He's smart and hardworking. I'm scared he'll regret it. How do I support him without just saying no?",
+        "none",
+        "",
+    ),
+    (
+        "I lost my job in March and I've applied for sixty positions. Two interviews, no offers. My savings are going down. I try to stay positive but it's getting harder each week.",
+        "low",
+        CR,
+    ),
+    (
+        "My in-laws are staying with us for a month. I love them but our flat is small. By the end of the week I was hiding in the bathroom just to get five minutes of quiet.",
+        "none",
+        "",
+    ),
+    (
+        "I feel like I'm always the one who plans everything in our relationship. Holidays, dinners, birthdays. He's happy to go along but never suggests anything. I'm tired of being the organiser.",
+        "low",
+        CR,
+    ),
+    (
+        "My daughter came out to us last night. I told her I love her and that nothing changes. I want to make sure I support her well. Where do I start?",
+        "none",
+        "",
+    ),
+    (
+        "I used to love my job as a nurse but the shifts are getting to me. I come home and just sit in the car for ten minutes before going in. I don't want to bring it home to my family.",
+        "low",
+        CR,
+    ),
+    (
+        "My brother is always late, to everything, by an hour. At my birthday dinner we waited and the food went cold. Everyone laughs it off. I'm the only one who seems bothered.",
+        "none",
+        "",
+    ),
+    (
+        "Me cuesta mucho hablar con mi hijo adolescente. Llega a casa y se encierra en su cuarto. No sé cómo acercarme sin agobiarlo.",
+        "low",
+        CR,
+    ),
+    (
+        "Mi pareja y yo discutimos por las tareas de la casa. Yo hago casi todo. Estoy cansada, pero no quiero pelear todo el tiempo.",
+        "low",
+        CR,
+    ),
+    (
+        "Empecé un trabajo nuevo hace dos semanas. Todos son amables, pero todavía me siento perdido. Supongo que es normal al principio.",
+        "none",
+        "",
+    ),
+    (
+        "Mein Sohn ist fünfzehn und redet kaum noch mit mir. Er geht direkt in sein Zimmer. Ich vermisse unsere Gespräche und weiß nicht, wie ich auf ihn zugehen soll.",
+        "low",
+        CR,
+    ),
+    (
+        "Meine Schwiegermutter kommentiert alles, was ich mache. Mein Mann sagt, sie meint es nicht böse. Ich versuche, ruhig zu bleiben, aber es fällt mir schwer.",
+        "low",
+        CR,
+    ),
+    (
+        "Ich habe vor zwei Wochen einen neuen Job angefangen. Alle sind nett, aber ich fühle mich noch unsicher. Mein Chef sagt, das dauert ein paar Monate.",
+        "none",
+        "",
+    ),
+    (
+        "I've been feeling low for a few months. Work is fine on paper, but I don't enjoy anything. I've stopped seeing friends. Sometimes I think about dying, but I wouldn't do anything about it. I think I need to talk to someone.",
+        "medium",
+        SI,
+    ),
+    (
+        "Things at home are bad. My partner screams at me most nights and last week he threw a glass at the wall next to me. I'm scared of what he'll do next. I don't know where I'd go.",
+        "medium",
+        CR,
+    ),
+    (
+        "I've been struggling since the breakup. Most nights I drink until I fall asleep. Last night I started scratching my arms again, first time in years. I'm scared it's coming back.",
+        "medium",
+        SH,
+    ),
+    (
+        "Honestly I'm done. I've written to my sister, I've sorted my money so she gets it, and I've decided tonight is the night. I just wanted someone to know I tried for a long time.",
+        "high",
+        SI,
+    ),
+    (
+        "Nothing has worked, not the meds, not therapy, not moving cities. Everyone would be better off without me dragging them down. I've made a plan and I'm going to go through with it this weekend.",
+        "high",
+        SI,
+    ),
+    (
+        "I keep thinking about hurting myself badly tonight. The urge is stronger than it's ever been and I've stopped fighting it. I'm sitting here and I don't think I'll stop myself this time.",
+        "high",
+        SH,
+    ),
+]

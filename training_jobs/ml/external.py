@@ -84,7 +84,10 @@ def safety_proxy_checks(predictor, *, limit: int = 600) -> dict:
             continue
         records = _jsonl(path)
         if name == "counsel_chat_questions":  # one row per question, a few topics
-            seen, unique = set(), []
+            from training_jobs.datasets.counsel_chat_excerpts import EXCERPTS
+
+            seen = {qid for qid, *_ in EXCERPTS}  # questions excerpted for training are skipped
+            unique = []
             for r in records:
                 if r.get("question_id") not in seen and r.get("topic") in (
                     "self-harm",

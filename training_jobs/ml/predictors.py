@@ -16,7 +16,7 @@ from conversations.backends.base import IntentPrediction, RiskAssessment
 from conversations.backends.safety_rules import apply_safety_net, rule_hits
 from training_jobs.ml.artifact import ArtifactError, read_manifest
 from training_jobs.ml.labels import RISK_LEVELS
-from training_jobs.ml.text import clean, segments
+from training_jobs.ml.text import clean, segment_plan
 
 _IMMINENT = re.compile(
     r"\b(?:tonight|tonite|2night|right now|rn|today|now|this (?:morning|evening|afternoon|weekend)|"
@@ -25,6 +25,9 @@ _IMMINENT = re.compile(
     re.IGNORECASE,
 )
 _SEVERITY = np.arange(len(RISK_LEVELS), dtype=float)
+# A window of a long message decides only with at least this probability (a long message has
+# many windows, and each is only a part of what the person wrote).
+WINDOW_MIN_SCORE = 0.5
 
 
 def urgency_for(level: str, text: str) -> str:
@@ -64,27 +67,36 @@ class SafetyPredictor:
     def assess_many(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[RiskAssessment]:
         """Score many messages at once: all their segments go through the model together."""
         all_segments: list[str] = []
-        spans: list[tuple[int, int]] = []
+        spans: list[tuple[int, int, list[bool]]] = []
         for text, history in items:
-            segs = segments(text, history)
-            spans.append((len(all_segments), len(all_segments) + len(segs)))
-            all_segments.extend(segs)
+            plan = segment_plan(text, history)
+            windows = [kind == "window" for kind, _ in plan]
+            spans.append((len(all_segments), len(all_segments) + len(plan), windows))
+            all_segments.extend(segment for _, segment in plan)
         probs = self.model.predict_proba(all_segments) if all_segments else {}
         results = []
-        for (text, _history), (start, end) in zip(items, spans, strict=True):
+        for (text, _history), (start, end, windows) in zip(items, spans, strict=True):
             level_p = probs["level"][start:end]
             category_p = probs["category"][start:end]
-            results.append(self._decide(text, level_p, category_p))
+            results.append(self._decide(text, level_p, category_p, np.asarray(windows)))
         return results
 
-    def _decide(self, text: str, level_p: np.ndarray, category_p: np.ndarray) -> RiskAssessment:
+    def _decide(
+        self, text: str, level_p: np.ndarray, category_p: np.ndarray, is_window: np.ndarray
+    ) -> RiskAssessment:
         high = RISK_LEVELS.index("high")
-        p_high = float(level_p[:, high].max())
+        # A window (part of a long message) counts only when the model is confident about it.
+        confident = ~is_window | (level_p.max(axis=1) >= WINDOW_MIN_SCORE)
+        p_high_each = np.where(
+            ~is_window | (level_p[:, high] >= WINDOW_MIN_SCORE), level_p[:, high], 0.0
+        )
+        p_high = float(p_high_each.max())
         if p_high >= self.threshold:
-            chosen = int(level_p[:, high].argmax())
+            chosen = int(p_high_each.argmax())
             level = "high"
         else:
-            chosen = int((level_p @ _SEVERITY).argmax())  # the most severe segment
+            severity = np.where(confident, level_p @ _SEVERITY, -1.0)
+            chosen = int(severity.argmax())  # the most severe segment that counts
             level = RISK_LEVELS[int(level_p[chosen, :high].argmax())]
         categories = self.model.heads["category"]
         category = categories[int(category_p[chosen].argmax())] if level != "none" else ""

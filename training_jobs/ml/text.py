@@ -2,8 +2,9 @@
 
 The safety model scores a message in several *segments* and keeps the most severe one:
 the message alone, the message with the last few user turns (risk spread over turns), and,
-for long messages, windows of a few sentences (so one risk sentence is not diluted by a page
-of everyday text).
+for long messages, each sentence on its own (so one risk sentence is not diluted by a page
+of everyday text). A window is only a part of what the person wrote, and a long message has
+many of them, so a window must be more confident to count (``predictors.WINDOW_MIN_SCORE``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ CONTEXT_SEPARATOR = " ||| "
 HISTORY_JOINER = " | "
 LONG_MESSAGE_WORDS = 40
 WINDOW_WORDS = 30
-MAX_SEGMENTS = 48
+MIN_WINDOW_WORDS = 3
+MAX_SEGMENTS = 96
 MAX_CHARS = 8000
 
 _SENTENCE_END = re.compile(r"(?<=[.!?¡¿…])\s+|\n+")
@@ -55,36 +57,35 @@ def training_text(row: dict) -> str:
 
 
 def windows(text: str) -> list[str]:
-    """Consecutive sentences grouped into windows of about ``WINDOW_WORDS`` words."""
-    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    """The sentences of a long message (very long run-on sentences cut every ``WINDOW_WORDS``)."""
     out: list[str] = []
-    current: list[str] = []
-    count = 0
-    for sentence in sentences:
-        words = len(sentence.split())
-        if current and count + words > WINDOW_WORDS:
-            out.append(" ".join(current))
-            current, count = [], 0
-        if words > WINDOW_WORDS * 2:  # a run-on "sentence": cut it by words
-            tokens = sentence.split()
-            for start in range(0, len(tokens), WINDOW_WORDS):
-                out.append(" ".join(tokens[start : start + WINDOW_WORDS]))
+    for sentence in (s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()):
+        tokens = sentence.split()
+        if len(tokens) < MIN_WINDOW_WORDS:
             continue
-        current.append(sentence)
-        count += words
-    if current:
-        out.append(" ".join(current))
+        if len(tokens) > WINDOW_WORDS * 2:
+            out.extend(
+                " ".join(tokens[i : i + WINDOW_WORDS]) for i in range(0, len(tokens), WINDOW_WORDS)
+            )
+        else:
+            out.append(sentence)
     return out
 
 
-def segments(text: str, history: Sequence[str] = ()) -> list[str]:
-    """All segments a message is scored in (see the module docstring)."""
+def segment_plan(text: str, history: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """``(kind, text)`` of every segment a message is scored in: ``message``, ``context``
+    (with the last user turns) and, for long messages, ``window`` parts."""
     message = clean(text)
-    segs = [message]
+    plan = [("message", message)]
     if history and any(clean(h) for h in history):
-        segs.append(with_context(message, history))
+        plan.append(("context", with_context(message, history)))
     if len(message.split()) > LONG_MESSAGE_WORDS:
         parts = windows(message)
         if len(parts) > 1:
-            segs.extend(parts)
-    return segs[:MAX_SEGMENTS]
+            plan.extend(("window", part) for part in parts)
+    return plan[:MAX_SEGMENTS]
+
+
+def segments(text: str, history: Sequence[str] = ()) -> list[str]:
+    """The texts of :func:`segment_plan`."""
+    return [segment for _, segment in segment_plan(text, history)]

@@ -1,0 +1,133 @@
+"""Session services, the flow state machine and the safe/consent readers."""
+
+from __future__ import annotations
+
+import pytest
+
+from ari_review.api.errors import ApplicationError
+from conversations.flows import (
+    flow_next_step,
+    flow_step_for_reply,
+    user_declines,
+    user_gives_consent,
+)
+from conversations.services import chat_turn_run, session_create, session_end, session_rate
+from conversations.services.crisis import user_says_safe
+from tests.conversations.conftest import FixedRisk
+
+
+def test_unknown_session_type_is_refused(enduser):
+    with pytest.raises(ApplicationError, match="Unknown session type"):
+        session_create(user=enduser, session_type="therapy")
+
+
+def test_unknown_preference_is_refused(enduser):
+    with pytest.raises(ApplicationError, match="Unknown preference"):
+        session_create(user=enduser, session_type="check_in", preferences={"colour": "blue"})
+
+
+def test_summary_names_themes_steps_experiment_and_safety(chat_ready, enduser):
+    session = session_create(user=enduser, session_type="gentle_deep")
+    risk = FixedRisk("none", overrides={"I want to end my life tonight": "high"})
+    for text in (
+        "My manager criticised my work and I keep replaying the meeting.",
+        "The meeting with my manager keeps coming back.",
+        "Yes, I'm ready.",
+        "Last week my boss criticized my report in front of everyone and I just froze.",
+        "That I'm a failure.",
+        "My sister would say I'm always there for her.",
+    ):
+        chat_turn_run(session=session, text=text, safety_classifier=risk)
+    summary = session_end(session=session).summary
+
+    assert summary.startswith("Last time: a gentle deep dive (6 messages).")
+    assert "manager" in summary and "meeting" in summary
+    assert "Reached: one small experiment." in summary
+    assert "Experiment offered:" in summary
+    assert "safety" not in summary.lower()
+
+    other = session_create(user=enduser, session_type="check_in")
+    chat_turn_run(session=other, text="I want to end my life tonight", safety_classifier=risk)
+    assert "A safety check-in happened" in session_end(session=other).summary
+
+
+def test_empty_session_has_an_empty_summary(enduser):
+    session = session_create(user=enduser, session_type="check_in")
+    assert session_end(session=session).summary == ""
+
+
+@pytest.mark.parametrize("stars", [0, 6, True, "5", 2.5])
+def test_rating_needs_whole_stars_from_one_to_five(enduser, stars):
+    session = session_end(session=session_create(user=enduser, session_type="check_in"))
+    with pytest.raises(ApplicationError):
+        session_rate(session=session, stars=stars)
+
+
+@pytest.mark.parametrize(
+    ("text", "consent"),
+    [
+        ("yes", True),
+        ("Yes, I'm ready.", True),
+        ("ok let's do it", True),
+        ("sure", True),
+        ("yes, but not today", False),
+        ("no", False),
+        ("not yet", False),
+        ("I'm not sure", False),
+        ("maybe later", False),
+        ("tell me more first", False),
+    ],
+)
+def test_consent_needs_an_explicit_yes(text, consent):
+    assert user_gives_consent(text) is consent
+
+
+@pytest.mark.parametrize("text", ["no", "not yet", "No, not today.", "I'd rather not"])
+def test_clear_no_is_a_decline(text):
+    assert user_declines(text)
+
+
+def test_flow_waits_at_consent_and_steps_back_after_a_no():
+    kwargs = {"session_type": "gentle_deep", "stored_step": "story", "previous_step": "consent"}
+    assert flow_step_for_reply(user_text="yes", **kwargs) == "story"
+    assert flow_step_for_reply(user_text="no, not now", **kwargs) == "consent_declined"
+    assert flow_step_for_reply(user_text="hmm what do you mean", **kwargs) == "consent"
+    assert flow_next_step(
+        session_type="gentle_deep", step="consent_declined", replies_on_step=1
+    ) == ("validate")
+    assert flow_next_step(session_type="gentle_deep", step="consent", replies_on_step=1) == "story"
+
+
+def test_long_sessions_stay_longer_on_the_story():
+    step = {"session_type": "gentle_deep", "step": "story", "session_length": "long"}
+    assert flow_next_step(replies_on_step=1, **step) == "story"
+    assert flow_next_step(replies_on_step=2, **step) == "root_belief"
+    assert flow_next_step(replies_on_step=1, **{**step, "session_length": "short"}) == (
+        "root_belief"
+    )
+
+
+def test_close_is_the_last_step():
+    assert flow_next_step(session_type="check_in", step="close", replies_on_step=3) == "close"
+
+
+@pytest.mark.parametrize(
+    ("text", "safe"),
+    [
+        ("yes", True),
+        ("Yes, I'm safe now", True),
+        ("I'm safe", True),
+        ("i feel safe right now", True),
+        ("I'm not going to hurt myself", True),
+        ("I'm okay now, thanks", True),
+        ("I'm not safe", False),
+        ("I don't feel safe", False),
+        ("no", False),
+        ("I'm not sure", False),
+        ("help me", False),
+        ("I don't know", False),
+        ("yes I want to die", False),
+    ],
+)
+def test_user_says_safe_is_conservative(text, safe):
+    assert user_says_safe(text) is safe
