@@ -87,9 +87,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """The timeout tests hang up on purpose: a broken pipe is expected, not news."""
+
+
 class OpenAICompatibleServer:
     def __init__(self) -> None:
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.mode = "json"
         self.httpd.delay = 2.0

@@ -198,6 +198,25 @@ class MiniLMTextModel:
         step = 0
         started = time.perf_counter()
         self.net.train()
+        # Another part of the process may have switched autograd off globally.
+        with torch.enable_grad():
+            step = self._train_loop(
+                texts, indices, y, losses, optimizer, scheduler, total, rng, progress
+            )
+        self.net.eval()
+        self.train_stats = {
+            "steps": step,
+            "rows": len(indices),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+        return self
+
+    def _train_loop(
+        self, texts, indices, y, losses, optimizer, scheduler, total, rng, progress
+    ) -> int:
+        torch = _torch()
+        s = self.settings
+        step = 0
         while step < total:
             order = list(range(len(indices)))
             rng.shuffle(order)
@@ -220,13 +239,7 @@ class MiniLMTextModel:
                 step += 1
                 if progress:
                     progress(step / total)
-        self.net.eval()
-        self.train_stats = {
-            "steps": step,
-            "rows": len(indices),
-            "seconds": round(time.perf_counter() - started, 2),
-        }
-        return self
+        return step
 
     # --- inference --------------------------------------------------------------------------------
     def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:

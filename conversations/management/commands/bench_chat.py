@@ -324,7 +324,13 @@ class Command(BaseCommand):
         }
         try:
             results["in_process"] = self._in_process(options["turns"])
-            if not options["skip_http"]:
+            if not options["skip_http"] and connection.vendor == "sqlite":
+                self.stderr.write(
+                    "HTTP part skipped: 20 concurrent writers need PostgreSQL "
+                    "(set DATABASE_URL=postgres://...); SQLite would only measure its lock."
+                )
+                results["http_skipped"] = "sqlite"
+            elif not options["skip_http"]:
                 results["http"] = self._http(
                     options["users"], options["duration"], options["workers"], options["threads"]
                 )
