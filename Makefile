@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ari_review
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run setup app-data test test-setup services chromium lint format bench worker beat clean
+.PHONY: run setup app-data test test-setup services chromium lint format bench bench-workspace worker beat clean
 
 ## run: set up .venv, migrate, load demo data and models, serve on 127.0.0.1:8000
 run: setup app-data
@@ -66,8 +66,16 @@ format:
 bench: setup
 	mkdir -p bench-results
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py load_starter_content
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py ensure_models
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_classifiers
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_chat
+
+bench-workspace: setup
+	mkdir -p bench-results
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py generate_load_data --if-empty
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_workspace
 
 ## worker / beat: Celery against REDIS_URL (see README)
 worker: setup

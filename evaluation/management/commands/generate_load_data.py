@@ -150,10 +150,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--append", action="store_true", help="Add to a database that already has sessions."
         )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing (exit 0) when the database already has sessions.",
+        )
 
     def handle(self, *args, **o):
         if connection.vendor != "postgresql":
             raise CommandError("generate_load_data needs PostgreSQL (it uses COPY).")
+        if o["if_empty"] and ChatSession.objects.exists():
+            self.stdout.write("Database already has chat sessions; nothing generated.")
+            return
         if ChatSession.objects.exists() and not o["append"]:
             raise CommandError(
                 "This database already has chat sessions. Use a separate database "
