@@ -36,7 +36,7 @@ from training_jobs.datasets import safety_train_bank as strain
 
 DATA_DIR = Path(__file__).resolve().parent
 SEED = 20240611
-SAFETY_TARGETS = {"high": 900, "medium": 450, "low": 900, "none": 2250}
+SAFETY_TARGETS = {"high": 1000, "medium": 500, "low": 1000, "none": 2500}
 INTENT_PER_CLASS = 250
 INTENT_COMPOSED_PER_CLASS = 60
 
@@ -189,6 +189,22 @@ def _base_items(rng: random.Random) -> dict[str, list[dict]]:
 
     for text, category, tags in strain.HIGH_SENTENCES + strain.HIGH_MORE:
         add("high", text, category, tags)
+    for text, tags in strain.HIGH_FAMILIES:
+        if "cut" in text or "hurt myself" in text:
+            category = strain.SH
+        elif "hurt him" in text or "hurt my coworker" in text:
+            category = strain.HO
+        elif {"timing"} <= set(tags) and (
+            "hitting" in text
+            or "safe at home" in text
+            or "threatening" in text
+            or "pills" in text
+            or "schlägt" in text
+        ):
+            category = strain.CR
+        else:
+            category = strain.SI
+        add("high", text, category, tags)
     for text, tags in strain.HIGH_QUIET:
         category = (
             strain.SH
@@ -275,6 +291,33 @@ def _base_items(rng: random.Random) -> dict[str, list[dict]]:
         add("none", text, "", tags)
     for text in strain.NONE_EVERYDAY_MORE:
         add("none", text, "", [])
+    # In-conversation replies to a coach: alone, composed, and after benign earlier turns.
+    for text in strain.NONE_CONVERSATIONAL:
+        add("none", text, "", ["conversational"] + [t for t in ("es", "de") if _looks(text, t)])
+    english_convo = [t for t in strain.NONE_CONVERSATIONAL if not _looks(t, "es")]
+    for index, content in enumerate(strain.CONVO_CONTENTS):
+        for lead in rng.sample(strain.CONVO_LEADS, 4):
+            text = lead + content
+            add("none", text[0].upper() + text[1:], "", ["conversational"], group=f"convo-{index}")
+    convo_history = strain.NONE_EVERYDAY + strain.NONE_EVERYDAY_MORE + english_convo
+    for _ in range(200):
+        add(
+            "none",
+            rng.choice(english_convo),
+            "",
+            ["conversational", "multi_turn"],
+            rng.sample(convo_history, rng.choice([1, 2, 3])),
+        )
+    for text in strain.LOW_CONVERSATIONAL:
+        add("low", text, strain.CR, ["conversational"])
+    for _ in range(60):
+        add(
+            "low",
+            rng.choice(strain.LOW_CONVERSATIONAL),
+            strain.CR,
+            ["conversational", "multi_turn"],
+            rng.sample(convo_history, rng.choice([1, 2])),
+        )
     for text in strain.NONE_QUIET_TWINS:
         add("none", text, "", ["benign_twin"] + [t for t in ("es", "de") if _looks(text, t)])
     for text, lang in strain.NONE_ES_DE_MORE:
@@ -513,7 +556,8 @@ def build_all() -> dict[str, str]:
     rng = random.Random(SEED)
     safety_train = build_safety_train(rng)
     safety_test = build_safety_test()
-    intent_train = build_intent_train(rng)
+    # Its own generator, so that a change to the safety banks leaves the intent rows as they are.
+    intent_train = build_intent_train(random.Random(SEED + 1))
     intent_test = build_intent_test()
     assert_disjoint(safety_train, safety_test, "safety")
     assert_disjoint(intent_train, intent_test, "intent")

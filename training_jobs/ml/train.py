@@ -23,7 +23,7 @@ from training_jobs.ml.text import training_text
 from training_jobs.ml.thresholds import tune_threshold_for_recall
 
 Progress = Callable[[str, int], None]
-LINEAR_C_DEFAULT = {"safety": 4.0, "intent": 8.0}
+LINEAR_C_DEFAULT = {"safety": 16.0, "intent": 8.0}
 
 
 @dataclass
