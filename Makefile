@@ -29,6 +29,7 @@ app-data: setup
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py load_starter_content
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py ensure_models
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py refresh_queues
 
 ## test: set up .venv, start PostgreSQL/Redis if down, install Chromium, lint, run all tests
 test: test-setup
