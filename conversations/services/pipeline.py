@@ -46,12 +46,12 @@ from conversations.selectors import (
 )
 from conversations.services.crisis import escalation_open, user_says_safe
 from conversations.services.filter import response_filter_apply, text_has_safety_question
+from training_jobs.ml.labels import level_rank, max_level
 
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 4000
 MAX_IDEMPOTENCY_KEY_CHARS = 100
-_RISK_RANK = {"": -1, "none": 0, "low": 1, "medium": 2, "high": 3}
 
 
 @dataclass(frozen=True)
@@ -184,8 +184,7 @@ def _rules_only_assessment(text: str) -> RiskAssessment:
 
     hits = rule_hits(text)
     level, category = rules_level(hits)
-    if _RISK_RANK[level] < _RISK_RANK["medium"]:
-        level = "medium"
+    level = max_level(level, "medium")
     return RiskAssessment(
         level=level,
         category=category,
@@ -434,7 +433,7 @@ def _persist(
             ]
         )
         changed = []
-        if _RISK_RANK[assessment.level] > _RISK_RANK.get(locked.max_risk_level, 0):
+        if level_rank(assessment.level) > level_rank(locked.max_risk_level or "none"):
             locked.max_risk_level = assessment.level
             changed.append("max_risk_level")
         confidence = round(max(assessment.score, 1.0 - assessment.score), 4)
