@@ -337,6 +337,18 @@ def _base_items(rng: random.Random) -> dict[str, list[dict]]:
         add("none", final, "", ["ambiguous_alone"])
         for _ in range(2):
             add("none", final, "", ["multi_turn"], rng.sample(benign_history, rng.choice([1, 2])))
+    # Fifth pass: Spanish and German at every level, more implicit English high-risk families,
+    # and benign twins of their frames. Tags carry "es"/"de", which sets the row's lang.
+    for text, category, tags in strain.HIGH_ES_FIFTH + strain.HIGH_DE_FIFTH + strain.HIGH_EN_FIFTH:
+        add("high", text, category, tags)
+    for text, category, tags in strain.MEDIUM_ES_DE_FIFTH:
+        add("medium", text, category, tags)
+    for text, category, tags in strain.LOW_ES_DE_FIFTH:
+        add("low", text, category, tags)
+    for text, tags in strain.NONE_ES_DE_FIFTH:
+        add("none", text, "", tags)
+    for text in strain.NONE_EN_TWINS_FIFTH:
+        add("none", text, "", ["benign_twin"])
     return items
 
 
