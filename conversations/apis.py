@@ -126,8 +126,73 @@ class SessionOutputSerializer(serializers.ModelSerializer):
         return STEP_LABELS.get(obj.flow_step, "")
 
 
+# Response bodies built as plain dicts (the chat turn's hot path), field for field what the
+# serializers above render: tests/conversations/test_api.py compares the two.
+_DATETIME = serializers.DateTimeField()
+_RESOURCE_FIELDS = tuple(ResourceSerializer().fields)
+_PREFERENCE_FIELDS = tuple(PreferencesSerializer().fields)
+
+
+def _datetime(value) -> str | None:
+    return _DATETIME.to_representation(value)
+
+
+def _str(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _resource_payload(resource: dict) -> dict:
+    payload = {name: _str(resource[name]) for name in _RESOURCE_FIELDS}
+    payload["id"] = None if resource["id"] is None else int(resource["id"])
+    return payload
+
+
+def _preferences_payload(preferences) -> dict | None:
+    if preferences is None:
+        return None
+    return {name: preferences[name] for name in _PREFERENCE_FIELDS if name in preferences}
+
+
 def _session_payload(session: ChatSession) -> dict:
-    return SessionOutputSerializer(session).data
+    return {
+        "id": str(session.public_id),
+        "session_type": session.session_type,
+        "status": session.status,
+        "flow_step": session.flow_step,
+        "flow_step_label": STEP_LABELS.get(session.flow_step, ""),
+        "preferences": _preferences_payload(session.preferences),
+        "safety_mode": bool(session.safety_mode),
+        "previous_summary": session.previous_summary,
+        "summary": session.summary,
+        "rating_stars": session.rating_stars,
+        "rating_comment": session.rating_comment,
+        "created_at": _datetime(session.created_at),
+        "ended_at": _datetime(session.ended_at),
+    }
+
+
+def _user_message_payload(message: Message) -> dict:
+    return {
+        "id": message.pk,
+        "text": message.text,
+        "created_at": _datetime(message.created_at),
+        "risk_level": message.risk_level,
+    }
+
+
+def _reply_payload(message: Message) -> dict:
+    return {
+        "id": message.pk,
+        "text": message.text,
+        "intent": message.intent,
+        "risk_level": message.risk_level,
+        "emergency": bool(message.emergency),
+        "flow_step": message.flow_step,
+        "resources": (
+            None if message.resources is None else [_resource_payload(r) for r in message.resources]
+        ),
+        "created_at": _datetime(message.created_at),
+    }
 
 
 class SessionsApi(EndUserApi):
@@ -243,21 +308,24 @@ class MessageCreateApi(EndUserApi):
         tags=["chat"],
     )
     def post(self, request, session_id):
-        session = session_get_for_user(user=request.user, public_id=session_id)
         serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # Someone else's session is a 404 whatever the body says.
+            session_get_for_user(user=request.user, public_id=session_id)
+            raise serializers.ValidationError(serializer.errors)
+        # The turn looks the session up (404 for anyone else's) as it locks it.
         result = chat_turn_run(
-            session=session,
+            user=request.user,
+            session_public_id=session_id,
             text=serializer.validated_data["text"],
             idempotency_key=request.headers.get("Idempotency-Key", ""),
         )
-        if result.session is not None:
-            session = result.session
-        else:
-            session.refresh_from_db()
+        session = result.session or ChatSession.objects.get(pk=result.user_message.session_id)
+        # Plain dicts: the same fields and formats as the serializers declared above (the
+        # schema), without their per-request overhead on the busiest endpoint.
         body = {
-            "user_message": self.UserMessageSerializer(result.user_message).data,
-            "reply": self.ReplySerializer(result.reply).data,
+            "user_message": _user_message_payload(result.user_message),
+            "reply": _reply_payload(result.reply),
             "session": _session_payload(session),
         }
         response = Response(body, status=status.HTTP_201_CREATED)

@@ -3,9 +3,6 @@ models' internals."""
 
 from __future__ import annotations
 
-import threading
-import time
-
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -13,6 +10,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from ari_review.roles import ADMIN, CLINICIAN
+from ari_review.ttl_cache import ttl_cache_clear, ttl_cached
 from conversations.models import (
     ChatPreferences,
     ChatSession,
@@ -49,27 +47,11 @@ DEFAULT_UNAVAILABLE_TEXT = (
 
 # Admin-edited configuration read on every chat turn (fixed replies, persona, catalogue) is
 # cached in-process for ARI_CONFIG_CACHE_SECONDS, so an edit takes effect within seconds.
-_config_cache: dict[str, tuple[float, object]] = {}
-_config_lock = threading.Lock()
-
-
-def _config_cached(key: str, load):
-    ttl = settings.ARI_CONFIG_CACHE_SECONDS
-    if ttl <= 0:
-        return load()
-    now = time.monotonic()
-    hit = _config_cache.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    value = load()
-    with _config_lock:
-        _config_cache[key] = (now + ttl, value)
-    return value
+_config_cached = ttl_cached
 
 
 def config_cache_clear() -> None:
-    with _config_lock:
-        _config_cache.clear()
+    ttl_cache_clear()
 
 
 def fixed_replies_get() -> EmergencyReply:
@@ -126,6 +108,16 @@ def crisis_resource_snapshot(resource: CrisisResource) -> dict:
     }
 
 
+def crisis_resource_snapshots(*, locale: str | None = None) -> list[dict]:
+    """:func:`crisis_resource_snapshot` of each entry of :func:`crisis_resources_list`."""
+    locale = locale or settings.ARI_CRISIS_LOCALE
+    snapshots = _config_cached(
+        f"resource_snapshots:{locale}",
+        lambda: [crisis_resource_snapshot(r) for r in crisis_resources_list(locale=locale)],
+    )
+    return [dict(snapshot) for snapshot in snapshots]
+
+
 def crisis_catalogue_get():
     """Everything the response filter may let through: every active catalogue entry."""
     from conversations.services.filter import Catalogue
@@ -149,10 +141,14 @@ def session_list_for_user(*, user) -> QuerySet[ChatSession]:
     )
 
 
-def session_get_for_user(*, user, public_id) -> ChatSession:
-    """The user's own session; anyone else's (or a malformed id) is a 404."""
+def session_get_for_user(*, user, public_id, for_update: bool = False) -> ChatSession:
+    """The user's own session; anyone else's (or a malformed id) is a 404.
+
+    ``for_update`` locks the row (``SELECT ... FOR UPDATE``: inside a transaction only).
+    """
+    sessions = ChatSession.objects.select_for_update() if for_update else ChatSession.objects
     try:
-        return ChatSession.objects.get(user=user, public_id=public_id)
+        return sessions.get(user=user, public_id=public_id)
     except (ChatSession.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
         raise Http404("No such session.") from exc
 

@@ -13,6 +13,7 @@ from django.urls import path
 from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
+from ari_review.ttl_cache import APPROVED_INDEX_KEY, ttl_cache_invalidate
 from evaluation import exports
 from evaluation.models import (
     Adjudication,
@@ -88,6 +89,7 @@ class SeedDialogueAdmin(admin.ModelAdmin):
                 },
             )
         queryset.delete()
+        ttl_cache_invalidate(APPROVED_INDEX_KEY)
 
     @admin.action(description="Export selected approved dialogues as OpenAI JSONL")
     def export_openai_jsonl(self, request, queryset):

@@ -6,6 +6,16 @@ import pytest
 from rest_framework.test import APIClient
 
 from ari_review.services import user_upsert
+from ari_review.ttl_cache import ttl_cache_clear
+
+
+@pytest.fixture(autouse=True)
+def _fresh_ttl_cache():
+    """Nothing read through the in-process configuration cache (active model versions, the
+    approved index key, fixed replies...) leaks from one test's database into the next."""
+    ttl_cache_clear()
+    yield
+    ttl_cache_clear()
 
 
 def make_user(username: str, role: str, password: str = "pw-for-tests-123"):  # noqa: S107

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
+from ari_review.ttl_cache import active_model_version_key, ttl_cache_invalidate
 from training_jobs import selectors
 from training_jobs.ml.data import DatasetPaths
 from training_jobs.ml.labels import BACKENDS, KINDS
@@ -161,6 +162,7 @@ def model_version_activate(*, version: ModelVersion, user=None) -> ModelVersion:
             before={"active": [p.name for p in previous]},
             after={"active": version.name},
         )
+        ttl_cache_invalidate(active_model_version_key(version.kind))
     return version
 
 

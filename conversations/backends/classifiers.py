@@ -1,8 +1,9 @@
 """Run-time safety and intent classifiers: the artifact of the active model version.
 
 ``get_safety_classifier()`` / ``get_intent_classifier()`` look up the active ``ModelVersion``
-of their kind (one indexed query) and return its predictor, loaded once per version and
-cached in the process. Activating another version switches every process at its next call.
+of their kind (one indexed query, cached in-process for ``ARI_CONFIG_CACHE_SECONDS``) and return
+its predictor, loaded once per version and cached in the process. Activating another version
+switches this process at its next call and every other one within that many seconds.
 A missing or damaged artifact raises :class:`ClassifierUnavailable` naming the path; the chat
 pipeline then falls back to the rule safety net.
 """
@@ -13,6 +14,7 @@ import logging
 import threading
 from collections import OrderedDict
 
+from ari_review.ttl_cache import active_model_version_key, ttl_cached
 from conversations.backends.base import IntentClassifier, SafetyClassifier
 from training_jobs.ml.artifact import ArtifactError
 
@@ -31,7 +33,9 @@ def _predictor_for(kind: str):
     from training_jobs.ml.predictors import load_predictor
     from training_jobs.selectors import model_version_active_get
 
-    version = model_version_active_get(kind=kind)
+    version = ttl_cached(
+        active_model_version_key(kind), lambda: model_version_active_get(kind=kind)
+    )
     if version is None:
         raise ClassifierUnavailable(
             f"no active {kind} model version: run `python manage.py ensure_models` "

@@ -38,10 +38,10 @@ from conversations.flows import flow_next_step, flow_step_for_reply
 from conversations.models import ChatSession, Intent, Message, RiskLevel
 from conversations.selectors import (
     crisis_catalogue_get,
-    crisis_resource_snapshot,
-    crisis_resources_list,
+    crisis_resource_snapshots,
     fixed_replies_get,
     persona_prompt_get_active,
+    session_get_for_user,
     session_history,
 )
 from conversations.services.crisis import escalation_open, user_says_safe
@@ -59,7 +59,7 @@ class TurnResult:
     user_message: Message
     reply: Message
     replayed: bool = False
-    # The session as written by this turn (None for a replayed turn: read it again).
+    # The session as written by this turn (for a replayed turn: as read when looked up).
     session: ChatSession | None = None
 
 
@@ -123,21 +123,42 @@ def _existing_turn(session: ChatSession, key: str) -> Message | None:
     )
 
 
-def message_user_create(*, session: ChatSession, text: str, idempotency_key: str = "") -> Message:
+def _session_lock(*, session: ChatSession | None, user, public_id) -> ChatSession:
+    if session is not None:
+        return ChatSession.objects.select_for_update().get(pk=session.pk)
+    return session_get_for_user(user=user, public_id=public_id, for_update=True)
+
+
+def message_user_create(
+    *,
+    text: str,
+    idempotency_key: str = "",
+    session: ChatSession | None = None,
+    user=None,
+    public_id=None,
+) -> tuple[Message, bool]:
     """Store the user's message in its own transaction (checked: session open).
 
-    ``message.session`` is the session as read (locked) in that transaction.
+    The session is ``session``, or ``user``'s session ``public_id`` (anyone else's is a 404);
+    it is locked for the transaction, and ``message.session`` is the session as read then.
+    Returns ``(message, True)``, or ``(the earlier message, False)`` when ``idempotency_key``
+    was already used in the session (then nothing is written, even in an ended session).
     """
     with transaction.atomic():
-        locked = ChatSession.objects.select_for_update().get(pk=session.pk)
+        locked = _session_lock(session=session, user=user, public_id=public_id)
+        existing = _existing_turn(locked, idempotency_key)
+        if existing is not None:
+            existing.session = locked
+            return existing, False
         if locked.status != ChatSession.Status.OPEN:
             raise ApplicationError("This session has ended. Start a new session to keep talking.")
-        return Message.objects.create(
+        message = Message.objects.create(
             session=locked,
             role=Message.Role.USER,
             text=text,
             idempotency_key=idempotency_key,
         )
+        return message, True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,7 +300,7 @@ def _generate(generator, request: GenerationRequest, turn: _Turn, fixed) -> str:
 
 
 def _resources(session: ChatSession) -> list[dict]:
-    return [crisis_resource_snapshot(r) for r in crisis_resources_list(locale=session.locale)]
+    return crisis_resource_snapshots(locale=session.locale)
 
 
 def _filter(turn: _Turn, text: str, *, risk_level: str, user_text: str, fixed, catalogue) -> str:
@@ -495,45 +516,59 @@ def _persist(
 
 def chat_turn_run(
     *,
-    session: ChatSession,
+    session: ChatSession | None = None,
+    user=None,
+    session_public_id=None,
     text,
     idempotency_key: str = "",
     generator=None,
     safety_classifier=None,
     intent_classifier=None,
 ) -> TurnResult:
-    """Run one chat turn for ``session`` and return the stored user message and reply.
+    """Run one chat turn for ``session`` (or ``user``'s session ``session_public_id``: anyone
+    else's is a 404) and return the stored user message and reply.
 
     With an ``idempotency_key`` already used in this session, the first result is returned
     (``replayed=True``) instead of a second turn; a key reused for different text is refused.
     """
     total_start = time.perf_counter()
+    if session is None and (user is None or session_public_id is None):
+        raise TypeError("chat_turn_run needs session, or user and session_public_id")
     text = message_text_clean(text)
     key = _idempotency_key_clean(idempotency_key)
 
-    existing = _existing_turn(session, key)
-    if existing is None:
-        start = time.perf_counter()
-        try:
-            user_message = message_user_create(session=session, text=text, idempotency_key=key)
-        except IntegrityError:
-            existing = _existing_turn(session, key)  # a concurrent retry stored it first
-            if existing is None:
-                raise
-        else:
-            persist_user_ms = _ms(start)
-    if existing is not None:
-        if existing.text != text:
+    start = time.perf_counter()
+    store = {
+        "session": session,
+        "user": user,
+        "public_id": session_public_id,
+        "text": text,
+        "idempotency_key": key,
+    }
+    try:
+        user_message, created = message_user_create(**store)
+    except IntegrityError:
+        # A concurrent retry stored the same key first (the session lock normally orders
+        # them): that transaction has committed, so looking again finds its message.
+        if not key:
+            raise
+        user_message, created = message_user_create(**store)
+    persist_user_ms = _ms(start) if created else 0.0
+    if not created:
+        if user_message.text != text:
             raise ApplicationError(
                 "This Idempotency-Key was already used for a different message.",
                 status_code=422,
             )
-        reply = getattr(existing, "reply", None)
+        reply = getattr(user_message, "reply", None)
         if reply is not None:
-            return TurnResult(user_message=existing, reply=reply, replayed=True)
+            return TurnResult(
+                user_message=user_message,
+                reply=reply,
+                replayed=True,
+                session=user_message.session,
+            )
         # A turn that never got its reply (its process died): finish it now.
-        user_message, persist_user_ms = existing, 0.0
-        user_message.session = ChatSession.objects.get(pk=session.pk)
 
     turn = _Turn()
     turn.latency["persist_user"] = persist_user_ms
@@ -571,7 +606,8 @@ def chat_turn_run(
         reply = Message.objects.filter(reply_to=user_message).first()
         if reply is None:
             raise
-        return TurnResult(user_message=user_message, reply=reply, replayed=True)
+        session = ChatSession.objects.get(pk=session.pk)
+        return TurnResult(user_message=user_message, reply=reply, replayed=True, session=session)
     logger.info(
         "chat turn session_id=%s message_id=%s reply_id=%s risk=%s emergency=%s ms=%s",
         session.pk,

@@ -18,6 +18,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from ari_review.ttl_cache import APPROVED_INDEX_KEY, ttl_cache_invalidate
 from conversations.models import CrisisResource, EmergencyReply, PersonaPrompt
 from conversations.selectors import (
     DEFAULT_EMERGENCY_TEXT,
@@ -105,6 +106,8 @@ def _starter_dialogues_load() -> int:
         if entry["key"] not in existing
     ]
     SeedDialogue.objects.bulk_create(new)
+    if new:
+        ttl_cache_invalidate(APPROVED_INDEX_KEY)
     return len(new)
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
+from ari_review.ttl_cache import APPROVED_INDEX_KEY, ttl_cache_invalidate
 from conversations.models import SessionType
 from evaluation.models import SeedDialogue
 from evaluation.services.audit import audit_event_record
@@ -134,6 +135,8 @@ def dialogue_update(*, dialogue: SeedDialogue, editor, **changes) -> SeedDialogu
         return dialogue
     for name in changed:
         setattr(dialogue, name, fields[name])
+    if dialogue.state == State.APPROVED:
+        ttl_cache_invalidate(APPROVED_INDEX_KEY)  # the chat's approved content changes
     if dialogue.state in (State.APPROVED, State.REJECTED):
         dialogue.state = State.DRAFT
         changed.append("state")
@@ -181,6 +184,8 @@ def _transition(dialogue, *, user, allowed: tuple[str, ...], to: str, action: st
             f"A {dialogue.get_state_display().lower()} dialogue cannot be {action}."
         )
     before = _snapshot(dialogue)
+    if State.APPROVED in (dialogue.state, to):
+        ttl_cache_invalidate(APPROVED_INDEX_KEY)  # the chat's approved content changes
     dialogue.state = to
     for name, value in fields.items():
         setattr(dialogue, name, value)

@@ -9,7 +9,9 @@ reply verbatim. Dialogues tagged ``template`` are generic flow templates used wh
 specific is similar enough.
 
 The index is built once per process and rebuilt when the approved set changes (its key is the
-count, id sum and newest ``updated_at`` of the approved dialogues: one small query per turn).
+count, id sum and newest ``updated_at`` of the approved dialogues: one small query, cached
+in-process for ``ARI_CONFIG_CACHE_SECONDS``; approving or editing a dialogue through the
+evaluation services clears it at once).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from django.db.models import Count, Max, Sum
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from ari_review.ttl_cache import APPROVED_INDEX_KEY, ttl_cached
 from conversations.backends.base import GenerationRequest
 from conversations.backends.generation import Generated, GenerationError
 
@@ -87,11 +90,24 @@ def dialogue_pairs(dialogue) -> list[Pair]:
     return pairs
 
 
+@dataclass(frozen=True)
+class _Candidates:
+    """What :meth:`ApprovedIndex.choose` needs for one (session type, step), worked out once."""
+
+    indexes: list[int]
+    match: str
+    words: sparse.csr_matrix  # the candidates' rows of the word and character matrices
+    chars: sparse.csr_matrix
+    specific: list[int]  # positions in ``indexes`` of specific pairs, and of templates
+    templates: list[int]
+
+
 class ApprovedIndex:
     def __init__(self, key: str, pairs: list[Pair]) -> None:
         self.key = key
         self.pairs = pairs
         self._by_step: dict[tuple[str, str], list[int]] = {}
+        self._candidates: dict[tuple[str, str], _Candidates] = {}
         for i, pair in enumerate(pairs):
             self._by_step.setdefault((pair.session_type, pair.flow_step), []).append(i)
         if pairs:
@@ -102,14 +118,8 @@ class ApprovedIndex:
             self._chars = TfidfVectorizer(
                 analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True
             ).fit(texts)
-            self.matrix = self._vectorize(texts)
-        else:
-            self.matrix = None
-
-    def _vectorize(self, texts: list[str]):
-        words = self._words.transform(texts)
-        chars = self._chars.transform(texts)
-        return sparse.hstack([words * np.sqrt(0.5), chars * np.sqrt(0.5)]).tocsr()
+            self._word_matrix = self._words.transform(texts).tocsr()
+            self._char_matrix = self._chars.transform(texts).tocsr()
 
     def candidates(self, session_type: str, step: str) -> tuple[list[int], str]:
         """Pair indexes for the step, widening the search only when nothing fits."""
@@ -124,10 +134,32 @@ class ApprovedIndex:
             return same_type, "session_type"
         return list(range(len(self.pairs))), "any"
 
+    def _candidates_for(self, session_type: str, step: str) -> _Candidates:
+        found = self._candidates.get((session_type, step))
+        if found is None:
+            indexes, match = self.candidates(session_type, step)
+            found = _Candidates(
+                indexes=indexes,
+                match=match,
+                words=self._word_matrix[indexes],
+                chars=self._char_matrix[indexes],
+                specific=[k for k, i in enumerate(indexes) if not self.pairs[i].is_template],
+                templates=[k for k, i in enumerate(indexes) if self.pairs[i].is_template],
+            )
+            self._candidates[(session_type, step)] = found  # same value from any thread
+        return found
+
+    def _similarity(self, found: _Candidates, text: str) -> np.ndarray:
+        """Cosine similarity of ``text`` to each candidate's user turn, with word and character
+        n-grams weighing half each."""
+        words = found.words @ self._words.transform([text]).T
+        chars = found.chars @ self._chars.transform([text]).T
+        return np.asarray((words.toarray() + chars.toarray()) * 0.5).ravel()
+
     def choose(self, request: GenerationRequest) -> tuple[Pair, float, str]:
-        indexes, match = self.candidates(request.session_type, request.flow_step)
-        query = self._vectorize([request.user_text])
-        similarity = np.asarray((self.matrix[indexes] @ query.T).todense()).ravel()
+        found = self._candidates_for(request.session_type, request.flow_step)
+        indexes, match = found.indexes, found.match
+        similarity = self._similarity(found, request.user_text)
         used = {text.strip() for role, text in request.history if role == "assistant"}
         prefs = request.preferences or {}
         tone = f"tone:{prefs.get('tone', '')}"
@@ -141,8 +173,7 @@ class ApprovedIndex:
                 scores[k] += TONE_BONUS
             if short:
                 scores[k] -= LONG_REPLY_PENALTY * max(0, pair.sentences - 2)
-        specific = [k for k, i in enumerate(indexes) if not self.pairs[i].is_template]
-        templates = [k for k, i in enumerate(indexes) if self.pairs[i].is_template]
+        specific, templates = found.specific, found.templates
         pool = specific or templates
         if templates and specific and max(similarity[k] for k in specific) < MIN_SIMILARITY:
             pool = templates
@@ -173,7 +204,7 @@ def approved_index_get() -> ApprovedIndex:
     """The cached index, rebuilt when the approved dialogues changed."""
     global _index
     queryset = _approved_queryset()
-    key = approved_index_key(queryset)
+    key = ttl_cached(APPROVED_INDEX_KEY, lambda: approved_index_key(queryset))
     index = _index
     if index is not None and index.key == key:
         return index
