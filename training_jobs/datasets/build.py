@@ -349,6 +349,14 @@ def _base_items(rng: random.Random) -> dict[str, list[dict]]:
         add("none", text, "", tags)
     for text in strain.NONE_EN_TWINS_FIFTH:
         add("none", text, "", ["benign_twin"])
+    # Sixth pass: more phrasings of the implicit English high-risk families with the lowest OOF
+    # scores, everyday distress (low), and broad everyday language in English, Spanish and German.
+    for text, category, tags in strain.HIGH_EN_SIXTH:
+        add("high", text, category, tags)
+    for text, category, tags in strain.LOW_SIXTH:
+        add("low", text, category, tags)
+    for text, tags in strain.NONE_SIXTH:
+        add("none", text, "", tags)
     return items
 
 
