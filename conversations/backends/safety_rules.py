@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from training_jobs.ml.labels import level_rank
 
 # How a rule set is identified on model versions and in turn records.
-RULESET_VERSION = "rules-2024.1"
+RULESET_VERSION = "rules-2026.12.1"
 
 
 @dataclass(frozen=True)
@@ -102,12 +102,23 @@ RULES: tuple[Rule, ...] = (
         SI,
         r"\b(?:quiero|voy a|me voy a) (?:morir(?:me)?|matarme|suicidarme)\b|\bme quiero (?:matar|morir|suicidar)\b|\bquitarme la vida\b|\bno quiero (?:seguir )?vivir\b|\bacabar con todo\b(?! (?:el|la|los|las|lo|este|esta)\b)|\bestar(?:í|i)an mejor sin m(?:í|i)\b",
     ),
+    # A first-person reflexive form of "suicidarse" is explicit whatever the verb before it
+    # ("estoy decidida a suicidarme", "pienso en suicidarme"); "matarme" is not (idioms).
+    _rule("si.es_suicidarme", "high", SI, r"\bsuicidarme\b|\bme suicid(?:o|ar(?:é|e))\b"),
     # --- German ----------------------------------------------------------------------------------
     _rule(
         "si.de",
         "high",
         SI,
         r"\b(?:ich will|ich möchte|ich werde) (?:mich umbringen|sterben|nicht mehr leben|tot sein)\b(?! vor)|\bmir (?:heute (?:nacht )?)?das leben (?:zu )?nehmen\b|\bselbstmord (?:begehen|machen)\b|\bbesser dran ohne mich\b|\bmich umzubringen\b",
+    ),
+    # "ich bring(e) mich um" is explicit; "das bringt mich um" (third person) is an idiom, and
+    # "bring mich um 8 ..." a time. Any subject with "mich (selbst) umbringen/töten" is explicit.
+    _rule(
+        "si.de_umbringen",
+        "high",
+        SI,
+        r"\bich bringe? mich (?:selbst )?um\b(?! \d)|\bmich (?:selbst )?(?:umbringen|töten)\b",
     ),
     # --- self-harm -------------------------------------------------------------------------------
     _rule(
@@ -140,7 +151,8 @@ RULES: tuple[Rule, ...] = (
         "cr.overdose",
         "high",
         CR,
-        r"\boverdosed\b|\btook (?:an overdose|too many (?:pills|tablets|meds)|too much (?:of )?(?:my )?(?:medication|meds|pills))\b",
+        r"\boverdosed\b|\b(?:took|taken|swallowed) (?:an overdose|(?:way |far )?too many (?:of (?:my |the )?)?(?:pills|tablets|meds)|(?:way |far )?too much (?:of )?(?:my )?(?:medication|meds|pills))\b"
+        r"|\bme (?:tom(?:é|e)|he tomado) demasiadas (?:pastillas|pastis)\b|\bzu viele (?:Tabletten|Pillen) (?:genommen|geschluckt)\b",
     ),
     _rule(
         "cr.being_hurt",

@@ -24,6 +24,10 @@ from training_jobs.ml.labels import RISK_CATEGORIES, RISK_LEVELS, level_rank
         "me quiero matar",
         "Ich will mich umbringen",
         "ich will sterben",
+        "Estoy decidida a suicidarme.",
+        "pienso en suicidarme cada noche",
+        "Ich bringe mich um, ich habe genug.",
+        "ich bring mich um",
     ],
 )
 def test_explicit_phrases_raise_to_high(text):
@@ -51,6 +55,12 @@ def test_explicit_phrases_raise_to_high(text):
         "Ich sterbe vor Langeweile",
         "I took too much time on this essay",
         "my back is hurting me",
+        "No quiero suicidarme, solo estoy cansada",
+        "mi jefe me va a matar",
+        "Das bringt mich um",
+        "Kannst du mich bring mich um 8 abholen?",
+        "Ich will mich nicht umbringen, ich bin nur erschöpft",
+        "I took too many photos on holiday",
     ],
 )
 def test_idioms_negations_and_mentions_do_not_raise_to_high(text):
@@ -81,3 +91,16 @@ def test_the_safety_net_leaves_a_high_model_verdict_alone_without_hits():
         "high",
         "self_harm",
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I took way too many pills a few minutes ago.",
+        "I swallowed too many of my pills",
+        "Me tomé demasiadas pastillas y me siento muy mal.",
+        "Ich habe zu viele Tabletten genommen",
+    ],
+)
+def test_an_overdose_taken_is_an_acute_crisis(text):
+    assert rules_level(rule_hits(text)) == ("high", "crisis")
