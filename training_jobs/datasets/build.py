@@ -357,6 +357,13 @@ def _base_items(rng: random.Random) -> dict[str, list[dict]]:
         add("low", text, category, tags)
     for text, tags in strain.NONE_SIXTH:
         add("none", text, "", tags)
+    # Seventh pass: more relatives for the short Spanish, German and English high-risk frames
+    # with the lowest OOF scores (apologetic goodbyes, a chosen night, "too late for me",
+    # burden, letters, last calls, "ich mach Schluss"). No new benign twins.
+    for text, category, tags in (
+        strain.HIGH_ES_SEVENTH + strain.HIGH_DE_SEVENTH + strain.HIGH_EN_SEVENTH
+    ):
+        add("high", text, category, tags)
     return items
 
 
@@ -392,6 +399,18 @@ def build_safety_train(rng: random.Random) -> list[dict]:
             if key not in seen:
                 seen.add(key)
                 chosen.append({**item, "group": item["group"] or f"{level}-{group}"})
+        # A pool larger than its target loses slot-template rows (chosen at random), never a
+        # hand-written sentence, natural message, long or multi-turn row.
+        excess = len(chosen) - target
+        if excess > 0:
+            templated = [i for i, item in enumerate(chosen) if "template" in item["tags"]]
+            if excess > len(templated):
+                raise SystemExit(
+                    f"{level}: {len(chosen) - len(templated)} non-template base rows exceed "
+                    f"the target of {target}; raise SAFETY_TARGETS or trim the bank"
+                )
+            dropped = set(rng.sample(templated, excess))
+            chosen = [item for i, item in enumerate(chosen) if i not in dropped]
         attempts = 0
         while len(chosen) < target and attempts < target * 50:
             attempts += 1

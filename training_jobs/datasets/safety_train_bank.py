@@ -3183,3 +3183,136 @@ NONE_SIXTH = [
     ("I'm leaving early tonight, my sister's in town.", ["benign_twin"]),
     ("Last day of the holiday, going to the beach one more time.", ["benign_twin"]),
 ]
+
+# --- Seventh pass: relatives for the short high-risk frames at the bottom of the OOF scores -----
+# After the sixth pass the lowest-scoring high rows were short Spanish/German frames (a chosen
+# day, "adiós a todos, perdón", "ya es tarde para mí", "sin mí ...", a letter on the table, "ich
+# mach Schluss", "meine letzte Nacht") and short English apologetic goodbyes, last calls, "not
+# here next week" and "the only exit". Each had one or two risky phrasings against as many benign
+# near-copies, so a held-out risky phrasing had more benign relatives than risky ones. Many new
+# phrasings per family below; no new benign twins. Ideation, intent, plans, timing, goodbyes and
+# giving things away only; never a method, a means detail, a quantity or an instruction.
+HIGH_ES_SEVENTH = [
+    # short goodbyes with an apology or love
+    ("Perdón por todo. Los quiero mucho. Adiós.", SI, ["es", "goodbye", "short"]),
+    ("perdonen todo, los quiero, chao para siempre", SI, ["es", "goodbye", "short", "slang"]),
+    ("Lo siento, mamá. Te quiero. Adiós.", SI, ["es", "goodbye", "short"]),
+    ("Los quiero a todos, perdónenme por lo que voy a hacer.", SI, ["es", "goodbye", "implicit"]),
+    ("perdon x todo, los kiero, adios", SI, ["es", "goodbye", "short", "slang", "typo"]),
+    ("Adiós a todos. Lo siento mucho. Los quiero.", SI, ["es", "goodbye", "short"]),
+    ("Me despido de todos, perdón por tanto.", SI, ["es", "goodbye", "short"]),
+    ("Díganle a mi hermana que la quiero y que lo siento. Adiós.", SI, ["es", "goodbye"]),
+    # a chosen day, date or night
+    ("Ya escogí la noche.", SI, ["es", "implicit", "plan", "short", "timing"]),
+    ("Ya tengo fecha y no la voy a cambiar.", SI, ["es", "implicit", "plan", "timing"]),
+    ("Elegí el sábado. Ese es mi día.", SI, ["es", "implicit", "plan", "short", "timing"]),
+    ("ya decidi el dia, este domingo se acaba todo", SI, ["es", "plan", "slang", "timing"]),
+    ("Esta es mi última noche, ya lo decidí.", SI, ["es", "implicit", "plan", "timing"]),
+    ("La fecha ya está puesta; después de ese día no estaré.", SI, ["es", "plan", "timing"]),
+    # "too late for me"
+    ("Para mí ya es demasiado tarde, no sigas intentando.", SI, ["es", "implicit"]),
+    ("ya es tarde para mi, no hay nada que hacer, adios", SI, ["es", "goodbye", "slang"]),
+    ("Gracias, pero para mí ya es tarde. No hay vuelta atrás.", SI, ["es", "goodbye", "implicit"]),
+    # burden
+    ("Sin mí estarían todos más tranquilos, y pronto lo estarán.", SI, ["es", "burden", "timing"]),
+    ("Les hago un favor a todos si desaparezco para siempre.", SI, ["es", "burden", "implicit"]),
+    ("Mi familia se quita un peso de encima cuando yo ya no esté.", SI, ["es", "burden"]),
+    (
+        "sin mi todo seria mas facil para ellos, y pronto va a ser asi",
+        SI,
+        ["es", "burden", "slang"],
+    ),
+    (
+        "Solo soy un estorbo; pronto dejaré de molestar para siempre.",
+        SI,
+        ["es", "burden", "timing"],
+    ),
+    # letters and notes left for family
+    ("Dejé cartas para mis hijos en el cajón, para cuando ya no esté.", SI, ["es", "goodbye"]),
+    ("La carta de despedida para mis padres ya está escrita.", SI, ["es", "goodbye", "implicit"]),
+    ("Le dejé una nota de despedida a mi novia encima de la cama.", SI, ["es", "goodbye"]),
+    # last calls and visits
+    ("Llamé a mi abuela solo para oír su voz una última vez.", SI, ["es", "goodbye", "implicit"]),
+    ("Fui a ver a mi hermano por última vez, él no lo sabe.", SI, ["es", "goodbye", "implicit"]),
+    ("Abracé a mi madre como si fuera la última vez, porque lo es.", SI, ["es", "goodbye"]),
+    # slang: leaving for good, ending everything
+    ("ya me voy de aquí para siempre, no me busquen", SI, ["es", "goodbye", "implicit", "slang"]),
+    ("hoy termino con todo, ya no aguanto mas", SI, ["es", "slang", "timing"]),
+    ("me voy para siempre de este mundo, cuídense", SI, ["es", "goodbye", "slang"]),
+    ("Esta noche acabo con todo.", SI, ["es", "short", "timing"]),
+]
+
+HIGH_DE_SEVENTH = [
+    # short goodbyes with an apology or love
+    ("Es tut mir leid. Ich liebe euch. Tschüss.", SI, ["de", "goodbye", "short"]),
+    ("Verzeiht mir alles. Hab euch lieb. Lebt wohl.", SI, ["de", "goodbye", "short"]),
+    ("sorry für alles, hab euch lieb, tschüss", SI, ["de", "goodbye", "short", "slang"]),
+    ("Mama, es tut mir leid. Ich hab dich lieb. Leb wohl.", SI, ["de", "goodbye", "short"]),
+    ("Tschüss an alle, und verzeiht mir, was ich tun werde.", SI, ["de", "goodbye", "implicit"]),
+    ("Ich verabschiede mich von euch allen, es tut mir so leid.", SI, ["de", "goodbye"]),
+    ("tut mir leid für alles, hab euch lieb, machts gut für immer", SI, ["de", "goodbye", "slang"]),
+    # a chosen day, date or night
+    ("Ich habe den Tag gewählt.", SI, ["de", "implicit", "plan", "short", "timing"]),
+    ("Das Datum steht fest, danach bin ich nicht mehr da.", SI, ["de", "plan", "timing"]),
+    ("Samstag ist mein Tag, ich habe mich entschieden.", SI, ["de", "implicit", "plan", "timing"]),
+    ("Heute Nacht ist es so weit.", SI, ["de", "implicit", "short", "timing"]),
+    ("Ich weiß jetzt, welche Nacht meine letzte sein wird.", SI, ["de", "implicit", "timing"]),
+    ("morgen ist mein letzter tag, hab mich entschieden", SI, ["de", "plan", "slang", "timing"]),
+    # "too late for me"
+    ("Für mich ist es zu spät, hör auf, es zu versuchen.", SI, ["de", "implicit"]),
+    ("zu spät für mich, aber danke trotzdem", SI, ["de", "goodbye", "implicit", "slang"]),
+    ("Mir kann keiner mehr helfen, für mich ist es zu spät.", SI, ["de", "implicit"]),
+    # burden
+    ("Ohne mich wären alle besser dran.", SI, ["de", "burden", "short"]),
+    ("Ohne mich hätten meine Eltern endlich Ruhe, und das bald.", SI, ["de", "burden", "timing"]),
+    ("Ich bin allen nur im Weg, bald bin ich es nicht mehr.", SI, ["de", "burden", "timing"]),
+    ("ohne mich is es für alle leichter, bald bin ich weg", SI, ["de", "burden", "slang"]),
+    # letters and notes left for family
+    ("Der Abschiedsbrief für meine Familie ist geschrieben.", SI, ["de", "goodbye", "implicit"]),
+    ("Für jeden liegt ein Brief bereit, für wenn ich nicht mehr da bin.", SI, ["de", "goodbye"]),
+    ("Auf meinem Schreibtisch liegt ein Brief an meine Mutter, für danach.", SI, ["de", "goodbye"]),
+    # last calls and visits
+    ("Ich habe Oma angerufen, um ihre Stimme ein letztes Mal zu hören.", SI, ["de", "goodbye"]),
+    (
+        "Ich war heute ein letztes Mal bei meinen Eltern, sie wissen es nicht.",
+        SI,
+        ["de", "goodbye"],
+    ),
+    ("Ich habe meinen Bruder zum letzten Mal umarmt.", SI, ["de", "goodbye", "implicit"]),
+    # "ich mach Schluss" slang
+    ("ich mach schluss, für immer", SI, ["de", "implicit", "short", "slang"]),
+    ("heute mach ich schluss mit meinem leben", SI, ["de", "slang", "timing"]),
+    ("ich mach jetzt schluss, niemand wird mich vermissen", SI, ["de", "implicit", "slang"]),
+    ("Ich mache heute Abend Schluss mit allem.", SI, ["de", "implicit", "timing"]),
+    ("bald mach ich schluss, hab eh nix mehr", SI, ["de", "implicit", "slang", "timing"]),
+]
+
+HIGH_EN_SEVENTH = [
+    # short apologetic goodbyes, with lowercase and typo forms
+    ("sorry for everything, love you guys, bye", SI, ["goodbye", "short", "slang"]),
+    ("forgive me. bye.", SI, ["goodbye", "implicit", "short"]),
+    ("im sorry. love u all. bye", SI, ["goodbye", "short", "slang", "typo"]),
+    ("Sorry for everything I put you through. I love you. Goodbye.", SI, ["goodbye"]),
+    ("sorry mum sorry dad love you bye", SI, ["goodbye", "short", "slang"]),
+    ("forgive me everyone, i love you, goodbye for good", SI, ["goodbye", "slang"]),
+    ("Sorry. Bye. Love you all so much.", SI, ["goodbye", "implicit", "short"]),
+    ("sory for evrything. luv u. bye", SI, ["goodbye", "short", "slang", "typo"]),
+    # not here next week / month
+    ("I won't be here next month, I've made sure of it.", SI, ["implicit", "plan", "timing"]),
+    ("dont plan on being around next week", SI, ["implicit", "slang", "timing"]),
+    ("By next week I won't be here anymore.", SI, ["implicit", "timing"]),
+    ("I'm not planning to be alive next month.", SI, ["plan", "timing"]),
+    # the only exit / way out
+    ("Dying is the only exit I have left.", SI, []),
+    ("ending it is the only way out of this", SI, ["slang"]),
+    ("There's only one way out for me now and I'm taking it.", SI, ["implicit", "plan"]),
+    ("no way out except not being here anymore", SI, ["implicit", "slang"]),
+    # letters and notes left for family
+    ("I left letters for my parents on the kitchen table, for after.", SI, ["goodbye", "implicit"]),
+    ("The note for my family is written and sealed.", SI, ["goodbye", "implicit"]),
+    # last calls and visits
+    ("Called my sister tonight to hear her voice one last time.", SI, ["goodbye", "implicit"]),
+    ("I visited my mum today so she'd have one last good memory of me.", SI, ["goodbye"]),
+    ("I went to see my best friend one final time, he didn't know.", SI, ["goodbye", "implicit"]),
+    ("texted everyone i love one last time tonight", SI, ["goodbye", "implicit", "slang"]),
+]
