@@ -114,3 +114,33 @@ def test_threshold_tuner_recall_is_never_below_the_target(data, target):
 def test_threshold_tuner_refuses_a_split_without_positives():
     with pytest.raises(ValueError, match="no positive"):
         tune_threshold_for_recall([False, False], [0.1, 0.9], target_recall=0.98)
+
+
+def _safety_metrics(recall, clearly_safe_rate):
+    return {
+        "high_recall": recall,
+        "missed_high_ids": ["a"] if recall < 1 else [],
+        "high": {"tp": 99, "fn": 1},
+        "clearly_safe_high_rate": clearly_safe_rate,
+    }
+
+
+@pytest.mark.parametrize(
+    ("recall", "safe_rate", "passed", "warned"),
+    [
+        (0.99, 0.0375, True, False),
+        (0.99, 0.2375, True, True),
+        (0.97, 0.01, False, False),
+        (0.97, 0.30, False, True),
+    ],
+)
+def test_safety_gate_is_recall_and_reports_false_alarms_over_target(
+    recall, safe_rate, passed, warned
+):
+    from training_jobs.ml.train import TrainSettings, safety_gate
+
+    ok, reason = safety_gate(_safety_metrics(recall, safe_rate), TrainSettings())
+    assert ok is passed
+    assert ("recall" in reason) and (("warning" in reason) is warned)
+    if warned:
+        assert f"{safe_rate:.1%}" in reason

@@ -30,6 +30,9 @@ LINEAR_C_DEFAULT = {"safety": 16.0, "intent": 8.0}
 class TrainSettings:
     gate_high_recall: float = 0.98  # activation gate, on the frozen test split
     gate_intent_accuracy: float = 0.85
+    # Not a gate (the issue gates activation on recall alone), but reported with the gate: a
+    # version that flags more clearly safe messages than this sends everyday talk to emergency.
+    target_clearly_safe_high_rate: float = 0.05
     validation_recall: float = 0.98  # threshold tuning target (served decision, validation)
     val_fraction: float = 0.2
     seed: int = 13
@@ -106,6 +109,28 @@ def fit_model(kind: str, backend: str, rows: list[dict], settings: TrainSettings
     texts = [training_text(r) if kind == "safety" else r["text"] for r in rows]
     model.fit(texts, _targets(kind, rows), progress=progress)
     return model
+
+
+def safety_gate(metrics: dict, settings: TrainSettings) -> tuple[bool, str]:
+    """Whether a safety version may be activated (high-risk recall on the frozen test split), and
+    why; a false-alarm rate over its target is reported with the reason, not gated on."""
+    recall = metrics["high_recall"] or 0.0
+    passed = recall >= settings.gate_high_recall
+    reason = (
+        f"high-risk recall {recall:.3f} on the frozen test split is at least "
+        f"{settings.gate_high_recall:.2f}"
+        if passed
+        else f"high-risk recall {recall:.3f} on the frozen test split is below the required "
+        f"{settings.gate_high_recall:.2f} (missed {len(metrics['missed_high_ids'])} of "
+        f"{metrics['high']['tp'] + metrics['high']['fn']} high-risk rows)"
+    )
+    false_alarms = metrics.get("clearly_safe_high_rate")
+    if false_alarms is not None and false_alarms > settings.target_clearly_safe_high_rate:
+        reason += (
+            f"; warning: it flags {false_alarms:.1%} of clearly safe test messages as high "
+            f"(target at most {settings.target_clearly_safe_high_rate:.0%})"
+        )
+    return passed, reason
 
 
 def train_and_evaluate(
@@ -214,16 +239,7 @@ def train_and_evaluate(
     predictor = load_predictor(artifact_dir, version=version)
     if kind == "safety":
         metrics = evaluate_safety(predictor, test_rows, latency_samples=settings.latency_samples)
-        recall = metrics["high_recall"] or 0.0
-        passed = recall >= settings.gate_high_recall
-        reason = (
-            f"high-risk recall {recall:.3f} on the frozen test split is at least "
-            f"{settings.gate_high_recall:.2f}"
-            if passed
-            else f"high-risk recall {recall:.3f} on the frozen test split is below the required "
-            f"{settings.gate_high_recall:.2f} (missed {len(metrics['missed_high_ids'])} of "
-            f"{metrics['high']['tp'] + metrics['high']['fn']} high-risk rows)"
-        )
+        passed, reason = safety_gate(metrics, settings)
     else:
         metrics = evaluate_intent(predictor, test_rows, latency_samples=settings.latency_samples)
         passed = metrics["accuracy"] >= settings.gate_intent_accuracy
