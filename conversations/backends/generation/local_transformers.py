@@ -50,7 +50,6 @@ def _load(model_dir: str, adapter_dir: str) -> _Loaded:
                 "model_missing", f"TRANSFORMERS_MODEL_DIR {model_dir!r} is not a directory."
             )
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         try:
@@ -72,10 +71,17 @@ def _load(model_dir: str, adapter_dir: str) -> _Loaded:
                     "adapter_missing",
                     f"TRANSFORMERS_ADAPTER_DIR {adapter_dir!r} is not a directory.",
                 )
-            model = PeftModel.from_pretrained(model, adapter_dir, is_trainable=False)
+            try:
+                model = PeftModel.from_pretrained(model, adapter_dir, is_trainable=False)
+            except Exception as exc:  # a missing config, bad JSON, corrupt safetensors, ...
+                raise GenerationError(
+                    "adapter_load_error", f"Cannot load adapter {adapter_dir!r}: {exc}"
+                ) from exc
             name = f"{name}+{os.path.basename(os.path.normpath(adapter_dir))}"
+        # Inference only: no gradients needed, but the process-wide autograd switch is left alone
+        # (generation runs under ``torch.inference_mode()``; training may share the process).
+        model.requires_grad_(False)
         model.eval()
-        torch.set_grad_enabled(False)
         loaded = _Loaded(model=model, tokenizer=tokenizer, name=name)
         _loaded[key] = loaded
         logger.info("transformers generator loaded model=%s", name)
