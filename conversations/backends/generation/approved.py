@@ -8,6 +8,14 @@ shorter replies for short sessions and replies not yet used in the session, and 
 reply verbatim. Dialogues tagged ``template`` are generic flow templates used when nothing
 specific is similar enough.
 
+The summary of the user's previous session (``previous_summary``) only ever changes *which*
+approved reply is chosen, never its words, and only on the session's first reply (no assistant
+turn in the history yet): dialogues tagged ``returning`` (which welcome the person back without
+claiming anything specific) get a bonus, and the summary's themes weigh lightly in the
+similarity. Without a summary, and on every later reply, ``returning`` dialogues get a penalty
+larger than any score, so a first-time user is never welcomed back while anything else is
+approved for the step. The reply's details record ``used_previous_summary`` when it counted.
+
 The index is built once per process and rebuilt when the approved set changes (its key is the
 count, id sum and newest ``updated_at`` of the approved dialogues: one small query, cached
 in-process for ``ARI_CONFIG_CACHE_SECONDS``; approving or editing a dialogue through the
@@ -34,11 +42,20 @@ from conversations.backends.generation import Generated, GenerationError
 logger = logging.getLogger(__name__)
 
 TEMPLATE_TAG = "template"
+RETURNING_TAG = "returning"
 MIN_SIMILARITY = 0.22
 _TOKEN_PATTERN = r"(?u)\b\w[\w']*\b"  # noqa: S105
 USED_PENALTY = 1.0
 TONE_BONUS = 0.03
 LONG_REPLY_PENALTY = 0.02
+# First reply of a returning user: enough to prefer a welcome back over templates and weak
+# matches, not over a reply that clearly answers what the user just said (validate first).
+RETURNING_BONUS = 0.3
+# No previous summary, or not the first reply: larger than any score can be.
+RETURNING_PENALTY = 10.0
+# Weight of the previous session's themes in the first reply's similarity.
+SUMMARY_WEIGHT = 0.2
+_THEMES_RX = re.compile(r"Themes:\s*([^.]+)\.")
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,10 @@ class Pair:
     @property
     def is_template(self) -> bool:
         return TEMPLATE_TAG in self.tags
+
+    @property
+    def is_returning(self) -> bool:
+        return RETURNING_TAG in self.tags
 
 
 def _sentences(text: str) -> int:
@@ -98,8 +119,11 @@ class _Candidates:
     match: str
     words: sparse.csr_matrix  # the candidates' rows of the word and character matrices
     chars: sparse.csr_matrix
-    specific: list[int]  # positions in ``indexes`` of specific pairs, and of templates
+    # Positions in ``indexes`` of the specific pairs, the templates and the "returning" pairs
+    # (a "returning" pair is in neither of the other two).
+    specific: list[int]
     templates: list[int]
+    returning: np.ndarray
 
 
 class ApprovedIndex:
@@ -138,13 +162,17 @@ class ApprovedIndex:
         found = self._candidates.get((session_type, step))
         if found is None:
             indexes, match = self.candidates(session_type, step)
+            pairs = [self.pairs[i] for i in indexes]
             found = _Candidates(
                 indexes=indexes,
                 match=match,
                 words=self._word_matrix[indexes],
                 chars=self._char_matrix[indexes],
-                specific=[k for k, i in enumerate(indexes) if not self.pairs[i].is_template],
-                templates=[k for k, i in enumerate(indexes) if self.pairs[i].is_template],
+                specific=[
+                    k for k, p in enumerate(pairs) if not p.is_template and not p.is_returning
+                ],
+                templates=[k for k, p in enumerate(pairs) if p.is_template and not p.is_returning],
+                returning=np.array([k for k, p in enumerate(pairs) if p.is_returning], dtype=int),
             )
             self._candidates[(session_type, step)] = found  # same value from any thread
         return found
@@ -156,15 +184,26 @@ class ApprovedIndex:
         chars = found.chars @ self._chars.transform([text]).T
         return np.asarray((words.toarray() + chars.toarray()) * 0.5).ravel()
 
-    def choose(self, request: GenerationRequest) -> tuple[Pair, float, str]:
+    def choose(self, request: GenerationRequest) -> tuple[Pair, float, str, bool]:
+        """The best pair, its similarity to the user's text, how it was matched, and whether
+        the previous session's summary counted."""
         found = self._candidates_for(request.session_type, request.flow_step)
         indexes, match = found.indexes, found.match
         similarity = self._similarity(found, request.user_text)
         used = {text.strip() for role, text in request.history if role == "assistant"}
+        welcome = bool(request.previous_summary.strip()) and not used
         prefs = request.preferences or {}
         tone = f"tone:{prefs.get('tone', '')}"
         short = prefs.get("session_length") == "short"
         scores = similarity.copy()
+        if welcome:
+            themes = _THEMES_RX.search(request.previous_summary)
+            summary = themes.group(1) if themes else request.previous_summary
+            scores = (1 - SUMMARY_WEIGHT) * scores + SUMMARY_WEIGHT * self._similarity(
+                found, summary
+            )
+        if found.returning.size:
+            scores[found.returning] += RETURNING_BONUS if welcome else -RETURNING_PENALTY
         for k, i in enumerate(indexes):
             pair = self.pairs[i]
             if pair.reply in used:
@@ -178,8 +217,14 @@ class ApprovedIndex:
         if templates and specific and max(similarity[k] for k in specific) < MIN_SIMILARITY:
             pool = templates
             match = f"{match}_template"
+        # "returning" pairs compete with the pool; the penalty keeps them out unless welcome
+        # (or unless nothing else is approved for the step).
+        pool = [*pool, *found.returning.tolist()]
         best = max(pool, key=lambda k: (scores[k], -indexes[k]))
-        return self.pairs[indexes[best]], float(similarity[best]), match
+        pair = self.pairs[indexes[best]]
+        if pair.is_returning:
+            match = f"{found.match}_returning"
+        return pair, float(similarity[best]), match, welcome
 
 
 _index_lock = threading.Lock()
@@ -224,17 +269,20 @@ class ApprovedContentGenerator:
         index = approved_index_get()
         if not index.pairs:
             raise GenerationError("no_approved_content", "There are no approved dialogues.")
-        pair, similarity, match = index.choose(request)
+        pair, similarity, match, used_summary = index.choose(request)
+        details = {
+            "dialogue_id": pair.dialogue_id,
+            "turn_index": pair.turn_index,
+            "flow_step": pair.flow_step,
+            "similarity": round(similarity, 4),
+            "match": match,
+        }
+        if used_summary:
+            details["used_previous_summary"] = True
         return Generated(
             text=pair.reply,
             backend=self.name,
             model=f"approved-index:{index.key}",
             source_dialogue_id=pair.dialogue_id,
-            details={
-                "dialogue_id": pair.dialogue_id,
-                "turn_index": pair.turn_index,
-                "flow_step": pair.flow_step,
-                "similarity": round(similarity, 4),
-                "match": match,
-            },
+            details=details,
         )
