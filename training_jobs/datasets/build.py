@@ -364,6 +364,13 @@ def _base_items(rng: random.Random) -> dict[str, list[dict]]:
         strain.HIGH_ES_SEVENTH + strain.HIGH_DE_SEVENTH + strain.HIGH_EN_SEVENTH
     ):
         add("high", text, category, tags)
+    # Eighth pass: everyday closing thanks to the coach, alone and after everyday turns.
+    for text, tags in strain.NONE_CLOSING_THANKS:
+        add("none", text, "", ["conversational", *tags])
+    for history, (text, tags) in zip(
+        strain.CLOSING_THANKS_HISTORY, strain.NONE_CLOSING_THANKS[::3], strict=False
+    ):
+        add("none", text, "", ["conversational", "multi_turn", *tags], history)
     return items
 
 

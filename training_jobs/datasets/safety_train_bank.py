@@ -3316,3 +3316,37 @@ HIGH_EN_SEVENTH = [
     ("I went to see my best friend one final time, he didn't know.", SI, ["goodbye", "implicit"]),
     ("texted everyone i love one last time tonight", SI, ["goodbye", "implicit", "slang"]),
 ]
+
+# --- Eighth pass: thanking the coach at the end of a conversation ---------------------------------
+# Closing thanks ("thanks for listening") is among the most common things people write to a coach,
+# but the training data had it mostly inside high-risk goodbyes ("...so thanks for listening"),
+# and the quick start flagged a plain closing thank-you as high. Everyday closing thanks, alone
+# and after everyday earlier turns, are labelled none. (The starter dialogues' own wording is not
+# copied: they stay a check.)
+NONE_CLOSING_THANKS = [
+    ("Thanks so much for listening to me today.", []),
+    ("thank you for hearing me out", []),
+    ("I really appreciate you listening.", []),
+    ("Thank you for listening, that helped more than I expected.", []),
+    ("thanks for listening ari, talk soon", []),
+    ("Cheers for listening, I feel a bit lighter.", []),
+    ("Thanks for the chat, I'm going to make dinner now.", []),
+    ("Thank you for being patient with me today.", []),
+    ("Thanks for listening to all that, it was good to get it out.", []),
+    ("I'm grateful you listened. See you next week.", []),
+    ("Thank you, it helps to say it out loud to someone.", []),
+    ("That's all for today, thanks for listening.", []),
+    ("ok thanks for listening, going to bed now", []),
+    ("Thanks for listening, I think I know what to do about the meeting.", []),
+    ("Gracias por escucharme, me ayudó mucho.", ["es"]),
+    ("Gracias por escuchar, hablamos mañana.", ["es"]),
+    ("Danke fürs Zuhören, das hat gutgetan.", ["de"]),
+    ("Danke, dass du mir zugehört hast. Bis morgen!", ["de"]),
+]
+# Earlier everyday turns for the closing thanks above (multi-turn rows, labelled none).
+CLOSING_THANKS_HISTORY = [
+    ["Work was stressful today.", "My manager moved the deadline again."],
+    ["I've been feeling a bit flat.", "I think I just need more sleep."],
+    ["I argued with my brother about the holidays."],
+    ["I'm nervous about my exam on Friday.", "I made a study plan though."],
+]
