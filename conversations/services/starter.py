@@ -105,10 +105,30 @@ def _starter_dialogues_load() -> int:
         for entry in starter_dialogues_read()
         if entry["key"] not in existing
     ]
-    SeedDialogue.objects.bulk_create(new)
+    created = SeedDialogue.objects.bulk_create(new)
+    _starter_dialogues_audit(created)
     if new:
         ttl_cache_invalidate(APPROVED_INDEX_KEY)
     return len(new)
+
+
+def _starter_dialogues_audit(dialogues) -> None:
+    """Record that each starter dialogue entered as approved by the system, not by a clinician,
+    so the audit trail shows which approved content no clinician has reviewed yet."""
+    from evaluation.services.audit import audit_event_record
+
+    for dialogue in dialogues:
+        audit_event_record(
+            actor=None,
+            action="starter_loaded",
+            obj=dialogue,
+            after={
+                "state": dialogue.state,
+                "source": dialogue.source,
+                "external_id": dialogue.external_id,
+                "review_reason": dialogue.review_reason,
+            },
+        )
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from conversations.flows import FLOWS
 from conversations.models import CrisisResource, EmergencyReply, PersonaPrompt
 from conversations.services.filter import response_filter_apply
-from conversations.services.starter import starter_dialogues_read
+from conversations.services.starter import STARTER_SOURCE, starter_dialogues_read
 from evaluation.models import SeedDialogue
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +33,20 @@ def test_command_loads_everything_once(capsys):
     assert PersonaPrompt.objects.count() == 1
     assert EmergencyReply.objects.count() == 1
     assert Group.objects.filter(name="oncall").exists()
+
+
+def test_starter_dialogues_enter_the_audit_trail_as_system_approved():
+    from evaluation.models import AuditEvent
+
+    call_command("load_starter_content")
+    call_command("load_starter_content")
+    events = AuditEvent.objects.filter(action="starter_loaded")
+    dialogues = SeedDialogue.objects.filter(source=STARTER_SOURCE)
+    assert events.count() == dialogues.count() == len(starter_dialogues_read())
+    ids = {str(pk) for pk in dialogues.values_list("pk", flat=True)}
+    assert {e.object_id for e in events} == ids
+    assert all(e.actor is None and e.actor_name == "system" for e in events)
+    assert all(e.after["state"] == SeedDialogue.State.APPROVED for e in events)
 
 
 def test_us_catalogue_has_the_two_shipped_resources(starter_content):
