@@ -10,7 +10,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from ari_review.roles import ADMIN, CLINICIAN
-from ari_review.ttl_cache import ttl_cache_clear, ttl_cached
+from ari_review.ttl_cache import ttl_cached
 from conversations.models import (
     ChatPreferences,
     ChatSession,
@@ -46,17 +46,13 @@ DEFAULT_UNAVAILABLE_TEXT = (
 
 
 # Admin-edited configuration read on every chat turn (fixed replies, persona, catalogue) is
-# cached in-process for ARI_CONFIG_CACHE_SECONDS, so an edit takes effect within seconds.
-_config_cached = ttl_cached
-
-
-def config_cache_clear() -> None:
-    ttl_cache_clear()
+# cached in-process for ARI_CONFIG_CACHE_SECONDS (``ari_review.ttl_cache``), so an edit takes
+# effect within seconds.
 
 
 def fixed_replies_get() -> EmergencyReply:
     """The active fixed safety replies (an unsaved default when none exists)."""
-    return _config_cached("fixed_replies", _fixed_replies_load)
+    return ttl_cached("fixed_replies", _fixed_replies_load)
 
 
 def _fixed_replies_load() -> EmergencyReply:
@@ -73,7 +69,7 @@ def _fixed_replies_load() -> EmergencyReply:
 
 
 def persona_prompt_get_active() -> PersonaPrompt | None:
-    return _config_cached(
+    return ttl_cached(
         "persona",
         lambda: PersonaPrompt.objects.filter(active=True).order_by("-version").first(),
     )
@@ -86,7 +82,7 @@ def _active_resources() -> list[CrisisResource]:
 def crisis_resources_list(*, locale: str | None = None) -> list[CrisisResource]:
     """Active catalogue entries for ``locale``; the default locale's when it has none."""
     locale = locale or settings.ARI_CRISIS_LOCALE
-    active = _config_cached("resources", _active_resources)
+    active = ttl_cached("resources", _active_resources)
     for candidate in dict.fromkeys([locale, settings.ARI_CRISIS_LOCALE, "US"]):
         resources = [r for r in active if r.locale == candidate]
         if resources:
@@ -110,12 +106,7 @@ def crisis_resource_snapshot(resource: CrisisResource) -> dict:
 
 def crisis_resource_snapshots(*, locale: str | None = None) -> list[dict]:
     """:func:`crisis_resource_snapshot` of each entry of :func:`crisis_resources_list`."""
-    locale = locale or settings.ARI_CRISIS_LOCALE
-    snapshots = _config_cached(
-        f"resource_snapshots:{locale}",
-        lambda: [crisis_resource_snapshot(r) for r in crisis_resources_list(locale=locale)],
-    )
-    return [dict(snapshot) for snapshot in snapshots]
+    return [crisis_resource_snapshot(r) for r in crisis_resources_list(locale=locale)]
 
 
 def crisis_catalogue_get():
@@ -123,9 +114,9 @@ def crisis_catalogue_get():
     from conversations.services.filter import Catalogue
 
     def load():
-        return Catalogue.from_resources(_config_cached("resources", _active_resources))
+        return Catalogue.from_resources(ttl_cached("resources", _active_resources))
 
-    return _config_cached("catalogue", load)
+    return ttl_cached("catalogue", load)
 
 
 def chat_preferences_get(*, user) -> dict:

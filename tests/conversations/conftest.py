@@ -9,7 +9,6 @@ import pytest
 from ari_review.celery import app as celery_app
 from conversations.backends.base import GeneratedReply, GenerationRequest, RiskAssessment
 from conversations.backends.generation import generators_reset
-from conversations.selectors import config_cache_clear
 from conversations.services import session_create
 from conversations.services.starter import starter_content_load
 from tests.conftest import make_user
@@ -19,13 +18,12 @@ from tests.training_jobs.fixtures import activate_trained_models, trained_models
 
 @pytest.fixture(autouse=True)
 def _fresh_chat_runtime(settings):
-    """No cached configuration or generators leak from one test into another."""
+    """No cached configuration (tests/conftest.py clears the TTL cache) or generators leak from
+    one test into another."""
     settings.ARI_CONFIG_CACHE_SECONDS = 0
     settings.ARI_GENERATOR = "approved"
-    config_cache_clear()
     generators_reset()
     yield
-    config_cache_clear()
     generators_reset()
 
 

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.renderers import JSONRenderer
 
+from ari_review.ttl_cache import ttl_cache_clear
 from conversations.apis import (
     MessageCreateApi,
     SessionOutputSerializer,
@@ -17,7 +18,6 @@ from conversations.apis import (
 )
 from conversations.backends.generation.approved import approved_index_get
 from conversations.models import ChatSession, Message
-from conversations.selectors import config_cache_clear
 from conversations.services import chat_turn_run, session_create, session_end, session_rate
 from evaluation.services import (
     dialogue_approve,
@@ -27,6 +27,7 @@ from evaluation.services import (
 )
 from evaluation.services.dialogues import CHECKLIST_KEYS
 from tests.conftest import client_for, make_user
+from tests.training_jobs.fixtures import safety_version_copy
 from training_jobs.models import ModelVersion
 from training_jobs.services import model_version_activate
 
@@ -44,7 +45,7 @@ TURN_QUERIES_WITH_KEY = 12
 def cached_config(settings):
     """Configuration cached as in production (the chat tests otherwise turn the cache off)."""
     settings.ARI_CONFIG_CACHE_SECONDS = 60
-    config_cache_clear()
+    ttl_cache_clear()
 
 
 @pytest.fixture
@@ -57,19 +58,6 @@ def _send(api, session: ChatSession, text: str = NEUTRAL, **headers):
     response = api.post(url, {"text": text}, format="json", **headers)
     assert response.status_code == 201, response.content
     return response.json()
-
-
-def _another_safety_version(trained_models, name: str) -> ModelVersion:
-    return ModelVersion.objects.create(
-        name=name,
-        kind="safety",
-        backend="linear",
-        artifact_path=str(trained_models.safety.artifact_dir),
-        thresholds=trained_models.safety.thresholds,
-        train_data_hash="x",
-        test_data_hash="y",
-        gate_passed=True,
-    )
 
 
 # --- Queries ------------------------------------------------------------------------------------
@@ -109,7 +97,7 @@ def test_model_activation_is_seen_by_the_next_turn_in_this_process(
     assert first.model_versions["safety"] == chat_ready["safety"].name
 
     model_version_activate(
-        version=_another_safety_version(trained_models, "safety-next"), user=admin_user
+        version=safety_version_copy(trained_models, "safety-next"), user=admin_user
     )
 
     reply = chat_turn_run(session=session, text=NEUTRAL).reply
@@ -122,12 +110,12 @@ def test_a_version_switched_outside_the_services_is_seen_once_the_cache_expires(
     chat_turn_run(session=session, text="Hi Ari")
     ModelVersion.objects.filter(kind="safety").update(is_active=False)
     ModelVersion.objects.filter(
-        pk=_another_safety_version(trained_models, "safety-elsewhere").pk
+        pk=safety_version_copy(trained_models, "safety-elsewhere").pk
     ).update(is_active=True)
 
     cached = chat_turn_run(session=session, text=NEUTRAL).reply
     assert cached.model_versions["safety"] == chat_ready["safety"].name
-    config_cache_clear()  # what the time-to-live does
+    ttl_cache_clear()  # what the time-to-live does
     fresh = chat_turn_run(session=session, text="Still here.").reply
     assert fresh.model_versions["safety"] == "safety-elsewhere"
 

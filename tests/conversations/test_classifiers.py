@@ -15,7 +15,11 @@ from conversations.backends.classifiers import (
     get_intent_classifier,
     get_safety_classifier,
 )
-from tests.training_jobs.fixtures import activate_trained_models, trained_models  # noqa: F401
+from tests.training_jobs.fixtures import (  # noqa: F401
+    activate_trained_models,
+    safety_version_copy,
+    trained_models,
+)
 from training_jobs.ml.artifact import ArtifactError
 from training_jobs.ml.labels import RISK_CATEGORIES, RISK_LEVELS
 from training_jobs.ml.predictors import SafetyPredictor, load_predictor
@@ -85,17 +89,7 @@ def test_active_intent_version_predicts_with_its_name(active_models):
 def test_activating_another_version_switches_the_served_model(active_models, trained_models):  # noqa: F811
     first = get_safety_classifier()
     ModelVersion.objects.filter(pk=active_models["safety"].pk).update(is_active=False)
-    ModelVersion.objects.create(
-        name="another-safety",
-        kind="safety",
-        backend="linear",
-        artifact_path=str(trained_models.safety.artifact_dir),
-        thresholds=trained_models.safety.thresholds,
-        train_data_hash="x",
-        test_data_hash="y",
-        gate_passed=True,
-        is_active=True,
-    )
+    safety_version_copy(trained_models, "another-safety", is_active=True)
     second = get_safety_classifier()
     assert second is not first
     assert second.assess("hello").model_version == "another-safety"

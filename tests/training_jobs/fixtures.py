@@ -98,3 +98,20 @@ def activate_trained_models(trained: TrainedModels) -> dict:
             },
         )
     return versions
+
+
+def safety_version_copy(trained: TrainedModels, name: str, *, is_active: bool = False):
+    """Another safety ``ModelVersion`` row serving ``trained``'s safety artifact."""
+    from training_jobs.models import ModelVersion
+
+    return ModelVersion.objects.create(
+        name=name,
+        kind="safety",
+        backend="linear",
+        artifact_path=str(trained.safety.artifact_dir),
+        thresholds=trained.safety.thresholds,
+        train_data_hash="x",
+        test_data_hash="y",
+        gate_passed=True,
+        is_active=is_active,
+    )

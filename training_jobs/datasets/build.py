@@ -337,33 +337,37 @@ def _base_items(rng: random.Random) -> dict[str, list[dict]]:
         add("none", final, "", ["ambiguous_alone"])
         for _ in range(2):
             add("none", final, "", ["multi_turn"], rng.sample(benign_history, rng.choice([1, 2])))
-    # Fifth pass: Spanish and German at every level, more implicit English high-risk families,
-    # and benign twins of their frames. Tags carry "es"/"de", which sets the row's lang.
-    for text, category, tags in strain.HIGH_ES_FIFTH + strain.HIGH_DE_FIFTH + strain.HIGH_EN_FIFTH:
-        add("high", text, category, tags)
-    for text, category, tags in strain.MEDIUM_ES_DE_FIFTH:
-        add("medium", text, category, tags)
-    for text, category, tags in strain.LOW_ES_DE_FIFTH:
-        add("low", text, category, tags)
-    for text, tags in strain.NONE_ES_DE_FIFTH:
-        add("none", text, "", tags)
-    for text in strain.NONE_EN_TWINS_FIFTH:
-        add("none", text, "", ["benign_twin"])
-    # Sixth pass: more phrasings of the implicit English high-risk families with the lowest OOF
-    # scores, everyday distress (low), and broad everyday language in English, Spanish and German.
-    for text, category, tags in strain.HIGH_EN_SIXTH:
-        add("high", text, category, tags)
-    for text, category, tags in strain.LOW_SIXTH:
-        add("low", text, category, tags)
-    for text, tags in strain.NONE_SIXTH:
-        add("none", text, "", tags)
-    # Seventh pass: more relatives for the short Spanish, German and English high-risk frames
+    # Later passes, hand-written (text, category, tags) rows per level, in the order written:
+    # 5th: Spanish and German at every level and more implicit English high-risk families;
+    # 6th: more phrasings of the implicit English families with the lowest OOF scores, and
+    # everyday distress (low); 7th: relatives for the short Spanish, German and English frames
     # with the lowest OOF scores (apologetic goodbyes, a chosen night, "too late for me",
-    # burden, letters, last calls, "ich mach Schluss"). No new benign twins.
-    for text, category, tags in (
-        strain.HIGH_ES_SEVENTH + strain.HIGH_DE_SEVENTH + strain.HIGH_EN_SEVENTH
+    # burden, letters, last calls, "ich mach Schluss"). Tags carry "es"/"de" (the row's lang).
+    for level, rows in (
+        (
+            "high",
+            strain.HIGH_ES_FIFTH
+            + strain.HIGH_DE_FIFTH
+            + strain.HIGH_EN_FIFTH
+            + strain.HIGH_EN_SIXTH
+            + strain.HIGH_ES_SEVENTH
+            + strain.HIGH_DE_SEVENTH
+            + strain.HIGH_EN_SEVENTH,
+        ),
+        ("medium", strain.MEDIUM_ES_DE_FIFTH),
+        ("low", strain.LOW_ES_DE_FIFTH + strain.LOW_SIXTH),
     ):
-        add("high", text, category, tags)
+        for text, category, tags in rows:
+            add(level, text, category, tags)
+    # ... and everyday language (none): 5th-pass Spanish/German and English benign twins of the
+    # risky frames, 6th-pass broad everyday language in three languages.
+    everyday = [
+        *strain.NONE_ES_DE_FIFTH,
+        *((text, ["benign_twin"]) for text in strain.NONE_EN_TWINS_FIFTH),
+        *strain.NONE_SIXTH,
+    ]
+    for text, tags in everyday:
+        add("none", text, "", tags)
     # Eighth pass: everyday closing thanks to the coach, alone and after everyday turns.
     for text, tags in strain.NONE_CLOSING_THANKS:
         add("none", text, "", ["conversational", *tags])
