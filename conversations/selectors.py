@@ -6,10 +6,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from ari_review.roles import ADMIN, CLINICIAN
+from ari_review.rows import row_get
 from ari_review.ttl_cache import ttl_cached
 from conversations.models import (
     ChatPreferences,
@@ -137,11 +139,15 @@ def session_get_for_user(*, user, public_id, for_update: bool = False) -> ChatSe
 
     ``for_update`` locks the row (``SELECT ... FOR UPDATE``: inside a transaction only).
     """
-    sessions = ChatSession.objects.select_for_update() if for_update else ChatSession.objects
     try:
-        return sessions.get(user=user, public_id=public_id)
-    except (ChatSession.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
+        session = row_get(
+            ChatSession, {"user_id": user.pk, "public_id": public_id}, for_update=for_update
+        )
+    except (ValidationError, ValueError, TypeError) as exc:
         raise Http404("No such session.") from exc
+    if session is None:
+        raise Http404("No such session.")
+    return session
 
 
 def session_open_latest(*, user) -> ChatSession | None:
@@ -166,12 +172,17 @@ def session_transcript_get(*, session_id: int) -> ChatSession:
 def session_history(*, session: ChatSession, before_id: int, limit: int = 20):
     """(role, text, flow_step, risk_level) of the last ``limit`` messages before ``before_id``,
     oldest first."""
-    rows = list(
-        session.messages.filter(id__lt=before_id)
-        .order_by("-id")
-        .values_list("role", "text", "flow_step", "risk_level")[:limit]
-    )
-    return rows[::-1]
+    with connection.cursor() as cursor:
+        cursor.execute(_HISTORY_SQL, [session.pk, before_id, limit])
+        rows = cursor.fetchall()
+    return [tuple(row) for row in reversed(rows)]
+
+
+# The busiest read of a chat turn, written once (see ari_review.rows for why not the ORM).
+_HISTORY_SQL = (
+    f'SELECT "role", "text", "flow_step", "risk_level" FROM "{Message._meta.db_table}" '  # noqa: S608
+    'WHERE "session_id" = %s AND "id" < %s ORDER BY "id" DESC LIMIT %s'
+)
 
 
 def previous_summary_for_user(*, user) -> str:

@@ -22,3 +22,6 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 os.makedirs(STATIC_ROOT, exist_ok=True)  # noqa: F405
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405  (worker threads must not hold connections)
+# A second database, SQLite (the quick start's default), for code that writes its own SQL and
+# must work on both (ari_review.rows). Created only when a test asks for it.
+DATABASES["sqlite"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}  # noqa: F405

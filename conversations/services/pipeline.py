@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
+from ari_review.rows import row_get, row_insert, row_update
 from conversations.backends.base import GenerationRequest, IntentPrediction, RiskAssessment
 from conversations.backends.generation import (
     GenerationError,
@@ -125,7 +126,10 @@ def _existing_turn(session: ChatSession, key: str) -> Message | None:
 
 def _session_lock(*, session: ChatSession | None, user, public_id) -> ChatSession:
     if session is not None:
-        return ChatSession.objects.select_for_update().get(pk=session.pk)
+        locked = row_get(ChatSession, {"id": session.pk}, for_update=True)
+        if locked is None:
+            raise ChatSession.DoesNotExist(f"chat session {session.pk} no longer exists")
+        return locked
     return session_get_for_user(user=user, public_id=public_id, for_update=True)
 
 
@@ -146,19 +150,18 @@ def message_user_create(
     """
     with transaction.atomic():
         locked = _session_lock(session=session, user=user, public_id=public_id)
+        if locked.status == ChatSession.Status.OPEN:
+            message = Message(
+                session=locked, role=Message.Role.USER, text=text, idempotency_key=idempotency_key
+            )
+            # A used key is the only unique constraint a user message can meet.
+            if row_insert(message, ignore_conflicts=bool(idempotency_key)):
+                return message, True
         existing = _existing_turn(locked, idempotency_key)
         if existing is not None:
             existing.session = locked
             return existing, False
-        if locked.status != ChatSession.Status.OPEN:
-            raise ApplicationError("This session has ended. Start a new session to keep talking.")
-        message = Message.objects.create(
-            session=locked,
-            role=Message.Role.USER,
-            text=text,
-            idempotency_key=idempotency_key,
-        )
-        return message, True
+        raise ApplicationError("This session has ended. Start a new session to keep talking.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -438,20 +441,15 @@ def _persist(
     """
     start = time.perf_counter()
     with transaction.atomic():
-        locked = ChatSession.objects.select_for_update().get(pk=session.pk)
+        locked = _session_lock(session=session, user=None, public_id=None)
         user_message.risk_level = assessment.level
         user_message.risk_category = assessment.category or ""
         user_message.risk_score = assessment.score
         user_message.risk_urgency = assessment.urgency or ""
         user_message.safety_rule_hits = list(assessment.rule_hits)
-        user_message.save(
-            update_fields=[
-                "risk_level",
-                "risk_category",
-                "risk_score",
-                "risk_urgency",
-                "safety_rule_hits",
-            ]
+        row_update(
+            user_message,
+            ["risk_level", "risk_category", "risk_score", "risk_urgency", "safety_rule_hits"],
         )
         changed = []
         if level_rank(assessment.level) > level_rank(locked.max_risk_level or "none"):
@@ -485,15 +483,14 @@ def _persist(
             locked.safety_resolved_at = now
             locked.safety_resolution = "user_safe"
             changed += ["safety_mode", "safety_resolved_at", "safety_resolution"]
-        if changed:
-            locked.save(update_fields=sorted(set(changed)))
+        row_update(locked, sorted(set(changed)))
         if turn.emergency:
             escalation, created = escalation_open(session=locked, message=user_message)
             turn.provenance["escalation_id"] = escalation.pk
             turn.provenance["escalation_created"] = created
         turn.latency["persist_reply"] = _ms(start)
         turn.latency["total"] = _ms(total_start)
-        reply = Message.objects.create(
+        reply = Message(
             session=locked,
             role=Message.Role.ASSISTANT,
             text=turn.text,
@@ -511,6 +508,7 @@ def _persist(
             risk_level=assessment.level,
             risk_category=assessment.category or "",
         )
+        row_insert(reply)
     return reply, locked
 
 

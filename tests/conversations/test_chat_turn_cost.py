@@ -34,11 +34,10 @@ from training_jobs.services import model_version_activate
 NEUTRAL = "I keep feeling like I'm not good enough at work."
 HIGH_RISK = "I want to end my life tonight"
 # Queries of one API turn once the configuration is cached (force_authenticate: no auth
-# queries): lock the session, (look the Idempotency-Key up,) store the message; read the
-# history; lock the session, update the message and the session, store the reply. Savepoints
-# stand in for BEGIN/COMMIT inside the test's transaction.
+# queries): lock the session, store the message (with an Idempotency-Key: unless the key is
+# taken, in the same INSERT); read the history; lock the session, update the message and the
+# session, store the reply. Savepoints stand in for BEGIN/COMMIT inside the test's transaction.
 TURN_QUERIES = 11
-TURN_QUERIES_WITH_KEY = 12
 
 
 @pytest.fixture
@@ -72,18 +71,22 @@ def test_a_chat_turn_uses_a_bounded_number_of_queries(api, chat_ready, session, 
         _send(api, session, "Work has been a lot.", HTTP_IDEMPOTENCY_KEY="turn-3")
 
     assert len(plain.captured_queries) <= TURN_QUERIES, [q["sql"] for q in plain]
-    assert len(keyed.captured_queries) <= TURN_QUERIES_WITH_KEY, [q["sql"] for q in keyed]
+    assert len(keyed.captured_queries) <= TURN_QUERIES, [q["sql"] for q in keyed]
     assert Message.objects.filter(session=session).count() == 6
 
 
-def test_a_replayed_turn_is_two_queries_and_writes_nothing(api, chat_ready, session, cached_config):
+def test_a_replayed_turn_is_three_queries_and_writes_nothing(
+    api, chat_ready, session, cached_config
+):
     first = _send(api, session, HTTP_IDEMPOTENCY_KEY="again")
     with CaptureQueriesContext(connection) as replay:
         second = _send(api, session, HTTP_IDEMPOTENCY_KEY="again")
 
     assert second == first
     sql = [q["sql"] for q in replay.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(sql) == 2, sql  # the session, locked; the earlier message with its reply
+    # The session, locked; the INSERT that finds the key taken; the earlier message and reply.
+    assert len(sql) == 3, sql
+    assert "ON CONFLICT DO NOTHING" in sql[1]
     assert Message.objects.count() == 2
 
 

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
 
+from training_jobs.ml import linear
 from training_jobs.ml.artifact import ArtifactError
-from training_jobs.ml.linear import MODEL_FILE, LinearTextModel
+from training_jobs.ml.linear import MODEL_FILE, LinearTextModel, compile_tfidf
 
 TEXTS = [
     "I want to end my life tonight",
@@ -76,3 +78,32 @@ def test_an_artifact_without_fitted_features_is_a_clear_error(model, tmp_path):
     joblib.dump(state, tmp_path / MODEL_FILE)
     with pytest.raises(ArtifactError, match="not a usable linear model"):
         LinearTextModel.load(tmp_path, {})
+
+
+def test_char_ngram_columns_are_remembered_per_word_within_a_bounded_cache(model, monkeypatch):
+    monkeypatch.setattr(linear, "WORD_CACHE_SIZE", 5)
+    char = model._compile()[0][1]
+    assert char.per_word and not model._compile()[0][0].per_word
+    text = "so tired,\tso TIRED of\n\neverything  so"
+    _assert_same(model, [text, text])  # worked out, then from the cache
+    assert 0 < len(char._word_columns) <= 5
+    _assert_same(model, ["one two three four five six seven eight nine", text, "Tired so"])
+    assert len(char._word_columns) <= 5
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"analyzer": "char_wb", "ngram_range": (3, 5), "sublinear_tf": True},
+        {"ngram_range": (1, 2), "sublinear_tf": True, "token_pattern": r"(?u)\b\w[\w']*\b"},
+        {"analyzer": "char_wb", "ngram_range": (2, 3), "lowercase": False},
+    ],
+)
+def test_a_compiled_vectorizer_gives_transform_s_rows(options):
+    vectorizer = TfidfVectorizer(**options).fit(TEXTS)
+    compiled = compile_tfidf(vectorizer)
+    texts = [*TEXTS, "", "  \n ", "I I I want want", "Ünïcödé ÄÖÜ straße", "zzz"]
+    for text in [*texts, *texts]:
+        np.testing.assert_allclose(
+            compiled.dense(text), vectorizer.transform([text]).toarray()[0], atol=1e-12
+        )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import joblib
@@ -58,13 +58,87 @@ def _features() -> FeatureUnion:
     )
 
 
+# Words whose character n-gram columns a compiled char_wb vectorizer remembers (a few MB).
+WORD_CACHE_SIZE = 20_000
+
+
 @dataclass(frozen=True)
-class _CompiledVectorizer:
+class CompiledTfidf:
+    """A fitted ``TfidfVectorizer`` (l2 norm) as plain look-up tables: one text's tf-idf row is
+    a dictionary look-up per n-gram, without scikit-learn's per-call overhead.
+
+    ``char_wb`` n-grams never cross whitespace, so a text's n-grams are the sum of its words':
+    their columns are remembered per word (a bounded cache, cleared when full), and a text made
+    of words seen before costs one look-up per word.
+    """
+
     analyze: Callable[[str], list[str]]
     vocabulary: dict[str, int]
     idf: np.ndarray
-    offset: int  # first column of this vectorizer in the feature union
+    offset: int  # first column of this vectorizer in a feature union
     sublinear_tf: bool
+    per_word: bool  # a char_wb analyzer
+    _word_columns: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+
+    def _columns_and_counts(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        if self.per_word:
+            parts = [self._columns_of_word(word) for word in text.split()]
+            columns = np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
+            return np.unique(columns, return_counts=True)
+        look_up = self.vocabulary.get
+        found: dict[int, int] = {}
+        for term, n in Counter(self.analyze(text)).items():
+            j = look_up(term)
+            if j is not None:
+                found[j] = n
+        return (
+            np.fromiter(found.keys(), dtype=np.intp, count=len(found)),
+            np.fromiter(found.values(), dtype=np.intp, count=len(found)),
+        )
+
+    def _columns_of_word(self, word: str) -> np.ndarray:
+        columns = self._word_columns.get(word)
+        if columns is None:
+            look_up = self.vocabulary.get
+            found = [j for term in self.analyze(word) if (j := look_up(term)) is not None]
+            columns = np.array(found, dtype=np.intp)
+            if len(self._word_columns) >= WORD_CACHE_SIZE:
+                self._word_columns.clear()
+            self._word_columns[word] = columns
+        return columns
+
+    def terms(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Columns (within this vectorizer) and values of ``text``'s row, exactly as
+        ``transform`` makes them."""
+        local, counts = self._columns_and_counts(text)
+        tf = counts.astype(np.float64)
+        if self.sublinear_tf and len(tf):
+            tf = np.log(tf) + 1.0
+        weighted = tf * self.idf[local]
+        norm = math.sqrt(float(weighted @ weighted))
+        if norm > 0:
+            weighted /= norm
+        return local, weighted
+
+    def dense(self, text: str) -> np.ndarray:
+        """``text``'s row as a dense vector (for products with a small sparse matrix)."""
+        row = np.zeros(len(self.idf))
+        local, weighted = self.terms(text)
+        row[local] = weighted
+        return row
+
+
+def compile_tfidf(vectorizer: TfidfVectorizer, *, offset: int = 0) -> CompiledTfidf:
+    if not isinstance(vectorizer, TfidfVectorizer) or vectorizer.norm != "l2":
+        raise ValueError("the compiled scorer needs l2-normalised TfidfVectorizers")
+    return CompiledTfidf(
+        analyze=vectorizer.build_analyzer(),
+        vocabulary=dict(vectorizer.vocabulary_),
+        idf=np.asarray(vectorizer.idf_, dtype=np.float64),
+        offset=offset,
+        sublinear_tf=bool(vectorizer.sublinear_tf),
+        per_word=vectorizer.analyzer == "char_wb",
+    )
 
 
 @dataclass(frozen=True)
@@ -76,22 +150,12 @@ class _CompiledHead:
     columns: np.ndarray  # output column -> position in ``labels``
 
 
-def _compile_vectorizers(features: FeatureUnion) -> list[_CompiledVectorizer]:
+def _compile_vectorizers(features: FeatureUnion) -> list[CompiledTfidf]:
     if features.transformer_weights:
         raise ValueError("weighted feature unions are not supported by the compiled scorer")
     compiled, offset = [], 0
     for _name, vectorizer in features.transformer_list:
-        if not isinstance(vectorizer, TfidfVectorizer) or vectorizer.norm != "l2":
-            raise ValueError("the compiled scorer needs l2-normalised TfidfVectorizers")
-        compiled.append(
-            _CompiledVectorizer(
-                analyze=vectorizer.build_analyzer(),
-                vocabulary=dict(vectorizer.vocabulary_),
-                idf=np.asarray(vectorizer.idf_, dtype=np.float64),
-                offset=offset,
-                sublinear_tf=bool(vectorizer.sublinear_tf),
-            )
-        )
+        compiled.append(compile_tfidf(vectorizer, offset=offset))
         offset += len(vectorizer.vocabulary_)
     return compiled
 
@@ -107,24 +171,14 @@ def _compile_head(classifier: LogisticRegression, labels: Sequence[str]) -> _Com
     )
 
 
-def _sparse_row(vectorizers: list[_CompiledVectorizer], text: str) -> tuple[list[int], np.ndarray]:
+def _sparse_row(vectorizers: list[CompiledTfidf], text: str) -> tuple[list[int], np.ndarray]:
     """Columns and tf-idf values of one text, exactly as the fitted feature union makes them."""
     columns: list[int] = []
     values: list[np.ndarray] = []
     for vectorizer in vectorizers:
-        vocabulary = vectorizer.vocabulary
-        counts = Counter(vectorizer.analyze(text))
-        found = [(j, n) for term, n in counts.items() if (j := vocabulary.get(term)) is not None]
-        if not found:
+        local, weighted = vectorizer.terms(text)
+        if not len(local):
             continue
-        local = np.fromiter((j for j, _ in found), dtype=np.intp, count=len(found))
-        tf = np.fromiter((n for _, n in found), dtype=np.float64, count=len(found))
-        if vectorizer.sublinear_tf:
-            tf = np.log(tf) + 1.0
-        weighted = tf * vectorizer.idf[local]
-        norm = math.sqrt(float(weighted @ weighted))
-        if norm > 0:
-            weighted /= norm
         columns.extend((local + vectorizer.offset).tolist())
         values.append(weighted)
     return columns, (np.concatenate(values) if values else np.zeros(0))
@@ -153,7 +207,7 @@ class LinearTextModel:
         self.seed = seed
         self.features: FeatureUnion | None = None
         self.classifiers: dict[str, LogisticRegression] = {}
-        self._compiled: tuple[list[_CompiledVectorizer], dict[str, _CompiledHead]] | None = None
+        self._compiled: tuple[list[CompiledTfidf], dict[str, _CompiledHead]] | None = None
 
     def fit(
         self,
@@ -183,7 +237,7 @@ class LinearTextModel:
                 progress((done + 1) / len(self.heads))
         return self
 
-    def _compile(self) -> tuple[list[_CompiledVectorizer], dict[str, _CompiledHead]]:
+    def _compile(self) -> tuple[list[CompiledTfidf], dict[str, _CompiledHead]]:
         if self._compiled is None:
             if self.features is None:
                 raise RuntimeError("model is not fitted")

@@ -1,0 +1,114 @@
+"""ari_review.rows writes and reads rows exactly as the ORM does, on PostgreSQL and SQLite."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from ari_review.rows import row_get, row_insert, row_update
+from ari_review.services import user_upsert
+from conversations.models import ChatSession, Message
+
+DATABASES = ["default", "sqlite"]
+pytestmark = pytest.mark.django_db(databases=DATABASES)
+
+
+def _field_values(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+@pytest.fixture(params=DATABASES)
+def db_alias(request):
+    return request.param
+
+
+@pytest.fixture
+def session(db_alias):
+    user = user_upsert(username="rows_user", role="enduser").user
+    if db_alias != "default":  # the same user in the second database
+        user.save(using=db_alias)
+    return ChatSession.objects.using(db_alias).create(
+        user_id=user.pk,
+        session_type="gentle_deep",
+        preferences={"tone": "direct", "session_length": "short"},
+        previous_summary="Themes: work. «Quotes» and ünïcode.",
+    )
+
+
+def test_row_get_reads_what_the_orm_reads(db_alias, session):
+    by_public_id = row_get(
+        ChatSession, {"user_id": session.user_id, "public_id": session.public_id}, using=db_alias
+    )
+    by_pk = row_get(ChatSession, {"id": session.pk}, for_update=False, using=db_alias)
+    orm = ChatSession.objects.using(db_alias).get(pk=session.pk)
+
+    assert _field_values(by_public_id) == _field_values(by_pk) == _field_values(orm)
+    assert isinstance(by_pk.public_id, uuid.UUID) and by_pk.preferences["tone"] == "direct"
+    assert by_pk._state.db == db_alias and not by_pk._state.adding
+
+
+def test_row_get_locks_inside_a_transaction_and_misses_are_none(db_alias, session):
+    with transaction.atomic(using=db_alias):
+        locked = row_get(ChatSession, {"id": session.pk}, for_update=True, using=db_alias)
+    assert locked.pk == session.pk
+    assert row_get(ChatSession, {"id": session.pk + 1000}, using=db_alias) is None
+    assert row_get(ChatSession, {"public_id": uuid.uuid4()}, using=db_alias) is None
+    with pytest.raises(ValidationError):
+        row_get(ChatSession, {"public_id": "not-a-uuid"}, using=db_alias)
+
+
+def test_row_insert_stores_what_the_orm_would_store(db_alias, session):
+    message = Message(
+        session=session,
+        role=Message.Role.ASSISTANT,
+        text="Ça va? 'quotes' \"double\" ; DROP TABLE x; -- 🙂",
+        filter_hits=[{"rule": "r1", "version": "2026.1"}],
+        latency_ms={"total": 1.5},
+        provenance={"backend": "approved", "nested": {"a": [1, 2, None]}},
+        resources=[{"name": "988 Suicide & Crisis Lifeline"}],
+        intent_score=0.75,
+    )
+    assert row_insert(message, using=db_alias) is True
+
+    stored = Message.objects.using(db_alias).get(pk=message.pk)
+    assert stored.created_at is not None and stored.created_at == message.created_at
+    assert _field_values(stored) == _field_values(message)
+    assert row_get(Message, {"id": message.pk}, using=db_alias).provenance["nested"] == {
+        "a": [1, 2, None]
+    }
+
+
+def test_row_insert_ignoring_conflicts_writes_nothing_for_a_used_key(db_alias, session):
+    first = Message(session=session, role="user", text="first", idempotency_key="k1")
+    again = Message(session=session, role="user", text="second", idempotency_key="k1")
+    unkeyed = [Message(session=session, role="user", text=f"t{i}") for i in range(2)]
+
+    assert row_insert(first, ignore_conflicts=True, using=db_alias) is True
+    assert row_insert(again, ignore_conflicts=True, using=db_alias) is False
+    assert again.pk is None
+    assert all(row_insert(m, ignore_conflicts=True, using=db_alias) for m in unkeyed)
+    texts = Message.objects.using(db_alias).order_by("id").values_list("text", flat=True)
+    assert list(texts) == ["first", "t0", "t1"]
+    with pytest.raises(IntegrityError), transaction.atomic(using=db_alias):
+        row_insert(
+            Message(session=session, role="user", text="x", idempotency_key="k1"), using=db_alias
+        )
+
+
+def test_row_update_writes_only_the_named_fields(db_alias, session):
+    copy = ChatSession.objects.using(db_alias).get(pk=session.pk)
+    copy.summary = "someone else's edit"
+    copy.save(using=db_alias, update_fields=["summary"])
+
+    session.flow_step = "reframe"
+    session.preferences = {"tone": "gentle"}
+    session.summary = "stale value, not written"
+    row_update(session, ["flow_step", "preferences"], using=db_alias)
+    row_update(session, [], using=db_alias)  # nothing to do
+
+    stored = ChatSession.objects.using(db_alias).get(pk=session.pk)
+    assert (stored.flow_step, stored.preferences) == ("reframe", {"tone": "gentle"})
+    assert stored.summary == "someone else's edit"
