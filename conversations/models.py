@@ -128,7 +128,10 @@ class Message(models.Model):
         USER = "user", "User"
         ASSISTANT = "assistant", "Ari"
 
-    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="messages")
+    # Indexed by the (session, id) and (session, created_at) indexes below.
+    session = models.ForeignKey(
+        ChatSession, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     role = models.CharField(max_length=10, choices=Role.choices)
     text = models.TextField()
     reply_to = models.OneToOneField(
@@ -159,7 +162,11 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["session", "created_at"])]
+        indexes = [
+            models.Index(fields=["session", "created_at"]),
+            # A chat turn's history: the session's last messages before the new one, by id.
+            models.Index(fields=["session", "id"], name="message_session_history_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "idempotency_key"],

@@ -24,3 +24,28 @@ def test_bench_chat_writes_its_table_and_json(chat_ready, tmp_path, capsys):
     # The benchmark cleans up after itself.
     assert not get_user_model().objects.filter(username__startswith="bench_chat_").exists()
     assert not ChatSession.objects.exists()
+
+
+def test_http_users_start_a_new_session_every_ten_messages_and_never_replay_a_key():
+    from conversations.management.commands.bench_chat import (
+        MESSAGES,
+        TURNS_PER_SESSION,
+        _ChatPlan,
+    )
+
+    plan = _ChatPlan(3, ["s0", "s1"], {"Authorization": "Token t"})
+    requests = [plan.next_request() for _ in range(2 * TURNS_PER_SESSION)]
+
+    paths = [path for _, path, _, _ in requests]
+    assert (
+        paths
+        == ["/api/v1/sessions/s0/messages/"] * TURNS_PER_SESSION
+        + ["/api/v1/sessions/s1/messages/"] * TURNS_PER_SESSION
+    )
+    keys = [headers["Idempotency-Key"] for _, _, _, headers in requests]
+    assert len(set(keys)) == len(keys)
+    assert json.loads(requests[0][2]) == {"text": MESSAGES[3]}
+    assert requests[0][3]["Content-Type"] == "application/json"
+    assert not plan.sessions_reused
+    plan.next_request()  # a third conversation: only two sessions were made
+    assert plan.sessions_reused

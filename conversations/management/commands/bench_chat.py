@@ -59,6 +59,47 @@ MESSAGES = [
 ]
 
 
+# Each conversation (in-process and over HTTP) is this many messages in one session.
+TURNS_PER_SESSION = 10
+SESSION_TYPES = ["gentle_deep", "check_in", "micro_practice"]
+
+
+class _PingPlan:
+    """One HTTP user calling the trivial endpoint."""
+
+    def __init__(self, headers: dict) -> None:
+        self.headers = headers
+
+    def next_request(self) -> tuple[str, str, bytes | None, dict]:
+        return "GET", "/api/v1/ping", None, self.headers
+
+
+class _ChatPlan:
+    """One HTTP user's conversations: as in-process, a new session every
+    ``TURNS_PER_SESSION`` messages (so a high-risk message puts only the rest of its session
+    into safety-check mode), and a new Idempotency-Key for every message. The count goes on
+    across the warm-up and the measurement, so no measured message is a replay."""
+
+    def __init__(self, index: int, session_ids: list[str], headers: dict) -> None:
+        self.index = index
+        self.session_ids = session_ids
+        self.headers = {**headers, "Content-Type": "application/json"}
+        self.sent = 0
+        self.sessions_reused = False
+
+    def next_request(self) -> tuple[str, str, bytes | None, dict]:
+        n = self.sent
+        self.sent += 1
+        position = n // TURNS_PER_SESSION
+        if position >= len(self.session_ids):
+            self.sessions_reused = True
+        session_id = self.session_ids[position % len(self.session_ids)]
+        text = MESSAGES[(n + self.index) % len(MESSAGES)]
+        headers = {**self.headers, "Idempotency-Key": f"bench-{self.index}-{n}"}
+        body = json.dumps({"text": text}).encode()
+        return "POST", f"/api/v1/sessions/{session_id}/messages/", body, headers
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -132,14 +173,14 @@ class Command(BaseCommand):
         from conversations.services import chat_turn_run, session_create
 
         user = user_upsert(username=f"{BENCH_PREFIX}inproc", role="enduser").user
-        types = ["gentle_deep", "check_in", "micro_practice"]
         timings: list[float] = []
         by_path: dict[str, list[float]] = {}
         stages: dict[str, list[float]] = {}
         session = None
         for i in range(turns + 20):  # the first 20 warm caches and are not counted
-            if i % 10 == 0:
-                session = session_create(user=user, session_type=types[(i // 10) % 3])
+            if i % TURNS_PER_SESSION == 0:
+                kind = SESSION_TYPES[(i // TURNS_PER_SESSION) % len(SESSION_TYPES)]
+                session = session_create(user=user, session_type=kind)
             start = time.perf_counter()
             result = chat_turn_run(session=session, text=MESSAGES[i % len(MESSAGES)])
             elapsed = (time.perf_counter() - start) * 1000
@@ -202,31 +243,24 @@ class Command(BaseCommand):
         process.terminate()
         raise CommandError("gunicorn did not answer within 60 s.")
 
-    def _load(
-        self,
-        port: int,
-        requests: list[tuple[str, str, bytes | None, dict]],
-        users: int,
-        duration: float,
-        expected: int,
-    ) -> dict:
-        """``users`` threads, each sending its own request in a loop for ``duration`` seconds."""
+    def _load(self, port: int, plans: list, duration: float, expected: int) -> dict:
+        """One thread per plan, each sending its plan's next request in a loop for
+        ``duration`` seconds."""
+        users = len(plans)
         latencies: list[list[float]] = [[] for _ in range(users)]
         errors = [0] * users
         start_barrier = threading.Barrier(users + 1)
         stop_at = [0.0]
 
         def worker(index: int) -> None:
-            method, path, body, headers = requests[index]
+            plan = plans[index]
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             start_barrier.wait()
-            n = 0
             while time.monotonic() < stop_at[0]:
-                payload = body(n) if callable(body) else body
-                extra = {"Idempotency-Key": f"{index}-{n}"} if callable(body) else {}
+                method, path, body, headers = plan.next_request()
                 begin = time.perf_counter()
                 try:
-                    conn.request(method, path, body=payload, headers={**headers, **extra})
+                    conn.request(method, path, body=body, headers=headers)
                     response = conn.getresponse()
                     response.read()
                     ok = response.status == expected
@@ -237,7 +271,6 @@ class Command(BaseCommand):
                 latencies[index].append((time.perf_counter() - begin) * 1000)
                 if not ok:
                     errors[index] += 1
-                n += 1
             conn.close()
 
         threads = [threading.Thread(target=worker, args=(i,)) for i in range(users)]
@@ -263,34 +296,32 @@ class Command(BaseCommand):
 
         from conversations.services import session_create
 
+        # Enough sessions for 20 messages a second per user (more than 2 cores serve); a user
+        # who runs out starts over with its first session, and the results say so.
+        per_user = 1 + int((duration + 3) * 20 / TURNS_PER_SESSION)
         plans_ping, plans_chat = [], []
         for i in range(users):
             user = user_upsert(username=f"{BENCH_PREFIX}http_{i:02d}", role="enduser").user
             token, _ = Token.objects.get_or_create(user=user)
             headers = {"Authorization": f"Token {token.key}", "Accept": "application/json"}
-            session = session_create(user=user, session_type=["gentle_deep", "check_in"][i % 2])
-            plans_ping.append(("GET", "/api/v1/ping", None, headers))
-
-            def body(n, offset=i):
-                text = MESSAGES[(n + offset) % len(MESSAGES)]
-                return json.dumps({"text": text}).encode()
-
-            plans_chat.append(
-                (
-                    "POST",
-                    f"/api/v1/sessions/{session.public_id}/messages/",
-                    body,
-                    {**headers, "Content-Type": "application/json"},
+            session_ids = [
+                str(
+                    session_create(
+                        user=user, session_type=SESSION_TYPES[(i + k) % len(SESSION_TYPES)]
+                    ).public_id
                 )
-            )
+                for k in range(per_user)
+            ]
+            plans_ping.append(_PingPlan(headers))
+            plans_chat.append(_ChatPlan(i, session_ids, headers))
         connection.close()  # gunicorn's workers open their own connections
         port = free_port()
         process = self._start_gunicorn(port, workers, threads)
         try:
             # Warm every worker (imports, classifiers, the approved index) before measuring.
-            self._load(port, plans_chat, users, min(3.0, duration), 201)
-            ping = self._load(port, plans_ping, users, duration, 200)
-            chat = self._load(port, plans_chat, users, duration, 201)
+            self._load(port, plans_chat, min(3.0, duration), 201)
+            ping = self._load(port, plans_ping, duration, 200)
+            chat = self._load(port, plans_chat, duration, 201)
         finally:
             process.terminate()
             try:
@@ -303,6 +334,8 @@ class Command(BaseCommand):
             "duration_s": duration,
             "ping": ping,
             "chat_turn": chat,
+            "turns_per_session": TURNS_PER_SESSION,
+            "sessions_reused": any(plan.sessions_reused for plan in plans_chat),
             "throughput_ratio": round(chat["requests_per_s"] / ping["requests_per_s"], 3)
             if ping["requests_per_s"]
             else None,
@@ -396,6 +429,8 @@ class Command(BaseCommand):
                     f"{s['p50_ms']:>9.1f}{s['p95_ms']:>9.1f}{s['errors']:>8}"
                 )
             write(f"chat/ping throughput ratio: {http_results['throughput_ratio']}")
+            if http_results["sessions_reused"]:
+                write("note: some users ran out of fresh sessions and reused earlier ones")
         write("")
         for name, ok in results["targets"].items():
             write(f"target {name}: {'met' if ok else 'NOT met'}")
