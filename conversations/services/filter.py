@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from urllib.parse import urlsplit
 
 RULESET_VERSION = "rf-2026.11.1"
@@ -474,7 +474,24 @@ def response_filter_apply(
     user_text: str = "",
     safety_prompt_text: str = "",
 ) -> FilterResult:
-    """Return the text a user may read, and the rule hits that changed it."""
+    """Return the text a user may read, and the rule hits that changed it.
+
+    The user's words matter only through whether they express distress, so the result is a
+    function of (reply, catalogue, risk level, distress, safety prompt) and is remembered for
+    the last ``FILTER_CACHE_SIZE`` such inputs: approved and fixed replies repeat, and a
+    repeated reply is filtered once. Results are immutable.
+    """
+    distressed = risk_level in ("low", "medium", "high") or user_expresses_distress(user_text)
+    return _filter(text or "", catalogue, risk_level, distressed, safety_prompt_text or "")
+
+
+FILTER_CACHE_SIZE = 4096
+
+
+@lru_cache(maxsize=FILTER_CACHE_SIZE)
+def _filter(
+    text: str, catalogue: Catalogue, risk_level: str, distressed: bool, safety_prompt_text: str
+) -> FilterResult:
     hits: list[FilterHit] = []
     needs_resources = False
     text = (text or "").strip()
@@ -511,7 +528,6 @@ def response_filter_apply(
         kept.append((replacement or sentence, separator or " "))
     text = "".join(sentence + separator for sentence, separator in kept).strip()
 
-    distressed = risk_level in ("low", "medium", "high") or user_expresses_distress(user_text)
     if distressed and text:
         first = _split_sentences(text)[0]
         if not text_validates(first):

@@ -179,3 +179,19 @@ def test_several_replaced_sentences_in_a_row_collapse_into_one(us_catalogue):
     result = run("Call 555-123-4567. Or call 555-765-4321. Take care.", us_catalogue)
     assert result.text.count("crisis resources listed here") == 1
     assert result.text.endswith("Take care.")
+
+
+def test_a_repeated_reply_is_filtered_once_and_the_users_distress_still_counts(us_catalogue):
+    catalogue = us_catalogue
+    reply = "Let's look at what happened next."
+    calm = response_filter_apply(text=reply, catalogue=catalogue, user_text="It went fine.")
+    again = response_filter_apply(text=reply, catalogue=catalogue, user_text="All good today.")
+    distressed = response_filter_apply(
+        text=reply, catalogue=catalogue, user_text="I feel so hopeless and alone."
+    )
+
+    assert again is calm  # remembered: same reply, same inputs that matter
+    assert not calm.hits
+    assert distressed is not calm
+    assert [hit.rule for hit in distressed.hits] == ["RF-VAL-01"]
+    assert distressed.text.endswith(reply)
