@@ -49,3 +49,17 @@ def test_http_users_start_a_new_session_every_ten_messages_and_never_replay_a_ke
     assert not plan.sessions_reused
     plan.next_request()  # a third conversation: only two sessions were made
     assert plan.sessions_reused
+
+
+def test_alternating_rounds_are_merged_into_one_figure_per_endpoint():
+    from conversations.management.commands.bench_chat import _Phase, _ratio
+
+    pings = [_Phase([1.0] * 400, 0, 2.0), _Phase([2.0] * 200, 1, 2.0)]
+    chats = [_Phase([5.0] * 100, 0, 2.0), _Phase([6.0] * 100, 0, 2.0)]
+    ping, chat = _Phase.merge(pings), _Phase.merge(chats)
+
+    assert ping.summary()["requests"] == 600 and ping.summary()["errors"] == 1
+    assert ping.requests_per_s == 150.0 and chat.requests_per_s == 50.0
+    assert _ratio(chat, ping) == 0.333
+    assert [_ratio(c, p) for c, p in zip(chats, pings, strict=True)] == [0.25, 0.5]
+    assert _ratio(chat, _Phase([], 0, 0.0)) is None

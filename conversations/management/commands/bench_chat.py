@@ -4,8 +4,11 @@ gunicorn on loopback beside a trivial JSON endpoint measured in the same run (th
     python manage.py bench_chat                      # defaults: 300 turns, 20 users x 30 s
     python manage.py bench_chat --skip-http --turns 100
 
-Prints a table and writes ``bench-results/chat.json``. Run it against PostgreSQL (the HTTP part
-starts gunicorn with this process's environment). Everything it creates (users ``bench_chat_*``
+Over HTTP each endpoint gets ``--duration`` seconds in all, in ``--rounds`` turns (ping, chat,
+ping, chat...), so that a drift in the machine's speed reaches both; the ratio is that of the
+totals, and each round's ratio is reported too. Prints a table and writes
+``bench-results/chat.json``. Run it against PostgreSQL (the HTTP part starts gunicorn with this
+process's environment). Everything it creates (users ``bench_chat_*``
 and their sessions) is removed at the end unless ``--keep-data`` is given.
 """
 
@@ -22,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -100,6 +104,40 @@ class _ChatPlan:
         return "POST", f"/api/v1/sessions/{session_id}/messages/", body, headers
 
 
+@dataclass
+class _Phase:
+    """What one endpoint's load produced: every latency (ms), the failures, the seconds."""
+
+    latencies: list[float]
+    errors: int
+    seconds: float
+
+    @classmethod
+    def merge(cls, phases: list[_Phase]) -> _Phase:
+        return cls(
+            latencies=[ms for phase in phases for ms in phase.latencies],
+            errors=sum(phase.errors for phase in phases),
+            seconds=sum(phase.seconds for phase in phases),
+        )
+
+    @property
+    def requests_per_s(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> dict:
+        return {
+            "requests": len(self.latencies),
+            "seconds": round(self.seconds, 2),
+            "requests_per_s": round(self.requests_per_s, 1),
+            "errors": self.errors,
+            **summary(self.latencies),
+        }
+
+
+def _ratio(chat: _Phase, ping: _Phase) -> float | None:
+    return round(chat.requests_per_s / ping.requests_per_s, 3) if ping.requests_per_s else None
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -135,6 +173,9 @@ class Command(BaseCommand):
         parser.add_argument("--duration", type=float, default=30.0, help="seconds per endpoint")
         parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
         parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+        parser.add_argument(
+            "--rounds", type=int, default=3, help="alternate ping and chat this many times"
+        )
         parser.add_argument("--skip-http", action="store_true")
         parser.add_argument("--keep-data", action="store_true")
         parser.add_argument("--output", default="bench-results/chat.json")
@@ -243,7 +284,7 @@ class Command(BaseCommand):
         process.terminate()
         raise CommandError("gunicorn did not answer within 60 s.")
 
-    def _load(self, port: int, plans: list, duration: float, expected: int) -> dict:
+    def _load(self, port: int, plans: list, duration: float, expected: int) -> _Phase:
         """One thread per plan, each sending its plan's next request in a loop for
         ``duration`` seconds."""
         users = len(plans)
@@ -283,15 +324,9 @@ class Command(BaseCommand):
             thread.join()
         elapsed = time.monotonic() - began
         flat = [ms for per_user in latencies for ms in per_user]
-        return {
-            "requests": len(flat),
-            "seconds": round(elapsed, 2),
-            "requests_per_s": round(len(flat) / elapsed, 1),
-            "errors": sum(errors),
-            **summary(flat),
-        }
+        return _Phase(latencies=flat, errors=sum(errors), seconds=elapsed)
 
-    def _http(self, users: int, duration: float, workers: int, threads: int) -> dict:
+    def _http(self, users: int, duration: float, workers: int, threads: int, rounds: int) -> dict:
         from rest_framework.authtoken.models import Token
 
         from conversations.services import session_create
@@ -317,28 +352,32 @@ class Command(BaseCommand):
         connection.close()  # gunicorn's workers open their own connections
         port = free_port()
         process = self._start_gunicorn(port, workers, threads)
+        pings, chats = [], []
         try:
             # Warm every worker (imports, classifiers, the approved index) before measuring.
             self._load(port, plans_chat, min(3.0, duration), 201)
-            ping = self._load(port, plans_ping, duration, 200)
-            chat = self._load(port, plans_chat, duration, 201)
+            # The endpoints take turns, so a drift in the machine's speed reaches both alike.
+            for _ in range(rounds):
+                pings.append(self._load(port, plans_ping, duration / rounds, 200))
+                chats.append(self._load(port, plans_chat, duration / rounds, 201))
         finally:
             process.terminate()
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+        ping, chat = _Phase.merge(pings), _Phase.merge(chats)
         return {
             "server": f"gunicorn {workers} sync workers x {threads} threads",
             "users": users,
             "duration_s": duration,
-            "ping": ping,
-            "chat_turn": chat,
+            "rounds": rounds,
+            "ping": ping.summary(),
+            "chat_turn": chat.summary(),
             "turns_per_session": TURNS_PER_SESSION,
             "sessions_reused": any(plan.sessions_reused for plan in plans_chat),
-            "throughput_ratio": round(chat["requests_per_s"] / ping["requests_per_s"], 3)
-            if ping["requests_per_s"]
-            else None,
+            "throughput_ratio": _ratio(chat, ping),
+            "round_ratios": [_ratio(c, p) for c, p in zip(chats, pings, strict=True)],
         }
 
     # -- report ---------------------------------------------------------------------------------
@@ -365,7 +404,11 @@ class Command(BaseCommand):
                 results["http_skipped"] = "sqlite"
             elif not options["skip_http"]:
                 results["http"] = self._http(
-                    options["users"], options["duration"], options["workers"], options["threads"]
+                    options["users"],
+                    options["duration"],
+                    options["workers"],
+                    options["threads"],
+                    max(1, options["rounds"]),
                 )
         finally:
             if not options["keep_data"]:
@@ -414,7 +457,8 @@ class Command(BaseCommand):
             write("")
             write(
                 f"HTTP: {http_results['server']}, {http_results['users']} concurrent users, "
-                f"{http_results['duration_s']:.0f} s per endpoint"
+                f"{http_results['duration_s']:.0f} s per endpoint in "
+                f"{http_results['rounds']} alternating rounds"
             )
             write(
                 f"{'endpoint':<38}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
@@ -428,7 +472,10 @@ class Command(BaseCommand):
                     f"{label:<38}{s['requests']:>9}{s['requests_per_s']:>9.1f}"
                     f"{s['p50_ms']:>9.1f}{s['p95_ms']:>9.1f}{s['errors']:>8}"
                 )
-            write(f"chat/ping throughput ratio: {http_results['throughput_ratio']}")
+            rounds = ", ".join(str(r) for r in http_results["round_ratios"])
+            write(
+                f"chat/ping throughput ratio: {http_results['throughput_ratio']} (rounds: {rounds})"
+            )
             if http_results["sessions_reused"]:
                 write("note: some users ran out of fresh sessions and reused earlier ones")
         write("")
