@@ -67,6 +67,26 @@ def test_everyday_message_is_not_high(active_models):
     assert result.level != "high"
 
 
+RETURNING_OPENINGS = [
+    "I'm back. Something from last time is still on my mind.",
+    "Hi again. Since last time things have been a bit better.",
+    "Last time we talked about my boss. It happened again.",
+    "Since last time I've been sleeping better.",
+    "Can we pick up from last time?",
+]
+LAST_TIME_GOODBYES = [
+    "I wanted to talk to someone one last time before I go.",
+    "This is the last time you'll hear from me.",
+    "For the last time, goodbye.",
+]
+
+
+def test_a_returning_user_mentioning_last_time_is_not_an_emergency(active_models):
+    classifier = get_safety_classifier()
+    assert all(classifier.assess(text).level != "high" for text in RETURNING_OPENINGS)
+    assert all(classifier.assess(text).level == "high" for text in LAST_TIME_GOODBYES)
+
+
 def test_risk_spread_over_turns_is_scored_with_the_history(active_models):
     classifier = get_safety_classifier()
     history = ["nobody would even notice if I was gone", "I wrote letters to my family"]

@@ -26,10 +26,31 @@ _SENTENCE_END = re.compile(r"(?<=[.!?¡¿…])\s+|\n+")
 _SPACE = re.compile(r"\s+")
 
 
+# "Last time" is how people say goodbye ("one last time", "for the last time") and also how a
+# returning user points at the previous conversation ("since last time", "something from last
+# time", "last time we talked"). In the training data it only ever appears in goodbyes, so the
+# models read every "last time" as one. The second kind, and only it, is rewritten to words that
+# carry no goodbye; whatever else the message says is scored as written. "Since the last time I
+# tried" and "since last time I tried" may point at an event rather than the conversation, and
+# are left alone ("since last time I've ..." is about the time since the conversation).
+_SESSION_REFERENCE = re.compile(
+    r"\b(since|from)\s+last\s+time\b(?!\s+i(?:\s|$))"
+    r"|\b(?:the\s+)?last\s+time(?=\s+(?:we|i)\s+(?:talked|spoke|chatted|met|wrote)\b)",
+    re.IGNORECASE,
+)
+
+
+def _session_reference(match: re.Match) -> str:
+    preposition = match.group(1)
+    return f"{preposition} our previous chat" if preposition else "when"
+
+
 def clean(text: str) -> str:
-    """NFKC, collapse whitespace, cap length. Case is kept (the models lowercase themselves)."""
+    """NFKC, collapse whitespace, cap length, neutral words for a reference to the previous
+    conversation (see ``_SESSION_REFERENCE``). Case is kept (the models lowercase themselves)."""
     text = unicodedata.normalize("NFKC", text or "")
-    return _SPACE.sub(" ", text).strip()[:MAX_CHARS]
+    text = _SPACE.sub(" ", text).strip()[:MAX_CHARS]
+    return _SESSION_REFERENCE.sub(_session_reference, text)
 
 
 def with_context(text: str, history: Sequence[str] = ()) -> str:
