@@ -8,7 +8,9 @@ costs several times the statement itself. These helpers build each statement onc
 here is exactly what the ORM would write or read. They work on PostgreSQL and SQLite. Table and
 column names come from the models' ``_meta``; values are always passed as parameters.
 
-Use them only where a profile shows the ORM's cost matters; everything else uses the ORM.
+Unlike ``Model.save()``, they send no ``pre_save``/``post_save`` signals (nothing in this project
+listens to them). Use them only where a profile shows the ORM's cost matters; everything else
+uses the ORM.
 """
 
 from __future__ import annotations
