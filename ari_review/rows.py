@@ -15,14 +15,26 @@ uses the ORM.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from weakref import WeakKeyDictionary
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
 
-_converters_local = threading.local()
+SUPPORTED_VENDORS = frozenset({"postgresql", "sqlite"})  # they quote names alike
+# Per connection (backend converters belong to it) and model: the read converters per field.
+_converters_by_connection: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _checked(connection):
+    if connection.vendor not in SUPPORTED_VENDORS:
+        raise NotImplementedError(f"ari_review.rows does not support {connection.vendor!r}")
+    return connection
 
 
 @lru_cache(maxsize=128)
@@ -30,71 +42,57 @@ def _fields_by_attname(model: type[Model]) -> dict:
     return {field.attname: field for field in model._meta.concrete_fields}
 
 
+@lru_cache(maxsize=128)
+def _insert_fields(model: type[Model]) -> tuple:
+    return tuple(field for field in model._meta.concrete_fields if field is not model._meta.pk)
+
+
 def _converters(connection, model: type[Model]) -> list[list]:
-    """Per concrete field, ``(converter, column)`` pairs the ORM applies to a value read from
-    ``connection`` (built once per connection, since backend converters belong to it)."""
-    cache = getattr(_converters_local, "cache", None)
-    if cache is None:
-        cache = _converters_local.cache = {}
-    found = cache.get((id(connection), model))
-    if found is None or found[0] is not connection:
+    """Per concrete field, the ``(converter, column)`` pairs the ORM applies to a value read
+    from ``connection``."""
+    per_model = _converters_by_connection.setdefault(connection, {})
+    found = per_model.get(model)
+    if found is None:
         table = model._meta.db_table
-        per_field = []
+        found = []
         for field in model._meta.concrete_fields:
             column = field.get_col(table)
             converters = (
                 *connection.ops.get_db_converters(column),
                 *field.get_db_converters(connection),
             )
-            per_field.append([(converter, column) for converter in converters])
-        found = cache[(id(connection), model)] = (connection, per_field)
-    return found[1]
+            found.append([(converter, column) for converter in converters])
+        per_model[model] = found
+    return found
 
 
 @lru_cache(maxsize=256)
-def _select_sql(model: type[Model], vendor: str, names: tuple[str, ...], lock: bool) -> str:
-    quote = _quote_for(vendor)
+def _select_sql(model: type[Model], names: tuple[str, ...], lock: bool) -> str:
     fields = _fields_by_attname(model)
-    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
-    where = " AND ".join(f"{quote(fields[name].column)} = %s" for name in names)
-    sql = f"SELECT {columns} FROM {quote(model._meta.db_table)} WHERE {where}"  # noqa: S608
+    columns = ", ".join(_quote(field.column) for field in model._meta.concrete_fields)
+    where = " AND ".join(f"{_quote(fields[name].column)} = %s" for name in names)
+    sql = f"SELECT {columns} FROM {_quote(model._meta.db_table)} WHERE {where}"  # noqa: S608
     return sql + " FOR UPDATE" if lock else sql
 
 
 @lru_cache(maxsize=64)
-def _insert_sql(model: type[Model], vendor: str, ignore_conflicts: bool) -> str:
-    quote = _quote_for(vendor)
-    meta = model._meta
-    columns = ", ".join(quote(field.column) for field in _insert_fields(model))
-    placeholders = ", ".join(["%s"] * len(_insert_fields(model)))
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+def _insert_sql(model: type[Model], ignore_conflicts: bool) -> str:
+    fields = _insert_fields(model)
+    columns = ", ".join(_quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    table = _quote(model._meta.db_table)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
     if ignore_conflicts:
         sql += " ON CONFLICT DO NOTHING"
-    return f"{sql} RETURNING {quote(meta.pk.column)}"
-
-
-@lru_cache(maxsize=128)
-def _insert_fields(model: type[Model]) -> tuple:
-    return tuple(field for field in model._meta.concrete_fields if field is not model._meta.pk)
+    return f"{sql} RETURNING {_quote(model._meta.pk.column)}"
 
 
 @lru_cache(maxsize=256)
-def _update_sql(model: type[Model], vendor: str, names: tuple[str, ...]) -> str:
-    quote = _quote_for(vendor)
+def _update_sql(model: type[Model], names: tuple[str, ...]) -> str:
     meta = model._meta
-    assignments = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in names)
-    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    assignments = ", ".join(f"{_quote(meta.get_field(name).column)} = %s" for name in names)
+    table, pk = _quote(meta.db_table), _quote(meta.pk.column)
     return f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608
-
-
-def _quote_for(vendor: str):
-    def quote(name: str) -> str:
-        # PostgreSQL and SQLite (the two databases this project supports) quote alike.
-        if vendor not in {"postgresql", "sqlite"}:
-            raise NotImplementedError(f"ari_review.rows does not support {vendor!r}")
-        return '"' + name.replace('"', '""') + '"'
-
-    return quote
 
 
 def row_get(
@@ -107,10 +105,10 @@ def row_get(
     """The one ``model`` row whose attributes equal ``where`` (attnames such as ``user_id``),
     or None. ``for_update`` locks it (``SELECT ... FOR UPDATE`` where the database has it;
     inside a transaction only)."""
-    connection = connections[using]
+    connection = _checked(connections[using])
     fields = _fields_by_attname(model)
     lock = for_update and connection.features.has_select_for_update
-    sql = _select_sql(model, connection.vendor, tuple(where), lock)
+    sql = _select_sql(model, tuple(where), lock)
     params = [
         fields[name].get_db_prep_value(fields[name].get_prep_value(value), connection)
         for name, value in where.items()
@@ -129,13 +127,15 @@ def row_get(
     return model.from_db(using, list(fields), values)
 
 
-def row_insert(obj: Model, *, ignore_conflicts: bool = False, using: str = DEFAULT_DB_ALIAS):
+def row_insert(
+    obj: Model, *, ignore_conflicts: bool = False, using: str = DEFAULT_DB_ALIAS
+) -> bool:
     """INSERT ``obj`` (its fields' ``pre_save`` applies, e.g. ``auto_now_add``) and set its
     primary key. With ``ignore_conflicts``, a row that would break a unique constraint is not
     written and False is returned."""
-    connection = connections[using]
+    connection = _checked(connections[using])
     model = type(obj)
-    sql = _insert_sql(model, connection.vendor, ignore_conflicts)
+    sql = _insert_sql(model, ignore_conflicts)
     fields = _insert_fields(model)
     params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
     with connection.cursor() as cursor:
@@ -153,9 +153,9 @@ def row_update(obj: Model, field_names: Sequence[str], *, using: str = DEFAULT_D
     """UPDATE the named fields of ``obj``'s row (like ``save(update_fields=...)``)."""
     if not field_names:
         return
-    connection = connections[using]
+    connection = _checked(connections[using])
     names = tuple(field_names)
-    sql = _update_sql(type(obj), connection.vendor, names)
+    sql = _update_sql(type(obj), names)
     fields = [obj._meta.get_field(name) for name in names]
     params = [field.get_db_prep_save(field.pre_save(obj, False), connection) for field in fields]
     with connection.cursor() as cursor:

@@ -116,19 +116,15 @@ def _starter_dialogues_audit(dialogues) -> None:
     """Record that each starter dialogue entered as approved by the system, not by a clinician,
     so the audit trail shows which approved content no clinician has reviewed yet."""
     from evaluation.services.audit import audit_event_record
+    from evaluation.services.dialogues import dialogue_snapshot
 
     for dialogue in dialogues:
-        audit_event_record(
-            actor=None,
-            action="starter_loaded",
-            obj=dialogue,
-            after={
-                "state": dialogue.state,
-                "source": dialogue.source,
-                "external_id": dialogue.external_id,
-                "review_reason": dialogue.review_reason,
-            },
-        )
+        after = {
+            **dialogue_snapshot(dialogue),
+            "source": dialogue.source,
+            "external_id": dialogue.external_id,
+        }
+        audit_event_record(actor=None, action="starter_loaded", obj=dialogue, after=after)
 
 
 @transaction.atomic

@@ -75,7 +75,8 @@ def _check_fields(fields: dict) -> dict:
     return out
 
 
-def _snapshot(dialogue: SeedDialogue) -> dict:
+def dialogue_snapshot(dialogue: SeedDialogue) -> dict:
+    """What the audit trail records of a dialogue."""
     return {
         "title": dialogue.title,
         "messages": dialogue.messages,
@@ -115,7 +116,7 @@ def dialogue_create(
         **fields, variant_of=variant_of, source=source, created_by=author
     )
     audit_event_record(
-        actor=author, action="dialogue.create", obj=dialogue, after=_snapshot(dialogue)
+        actor=author, action="dialogue.create", obj=dialogue, after=dialogue_snapshot(dialogue)
     )
     return dialogue
 
@@ -129,7 +130,7 @@ def dialogue_update(*, dialogue: SeedDialogue, editor, **changes) -> SeedDialogu
         raise ApplicationError(f"Cannot edit {sorted(unknown)[0]!r}.")
     fields = _check_fields(changes)
     dialogue = SeedDialogue.objects.select_for_update().get(pk=dialogue.pk)
-    before = _snapshot(dialogue)
+    before = dialogue_snapshot(dialogue)
     changed = [name for name, value in fields.items() if getattr(dialogue, name) != value]
     if not changed:
         return dialogue
@@ -146,7 +147,7 @@ def dialogue_update(*, dialogue: SeedDialogue, editor, **changes) -> SeedDialogu
         action="dialogue.update",
         obj=dialogue,
         before=before,
-        after=_snapshot(dialogue),
+        after=dialogue_snapshot(dialogue),
     )
     return dialogue
 
@@ -183,7 +184,7 @@ def _transition(dialogue, *, user, allowed: tuple[str, ...], to: str, action: st
         raise ApplicationError(
             f"A {dialogue.get_state_display().lower()} dialogue cannot be {action}."
         )
-    before = _snapshot(dialogue)
+    before = dialogue_snapshot(dialogue)
     if State.APPROVED in (dialogue.state, to):
         ttl_cache_invalidate(APPROVED_INDEX_KEY)  # the chat's approved content changes
     dialogue.state = to
@@ -195,7 +196,7 @@ def _transition(dialogue, *, user, allowed: tuple[str, ...], to: str, action: st
         action=f"dialogue.{action}",
         obj=dialogue,
         before=before,
-        after={**_snapshot(dialogue), "checklist": dialogue.checklist},
+        after={**dialogue_snapshot(dialogue), "checklist": dialogue.checklist},
     )
     logger.info("dialogue %s dialogue_id=%s", action, dialogue.pk)
     return dialogue

@@ -58,10 +58,18 @@ def with_context(text: str, history: Sequence[str] = ()) -> str:
 
     Message first so that a transformer truncating to a short length keeps the message itself.
     """
-    turns = [clean(h) for h in list(history)[-CONTEXT_TURNS:] if clean(h)]
+    return _with_turns(clean(text), _context_turns(history))
+
+
+def _context_turns(history: Sequence[str]) -> list[str]:
+    """The last ``CONTEXT_TURNS`` user turns, cleaned, empty ones left out."""
+    return [turn for turn in (clean(h) for h in list(history)[-CONTEXT_TURNS:]) if turn]
+
+
+def _with_turns(message: str, turns: list[str]) -> str:
     if not turns:
-        return clean(text)
-    return clean(text) + CONTEXT_SEPARATOR + HISTORY_JOINER.join(reversed(turns))
+        return message
+    return message + CONTEXT_SEPARATOR + HISTORY_JOINER.join(reversed(turns))
 
 
 def split_context(text: str) -> tuple[str, str | None]:
@@ -98,8 +106,9 @@ def segment_plan(text: str, history: Sequence[str] = ()) -> list[tuple[str, str]
     (with the last user turns) and, for long messages, ``window`` parts."""
     message = clean(text)
     plan = [("message", message)]
-    if history and any(clean(h) for h in history):
-        plan.append(("context", with_context(message, history)))
+    turns = _context_turns(history)
+    if turns:
+        plan.append(("context", _with_turns(message, turns)))
     if len(message.split()) > LONG_MESSAGE_WORDS:
         parts = windows(message)
         if len(parts) > 1:

@@ -89,15 +89,15 @@ class _ChatPlan:
         self.session_ids = session_ids
         self.headers = {**headers, "Content-Type": "application/json"}
         self.sent = 0
-        self.sessions_reused = False
+
+    @property
+    def sessions_reused(self) -> bool:
+        return self.sent > len(self.session_ids) * TURNS_PER_SESSION
 
     def next_request(self) -> tuple[str, str, bytes | None, dict]:
         n = self.sent
         self.sent += 1
-        position = n // TURNS_PER_SESSION
-        if position >= len(self.session_ids):
-            self.sessions_reused = True
-        session_id = self.session_ids[position % len(self.session_ids)]
+        session_id = self.session_ids[(n // TURNS_PER_SESSION) % len(self.session_ids)]
         text = MESSAGES[(n + self.index) % len(MESSAGES)]
         headers = {**self.headers, "Idempotency-Key": f"bench-{self.index}-{n}"}
         body = json.dumps({"text": text}).encode()
