@@ -127,6 +127,19 @@ def row_get(
     return model.from_db(using, list(fields), values)
 
 
+def _insert_params(obj: Model, connection) -> list:
+    fields = _insert_fields(type(obj))
+    return [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+
+
+def insert_columns_and_params(obj: Model, *, using: str = DEFAULT_DB_ALIAS) -> tuple[list, list]:
+    """The quoted column names and the parameters that ``row_insert`` would send for ``obj``,
+    for a statement of one's own that contains the INSERT."""
+    connection = _checked(connections[using])
+    columns = [_quote(field.column) for field in _insert_fields(type(obj))]
+    return columns, _insert_params(obj, connection)
+
+
 def row_insert(
     obj: Model, *, ignore_conflicts: bool = False, using: str = DEFAULT_DB_ALIAS
 ) -> bool:
@@ -134,12 +147,9 @@ def row_insert(
     primary key. With ``ignore_conflicts``, a row that would break a unique constraint is not
     written and False is returned."""
     connection = _checked(connections[using])
-    model = type(obj)
-    sql = _insert_sql(model, ignore_conflicts)
-    fields = _insert_fields(model)
-    params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    sql = _insert_sql(type(obj), ignore_conflicts)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, _insert_params(obj, connection))
         row = cursor.fetchone()
     if row is None:
         return False

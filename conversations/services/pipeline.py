@@ -167,7 +167,7 @@ def message_user_create(
 # ---------------------------------------------------------------------------------------------
 # Steps 2-7
 # ---------------------------------------------------------------------------------------------
-def _safety_context(history) -> list[str]:
+def safety_context(history) -> list[str]:
     """The earlier user turns the safety classifier reads with the new message.
 
     The last ``ARI_SAFETY_HISTORY_TURNS`` user turns, but none from before (or at) the most
@@ -226,7 +226,8 @@ _intent_cache: OrderedDict[tuple[str, str], IntentPrediction] = OrderedDict()
 _intent_cache_lock = threading.Lock()
 
 
-def _predict_intent(classifier, text: str) -> IntentPrediction:
+def intent_predict(classifier, text: str) -> IntentPrediction:
+    """``classifier.predict(text)``, remembered per (model version, text)."""
     version = getattr(classifier, "version", None)
     if not isinstance(version, str):
         return classifier.predict(text)
@@ -251,7 +252,7 @@ def _label_intent(classifier, text: str, turn: _Turn) -> tuple[str, float | None
             from conversations.backends.classifiers import get_intent_classifier
 
             classifier = get_intent_classifier()
-        prediction = _predict_intent(classifier, text)
+        prediction = intent_predict(classifier, text)
         intent, score, version = prediction.intent, prediction.score, prediction.model_version
     except Exception as exc:
         logger.exception("intent classifier failed")
@@ -572,7 +573,7 @@ def chat_turn_run(
     turn.latency["persist_user"] = persist_user_ms
     session = user_message.session  # as read when the message was stored
     history = session_history(session=session, before_id=user_message.pk, limit=20)
-    assessment = _assess(safety_classifier, user_message.text, _safety_context(history), turn)
+    assessment = _assess(safety_classifier, user_message.text, safety_context(history), turn)
     fixed = fixed_replies_get()
     catalogue = crisis_catalogue_get()
 

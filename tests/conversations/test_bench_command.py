@@ -51,6 +51,14 @@ def test_http_users_start_a_new_session_every_ten_messages_and_never_replay_a_ke
     assert plan.sessions_reused
 
 
+def test_floor_users_post_to_the_floor_endpoint_of_their_own_sessions():
+    from conversations.management.commands.bench_chat import FLOOR_PHASES, _ChatPlan
+
+    plan = _ChatPlan(0, ["s9"], {}, FLOOR_PHASES["floor_writes_models"])
+    method, path, _, _ = plan.next_request()
+    assert (method, path) == ("POST", "/api/v1/bench/floor/s9/?models=1")
+
+
 def test_alternating_rounds_are_merged_into_one_figure_per_endpoint():
     from conversations.management.commands.bench_chat import _Phase, _ratio
 

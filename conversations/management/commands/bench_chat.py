@@ -65,6 +65,18 @@ MESSAGES = [
 
 # Each conversation (in-process and over HTTP) is this many messages in one session.
 TURNS_PER_SESSION = 10
+CHAT_PATH = "/api/v1/sessions/{}/messages/"
+# With --floor: the least a turn can cost (conversations/bench_floor.py), its writes alone and
+# with the models, served by a gunicorn with the benchmark's settings (never production's).
+FLOOR_PHASES = {
+    "floor_writes": "/api/v1/bench/floor/{}/",
+    "floor_writes_models": "/api/v1/bench/floor/{}/?models=1",
+}
+FLOOR_LABELS = {
+    "floor_writes": "POST floor: the turn's writes only",
+    "floor_writes_models": "POST floor: writes + models",
+}
+BENCH_SETTINGS = "ari_review.settings_bench"
 SESSION_TYPES = ["gentle_deep", "check_in", "micro_practice"]
 
 
@@ -84,9 +96,12 @@ class _ChatPlan:
     into safety-check mode), and a new Idempotency-Key for every message. The count goes on
     across the warm-up and the measurement, so no measured message is a replay."""
 
-    def __init__(self, index: int, session_ids: list[str], headers: dict) -> None:
+    def __init__(
+        self, index: int, session_ids: list[str], headers: dict, path: str = CHAT_PATH
+    ) -> None:
         self.index = index
         self.session_ids = session_ids
+        self.path = path
         self.headers = {**headers, "Content-Type": "application/json"}
         self.sent = 0
 
@@ -101,7 +116,7 @@ class _ChatPlan:
         text = MESSAGES[(n + self.index) % len(MESSAGES)]
         headers = {**self.headers, "Idempotency-Key": f"bench-{self.index}-{n}"}
         body = json.dumps({"text": text}).encode()
-        return "POST", f"/api/v1/sessions/{session_id}/messages/", body, headers
+        return "POST", self.path.format(session_id), body, headers
 
 
 @dataclass
@@ -176,6 +191,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rounds", type=int, default=3, help="alternate ping and chat this many times"
         )
+        parser.add_argument(
+            "--floor",
+            action="store_true",
+            help="also measure the floor: a turn's writes alone, and with the models",
+        )
         parser.add_argument("--skip-http", action="store_true")
         parser.add_argument("--keep-data", action="store_true")
         parser.add_argument("--output", default="bench-results/chat.json")
@@ -240,7 +260,9 @@ class Command(BaseCommand):
         }
 
     # -- HTTP -----------------------------------------------------------------------------------
-    def _start_gunicorn(self, port: int, workers: int, threads: int) -> subprocess.Popen:
+    def _start_gunicorn(
+        self, port: int, workers: int, threads: int, settings_module: str
+    ) -> subprocess.Popen:
         env = dict(os.environ)
         env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
         env.update(
@@ -248,7 +270,7 @@ class Command(BaseCommand):
             ALLOWED_HOSTS="127.0.0.1,localhost",
             SECURE_SSL_REDIRECT="0",
             LOG_LEVEL="WARNING",
-            DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "ari_review.settings"),
+            DJANGO_SETTINGS_MODULE=settings_module,
         )
         command = [
             sys.executable,
@@ -326,48 +348,60 @@ class Command(BaseCommand):
         flat = [ms for per_user in latencies for ms in per_user]
         return _Phase(latencies=flat, errors=sum(errors), seconds=elapsed)
 
-    def _http(self, users: int, duration: float, workers: int, threads: int, rounds: int) -> dict:
+    def _http(
+        self, users: int, duration: float, workers: int, threads: int, rounds: int, floor: bool
+    ) -> dict:
         from rest_framework.authtoken.models import Token
 
         from conversations.services import session_create
 
-        # Enough sessions for 20 messages a second per user (more than 2 cores serve); a user
+        # Enough sessions for 30 messages a second per user (more than 2 cores serve); a user
         # who runs out starts over with its first session, and the results say so.
-        per_user = 1 + int((duration + 3) * 20 / TURNS_PER_SESSION)
-        plans_ping, plans_chat = [], []
+        per_user = 1 + int((duration + 3) * 30 / TURNS_PER_SESSION)
+        # Each POST endpoint's users have sessions of their own.
+        post_paths = {"chat_turn": CHAT_PATH, **(FLOOR_PHASES if floor else {})}
+        plans_ping, plans_post = [], {name: [] for name in post_paths}
         for i in range(users):
             user = user_upsert(username=f"{BENCH_PREFIX}http_{i:02d}", role="enduser").user
             token, _ = Token.objects.get_or_create(user=user)
             headers = {"Authorization": f"Token {token.key}", "Accept": "application/json"}
-            session_ids = [
-                str(
-                    session_create(
-                        user=user, session_type=SESSION_TYPES[(i + k) % len(SESSION_TYPES)]
-                    ).public_id
-                )
-                for k in range(per_user)
-            ]
             plans_ping.append(_PingPlan(headers))
-            plans_chat.append(_ChatPlan(i, session_ids, headers))
+            for name, post_path in post_paths.items():
+                session_ids = [
+                    str(
+                        session_create(
+                            user=user, session_type=SESSION_TYPES[(i + k) % len(SESSION_TYPES)]
+                        ).public_id
+                    )
+                    for k in range(per_user)
+                ]
+                plans_post[name].append(_ChatPlan(i, session_ids, headers, post_path))
         connection.close()  # gunicorn's workers open their own connections
         port = free_port()
-        process = self._start_gunicorn(port, workers, threads)
-        pings, chats = [], []
+        settings_module = (
+            BENCH_SETTINGS
+            if floor
+            else os.environ.get("DJANGO_SETTINGS_MODULE", "ari_review.settings")
+        )
+        process = self._start_gunicorn(port, workers, threads, settings_module)
+        pings, posts = [], {name: [] for name in post_paths}
         try:
             # Warm every worker (imports, classifiers, the approved index) before measuring.
-            self._load(port, plans_chat, min(3.0, duration), 201)
-            # The endpoints take turns, so a drift in the machine's speed reaches both alike.
+            for plans in plans_post.values():
+                self._load(port, plans, min(3.0, duration), 201)
+            # The endpoints take turns, so a drift in the machine's speed reaches all alike.
             for _ in range(rounds):
                 pings.append(self._load(port, plans_ping, duration / rounds, 200))
-                chats.append(self._load(port, plans_chat, duration / rounds, 201))
+                for name, plans in plans_post.items():
+                    posts[name].append(self._load(port, plans, duration / rounds, 201))
         finally:
             process.terminate()
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-        ping, chat = _Phase.merge(pings), _Phase.merge(chats)
-        return {
+        ping, chat = _Phase.merge(pings), _Phase.merge(posts["chat_turn"])
+        results = {
             "server": f"gunicorn {workers} sync workers x {threads} threads",
             "users": users,
             "duration_s": duration,
@@ -375,10 +409,18 @@ class Command(BaseCommand):
             "ping": ping.summary(),
             "chat_turn": chat.summary(),
             "turns_per_session": TURNS_PER_SESSION,
-            "sessions_reused": any(plan.sessions_reused for plan in plans_chat),
+            "sessions_reused": any(
+                plan.sessions_reused for plans in plans_post.values() for plan in plans
+            ),
             "throughput_ratio": _ratio(chat, ping),
-            "round_ratios": [_ratio(c, p) for c, p in zip(chats, pings, strict=True)],
+            "round_ratios": [_ratio(c, p) for c, p in zip(posts["chat_turn"], pings, strict=True)],
         }
+        if floor:
+            results["floor"] = {}
+            for name in FLOOR_PHASES:
+                phase = _Phase.merge(posts[name])
+                results["floor"][name] = {**phase.summary(), "ratio_to_ping": _ratio(phase, ping)}
+        return results
 
     # -- report ---------------------------------------------------------------------------------
     def handle(self, *args, **options):
@@ -409,6 +451,7 @@ class Command(BaseCommand):
                     options["workers"],
                     options["threads"],
                     max(1, options["rounds"]),
+                    options["floor"],
                 )
         finally:
             if not options["keep_data"]:
@@ -472,10 +515,17 @@ class Command(BaseCommand):
                     f"{label:<38}{s['requests']:>9}{s['requests_per_s']:>9.1f}"
                     f"{s['p50_ms']:>9.1f}{s['p95_ms']:>9.1f}{s['errors']:>8}"
                 )
+            for name, s in http_results.get("floor", {}).items():
+                write(
+                    f"{FLOOR_LABELS[name]:<38}{s['requests']:>9}{s['requests_per_s']:>9.1f}"
+                    f"{s['p50_ms']:>9.1f}{s['p95_ms']:>9.1f}{s['errors']:>8}"
+                )
             rounds = ", ".join(str(r) for r in http_results["round_ratios"])
             write(
                 f"chat/ping throughput ratio: {http_results['throughput_ratio']} (rounds: {rounds})"
             )
+            for name, s in http_results.get("floor", {}).items():
+                write(f"{name}/ping throughput ratio: {s['ratio_to_ping']}")
             if http_results["sessions_reused"]:
                 write("note: some users ran out of fresh sessions and reused earlier ones")
         write("")
