@@ -22,13 +22,26 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
-from ari_review.rows import row_get, row_insert, row_update
+from ari_review.rows import (
+    all_columns,
+    insert_statement,
+    mark_stored,
+    quote_column,
+    row_from_values,
+    row_get,
+    row_insert,
+    row_insert_locked,
+    rows_write,
+    update_statement,
+)
 from conversations.backends.base import GenerationRequest, IntentPrediction, RiskAssessment
 from conversations.backends.generation import (
     GenerationError,
@@ -47,7 +60,7 @@ from conversations.selectors import (
 )
 from conversations.services.crisis import escalation_open, user_says_safe
 from conversations.services.filter import response_filter_apply, text_has_safety_question
-from training_jobs.ml.labels import level_rank, max_level
+from training_jobs.ml.labels import RISK_LEVELS, level_rank, max_level
 
 logger = logging.getLogger(__name__)
 
@@ -147,21 +160,41 @@ def message_user_create(
     it is locked for the transaction, and ``message.session`` is the session as read then.
     Returns ``(message, True)``, or ``(the earlier message, False)`` when ``idempotency_key``
     was already used in the session (then nothing is written, even in an ended session).
+    The usual case, an open session and a new key, is one statement on PostgreSQL.
     """
+    message = Message(role=Message.Role.USER, text=text, idempotency_key=idempotency_key)
+    where = (
+        {"id": session.pk}
+        if session is not None
+        else {"user_id": getattr(user, "pk", None), "public_id": public_id}
+    )
+    try:
+        _, stored = row_insert_locked(
+            message,
+            parent="session",
+            parent_where=where,
+            parent_check={"status": ChatSession.Status.OPEN},
+            # A used key is the only unique constraint a user message can meet.
+            ignore_conflicts=bool(idempotency_key),
+        )
+    except ValidationError:  # a malformed session id: answered below (404)
+        stored = False
+    if stored:
+        return message, True
+    # No such session, an ended one, or a used key: sorted out under the session's lock.
     with transaction.atomic():
         locked = _session_lock(session=session, user=user, public_id=public_id)
-        if locked.status == ChatSession.Status.OPEN:
-            message = Message(
-                session=locked, role=Message.Role.USER, text=text, idempotency_key=idempotency_key
-            )
-            # A used key is the only unique constraint a user message can meet.
-            if row_insert(message, ignore_conflicts=bool(idempotency_key)):
-                return message, True
         existing = _existing_turn(locked, idempotency_key)
         if existing is not None:
             existing.session = locked
             return existing, False
-        raise ApplicationError("This session has ended. Start a new session to keep talking.")
+        if locked.status != ChatSession.Status.OPEN:
+            raise ApplicationError("This session has ended. Start a new session to keep talking.")
+        message = Message(
+            session=locked, role=Message.Role.USER, text=text, idempotency_key=idempotency_key
+        )
+        row_insert(message)  # the key is unused and the session locked: no conflict
+        return message, True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -432,84 +465,146 @@ def _generated_turn(
     )
 
 
+RISK_FIELDS = ("risk_level", "risk_category", "risk_score", "risk_urgency", "safety_rule_hits")
+
+
+def _db_value(name: str, value, using: str):
+    return ChatSession._meta.get_field(name).get_db_prep_value(value, connections[using])
+
+
+def _level_rank_sql(column: str) -> str:
+    whens = " ".join(f"WHEN '{level}' THEN {rank}" for rank, level in enumerate(RISK_LEVELS))
+    return f"CASE {column} {whens} ELSE 0 END"
+
+
+@lru_cache(maxsize=8)
+def _session_state_sql(set_flow_step: bool, enter_safety_mode: bool, leave_safety_mode: bool):
+    """The UPDATE that gives a session its state after a turn, relative to the row as it is when
+    the UPDATE runs (so a concurrent change to the session is kept), RETURNING the whole row.
+    Parameters: see ``_session_state_update``."""
+    column = partial(quote_column, ChatSession)
+    level, confidence, mode = (
+        column("max_risk_level"),
+        column("min_safety_confidence"),
+        column("safety_mode"),
+    )
+    since, resolved, resolution = (
+        column("safety_mode_since"),
+        column("safety_resolved_at"),
+        column("safety_resolution"),
+    )
+    # The highest risk seen and the lowest confidence of the safety classifier.
+    sets = [
+        f"{level} = CASE WHEN {_level_rank_sql(level)} < %s THEN %s ELSE {level} END",
+        f"{confidence} = CASE WHEN {confidence} IS NULL OR {confidence} > %s THEN %s "
+        f"ELSE {confidence} END",
+    ]
+    if set_flow_step:
+        sets.append(f"{column('flow_step')} = %s")
+    if enter_safety_mode:  # since now unless already in it; flagged
+        sets += [
+            f"{since} = CASE WHEN {mode} THEN {since} ELSE %s END",
+            f"{resolved} = CASE WHEN {mode} THEN {resolved} ELSE NULL END",
+            f"{resolution} = CASE WHEN {mode} THEN {resolution} ELSE %s END",
+            f"{mode} = %s",
+            f"{column('flagged')} = %s",
+        ]
+    if leave_safety_mode:  # resolved now by the user, if it was in safety-check mode
+        sets += [
+            f"{resolved} = CASE WHEN {mode} THEN %s ELSE {resolved} END",
+            f"{resolution} = CASE WHEN {mode} THEN %s ELSE {resolution} END",
+            f"{mode} = %s",
+        ]
+    table, pk = f'"{ChatSession._meta.db_table}"', column("id")
+    return (
+        f"UPDATE {table} SET {', '.join(sets)} WHERE {pk} = %s "  # noqa: S608
+        f"RETURNING {all_columns(ChatSession)}"
+    )
+
+
+def _session_state_update(
+    session_pk: int, assessment, turn: _Turn, *, using: str = DEFAULT_DB_ALIAS
+) -> tuple[str, list, int]:
+    """The session's new state after this turn, as a ``rows_write`` statement."""
+    confidence = round(max(assessment.score, 1.0 - assessment.score), 4)
+    params = [level_rank(assessment.level), assessment.level, confidence, confidence]
+    if turn.next_flow_step:
+        params.append(turn.next_flow_step)
+    now = _db_value("safety_mode_since", timezone.now(), using)
+    if turn.enter_safety_mode:
+        on = _db_value("safety_mode", True, using)
+        params += [now, "", on, _db_value("flagged", True, using)]
+    if turn.leave_safety_mode:
+        params += [now, "user_safe", _db_value("safety_mode", False, using)]
+    sql = _session_state_sql(
+        bool(turn.next_flow_step), turn.enter_safety_mode, turn.leave_safety_mode
+    )
+    return sql, [*params, session_pk], len(ChatSession._meta.concrete_fields)
+
+
+def _session_written(session: ChatSession, row) -> ChatSession:
+    if row is None:
+        raise ChatSession.DoesNotExist(f"chat session {session.pk} no longer exists")
+    return row_from_values(ChatSession, row)
+
+
+def _reply_message(session, user_message, assessment, turn: _Turn, start, total_start):
+    turn.latency["persist_reply"] = _ms(start)
+    turn.latency["total"] = _ms(total_start)
+    return Message(
+        session=session,
+        role=Message.Role.ASSISTANT,
+        text=turn.text,
+        reply_to=user_message,
+        emergency=turn.emergency,
+        intent=turn.intent,
+        intent_score=turn.intent_score,
+        filter_hits=turn.filter_hits,
+        filter_version=turn.filter_version,
+        latency_ms=turn.latency,
+        model_versions=turn.model_versions,
+        provenance=turn.provenance,
+        flow_step=turn.flow_step,
+        resources=turn.resources,
+        risk_level=assessment.level,
+        risk_category=assessment.category or "",
+    )
+
+
 def _persist(
     session, user_message, assessment, turn: _Turn, total_start: float
 ) -> tuple[Message, ChatSession]:
-    """Write the assessment, the reply and the session's new state in one transaction.
+    """Write the assessment, the session's new state and the reply in one transaction: one
+    statement on PostgreSQL, except in an emergency, which also opens the escalation.
 
-    ``latency_ms.persist_reply`` and ``total`` are measured up to the reply's INSERT (the one
-    statement that cannot time itself) and so exclude that INSERT and the commit.
+    ``latency_ms.persist_reply`` and ``total`` are measured up to the statement that writes the
+    reply (it cannot time itself), and so exclude that statement and the commit.
     """
     start = time.perf_counter()
-    with transaction.atomic():
-        locked = _session_lock(session=session, user=None, public_id=None)
-        user_message.risk_level = assessment.level
-        user_message.risk_category = assessment.category or ""
-        user_message.risk_score = assessment.score
-        user_message.risk_urgency = assessment.urgency or ""
-        user_message.safety_rule_hits = list(assessment.rule_hits)
-        row_update(
-            user_message,
-            ["risk_level", "risk_category", "risk_score", "risk_urgency", "safety_rule_hits"],
-        )
-        changed = []
-        if level_rank(assessment.level) > level_rank(locked.max_risk_level or "none"):
-            locked.max_risk_level = assessment.level
-            changed.append("max_risk_level")
-        confidence = round(max(assessment.score, 1.0 - assessment.score), 4)
-        if locked.min_safety_confidence is None or confidence < locked.min_safety_confidence:
-            locked.min_safety_confidence = confidence
-            changed.append("min_safety_confidence")
-        if turn.next_flow_step and turn.next_flow_step != locked.flow_step:
-            locked.flow_step = turn.next_flow_step
-            changed.append("flow_step")
-        now = timezone.now()
-        if turn.enter_safety_mode:
-            if not locked.safety_mode:
-                locked.safety_mode = True
-                locked.safety_mode_since = now
-                locked.safety_resolved_at = None
-                locked.safety_resolution = ""
-                changed += [
-                    "safety_mode",
-                    "safety_mode_since",
-                    "safety_resolved_at",
-                    "safety_resolution",
-                ]
-            if not locked.flagged:
-                locked.flagged = True
-                changed.append("flagged")
-        if turn.leave_safety_mode and locked.safety_mode:
-            locked.safety_mode = False
-            locked.safety_resolved_at = now
-            locked.safety_resolution = "user_safe"
-            changed += ["safety_mode", "safety_resolved_at", "safety_resolution"]
-        row_update(locked, sorted(set(changed)))
-        if turn.emergency:
+    user_message.risk_level = assessment.level
+    user_message.risk_category = assessment.category or ""
+    user_message.risk_score = assessment.score
+    user_message.risk_urgency = assessment.urgency or ""
+    user_message.safety_rule_hits = list(assessment.rule_hits)
+    writes = [
+        _session_state_update(session.pk, assessment, turn),
+        (*update_statement(user_message, RISK_FIELDS), 0),
+    ]
+    if turn.emergency:
+        with transaction.atomic():
+            written, _ = rows_write(writes)
+            locked = _session_written(session, written)
             escalation, created = escalation_open(session=locked, message=user_message)
             turn.provenance["escalation_id"] = escalation.pk
             turn.provenance["escalation_created"] = created
-        turn.latency["persist_reply"] = _ms(start)
-        turn.latency["total"] = _ms(total_start)
-        reply = Message(
-            session=locked,
-            role=Message.Role.ASSISTANT,
-            text=turn.text,
-            reply_to=user_message,
-            emergency=turn.emergency,
-            intent=turn.intent,
-            intent_score=turn.intent_score,
-            filter_hits=turn.filter_hits,
-            filter_version=turn.filter_version,
-            latency_ms=turn.latency,
-            model_versions=turn.model_versions,
-            provenance=turn.provenance,
-            flow_step=turn.flow_step,
-            resources=turn.resources,
-            risk_level=assessment.level,
-            risk_category=assessment.category or "",
-        )
-        row_insert(reply)
+            reply = _reply_message(locked, user_message, assessment, turn, start, total_start)
+            row_insert(reply)
+        return reply, locked
+    reply = _reply_message(session, user_message, assessment, turn, start, total_start)
+    written, _, stored = rows_write([*writes, (*insert_statement(reply), 1)])
+    locked = _session_written(session, written)
+    mark_stored(reply, stored[0])
+    reply.session = locked
     return reply, locked
 
 

@@ -8,7 +8,16 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from ari_review.rows import row_get, row_insert, row_update
+from ari_review.rows import (
+    insert_statement,
+    mark_stored,
+    row_get,
+    row_insert,
+    row_insert_locked,
+    row_update,
+    rows_write,
+    update_statement,
+)
 from ari_review.services import user_upsert
 from conversations.models import ChatSession, Message
 
@@ -112,6 +121,93 @@ def test_row_update_writes_only_the_named_fields(db_alias, session):
     stored = ChatSession.objects.using(db_alias).get(pk=session.pk)
     assert (stored.flow_step, stored.preferences) == ("reframe", {"tone": "gentle"})
     assert stored.summary == "someone else's edit"
+
+
+def _insert_locked(db_alias, session, text, key="", status="open"):
+    message = Message(role="user", text=text, idempotency_key=key)
+    found, stored = row_insert_locked(
+        message,
+        parent="session",
+        parent_where={"user_id": session.user_id, "public_id": session.public_id},
+        parent_check={"status": status},
+        ignore_conflicts=bool(key),
+        using=db_alias,
+    )
+    return message, found, stored
+
+
+def test_row_insert_locked_stores_the_row_under_its_parent_when_the_check_holds(db_alias, session):
+    message, found, stored = _insert_locked(db_alias, session, "hello 🙂", key="k1")
+
+    assert stored is True and message.pk is not None and not message._state.adding
+    assert _field_values(found) == _field_values(
+        ChatSession.objects.using(db_alias).get(pk=session.pk)
+    )
+    assert message.session_id == session.pk and message.session is found
+    assert _field_values(Message.objects.using(db_alias).get(pk=message.pk)) == _field_values(
+        message
+    )
+
+
+def test_row_insert_locked_writes_nothing_for_a_failed_check_a_used_key_or_no_parent(
+    db_alias, session
+):
+    _insert_locked(db_alias, session, "first", key="k1")
+
+    again, found, stored = _insert_locked(db_alias, session, "again", key="k1")
+    assert (stored, again.pk, found.pk) == (False, None, session.pk)
+    _, found, stored = _insert_locked(db_alias, session, "ended?", status="ended")
+    assert (stored, found.pk) == (False, session.pk)
+    other = ChatSession(pk=session.pk, user_id=session.user_id, public_id=uuid.uuid4())
+    assert _insert_locked(db_alias, other, "nobody")[1:] == (None, False)
+    texts = Message.objects.using(db_alias).values_list("text", flat=True)
+    assert list(texts) == ["first"]
+
+
+def test_rows_write_runs_its_statements_as_one_transaction_and_returns_their_rows(
+    db_alias, session
+):
+    user_message = Message(session=session, role="user", text="hi")
+    row_insert(user_message, using=db_alias)
+    user_message.risk_level = "low"
+    session.summary = "written"
+    reply = Message(session=session, role="assistant", text="hello", reply_to=user_message)
+    missing = ChatSession(pk=session.pk + 1000, summary="none")
+
+    results = rows_write(
+        [
+            (*update_statement(user_message, ["risk_level"], using=db_alias), 0),
+            (*insert_statement(reply, using=db_alias), 1),
+            (*_returning_update(missing, db_alias), 2),
+            (*_returning_update(session, db_alias), 2),
+        ],
+        using=db_alias,
+    )
+
+    assert results[0] is None and results[2] is None
+    assert results[3] == (session.pk, "written")
+    mark_stored(reply, results[1][0], using=db_alias)
+    stored = Message.objects.using(db_alias).get(pk=reply.pk)
+    assert (stored.text, stored.reply_to_id) == ("hello", user_message.pk)
+    assert Message.objects.using(db_alias).get(pk=user_message.pk).risk_level == "low"
+
+    # One transaction: a failing part (the reply again: one reply per message) undoes the rest.
+    user_message.risk_level = "high"
+    duplicate = Message(session=session, role="assistant", text="x", reply_to=user_message)
+    with pytest.raises(IntegrityError), transaction.atomic(using=db_alias):
+        rows_write(
+            [
+                (*update_statement(user_message, ["risk_level"], using=db_alias), 0),
+                (*insert_statement(duplicate, using=db_alias), 1),
+            ],
+            using=db_alias,
+        )
+    assert Message.objects.using(db_alias).get(pk=user_message.pk).risk_level == "low"
+
+
+def _returning_update(session, db_alias):
+    sql, params = update_statement(session, ["summary"], using=db_alias)
+    return f'{sql} RETURNING "id", "summary"', params
 
 
 def test_nothing_listens_to_save_signals_of_the_models_written_this_way():

@@ -33,11 +33,12 @@ from training_jobs.services import model_version_activate
 
 NEUTRAL = "I keep feeling like I'm not good enough at work."
 HIGH_RISK = "I want to end my life tonight"
-# Queries of one API turn once the configuration is cached (force_authenticate: no auth
-# queries): lock the session, store the message (with an Idempotency-Key: unless the key is
-# taken, in the same INSERT); read the history; lock the session, update the message and the
-# session, store the reply. Savepoints stand in for BEGIN/COMMIT inside the test's transaction.
-TURN_QUERIES = 11
+# Statements of one API turn once the configuration is cached (force_authenticate: no auth
+# queries), on PostgreSQL: one that locks the session and stores the message (an
+# Idempotency-Key is checked by its INSERT); the history; one that writes the session's new
+# state, the assessment on the message and the reply. Each of the two writing statements is a
+# transaction of its own (inside the test's transaction: a savepoint).
+TURN_STATEMENTS = 3
 
 
 @pytest.fixture
@@ -70,8 +71,13 @@ def test_a_chat_turn_uses_a_bounded_number_of_queries(api, chat_ready, session, 
     with CaptureQueriesContext(connection) as keyed:
         _send(api, session, "Work has been a lot.", HTTP_IDEMPOTENCY_KEY="turn-3")
 
-    assert len(plain.captured_queries) <= TURN_QUERIES, [q["sql"] for q in plain]
-    assert len(keyed.captured_queries) <= TURN_QUERIES, [q["sql"] for q in keyed]
+    for captured in (plain, keyed):
+        sql = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+        assert len(sql) == TURN_STATEMENTS, sql
+        assert "FOR UPDATE" in sql[0] and "INSERT" in sql[0]
+        assert "UPDATE" in sql[2] and "INSERT" in sql[2]
+    # With a key, the message's INSERT is the statement that checks it.
+    assert "ON CONFLICT DO NOTHING" in sql[0]
     assert Message.objects.filter(session=session).count() == 6
 
 
@@ -84,9 +90,11 @@ def test_a_replayed_turn_is_three_queries_and_writes_nothing(
 
     assert second == first
     sql = [q["sql"] for q in replay.captured_queries if "SAVEPOINT" not in q["sql"]]
-    # The session, locked; the INSERT that finds the key taken; the earlier message and reply.
+    # The INSERT under the session's lock that finds the key taken; the session, locked; the
+    # earlier message and its reply.
     assert len(sql) == 3, sql
-    assert "ON CONFLICT DO NOTHING" in sql[1]
+    assert "ON CONFLICT DO NOTHING" in sql[0]
+    assert sql[1].endswith("FOR UPDATE")
     assert Message.objects.count() == 2
 
 
