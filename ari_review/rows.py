@@ -166,14 +166,6 @@ def _insert_params(obj: Model, connection) -> list:
     return [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
 
 
-def insert_columns_and_params(obj: Model, *, using: str = DEFAULT_DB_ALIAS) -> tuple[list, list]:
-    """The quoted column names and the parameters that ``row_insert`` would send for ``obj``,
-    for a statement of one's own that contains the INSERT."""
-    connection = _checked(connections[using])
-    columns = [_quote(field.column) for field in _insert_fields(type(obj))]
-    return columns, _insert_params(obj, connection)
-
-
 def row_insert(
     obj: Model, *, ignore_conflicts: bool = False, using: str = DEFAULT_DB_ALIAS
 ) -> bool:

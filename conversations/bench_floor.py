@@ -4,12 +4,12 @@ Mounted only by the benchmark's URLconf (``conversations.bench_urls``, used by t
 ``bench_chat --floor`` starts); production URLs never include it.
 
 ``POST /api/v1/bench/floor/<session id>/`` ``{"text"}`` does, for the same authenticated end user
-as the real endpoint, the durable writes that every chat turn must make, each transaction written
-as one PostgreSQL statement (the cheapest form it can take):
+as the real endpoint, the durable writes that every chat turn must make, as the turn makes them
+(each transaction one PostgreSQL statement, ``ari_review.rows``):
 
-1. lock the session, store the user message (the ``Idempotency-Key`` checked by the INSERT) and
-   read the history, and commit;
-2. store the assessment on the message, the session's new state and the reply, and commit.
+1. store the user message under the session's lock (``message_user_create``, the
+   ``Idempotency-Key`` checked by the INSERT), then read the history;
+2. store the assessment on the message, the session's new state and the reply.
 
 With ``?models=1`` the real safety classifier, generator, intent classifier and response filter
 run between the two. Nothing else of a turn is done: no flow logic, no emergency or safety-check
@@ -20,16 +20,12 @@ generates a reply; the benchmark reports both beside the real endpoint (docs/cha
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from django.db import connection
-from django.http import Http404
 from rest_framework import status
 from rest_framework.response import Response
 
 from ari_review.api.base import EndUserApi
 from ari_review.api.errors import ApplicationError
-from ari_review.rows import insert_columns_and_params
+from ari_review.rows import insert_statement, quote_column, rows_write, update_statement
 from conversations.backends.base import GenerationRequest
 from conversations.backends.classifiers import get_intent_classifier, get_safety_classifier
 from conversations.backends.generation import get_generator
@@ -38,131 +34,91 @@ from conversations.selectors import (
     crisis_catalogue_get,
     fixed_replies_get,
     persona_prompt_get_active,
+    session_history,
 )
 from conversations.services.filter import response_filter_apply
-from conversations.services.pipeline import intent_predict, message_text_clean, safety_context
+from conversations.services.pipeline import (
+    intent_predict,
+    message_text_clean,
+    message_user_create,
+    safety_context,
+)
 
-HISTORY_TURNS = 20
 NO_MODELS_REPLY = "Thank you for telling me. What feels most important about it right now?"
-
-
-def _session_columns() -> str:
-    return ", ".join(f'"{field.column}"' for field in ChatSession._meta.concrete_fields)
-
-
-@lru_cache(maxsize=1)
-def _store_message_sql() -> str:
-    """Lock the user's session, INSERT the message if the session is open and the key unused,
-    and return the session's id, the new message's id (NULL if not stored) and the history."""
-    columns, _ = insert_columns_and_params(_user_message(0, "", ""))
-    values = ", ".join("s.id" if column == '"session_id"' else "%s" for column in columns)
-    session, message = ChatSession._meta.db_table, Message._meta.db_table
-    return (
-        f'WITH s AS (SELECT {_session_columns()} FROM "{session}" '  # noqa: S608
-        'WHERE "public_id" = %s AND "user_id" = %s FOR UPDATE), '
-        f'm AS (INSERT INTO "{message}" ({", ".join(columns)}) SELECT {values} FROM s '
-        f"WHERE s.status = '{ChatSession.Status.OPEN.value}' "
-        'ON CONFLICT DO NOTHING RETURNING "id") '
-        "SELECT s.id, (SELECT id FROM m), (SELECT json_agg(h) FROM ("
-        f'SELECT "role", "text", "flow_step", "risk_level" FROM "{message}" '
-        f'WHERE "session_id" = s.id ORDER BY "id" DESC LIMIT {HISTORY_TURNS}) h) FROM s'
-    )
-
-
-@lru_cache(maxsize=1)
-def _store_reply_sql() -> str:
-    """UPDATE the session's state and the user message's assessment, INSERT the reply."""
-    columns, _ = insert_columns_and_params(_reply(0, 0, "", "", ""))
-    session, message = ChatSession._meta.db_table, Message._meta.db_table
-    return (
-        f'WITH s AS (UPDATE "{session}" SET "min_safety_confidence" = CASE '  # noqa: S608
-        'WHEN "min_safety_confidence" IS NULL OR "min_safety_confidence" > %s THEN %s '
-        'ELSE "min_safety_confidence" END WHERE "id" = %s '
-        f"RETURNING {_session_columns()}), "
-        f'u AS (UPDATE "{message}" SET "risk_level" = %s, "risk_score" = %s, '
-        '"risk_urgency" = %s WHERE "id" = %s), '
-        f'r AS (INSERT INTO "{message}" ({", ".join(columns)}) '
-        f'VALUES ({", ".join(["%s"] * len(columns))}) RETURNING "id") '
-        "SELECT r.id FROM s, r"
-    )
-
-
-def _user_message(session_pk: int, text: str, key: str) -> Message:
-    return Message(session_id=session_pk, role=Message.Role.USER, text=text, idempotency_key=key)
-
-
-def _reply(session_pk: int, user_message_pk: int, text: str, intent: str, risk: str) -> Message:
-    return Message(
-        session_id=session_pk,
-        role=Message.Role.ASSISTANT,
-        reply_to_id=user_message_pk,
-        text=text,
-        intent=intent,
-        risk_level=risk,
-    )
+_CONFIDENCE = quote_column(ChatSession, "min_safety_confidence")
+# The session's new state: here only the lowest safety confidence (the turn also moves the flow
+# step and, rarely, the highest risk and safety-check mode, in the same one UPDATE).
+_SESSION_SQL = (
+    f'UPDATE "{ChatSession._meta.db_table}" SET {_CONFIDENCE} = CASE '  # noqa: S608
+    f"WHEN {_CONFIDENCE} IS NULL OR {_CONFIDENCE} > %s THEN %s ELSE {_CONFIDENCE} END "
+    f"WHERE {quote_column(ChatSession, 'id')} = %s"
+)
 
 
 class TurnFloorApi(EndUserApi):
-    """The floor of one chat turn (see the module's docstring). PostgreSQL only."""
+    """The floor of one chat turn (see the module's docstring)."""
 
     def post(self, request, session_id):
-        if connection.vendor != "postgresql":
-            raise ApplicationError("The benchmark's floor needs PostgreSQL.", status_code=501)
         body = request.data if isinstance(request.data, dict) else {}
-        text = message_text_clean(body.get("text"))
-        key = request.headers.get("Idempotency-Key", "")
-        columns, params = insert_columns_and_params(_user_message(0, text, key))
-        del params[columns.index('"session_id"')]  # the session's id comes from the lock
-        with connection.cursor() as cursor:
-            cursor.execute(_store_message_sql(), [session_id, request.user.pk, *params])
-            row = cursor.fetchone()
-        if row is None:
-            raise Http404("No such session.")
-        session_pk, message_pk, history_json = row
-        if message_pk is None:
-            raise ApplicationError("The session has ended or the Idempotency-Key was used.")
-        history = [  # json_agg arrives as a list (psycopg reads json), newest first
-            (h["role"], h["text"], h["flow_step"], h["risk_level"]) for h in history_json or []
-        ][::-1]
+        message, created = message_user_create(
+            user=request.user,
+            public_id=session_id,
+            text=message_text_clean(body.get("text")),
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+        )
+        if not created:
+            raise ApplicationError("This Idempotency-Key was already used.")
+        session = message.session
+        history = session_history(session=session, before_id=message.pk, limit=20)
 
-        reply_text, intent, risk, score = NO_MODELS_REPLY, "probe_story", "none", 0.01
+        text, intent, risk, score = NO_MODELS_REPLY, "probe_story", "none", 0.01
         if request.query_params.get("models") == "1":
-            assessment = get_safety_classifier().assess(text, history=safety_context(history))
+            assessment = get_safety_classifier().assess(
+                message.text, history=safety_context(history)
+            )
             risk, score = assessment.level, assessment.score
             persona = persona_prompt_get_active()
             generated = get_generator().generate(
                 GenerationRequest(
-                    user_text=text,
-                    session_type="gentle_deep",
-                    flow_step="story",
+                    user_text=message.text,
+                    session_type=session.session_type,
+                    flow_step=session.flow_step,
                     persona=persona.text if persona else "",
                     history=tuple((role, said) for role, said, _, _ in history),
+                    preferences=dict(session.preferences or {}),
                     risk_level=risk,
                 )
             )
             intent = intent_predict(get_intent_classifier(), generated.text).intent
-            reply_text = response_filter_apply(
+            text = response_filter_apply(
                 text=generated.text,
                 catalogue=crisis_catalogue_get(),
                 risk_level=risk,
-                user_text=text,
+                user_text=message.text,
                 safety_prompt_text=fixed_replies_get().medium_risk_text,
             ).text
 
-        confidence = round(max(score, 1.0 - score), 4)
-        _, reply_params = insert_columns_and_params(
-            _reply(session_pk, message_pk, reply_text, intent, risk)
+        message.risk_level, message.risk_score = risk, score
+        reply = Message(
+            session=session,
+            role=Message.Role.ASSISTANT,
+            reply_to=message,
+            text=text,
+            intent=intent,
+            risk_level=risk,
         )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _store_reply_sql(),
-                [confidence, confidence, session_pk, risk, score, risk, message_pk, *reply_params],
-            )
-            (reply_pk,) = cursor.fetchone()
+        confidence = round(max(score, 1.0 - score), 4)
+        _, _, (reply_pk,) = rows_write(
+            [
+                (_SESSION_SQL, [confidence, confidence, session.pk], 0),
+                (*update_statement(message, ("risk_level", "risk_score")), 0),
+                (*insert_statement(reply), 1),
+            ]
+        )
         return Response(
             {
-                "user_message": {"id": message_pk},
-                "reply": {"id": reply_pk, "text": reply_text, "intent": intent, "risk_level": risk},
+                "user_message": {"id": message.pk},
+                "reply": {"id": reply_pk, "text": text, "intent": intent, "risk_level": risk},
             },
             status=status.HTTP_201_CREATED,
         )

@@ -22,6 +22,24 @@ def make_user(username: str, role: str, password: str = "pw-for-tests-123"):  # 
     return user_upsert(username=username, role=role, password=password).user
 
 
+# Code that writes its own SQL runs on PostgreSQL and on SQLite (the quick start's default):
+# its tests take ``db_alias`` and mark themselves django_db(databases=BOTH_DATABASES).
+BOTH_DATABASES = ["default", "sqlite"]
+
+
+@pytest.fixture(params=BOTH_DATABASES)
+def db_alias(request):
+    return request.param
+
+
+def enduser_in(db_alias: str, username: str):
+    """An end user stored in the default database and, with the same id, in ``db_alias``."""
+    user = make_user(username, "enduser")
+    if db_alias != "default":
+        user.save(using=db_alias)
+    return user
+
+
 @pytest.fixture
 def enduser(db):
     return make_user("alice", "enduser")

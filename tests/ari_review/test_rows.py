@@ -18,29 +18,20 @@ from ari_review.rows import (
     rows_write,
     update_statement,
 )
-from ari_review.services import user_upsert
 from conversations.models import ChatSession, Message
+from tests.conftest import BOTH_DATABASES, enduser_in
 
-DATABASES = ["default", "sqlite"]
-pytestmark = pytest.mark.django_db(databases=DATABASES)
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 
 def _field_values(obj) -> dict:
     return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
 
 
-@pytest.fixture(params=DATABASES)
-def db_alias(request):
-    return request.param
-
-
 @pytest.fixture
 def session(db_alias):
-    user = user_upsert(username="rows_user", role="enduser").user
-    if db_alias != "default":  # the same user in the second database
-        user.save(using=db_alias)
     return ChatSession.objects.using(db_alias).create(
-        user_id=user.pk,
+        user_id=enduser_in(db_alias, "rows_user").pk,
         session_type="gentle_deep",
         preferences={"tone": "direct", "session_length": "short"},
         previous_summary="Themes: work. «Quotes» and ünïcode.",

@@ -9,27 +9,20 @@ import pytest
 from django.utils import timezone
 
 from ari_review.rows import row_from_values, rows_write
-from ari_review.services import user_upsert
 from conversations.backends.base import RiskAssessment
 from conversations.models import ChatSession
 from conversations.services.pipeline import _session_state_update, _Turn
+from tests.conftest import BOTH_DATABASES, enduser_in
 
-DATABASES = ["default", "sqlite"]
-pytestmark = pytest.mark.django_db(databases=DATABASES)
-
-
-@pytest.fixture(params=DATABASES)
-def db_alias(request):
-    return request.param
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 
 @pytest.fixture
 def session(db_alias):
-    user = user_upsert(username="state_user", role="enduser").user
-    if db_alias != "default":
-        user.save(using=db_alias)
     return ChatSession.objects.using(db_alias).create(
-        user_id=user.pk, session_type="gentle_deep", flow_step="validate"
+        user_id=enduser_in(db_alias, "state_user").pk,
+        session_type="gentle_deep",
+        flow_step="validate",
     )
 
 
