@@ -130,13 +130,17 @@ def select_statement(
 ) -> tuple[str, list]:
     """``row_get``'s SELECT (every concrete column, in ``_meta`` order) and its parameters."""
     connection = _checked(connections[using])
-    fields = _fields_by_attname(model)
     lock = for_update and connection.features.has_select_for_update
-    params = [
+    return _select_sql(model, tuple(where), lock), _lookup_params(model, where, connection)
+
+
+def _lookup_params(model: type[Model], values: Mapping[str, object], connection) -> list:
+    """``values`` (by attname) as parameters of a comparison, as the ORM converts them."""
+    fields = _fields_by_attname(model)
+    return [
         fields[name].get_db_prep_value(fields[name].get_prep_value(value), connection)
-        for name, value in where.items()
+        for name, value in values.items()
     ]
-    return _select_sql(model, tuple(where), lock), params
 
 
 def row_from_values(model: type[Model], values: Sequence, *, using: str = DEFAULT_DB_ALIAS):
@@ -178,7 +182,7 @@ def row_insert(
         row = cursor.fetchone()
     if row is None:
         return False
-    _stored(obj, row[0], using)
+    mark_stored(obj, row[0], using=using)
     return True
 
 
@@ -191,15 +195,11 @@ def insert_statement(
     return _insert_sql(type(obj), ignore_conflicts), _insert_params(obj, connection)
 
 
-def _stored(obj: Model, pk, using: str) -> None:
+def mark_stored(obj: Model, pk, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Record that ``obj`` was stored by ``insert_statement`` under primary key ``pk``."""
     obj.pk = pk
     obj._state.adding = False
     obj._state.db = using
-
-
-def mark_stored(obj: Model, pk, *, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Record that ``obj`` was stored by ``insert_statement`` under primary key ``pk``."""
-    _stored(obj, pk, using)
 
 
 def row_update(obj: Model, field_names: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) -> None:
@@ -256,10 +256,7 @@ def row_insert_locked(
     )
     parent_fields = _fields_by_attname(parent_model)
     check = " AND ".join(f"p.{_quote(parent_fields[name].column)} = %s" for name in parent_check)
-    check_params = [
-        parent_fields[name].get_db_prep_value(parent_fields[name].get_prep_value(value), connection)
-        for name, value in parent_check.items()
-    ]
+    check_params = _lookup_params(parent_model, parent_check, connection)
     fields = _insert_fields(type(obj))
     values, insert_params = [], []
     for field, param in zip(fields, _insert_params(obj, connection), strict=True):
@@ -283,7 +280,7 @@ def row_insert_locked(
     if row[-1] is None:
         return found, False
     setattr(obj, parent, found)
-    _stored(obj, row[-1], using)
+    mark_stored(obj, row[-1], using=using)
     return found, True
 
 

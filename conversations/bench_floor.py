@@ -25,11 +25,11 @@ from rest_framework.response import Response
 
 from ari_review.api.base import EndUserApi
 from ari_review.api.errors import ApplicationError
-from ari_review.rows import insert_statement, quote_column, rows_write, update_statement
+from ari_review.rows import insert_statement, rows_write, update_statement
 from conversations.backends.base import GenerationRequest
 from conversations.backends.classifiers import get_intent_classifier, get_safety_classifier
 from conversations.backends.generation import get_generator
-from conversations.models import ChatSession, Message
+from conversations.models import Message
 from conversations.selectors import (
     crisis_catalogue_get,
     fixed_replies_get,
@@ -42,17 +42,10 @@ from conversations.services.pipeline import (
     message_text_clean,
     message_user_create,
     safety_context,
+    session_state_update,
 )
 
 NO_MODELS_REPLY = "Thank you for telling me. What feels most important about it right now?"
-_CONFIDENCE = quote_column(ChatSession, "min_safety_confidence")
-# The session's new state: here only the lowest safety confidence (the turn also moves the flow
-# step and, rarely, the highest risk and safety-check mode, in the same one UPDATE).
-_SESSION_SQL = (
-    f'UPDATE "{ChatSession._meta.db_table}" SET {_CONFIDENCE} = CASE '  # noqa: S608
-    f"WHEN {_CONFIDENCE} IS NULL OR {_CONFIDENCE} > %s THEN %s ELSE {_CONFIDENCE} END "
-    f"WHERE {quote_column(ChatSession, 'id')} = %s"
-)
 
 
 class TurnFloorApi(EndUserApi):
@@ -107,10 +100,9 @@ class TurnFloorApi(EndUserApi):
             intent=intent,
             risk_level=risk,
         )
-        confidence = round(max(score, 1.0 - score), 4)
         _, _, (reply_pk,) = rows_write(
             [
-                (_SESSION_SQL, [confidence, confidence, session.pk], 0),
+                session_state_update(session.pk, level=risk, score=score),
                 (*update_statement(message, ("risk_level", "risk_score")), 0),
                 (*insert_statement(reply), 1),
             ]

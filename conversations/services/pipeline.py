@@ -141,7 +141,7 @@ def _session_lock(*, session: ChatSession | None, user, public_id) -> ChatSessio
     if session is not None:
         locked = row_get(ChatSession, {"id": session.pk}, for_update=True)
         if locked is None:
-            raise ChatSession.DoesNotExist(f"chat session {session.pk} no longer exists")
+            raise _session_gone(session.pk)
         return locked
     return session_get_for_user(user=user, public_id=public_id, for_update=True)
 
@@ -481,7 +481,7 @@ def _level_rank_sql(column: str) -> str:
 def _session_state_sql(set_flow_step: bool, enter_safety_mode: bool, leave_safety_mode: bool):
     """The UPDATE that gives a session its state after a turn, relative to the row as it is when
     the UPDATE runs (so a concurrent change to the session is kept), RETURNING the whole row.
-    Parameters: see ``_session_state_update``."""
+    Parameters: see ``session_state_update``."""
     column = partial(quote_column, ChatSession)
     level, confidence, mode = (
         column("max_risk_level"),
@@ -522,29 +522,41 @@ def _session_state_sql(set_flow_step: bool, enter_safety_mode: bool, leave_safet
     )
 
 
-def _session_state_update(
-    session_pk: int, assessment, turn: _Turn, *, using: str = DEFAULT_DB_ALIAS
+def session_state_update(
+    session_pk: int,
+    *,
+    level: str,
+    score: float,
+    next_flow_step: str | None = None,
+    enter_safety_mode: bool = False,
+    leave_safety_mode: bool = False,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> tuple[str, list, int]:
-    """The session's new state after this turn, as a ``rows_write`` statement."""
-    confidence = round(max(assessment.score, 1.0 - assessment.score), 4)
-    params = [level_rank(assessment.level), assessment.level, confidence, confidence]
-    if turn.next_flow_step:
-        params.append(turn.next_flow_step)
-    now = _db_value("safety_mode_since", timezone.now(), using)
-    if turn.enter_safety_mode:
+    """A session's new state after a turn, as a ``rows_write`` statement (it returns the row):
+    the highest risk ``level`` seen, the lowest confidence of the safety classifier (from its
+    ``score``), the next flow step if any, and entering or leaving safety-check mode."""
+    confidence = round(max(score, 1.0 - score), 4)
+    params = [level_rank(level), level, confidence, confidence]
+    if next_flow_step:
+        params.append(next_flow_step)
+    if enter_safety_mode or leave_safety_mode:
+        now = _db_value("safety_mode_since", timezone.now(), using)
+    if enter_safety_mode:
         on = _db_value("safety_mode", True, using)
         params += [now, "", on, _db_value("flagged", True, using)]
-    if turn.leave_safety_mode:
+    if leave_safety_mode:
         params += [now, "user_safe", _db_value("safety_mode", False, using)]
-    sql = _session_state_sql(
-        bool(turn.next_flow_step), turn.enter_safety_mode, turn.leave_safety_mode
-    )
+    sql = _session_state_sql(bool(next_flow_step), enter_safety_mode, leave_safety_mode)
     return sql, [*params, session_pk], len(ChatSession._meta.concrete_fields)
+
+
+def _session_gone(session_pk: int) -> ChatSession.DoesNotExist:
+    return ChatSession.DoesNotExist(f"chat session {session_pk} no longer exists")
 
 
 def _session_written(session: ChatSession, row) -> ChatSession:
     if row is None:
-        raise ChatSession.DoesNotExist(f"chat session {session.pk} no longer exists")
+        raise _session_gone(session.pk)
     return row_from_values(ChatSession, row)
 
 
@@ -587,7 +599,14 @@ def _persist(
     user_message.risk_urgency = assessment.urgency or ""
     user_message.safety_rule_hits = list(assessment.rule_hits)
     writes = [
-        _session_state_update(session.pk, assessment, turn),
+        session_state_update(
+            session.pk,
+            level=assessment.level,
+            score=assessment.score,
+            next_flow_step=turn.next_flow_step,
+            enter_safety_mode=turn.enter_safety_mode,
+            leave_safety_mode=turn.leave_safety_mode,
+        ),
         (*update_statement(user_message, RISK_FIELDS), 0),
     ]
     if turn.emergency:

@@ -54,7 +54,7 @@ def test_http_users_start_a_new_session_every_ten_messages_and_never_replay_a_ke
 def test_floor_users_post_to_the_floor_endpoint_of_their_own_sessions():
     from conversations.management.commands.bench_chat import FLOOR_PHASES, _ChatPlan
 
-    plan = _ChatPlan(0, ["s9"], {}, FLOOR_PHASES["floor_writes_models"])
+    plan = _ChatPlan(0, ["s9"], {}, FLOOR_PHASES["floor_writes_models"][0])
     method, path, _, _ = plan.next_request()
     assert (method, path) == ("POST", "/api/v1/bench/floor/s9/?models=1")
 

@@ -9,9 +9,8 @@ import pytest
 from django.utils import timezone
 
 from ari_review.rows import row_from_values, rows_write
-from conversations.backends.base import RiskAssessment
 from conversations.models import ChatSession
-from conversations.services.pipeline import _session_state_update, _Turn
+from conversations.services.pipeline import session_state_update
 from tests.conftest import BOTH_DATABASES, enduser_in
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
@@ -27,12 +26,9 @@ def session(db_alias):
 
 
 def _turn(db_alias, session, level="none", score=0.0, **changes) -> ChatSession:
-    turn = _Turn(**changes)
-    assessment = RiskAssessment(
-        level=level, category="", urgency=level, score=score, model_version="t"
-    )
     (written,) = rows_write(
-        [_session_state_update(session.pk, assessment, turn, using=db_alias)], using=db_alias
+        [session_state_update(session.pk, level=level, score=score, using=db_alias, **changes)],
+        using=db_alias,
     )
     returned = row_from_values(ChatSession, written, using=db_alias)
     stored = ChatSession.objects.using(db_alias).get(pk=session.pk)

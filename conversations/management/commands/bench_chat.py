@@ -6,7 +6,8 @@ gunicorn on loopback beside a trivial JSON endpoint measured in the same run (th
 
 Over HTTP each endpoint gets ``--duration`` seconds in all, in ``--rounds`` turns (ping, chat,
 ping, chat...), so that a drift in the machine's speed reaches both; the ratio is that of the
-totals, and each round's ratio is reported too. Prints a table and writes
+totals, and each round's ratio is reported too. ``--floor`` adds the least a turn can cost
+(``conversations/bench_floor.py``) to the rounds. Prints a table and writes
 ``bench-results/chat.json``. Run it against PostgreSQL (the HTTP part starts gunicorn with this
 process's environment). Everything it creates (users ``bench_chat_*``
 and their sessions) is removed at the end unless ``--keep-data`` is given.
@@ -68,13 +69,9 @@ TURNS_PER_SESSION = 10
 CHAT_PATH = "/api/v1/sessions/{}/messages/"
 # With --floor: the least a turn can cost (conversations/bench_floor.py), its writes alone and
 # with the models, served by a gunicorn with the benchmark's settings (never production's).
-FLOOR_PHASES = {
-    "floor_writes": "/api/v1/bench/floor/{}/",
-    "floor_writes_models": "/api/v1/bench/floor/{}/?models=1",
-}
-FLOOR_LABELS = {
-    "floor_writes": "POST floor: the turn's writes only",
-    "floor_writes_models": "POST floor: writes + models",
+FLOOR_PHASES = {  # name: (path, label in the table)
+    "floor_writes": ("/api/v1/bench/floor/{}/", "POST floor: the turn's writes only"),
+    "floor_writes_models": ("/api/v1/bench/floor/{}/?models=1", "POST floor: writes + models"),
 }
 BENCH_SETTINGS = "ari_review.settings_bench"
 SESSION_TYPES = ["gentle_deep", "check_in", "micro_practice"]
@@ -359,7 +356,9 @@ class Command(BaseCommand):
         # who runs out starts over with its first session, and the results say so.
         per_user = 1 + int((duration + 3) * 30 / TURNS_PER_SESSION)
         # Each POST endpoint's users have sessions of their own.
-        post_paths = {"chat_turn": CHAT_PATH, **(FLOOR_PHASES if floor else {})}
+        post_paths = {"chat_turn": CHAT_PATH}
+        if floor:
+            post_paths.update({name: path for name, (path, _) in FLOOR_PHASES.items()})
         plans_ping, plans_post = [], {name: [] for name in post_paths}
         for i in range(users):
             user = user_upsert(username=f"{BENCH_PREFIX}http_{i:02d}", role="enduser").user
@@ -507,17 +506,16 @@ class Command(BaseCommand):
                 f"{'endpoint':<38}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
                 f"{'errors':>8}"
             )
+            floor_rows = [
+                (FLOOR_PHASES[name][1], s) for name, s in http_results.get("floor", {}).items()
+            ]
             for label, s in (
                 ("GET /api/v1/ping (ceiling)", http_results["ping"]),
                 ("POST /api/v1/sessions/{id}/messages/", http_results["chat_turn"]),
+                *floor_rows,
             ):
                 write(
                     f"{label:<38}{s['requests']:>9}{s['requests_per_s']:>9.1f}"
-                    f"{s['p50_ms']:>9.1f}{s['p95_ms']:>9.1f}{s['errors']:>8}"
-                )
-            for name, s in http_results.get("floor", {}).items():
-                write(
-                    f"{FLOOR_LABELS[name]:<38}{s['requests']:>9}{s['requests_per_s']:>9.1f}"
                     f"{s['p50_ms']:>9.1f}{s['p95_ms']:>9.1f}{s['errors']:>8}"
                 )
             rounds = ", ".join(str(r) for r in http_results["round_ratios"])
