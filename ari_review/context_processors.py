@@ -14,6 +14,7 @@ NAVIGATION = (
     ("Seed dialogues", "evaluation:dialogue-list", (CLINICIAN, ADMIN)),
     ("Comparisons", "evaluation:preference-queue", (CLINICIAN, ADMIN)),
     ("Agreement", "evaluation:agreement", (CLINICIAN, ADMIN)),
+    ("Risk signals", "evaluation:risk-signals", (CLINICIAN, ADMIN)),
     ("Dashboards", "evaluation:dashboards", (CLINICIAN, ADMIN)),
     ("Models", "training_jobs:model-list", (ADMIN,)),
     ("Audit", "evaluation:audit-log", (ADMIN,)),

@@ -277,6 +277,14 @@ OPENAI_TIMEOUT = env_int("OPENAI_TIMEOUT", 20, minimum=1)
 OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 1, minimum=0)
 OPENAI_STREAM = env_bool("OPENAI_STREAM", default=True)
 OPENAI_MAX_TOKENS = env_int("OPENAI_MAX_TOKENS", 300, minimum=1)
+# Optional second opinion on messages in the safety model's possible-risk band: an
+# OpenAI-compatible guard model (conversations/backends/safety_judge.py). Off when unset.
+ARI_SAFETY_JUDGE_URL = env_str("ARI_SAFETY_JUDGE_URL", "")
+ARI_SAFETY_JUDGE_MODEL = env_str("ARI_SAFETY_JUDGE_MODEL", "llama-guard")
+ARI_SAFETY_JUDGE_API_KEY = env_str("ARI_SAFETY_JUDGE_API_KEY", "")
+ARI_SAFETY_JUDGE_TIMEOUT = env_int("ARI_SAFETY_JUDGE_TIMEOUT_MS", 2000, minimum=50) / 1000.0
+if ARI_SAFETY_JUDGE_URL and not ARI_SAFETY_JUDGE_URL.startswith(("http://", "https://")):
+    raise EnvError("ARI_SAFETY_JUDGE_URL", "must start with http:// or https://")
 TRANSFORMERS_MODEL_DIR = env_str("TRANSFORMERS_MODEL_DIR", "")
 TRANSFORMERS_ADAPTER_DIR = env_str("TRANSFORMERS_ADAPTER_DIR", "")
 TRANSFORMERS_MAX_NEW_TOKENS = env_int("TRANSFORMERS_MAX_NEW_TOKENS", 120, minimum=1)

@@ -3,3 +3,9 @@ from django.apps import AppConfig
 
 class ConversationsConfig(AppConfig):
     name = "conversations"
+
+    def ready(self) -> None:
+        from conversations.backends.safety_rules import set_extra_loader
+        from conversations.services.risk_signals import workspace_rules
+
+        set_extra_loader(workspace_rules)  # clinicians' signals apply beside the file's

@@ -146,6 +146,9 @@ class Message(models.Model):
     risk_score = models.FloatField(null=True, blank=True)
     risk_urgency = models.CharField(max_length=20, blank=True, default="")
     safety_rule_hits = models.JSONField(default=list, blank=True)
+    # Why the screen decided as it did, beyond the score: the nearest exemplar
+    # {"id", "family", "risk_level", "similarity"} (see RiskExemplar).
+    risk_reason = models.JSONField(default=dict, blank=True)
     idempotency_key = models.CharField(max_length=100, blank=True, default="")
     # Assistant messages: what produced the reply and what the filter did.
     emergency = models.BooleanField(default=False)
@@ -305,3 +308,77 @@ class EmergencyReply(models.Model):
 
     def __str__(self) -> str:
         return f"Fixed safety replies #{self.pk}"
+
+
+class RiskSignal(models.Model):
+    """A risk signal clinicians added in the workspace, beside ``risk_signals.yaml``.
+
+    Same format and validation as an entry of the file (``phrases`` is its ``all`` groups);
+    it raises risk only, applies without retraining (within ``ARI_CONFIG_CACHE_SECONDS`` in
+    every process) and every change is audited. Hits are recorded on the turn with ``entry_id``.
+    """
+
+    entry_id = models.CharField(max_length=80, unique=True)
+    level = models.CharField(max_length=10, choices=[("medium", "medium"), ("high", "high")])
+    category = models.CharField(max_length=20, choices=RiskCategory.choices)
+    langs = models.JSONField(default=list)
+    phrases = models.JSONField(default=list)  # groups of phrases; every group must match
+    window = models.PositiveSmallIntegerField(default=10)
+    note = models.TextField(blank=True, default="")
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["entry_id"]
+
+    def __str__(self) -> str:
+        return self.entry_id
+
+    def as_entry(self) -> dict:
+        """The entry as the signal file writes it (what ``compile_entry`` reads)."""
+        return {
+            "id": self.entry_id,
+            "level": self.level,
+            "category": self.category,
+            "langs": list(self.langs),
+            "all": [list(group) for group in self.phrases],
+            "window": self.window,
+        }
+
+
+class RiskExemplar(models.Model):
+    """An example message of a risk family (or of a hard negative): the safety screen stores
+    the nearest one on every user turn, and reviewers see it as the reason for the decision.
+
+    Shipped exemplars come from the training data (``conversations/fixtures/risk_exemplars.jsonl``);
+    clinicians add labelled messages from the workspace in one action (masked, audited).
+    """
+
+    class Source(models.TextChoices):
+        SHIPPED = "shipped", "Shipped"
+        WORKSPACE = "workspace", "Added in the workspace"
+
+    text = models.TextField()
+    risk_level = models.CharField(max_length=10, choices=RiskLevel.choices)
+    family = models.CharField(max_length=40)
+    lang = models.CharField(max_length=5, default="en")
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.WORKSPACE)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_message = models.ForeignKey(
+        "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["family", "id"]
+        constraints = [models.UniqueConstraint(fields=["text"], name="risk_exemplar_text_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.family} ({self.risk_level}) #{self.pk}"

@@ -28,7 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
 
-from conversations.models import ChatSession, Escalation, Message, RiskLevel
+from conversations.models import ChatSession, Escalation, Message, RiskExemplar, RiskLevel
 from evaluation.agreement import cohen_kappa, cohen_kappa_per_class, krippendorff_alpha_nominal
 from evaluation.label_sets import LABEL_MODEL_BY_KIND, LABEL_SETS, LabelSet, normalise_value
 from evaluation.metrics_catalogue import METRIC_ORDER
@@ -161,6 +161,8 @@ class Turn:
     emergency: bool = False
     reply_to_id: int | None = None
     distressed: bool = False  # an Ari reply to a message expressing distress
+    rule_hits: list = field(default_factory=list)  # risk signals that fired (entry ids)
+    exemplar: dict = field(default_factory=dict)  # the nearest exemplar, with its text
 
 
 @dataclass
@@ -183,7 +185,10 @@ class ReviewItemView:
     done_by_me: bool
 
 
-def _turn(message: Message, levels: dict[int, str]) -> Turn:
+def _turn(message: Message, levels: dict[int, str], exemplars: dict[int, str]) -> Turn:
+    exemplar = dict((message.risk_reason or {}).get("exemplar") or {})
+    if exemplar:
+        exemplar["text"] = exemplars.get(exemplar.get("id"), "")
     return Turn(
         id=message.pk,
         role=message.role,
@@ -203,6 +208,8 @@ def _turn(message: Message, levels: dict[int, str]) -> Turn:
         reply_to_id=message.reply_to_id,
         distressed=message.role == Message.Role.ASSISTANT
         and levels.get(message.reply_to_id or -1, "") in DISTRESS_LEVELS,
+        rule_hits=list(message.safety_rule_hits or []),
+        exemplar=exemplar,
     )
 
 
@@ -230,9 +237,19 @@ def review_item_detail(*, item: WorkItem, clinician) -> ReviewItemView:
             "emergency",
             "reply_to_id",
             "session_id",
+            "safety_rule_hits",
+            "risk_reason",
         )
     )
     levels = {m.pk: m.risk_level for m in messages if m.role == Message.Role.USER}
+    exemplar_ids = {
+        (m.risk_reason or {}).get("exemplar", {}).get("id") for m in messages if m.risk_reason
+    }
+    exemplars = dict(
+        RiskExemplar.objects.filter(pk__in=exemplar_ids - {None}).values_list("pk", "text")
+        if exemplar_ids - {None}
+        else []
+    )
     escalations = [
         EscalationView(e.pk, e.status, e.created_at, e.closed_at, e.message_id)
         for e in Escalation.objects.filter(session_id=session.pk).order_by("created_at")
@@ -243,7 +260,7 @@ def review_item_detail(*, item: WorkItem, clinician) -> ReviewItemView:
         item=item,
         user=pseudonym(session.user_id),
         session=session,
-        turns=[_turn(m, levels) for m in messages],
+        turns=[_turn(m, levels, exemplars) for m in messages],
         escalations=escalations,
         lock_expires_at=lock.expires_at if lock else None,
         done_by_me=done,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from evaluation import views
+from evaluation import signal_views, views
 from evaluation.models import WorkItem
 
 Kind = WorkItem.Kind
@@ -50,4 +50,10 @@ urlpatterns = [
     path("dashboards/", views.DashboardPage.as_view(), name="dashboards"),
     path("dashboards/plotly.min.js", views.PlotlyJs.as_view(), name="plotly-js"),
     path("audit/", views.AuditLogPage.as_view(), name="audit-log"),
+    path("signals/", signal_views.RiskSignalPage.as_view(), name="risk-signals"),
+    path(
+        "labels/safety/items/<int:item_id>/exemplar/",
+        signal_views.ExemplarAddPage.as_view(),
+        name="exemplar-add",
+    ),
 ]

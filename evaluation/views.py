@@ -51,6 +51,7 @@ from evaluation.services import (
 )
 from evaluation.services.imports import FORMATS
 from evaluation.services.preferences import SCORE_DIMENSIONS
+from evaluation.signal_views import exemplar_choices
 
 Kind = WorkItem.Kind
 
@@ -250,6 +251,7 @@ class ItemPage(ClinicianRequired, View):
                 category_keys=CATEGORY_KEYS,
                 urgency_keys=URGENCY_KEYS,
                 intent_keys=INTENT_KEYS,
+                **exemplar_choices(),
             )
         return ctx
 

@@ -46,41 +46,98 @@ def database_label_rows(*, kind: str) -> list[dict]:
     """Clinician labels as training rows, through the evaluation app's label export.
 
     Only items with a gold value (adjudicated, or a strict majority) are used. Texts come out
-    of the export already masked. Safety rows: ``risk_level``, ``category``, ``urgency``;
-    intent rows: ``intent`` (only labels of Ari's replies).
+    of the export already masked. Safety rows: ``risk_level``, ``category``, ``urgency`` of
+    *user* messages only, each with the user's earlier turns of its session as ``history``
+    (masked), so multi-turn rows train with their context; a safety label on one of Ari's
+    replies says the reply was unsafe, which is the response side's business (filter rules,
+    judge, preference data: :func:`response_safety_label_rows`), not the user-risk model's.
+    Intent rows: ``intent`` (only labels of Ari's replies).
     """
+    records = _gold_records(kind)
+    rows = []
+    if kind == "safety":
+        user_records = [r for r in records if r.get("role") in ("user", "", None)]
+        histories = _user_histories([r["message_id"] for r in user_records if r.get("message_id")])
+        for record in user_records:
+            gold = record["gold"]
+            level = gold.get("risk_level")
+            if not level:
+                continue
+            group = f"db-{record['item_id']}"
+            rows.append(
+                {
+                    "id": group,
+                    "text": record["text"],
+                    "history": histories.get(record.get("message_id"), []),
+                    "risk_level": level,
+                    "category": (gold.get("category") or "") if level != "none" else "",
+                    "urgency": gold.get("urgency") or level,
+                    "tags": ["database"],
+                    "group": group,
+                    "source": "clinician-labels",
+                }
+            )
+        return rows
+    for record in records:
+        intent = record["gold"].get("intent")
+        if not intent or record.get("role") not in ("assistant", "", None):
+            continue
+        group = f"db-{record['item_id']}"
+        rows.append(
+            {
+                "id": group,
+                "text": record["text"],
+                "intent": intent,
+                "group": group,
+                "source": "clinician-labels",
+            }
+        )
+    return rows
+
+
+def response_safety_label_rows() -> list[dict]:
+    """Safety labels clinicians put on Ari's own replies (masked): evidence for the response
+    side (filter rules, the judge, preference data), kept out of the user-risk model."""
+    return [
+        {"text": r["text"], "risk_level": r["gold"]["risk_level"], "item_id": r["item_id"]}
+        for r in _gold_records("safety")
+        if r.get("role") == "assistant" and r["gold"].get("risk_level")
+    ]
+
+
+def _gold_records(kind: str) -> list[dict]:
     from evaluation.exports import labels_export_jsonl
 
     buffer = io.StringIO()
     labels_export_jsonl(buffer, kind=kind)
-    rows = []
+    records = []
     for line in buffer.getvalue().splitlines():
         record = json.loads(line)
-        gold = record.get("gold") or {}
-        text = (record.get("text") or "").strip()
-        if not text:
-            continue
-        group = f"db-{record['item_id']}"
-        if kind == "safety":
-            level = gold.get("risk_level")
-            if not level:
-                continue
-            rows.append(
-                {
-                    "id": group,
-                    "text": text,
-                    "history": [],
-                    "risk_level": level,
-                    "category": (gold.get("category") or "") if level != "none" else "",
-                    "urgency": gold.get("urgency") or level,
-                    "lang": "",
-                    "tags": ["database"],
-                    "group": group,
-                }
-            )
-        else:
-            intent = gold.get("intent")
-            if not intent or record.get("role") not in ("assistant", "", None):
-                continue
-            rows.append({"id": group, "text": text, "intent": intent, "group": group})
-    return rows
+        record["gold"] = record.get("gold") or {}
+        record["text"] = (record.get("text") or "").strip()
+        if record["text"]:
+            records.append(record)
+    return records
+
+
+def _user_histories(message_ids: list[int]) -> dict[int, list[str]]:
+    """For each user message, the masked texts of the user's earlier turns in its session
+    (the last ``CONTEXT_TURNS``), in one query for all of them."""
+    if not message_ids:
+        return {}
+    from conversations.models import Message
+    from evaluation.privacy import mask_text
+    from training_jobs.ml.text import CONTEXT_TURNS
+
+    targets = dict(Message.objects.filter(pk__in=message_ids).values_list("pk", "session_id"))
+    turns: dict[int, list[tuple[int, str]]] = {}
+    for pk, session_id, text in (
+        Message.objects.filter(session_id__in=set(targets.values()), role=Message.Role.USER)
+        .order_by("session_id", "id")
+        .values_list("pk", "session_id", "text")
+    ):
+        turns.setdefault(session_id, []).append((pk, text))
+    return {
+        pk: [mask_text(t) for other, t in turns.get(session_id, []) if other < pk][-CONTEXT_TURNS:]
+        for pk, session_id in targets.items()
+    }

@@ -61,14 +61,13 @@ def _version_name(kind: str, backend: str) -> str:
 def model_version_train(
     *,
     kind: str,
-    backend: str = "linear",
+    backend: str = "hybrid",
     activate: bool = False,
     created_by=None,
     use_database_labels: bool = True,
     train_settings: TrainSettings | None = None,
     progress: Progress | None = None,
     dataset_paths=None,
-    bootstrap_rows: list[dict] | None = None,
 ) -> TrainResult:
     """Train, evaluate on the frozen test split, store a version, and activate it if allowed.
 
@@ -83,7 +82,7 @@ def model_version_train(
             train=root / f"{kind}_train.jsonl", test=root / f"{kind}_test.jsonl"
         )
     database_rows = selectors.database_label_rows(kind=kind) if use_database_labels else []
-    extra = database_rows + list(bootstrap_rows or [])
+    extra = database_rows
     name = _version_name(kind, backend)
     artifact_root = Path(settings.MODEL_ARTIFACT_DIR)
     artifact_dir = artifact_root / name
@@ -174,7 +173,7 @@ def _audit(user, action: str, obj, *, before: dict, after: dict) -> None:
     audit_event_record(actor=user, action=action, obj=obj, before=before, after=after)
 
 
-def models_ensure_active(*, backend: str = "linear", log: Callable[[str], None] = print) -> dict:
+def models_ensure_active(*, backend: str = "hybrid", log: Callable[[str], None] = print) -> dict:
     """Train and activate a version of each kind that has no active one (idempotent).
 
     Also retrains when the active version's artifact has gone missing (e.g. a fresh
@@ -189,7 +188,7 @@ def models_ensure_active(*, backend: str = "linear", log: Callable[[str], None] 
             continue
         if active is not None:
             log(f"{kind}: active version {active.name} has no artifact at {active.artifact_dir}")
-        log(f"{kind}: training a {backend} model (linear: about a minute on two cores)")
+        log(f"{kind}: training a {backend} model (a few minutes on two cores)")
         result = model_version_train(kind=kind, backend=backend, activate=True)
         results[kind] = f"{result.version.name}: {result.activation_note}"
         log(f"{kind}: {results[kind]}")
@@ -198,7 +197,7 @@ def models_ensure_active(*, backend: str = "linear", log: Callable[[str], None] 
 
 # --- training jobs (Celery) --------------------------------------------------------------------
 def training_job_create(
-    *, kind: str, backend: str = "linear", activate: bool = False, created_by=None
+    *, kind: str, backend: str = "hybrid", activate: bool = False, created_by=None
 ) -> TrainingJob:
     _check_kind_backend(kind, backend)
     job = TrainingJob.objects.create(

@@ -19,6 +19,7 @@ class RiskAssessment:
     score: float  # model probability of the high-risk class, 0..1
     model_version: str
     rule_hits: tuple[str, ...] = ()
+    confidence: float | None = None  # of the served decision, in [0.5, 1] (thresholds.py)
 
 
 @dataclass(frozen=True)

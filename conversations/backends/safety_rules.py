@@ -1,26 +1,35 @@
-# ruff: noqa: E501  (data and patterns read better on one line)
-"""The rule-based safety net: explicit phrases that must never slip past the model.
+"""The risk-signal layer: phrases from a reviewed data file that raise risk, never lower it.
 
-The net is combined with the safety model and can only *raise* the risk level, never lower it
-(:func:`apply_safety_net`). It is deliberately narrow: explicit first-person phrases in
-English (with common slang and misspellings), Spanish and German. Implicit ideation, idioms and
-negations are the model's job; a few guards here (negation just before a phrase, "of
-laughing"-style idioms) keep the net from firing on the most common false alarms.
+The signals live in ``risk_signals.yaml`` (next to this module; its header documents the format),
+not in code: explicit first-person ideation in four languages, and the situations that carry
+risk without any suicide word (means at hand, an act in progress, harm to a named person, acute
+crises). Clinicians add entries from the workspace (``RiskSignal`` rows, audited), which apply
+at once without retraining. Implicit ideation, idioms and negations are the model's job; the
+guards below keep a signal from firing on the most common false alarms.
 
-It looks at the current message only; risk spread over earlier turns is scored by the model,
-which sees the last few user turns.
+:func:`apply_safety_net` combines the model's level with the hits and only ever raises it.
+Every hit carries its entry id, which the turn records.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from training_jobs.ml.labels import level_rank
+import yaml
 
-# How a rule set is identified on model versions and in turn records.
-RULESET_VERSION = "rules-2026.12.1"
+from training_jobs.ml.labels import LANGS, RISK_CATEGORIES, level_rank
+
+SIGNALS_FILE = Path(__file__).resolve().parent / "risk_signals.yaml"
+SIGNAL_LEVELS = ("medium", "high")
+DEFAULT_WINDOW = 10
+
+
+class RiskSignalError(ValueError):
+    """A risk-signal entry is malformed (the message names the entry)."""
 
 
 @dataclass(frozen=True)
@@ -28,7 +37,8 @@ class Rule:
     id: str
     level: str
     category: str
-    pattern: re.Pattern
+    groups: tuple[re.Pattern, ...]  # every group must match (a pattern entry has one)
+    window: int | None = None  # words between the first and the last group's match
     negatable: bool = True
 
 
@@ -39,163 +49,182 @@ class RuleHit:
     category: str
 
 
-def _rule(rule_id: str, level: str, category: str, pattern: str, *, negatable: bool = True) -> Rule:
-    return Rule(rule_id, level, category, re.compile(pattern, re.IGNORECASE), negatable)
+def fold(text: str) -> str:
+    """Lowercase, no accents, straight apostrophes, single spaces: how text and phrases meet."""
+    text = unicodedata.normalize("NFKD", text or "").replace("’", "'").replace("`", "'")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return re.sub(r"\s+", " ", text).strip().lower()
 
 
-SI, SH, HO, CR = "suicidal_ideation", "self_harm", "harm_to_others", "crisis"
-_ME = r"my ?self"
+def _phrase(phrase: str) -> str:
+    words = fold(phrase).split()
+    parts = [re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w) for w in words]
+    return r"(?<!\w)" + r"\W+".join(parts) + (r"(?!\w)" if not words[-1].endswith("*") else "")
 
-RULES: tuple[Rule, ...] = (
-    # --- suicidal ideation, explicit (English, slang, misspellings) ----------------------------
-    _rule(
-        "si.kill_myself",
-        "high",
-        SI,
-        rf"\b(?:kill|k[i*1]ll|kil|off|unalive|unaliv|end)(?:ing)? {_ME}\b",
-    ),
-    _rule("si.kms", "high", SI, r"(?<![\d.,] )(?<!\d)\bkm+s+\b|\bkys myself\b"),
-    _rule(
-        "si.end_my_life",
-        "high",
-        SI,
-        r"\b(?:end|ending|take|taking|tak) (?:my|my own) li(?:fe|ve)\b",
-    ),
-    _rule(
-        "si.want_to_die",
-        "high",
-        SI,
-        r"\b(?:want|wanna|wnat|wamt|ready|deserve) (?:to |2 )?(?:die|dei|diee|be dead)\b"
-        r"(?! (?:of|laughing|from|for|when|if)\b)",
-    ),
-    _rule(
-        "si.dont_want_to_live",
-        "high",
-        SI,
-        r"\b(?:don'?t|do not|dont) (?:want|wanna) (?:to )?(?:live|be alive)(?: anymore| any more)?\b",
-        negatable=False,
-    ),
-    _rule(
-        "si.suicide_intent",
-        "high",
-        SI,
-        r"\b(?:commit|commiting|committing|attempt) (?:suicide|sucide|suicde)\b|\bi(?:'m| am) (?:so |very |really )?suicidal\b|\b(?:planning|plan) (?:my )?(?:suicide|sucide)\b",
-    ),
-    _rule("si.unalive", "high", SI, r"\bunaliv(?:e|ing)\b|\bsewer ?slide\b|\bctb\b"),
-    _rule(
-        "si.better_off",
-        "high",
-        SI,
-        r"\bbetter off (?:without me|dead|if i (?:was|were)n?'?t? (?:here|around|alive|gone))\b",
-    ),
-    _rule(
-        "si.goodbye",
-        "high",
-        SI,
-        r"\b(?:this is|it'?s) (?:my )?(?:last|final) (?:message|goodbye)\b|\bgoodbye (?:forever|world|everyone)\b|\bsuicide note\b|\bgoodbye letters?\b",
-        negatable=False,
-    ),
-    # --- Spanish ---------------------------------------------------------------------------------
-    _rule(
-        "si.es",
-        "high",
-        SI,
-        r"\b(?:quiero|voy a|me voy a) (?:morir(?:me)?|matarme|suicidarme)\b|\bme quiero (?:matar|morir|suicidar)\b|\bquitarme la vida\b|\bno quiero (?:seguir )?vivir\b|\bacabar con todo\b(?! (?:el|la|los|las|lo|este|esta)\b)|\bestar(?:í|i)an mejor sin m(?:í|i)\b",
-    ),
-    # A first-person reflexive form of "suicidarse" is explicit whatever the verb before it
-    # ("estoy decidida a suicidarme", "pienso en suicidarme"); "matarme" is not (idioms).
-    _rule("si.es_suicidarme", "high", SI, r"\bsuicidarme\b|\bme suicid(?:o|ar(?:é|e))\b"),
-    # --- German ----------------------------------------------------------------------------------
-    _rule(
-        "si.de",
-        "high",
-        SI,
-        r"\b(?:ich will|ich möchte|ich werde) (?:mich umbringen|sterben|nicht mehr leben|tot sein)\b(?! vor)|\bmir (?:heute (?:nacht )?)?das leben (?:zu )?nehmen\b|\bselbstmord (?:begehen|machen)\b|\bbesser dran ohne mich\b|\bmich umzubringen\b",
-    ),
-    # "ich bring(e) mich um" is explicit; "das bringt mich um" (third person) is an idiom, and
-    # "bring mich um 8 ..." a time. Any subject with "mich (selbst) umbringen/töten" is explicit.
-    _rule(
-        "si.de_umbringen",
-        "high",
-        SI,
-        r"\bich bringe? mich (?:selbst )?um\b(?! \d)|\bmich (?:selbst )?(?:umbringen|töten)\b",
-    ),
-    # --- self-harm -------------------------------------------------------------------------------
-    _rule(
-        "sh.intent",
-        "high",
-        SH,
-        rf"\b(?:going to|gonna|about to|will) (?:cut|hurt|harm|burn) {_ME}\b",
-    ),
-    _rule(
-        "sh.mention",
-        "medium",
-        SH,
-        rf"\b(?:cut|cutting|hurt|hurting|harm|harming) {_ME}\b|\bself[- ]?harm(?:ing|ed)?\b|\bsh urges?\b",
-    ),
-    _rule(
-        "sh.es_de",
-        "high",
-        SH,
-        r"\bme voy a cortar\b|\b(?:quiero|voy a) hacerme daño\b|\b(?:will|werde) mich (?:selbst )?verletzen\b|\britze mich\b",
-    ),
-    # --- harm to others --------------------------------------------------------------------------
-    _rule(
-        "ho.intent",
-        "medium",
-        HO,
-        r"\b(?:going to|gonna|will|want to|wanna) (?:kill|hurt|stab|shoot) (?:him|her|them|my (?:boss|ex|dad|mom|stepdad|coworker|neighbou?r|teacher))\b(?!.*\b(?:lol|haha|lmao|if (?:he|she|they) eats?)\b)",
-    ),
-    # --- acute crisis ----------------------------------------------------------------------------
-    _rule(
-        "cr.overdose",
-        "high",
-        CR,
-        r"\boverdosed\b|\b(?:took|taken|swallowed) (?:an overdose|(?:way |far )?too many (?:of (?:my |the )?)?(?:pills|tablets|meds)|(?:way |far )?too much (?:of )?(?:my )?(?:medication|meds|pills))\b"
-        r"|\bme (?:tom(?:é|e)|he tomado) demasiadas (?:pastillas|pastis)\b|\bzu viele (?:Tabletten|Pillen) (?:genommen|geschluckt)\b",
-    ),
-    _rule(
-        "cr.being_hurt",
-        "high",
-        CR,
-        r"\b(?:is|are|keeps) (?:hitting|beating|attacking|strangling) me\b(?! (?:at|in)\b)|\b(?:me está|me esta) (?:pegando|golpeando)\b",
-    ),
-)
+
+def compile_entry(entry: dict) -> Rule:
+    """One entry of the data file (or a workspace row) as a rule; clear error when malformed."""
+    name = entry.get("id") if isinstance(entry, dict) else None
+    where = f"risk signal {name!r}" if name else "a risk signal without an id"
+    if not isinstance(entry, dict) or not isinstance(name, str) or not name.strip():
+        raise RiskSignalError(f"{where}: every entry needs an 'id'")
+    if entry.get("level") not in SIGNAL_LEVELS:
+        raise RiskSignalError(f"{where}: 'level' must be one of {list(SIGNAL_LEVELS)}")
+    if entry.get("category") not in RISK_CATEGORIES:
+        raise RiskSignalError(f"{where}: 'category' must be one of {list(RISK_CATEGORIES)}")
+    langs = entry.get("langs") or []
+    if not langs or any(lang not in LANGS for lang in langs):
+        raise RiskSignalError(f"{where}: 'langs' must list some of {list(LANGS)}")
+    unknown = (
+        set(entry)
+        - {"id", "level", "category", "langs", "all", "pattern", "window"}
+        - {
+            "negatable",
+            "note",
+        }
+    )
+    if unknown:
+        raise RiskSignalError(f"{where}: unknown field(s) {sorted(unknown)}")
+    has_all, has_pattern = "all" in entry, "pattern" in entry
+    if has_all == has_pattern:
+        raise RiskSignalError(f"{where}: give either 'all' (phrase groups) or 'pattern'")
+    try:
+        if has_pattern:
+            groups = (re.compile(fold(str(entry["pattern"]))),)
+        else:
+            raw = entry["all"]
+            if not isinstance(raw, list) or not raw:
+                raise RiskSignalError(f"{where}: 'all' must be a list of phrase lists")
+            groups = []
+            for group in raw:
+                phrases = (
+                    [p for p in group if isinstance(p, str) and p.strip()]
+                    if isinstance(group, list)
+                    else []
+                )
+                if not phrases or len(phrases) != len(group):
+                    raise RiskSignalError(f"{where}: each group of 'all' is a list of phrases")
+                groups.append(re.compile("|".join(_phrase(p) for p in phrases)))
+            groups = tuple(groups)
+    except re.error as exc:
+        raise RiskSignalError(f"{where}: its pattern is not a valid expression ({exc})") from None
+    window = entry.get("window", DEFAULT_WINDOW if has_all else None)
+    if window is not None and (not isinstance(window, int) or window < 1):
+        raise RiskSignalError(f"{where}: 'window' must be a positive number of words")
+    negatable = entry.get("negatable", True)
+    if not isinstance(negatable, bool):
+        raise RiskSignalError(f"{where}: 'negatable' must be true or false")
+    return Rule(name, entry["level"], entry["category"], groups, window, negatable)
+
+
+def load_signals(path: Path = SIGNALS_FILE) -> tuple[str, tuple[Rule, ...]]:
+    """``(version, rules)`` of a signal file; :class:`RiskSignalError` naming a bad entry."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RiskSignalError(f"{path}: cannot be read as YAML ({exc})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("entries"), list):
+        raise RiskSignalError(f"{path}: needs a 'version' and a list of 'entries'")
+    rules = tuple(compile_entry(entry) for entry in document["entries"])
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise RiskSignalError(f"risk signal {rule.id!r}: the id is used twice")
+        seen.add(rule.id)
+    return str(document.get("version") or "unversioned"), rules
+
+
+RULESET_VERSION, RULES = load_signals()
 
 _NEGATION = re.compile(
-    r"\b(?:not|never|no|don'?t|dont|won'?t|wont|wouldn'?t|nothing|nicht|nie|kein\w*|nunca|jamás|tampoco)\b"
-    r"(?:\W+\w+){0,3}\W*$",
-    re.IGNORECASE,
+    r"\b(?:not|never|no|don'?t|dont|won'?t|wont|wouldn'?t|nothing|nicht|nie|kein\w*|nunca|jamas|"
+    r"tampoco|jamais|pas)\b(?:\W+\w+){0,3}\W*$"
 )
 _PAST = re.compile(
-    r"\b(?:tried|trid|used|attempted) to\W*$|\bwhen i was (?:a )?\w+\W*$", re.IGNORECASE
+    r"\b(?:tried|trid|used|attempted|(?:after|since) trying) to\W*$|\bwhen i was (?:a )?\w+\W*$"
+    r"|\b(?:versucht|intente|essaye de|tente de)\W*$"
 )
 _ACADEMIC = re.compile(
-    r"\b(?:essay|paper|research|prevention|awareness|training|course|class|documentary|film|movie|book|novel|podcast|statistics)\b",
-    re.IGNORECASE,
+    r"\b(?:essay|paper|research|prevention|awareness|training|course|class|documentary|film|"
+    r"movie|book|novel|podcast|statistics|module|lecture|thesis|dissertation|workshop|recovery|"
+    r"recovered|screenplay|presentation|blog|character|story|anthology|history of)\b"
 )
 
+# Where the entries clinicians added in the workspace come from: a callable returning compiled
+# rules, registered by the conversations app when Django is set up (none in plain scripts).
+_extra_loader: Callable[[], tuple[Rule, ...]] | None = None
 
-def _prepare(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text or "")
-    return re.sub(r"\s+", " ", text.replace("’", "'")).strip()
+
+def set_extra_loader(loader: Callable[[], tuple[Rule, ...]] | None) -> None:
+    global _extra_loader
+    _extra_loader = loader
 
 
-def rule_hits(text: str) -> list[RuleHit]:
-    """Rules that fire on ``text`` (each rule at most once)."""
-    prepared = _prepare(text)
+def active_rules() -> tuple[Rule, ...]:
+    """The file's entries, then the workspace's active ones."""
+    return RULES + (_extra_loader() if _extra_loader is not None else ())
+
+
+def _first_hit(rule: Rule, prepared: str) -> int | None:
+    """Where ``rule`` fires in ``prepared`` (the start of its earliest match), or None."""
+    spans = [[(m.start(), m.end()) for m in group.finditer(prepared)] for group in rule.groups]
+    if not all(spans):
+        return None
+    if len(spans) == 1:
+        return spans[0][0][0]
+    # every group matched: is there one match per group within the window?
+    word_at = _word_index(prepared)
+    best: int | None = None
+    for combo in _combinations(spans):
+        words = [word_at(start) for start, _ in combo] + [word_at(end - 1) for _, end in combo]
+        if rule.window is None or max(words) - min(words) <= rule.window:
+            start = min(s for s, _ in combo)
+            best = start if best is None else min(best, start)
+    return best
+
+
+def _combinations(spans: Sequence[list[tuple[int, int]]], limit: int = 6):
+    """One match per group (the first ``limit`` of each), every combination."""
+    if not spans:
+        yield ()
+        return
+    for head in spans[0][:limit]:
+        for rest in _combinations(spans[1:], limit):
+            yield (head, *rest)
+
+
+def _word_index(text: str):
+    starts = [m.start() for m in re.finditer(r"\S+", text)]
+
+    def index(position: int) -> int:
+        lo, hi = 0, len(starts)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if starts[mid] <= position:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo - 1
+
+    return index
+
+
+def rule_hits(text: str, rules: Sequence[Rule] | None = None) -> list[RuleHit]:
+    """Signals that fire on ``text`` (each at most once), in entry order."""
+    prepared = fold(text)
     hits: list[RuleHit] = []
-    for rule in RULES:
-        for match in rule.pattern.finditer(prepared):
-            before = prepared[max(0, match.start() - 40) : match.start()]
-            if rule.negatable and _NEGATION.search(before):
-                continue
-            if rule.level == "high" and _PAST.search(before):
-                continue
-            if rule.id in {"sh.mention"} and _ACADEMIC.search(prepared):
-                continue
-            hits.append(RuleHit(rule.id, rule.level, rule.category))
-            break
+    for rule in active_rules() if rules is None else rules:
+        start = _first_hit(rule, prepared)
+        if start is None:
+            continue
+        before = prepared[max(0, start - 40) : start]
+        if rule.negatable and _NEGATION.search(before):
+            continue
+        if _PAST.search(before):
+            continue
+        if rule.id == "sh.mention" and _ACADEMIC.search(prepared):
+            continue
+        hits.append(RuleHit(rule.id, rule.level, rule.category))
     return hits
 
 
@@ -208,7 +237,7 @@ def rules_level(hits: list[RuleHit]) -> tuple[str, str]:
 
 
 def apply_safety_net(level: str, category: str, hits: list[RuleHit]) -> tuple[str, str]:
-    """Combine the model's ``(level, category)`` with the rule hits. Only ever raises."""
+    """Combine the model's ``(level, category)`` with the hits. Only ever raises."""
     rule_level, rule_category = rules_level(hits)
     if level_rank(rule_level) > level_rank(level):
         return rule_level, rule_category

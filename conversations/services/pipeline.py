@@ -59,6 +59,7 @@ from conversations.selectors import (
     session_history,
 )
 from conversations.services.crisis import escalation_open, user_says_safe
+from conversations.services.exemplars import exemplar_nearest
 from conversations.services.filter import response_filter_apply, text_has_safety_question
 from training_jobs.ml.labels import RISK_LEVELS, level_rank, max_level
 
@@ -84,6 +85,7 @@ class _Turn:
     latency: dict = field(default_factory=dict)
     model_versions: dict = field(default_factory=dict)
     provenance: dict = field(default_factory=dict)
+    exemplar: dict = field(default_factory=dict)  # the nearest exemplar: why, for reviewers
     resources: list = field(default_factory=list)
     emergency: bool = False
     intent: str = ""
@@ -230,9 +232,29 @@ def _assess(classifier, text: str, history: list[str], turn: _Turn) -> RiskAsses
         logger.exception("safety classifier failed; using the rule net")
         assessment = _rules_only_assessment(text)
         turn.provenance["safety_error"] = type(exc).__name__
+    else:
+        assessment = _second_opinion(classifier, text, history, assessment, turn)
+    turn.exemplar = exemplar_nearest(text)
     turn.latency["safety"] = _ms(start)
     turn.model_versions["safety"] = assessment.model_version
     return assessment
+
+
+def _second_opinion(classifier, text, history, assessment, turn) -> RiskAssessment:
+    """The optional safety judge, for a message in the model's possible-risk band only."""
+    from conversations.backends import safety_judge
+
+    band = safety_judge.in_band(
+        assessment, getattr(classifier, "possible", None), getattr(classifier, "threshold", None)
+    )
+    if not band or not safety_judge.judge_enabled():
+        return assessment
+    outcome = safety_judge.ask_judge(text, history)
+    turn.provenance["safety_judge"] = outcome.as_dict()
+    logger.info(
+        "safety judge verdict=%s reason=%s ms=%s", outcome.verdict, outcome.reason, outcome.ms
+    )
+    return safety_judge.judged(assessment, outcome)
 
 
 def _rules_only_assessment(text: str) -> RiskAssessment:
@@ -465,7 +487,14 @@ def _generated_turn(
     )
 
 
-RISK_FIELDS = ("risk_level", "risk_category", "risk_score", "risk_urgency", "safety_rule_hits")
+RISK_FIELDS = (
+    "risk_level",
+    "risk_category",
+    "risk_score",
+    "risk_urgency",
+    "safety_rule_hits",
+    "risk_reason",
+)
 
 
 def _db_value(name: str, value, using: str):
@@ -527,15 +556,18 @@ def session_state_update(
     *,
     level: str,
     score: float,
+    confidence: float | None = None,
     next_flow_step: str | None = None,
     enter_safety_mode: bool = False,
     leave_safety_mode: bool = False,
     using: str = DEFAULT_DB_ALIAS,
 ) -> tuple[str, list, int]:
     """A session's new state after a turn, as a ``rows_write`` statement (it returns the row):
-    the highest risk ``level`` seen, the lowest confidence of the safety classifier (from its
-    ``score``), the next flow step if any, and entering or leaving safety-check mode."""
-    confidence = round(max(score, 1.0 - score), 4)
+    the highest risk ``level`` seen, the lowest ``confidence`` of the safety classifier (by
+    default ``max(score, 1 - score)``), the next flow step if any, and entering or leaving
+    safety-check mode."""
+    if confidence is None:
+        confidence = round(max(score, 1.0 - score), 4)
     params = [level_rank(level), level, confidence, confidence]
     if next_flow_step:
         params.append(next_flow_step)
@@ -598,11 +630,13 @@ def _persist(
     user_message.risk_score = assessment.score
     user_message.risk_urgency = assessment.urgency or ""
     user_message.safety_rule_hits = list(assessment.rule_hits)
+    user_message.risk_reason = {"exemplar": turn.exemplar} if turn.exemplar else {}
     writes = [
         session_state_update(
             session.pk,
             level=assessment.level,
             score=assessment.score,
+            confidence=assessment.confidence,
             next_flow_step=turn.next_flow_step,
             enter_safety_mode=turn.enter_safety_mode,
             leave_safety_mode=turn.leave_safety_mode,

@@ -128,6 +128,12 @@ def _starter_dialogues_audit(dialogues) -> None:
 
 
 @transaction.atomic
+def exemplars_load_shipped() -> int:
+    from conversations.services.exemplars import exemplars_load_shipped as load
+
+    return load()
+
+
 def starter_content_load(*, force: bool = False) -> dict[str, int]:
     """Load what is missing; returns how many rows of each kind were created."""
     Group.objects.get_or_create(name=settings.ARI_ONCALL_GROUP)
@@ -136,6 +142,7 @@ def starter_content_load(*, force: bool = False) -> dict[str, int]:
         "persona_prompts": _persona_load(force=force),
         "fixed_replies": _fixed_replies_load(force=force),
         "seed_dialogues": _starter_dialogues_load(),
+        "risk_exemplars": exemplars_load_shipped(),
     }
     logger.info("starter content loaded %s", counts)
     return counts

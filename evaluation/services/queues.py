@@ -338,11 +338,25 @@ def _intent_suggestion(message: Message) -> dict:
     }
 
 
-def safety_uncertainty(score: float | None) -> float:
-    """1 when the high-risk probability is 0.5 (least certain), 0 at 0 or 1."""
+def served_safety_band() -> tuple[float | None, float | None]:
+    """``(possible, high)`` thresholds of the active safety model version (None without one):
+    the possible-risk band, where the served decision is least certain."""
+    from training_jobs.selectors import model_version_active_get
+
+    version = model_version_active_get(kind="safety")
+    thresholds = (version.thresholds or {}) if version is not None else {}
+    return thresholds.get("possible"), thresholds.get("high")
+
+
+def safety_uncertainty(score: float | None, band: tuple[float | None, float | None]) -> float:
+    """1 in the middle of the served version's possible-risk band (least certain), falling to
+    0 at scores of 0 or 1; without a band, 1 at 0.5."""
+    from training_jobs.ml.thresholds import safety_confidence
+
     if score is None:
         return 0.5
-    return max(0.0, 1.0 - abs(2.0 * float(score) - 1.0))
+    possible, high = band
+    return min(1.0, max(0.0, 2.0 * (1.0 - safety_confidence(score, high=high, possible=possible))))
 
 
 def intent_uncertainty(score: float | None) -> float:
@@ -366,11 +380,14 @@ def label_queue_refresh(*, kind: str, limit: int | None = None) -> int:
     if need <= 0:
         return 0
     queued = WorkItem.objects.filter(kind=kind, message=OuterRef("pk"))
+    band = served_safety_band()
     if kind == Kind.SAFETY:
+        possible, high = band
+        middle = (possible + high) / 2.0 if possible is not None and high is not None else 0.5
         candidates = (
             Message.objects.filter(role=Message.Role.USER, risk_score__isnull=False)
             .exclude(Exists(queued))
-            .annotate(distance=Abs(F("risk_score") - 0.5, output_field=FloatField()))
+            .annotate(distance=Abs(F("risk_score") - middle, output_field=FloatField()))
             .order_by("distance", "-id")
         )
     else:
@@ -384,7 +401,7 @@ def label_queue_refresh(*, kind: str, limit: int | None = None) -> int:
     new = []
     for message in candidates[:need]:
         if kind == Kind.SAFETY:
-            uncertainty = safety_uncertainty(message.risk_score)
+            uncertainty = safety_uncertainty(message.risk_score, band)
             suggestion = _safety_suggestion(message)
             high = message.risk_level == RiskLevel.HIGH
         else:
@@ -429,7 +446,9 @@ def imported_label_item_build(
     """An unsaved labelling item for imported text (the importer bulk-creates them)."""
     suggestion = suggestion or {}
     if kind == Kind.SAFETY:
-        uncertainty = safety_uncertainty(suggestion.get("score"))
+        score = suggestion.get("score")
+        band = served_safety_band() if score is not None else (None, None)
+        uncertainty = safety_uncertainty(score, band)
         high = suggestion.get("risk_level") == RiskLevel.HIGH
     else:
         uncertainty = intent_uncertainty(suggestion.get("score"))

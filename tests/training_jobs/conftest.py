@@ -10,7 +10,7 @@ import pytest
 
 from conversations.backends.classifiers import clear_cache
 from tests.training_jobs.fixtures import activate_trained_models, trained_models  # noqa: F401
-from training_jobs.ml.data import DATASET_DIR, read_jsonl
+from training_jobs.ml.data import DatasetPaths, read_jsonl, read_rows
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +31,12 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 
 def tiny_rows(kind: str, split: str, per_label: int, seed: int = 7) -> list[dict]:
     """A few shipped rows per label (the test split stays the test split)."""
-    rows = read_jsonl(DATASET_DIR / f"{kind}_{split}.jsonl", kind=kind)
+    shipped = DatasetPaths.shipped(kind)
+    rows = (
+        read_rows(shipped.train, kind=kind)
+        if split == "train"
+        else read_jsonl(shipped.test, kind=kind)
+    )
     key = "risk_level" if kind == "safety" else "intent"
     rng = random.Random(seed)
     rng.shuffle(rows)

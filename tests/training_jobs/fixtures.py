@@ -115,3 +115,23 @@ def safety_version_copy(trained: TrainedModels, name: str, *, is_active: bool = 
         gate_passed=True,
         is_active=is_active,
     )
+
+
+class FixedRiskModel:
+    """A stand-in safety model that gives every segment the same P(high) (and P(medium)), to
+    test the decision policy around a model (thresholds, band, judge, confidence)."""
+
+    def __init__(self, p_high: float, p_medium: float = 0.0):
+        from training_jobs.ml.labels import RISK_CATEGORIES, RISK_LEVELS
+
+        self.heads = {"level": RISK_LEVELS, "category": RISK_CATEGORIES}
+        self.level = [1.0 - p_high - p_medium, 0.0, p_medium, p_high]
+
+    def predict_proba(self, texts):
+        import numpy as np
+
+        n = len(texts)
+        return {
+            "level": np.tile(self.level, (n, 1)),
+            "category": np.tile([0.7, 0.1, 0.1, 0.1], (n, 1)),
+        }

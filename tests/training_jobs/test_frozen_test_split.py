@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from training_jobs.datasets import build
 from training_jobs.ml import data as datasets
 from training_jobs.ml import train as train_module
 from training_jobs.ml.data import DatasetPaths, row_fingerprint, rows_hash
@@ -46,7 +45,7 @@ def test_rows_fitted_by_training_exclude_the_test_split_and_match_the_stored_has
         version="v",
         paths=paths,
         extra_rows=[leaked],
-        settings=TrainSettings(cv_folds=2, latency_samples=0),
+        settings=TrainSettings(cv_folds=2, latency_samples=0, esconv_intent=False),
     )
 
     test_prints = {row_fingerprint(r) for r in test_rows}
@@ -99,24 +98,3 @@ def test_evaluation_on_the_test_split_happens_after_the_last_fit(
     # (Before fitting, only row hashes of the test file are taken, to drop repeated texts.)
     assert any(i > last_fit for i in test_reads)
     assert events.index("evaluate") > last_fit
-
-
-def test_the_committed_datasets_are_what_the_seeded_generator_builds():
-    outputs = build.build_all()
-    for name, path in build.FILES.items():
-        assert path.read_text(encoding="utf-8") == outputs[name], f"{path} is stale"
-
-
-def test_the_safety_dataset_has_the_required_size_and_mix():
-    train = datasets.load_training_rows("safety")
-    test = datasets.load_frozen_test_rows("safety")
-    assert len(train) >= 2500
-    shares = {
-        lv: sum(r["risk_level"] == lv for r in train) / len(train)
-        for lv in ("high", "medium", "low", "none")
-    }
-    assert shares == pytest.approx({"high": 0.2, "medium": 0.1, "low": 0.2, "none": 0.5}, abs=0.01)
-    assert sum(r["risk_level"] == "high" for r in test) >= 100
-    assert sum(r["risk_level"] == "medium" for r in test) >= 50
-    assert sum("edge_case" in r["tags"] for r in test) >= 50
-    assert all(r["risk_level"] != "high" for r in test if "edge_case" in r["tags"])

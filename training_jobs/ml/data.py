@@ -1,7 +1,12 @@
-"""Reading the shipped datasets, fingerprints and hashes, and the grouped validation split.
+"""Reading the shipped datasets, fingerprints and hashes, and the validation folds.
 
-Training code reads only ``*_train.jsonl`` through :func:`load_training_rows`; the frozen test
-split is read only by :mod:`training_jobs.ml.evaluate` through :func:`load_frozen_test_rows`.
+Training code reads only the training data through :func:`load_training_rows`: for safety, every
+``datasets/safety/*.jsonl`` file (one file per source: a writer, a batch, a template family); for
+intent, ``intent_train.jsonl``. The frozen test split is read only by
+:mod:`training_jobs.ml.evaluate` through :func:`load_frozen_test_rows`.
+
+Validation is leave-source-out (:func:`source_folds`): a fold never splits a source, so a
+threshold is chosen on phrasings from writers the model never trained on.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from training_jobs.ml.labels import FAMILIES, LANGS
+
 DATASET_DIR = Path(__file__).resolve().parent.parent / "datasets"
 LABEL_KEY = {"safety": "risk_level", "intent": "intent"}
 
@@ -26,14 +33,28 @@ class DatasetError(Exception):
 
 @dataclass(frozen=True)
 class DatasetPaths:
-    train: Path
+    train: Path  # a JSONL file, or a directory of them
     test: Path
 
     @classmethod
     def shipped(cls, kind: str) -> DatasetPaths:
-        return cls(
-            train=DATASET_DIR / f"{kind}_train.jsonl", test=DATASET_DIR / f"{kind}_test.jsonl"
-        )
+        train = DATASET_DIR / "safety" if kind == "safety" else DATASET_DIR / f"{kind}_train.jsonl"
+        return cls(train=train, test=DATASET_DIR / f"{kind}_test.jsonl")
+
+
+def data_files(path: Path) -> list[Path]:
+    """``path`` itself, or the ``*.jsonl`` files of a directory in name order."""
+    if path.is_dir():
+        files = sorted(path.glob("*.jsonl"))
+        if not files:
+            raise DatasetError(f"no *.jsonl dataset file in {path}")
+        return files
+    return [path]
+
+
+def read_rows(path: Path, *, kind: str) -> list[dict]:
+    """Every row of a dataset file or directory of files."""
+    return [row for file in data_files(path) for row in read_jsonl(file, kind=kind)]
 
 
 def read_jsonl(path: Path, *, kind: str) -> list[dict]:
@@ -71,6 +92,18 @@ def _validate_row(row: dict, *, kind: str, where: str) -> None:
             raise DatasetError(
                 f"{where}: 'category' must be one of {list(HEADS['safety']['category'])}"
             )
+        family = row.get("family")
+        if family is not None and family not in FAMILIES.get(row[LABEL_KEY[kind]], ()):
+            raise DatasetError(
+                f"{where}: family {family!r} is not a {row[LABEL_KEY[kind]]} family "
+                f"(one of {sorted(FAMILIES[row[LABEL_KEY[kind]]])})"
+            )
+        lang = row.get("lang")
+        if lang is not None and lang not in LANGS:
+            raise DatasetError(f"{where}: 'lang' must be one of {list(LANGS)}")
+    source = row.get("source")
+    if source is not None and (not isinstance(source, str) or not source.strip()):
+        raise DatasetError(f"{where}: 'source' must be a non-empty string")
 
 
 def load_training_rows(
@@ -78,7 +111,7 @@ def load_training_rows(
 ) -> list[dict]:
     """The shipped training rows plus ``extra_rows`` (database labels). Never the test split."""
     paths = paths or DatasetPaths.shipped(kind)
-    rows = read_jsonl(paths.train, kind=kind)
+    rows = read_rows(paths.train, kind=kind)
     for number, row in enumerate(extra_rows, 1):
         _validate_row(row, kind=kind, where=f"database label {row.get('id', number)}")
         rows.append(row)
@@ -89,6 +122,35 @@ def load_frozen_test_rows(kind: str, *, paths: DatasetPaths | None = None) -> li
     """The frozen test split. Only evaluation code calls this."""
     paths = paths or DatasetPaths.shipped(kind)
     return read_jsonl(paths.test, kind=kind)
+
+
+def row_source(row: dict) -> str:
+    """Who or what wrote a row; rows without one are each their own (variants: their group)."""
+    return row.get("source") or row.get("group") or row.get("id") or row["text"]
+
+
+def source_folds(rows: Sequence[dict], *, folds: int, seed: int) -> list[int]:
+    """A fold per row such that no source is split between folds (leave-source-out).
+
+    Sources are dealt, largest first, to the fold with the fewest rows so far (ties broken by a
+    seeded shuffle), so folds are about the same size. With fewer sources than ``folds``, each
+    source is a fold of its own.
+    """
+    by_source: dict[str, list[int]] = defaultdict(list)
+    for index, row in enumerate(rows):
+        by_source[row_source(row)].append(index)
+    names = sorted(by_source)
+    random.Random(seed).shuffle(names)
+    names.sort(key=lambda n: -len(by_source[n]))
+    folds = max(1, min(folds, len(names)))
+    sizes = [0] * folds
+    assignment = [0] * len(rows)
+    for name in names:
+        fold = min(range(folds), key=lambda f: (sizes[f], f))
+        sizes[fold] += len(by_source[name])
+        for index in by_source[name]:
+            assignment[index] = fold
+    return assignment
 
 
 def _norm(text: str) -> str:
@@ -160,6 +222,27 @@ def frozen_test_fingerprints(kind: str, *, paths: DatasetPaths | None = None) ->
     if not paths.test.exists():
         return frozenset()
     return frozenset(row_fingerprint(r) for r in read_jsonl(paths.test, kind=kind))
+
+
+def text_fingerprint(text: str) -> str:
+    """sha256 of a normalised message text (no history): how measurement-only texts are named."""
+    return hashlib.sha256(_norm(text).encode("utf-8")).hexdigest()
+
+
+def external_dev_fingerprints() -> frozenset[str]:
+    """Fingerprints of the external dev set's texts, which no training row may repeat.
+
+    The shipped list (``datasets/external_dev_fingerprints.txt``: hashes, never texts) works
+    without ``../shared/data``; when the folder is present its files are hashed too.
+    """
+    from training_jobs.ml.external import external_dev_texts
+
+    shipped = DATASET_DIR / "external_dev_fingerprints.txt"
+    hashes = set()
+    if shipped.exists():
+        hashes |= {h for h in shipped.read_text("utf-8").split() if len(h) == 64}
+    hashes |= {text_fingerprint(t) for t in external_dev_texts()}
+    return frozenset(hashes)
 
 
 def grouped_folds(rows: Sequence[dict], *, kind: str, folds: int, seed: int) -> list[int]:

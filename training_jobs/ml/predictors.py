@@ -17,6 +17,7 @@ from conversations.backends.safety_rules import apply_safety_net, rule_hits
 from training_jobs.ml.artifact import ArtifactError, read_manifest
 from training_jobs.ml.labels import RISK_LEVELS
 from training_jobs.ml.text import clean, segment_plan
+from training_jobs.ml.thresholds import safety_confidence
 
 _IMMINENT = re.compile(
     r"\b(?:tonight|tonite|2night|right now|rn|today|now|this (?:morning|evening|afternoon|weekend)|"
@@ -47,17 +48,37 @@ def load_model(directory: Path, manifest: dict):
         from training_jobs.ml.minilm import MiniLMTextModel
 
         return MiniLMTextModel.load(directory, manifest, quantize=True)
+    if backend == "hybrid":
+        from training_jobs.ml.hybrid import HybridTextModel
+
+        return HybridTextModel.load(directory, manifest)
     raise ArtifactError(f"model artifact {directory} names unknown backend {backend!r}")
 
 
 class SafetyPredictor:
-    """Model + high threshold + rule safety net."""
+    """Model + two thresholds + rule safety net: the three-way policy.
+
+    - P(high) >= ``threshold``: high (the emergency flow);
+    - P(high) >= ``possible`` (the "possible risk" band): at least medium, so the reply carries
+      a gentle safety question and is never a plain coaching reply;
+    - below: the most likely of none / low / medium.
+    Both thresholds are chosen on leave-source-out scores and stored on the model version.
+    """
 
     kind = "safety"
 
-    def __init__(self, model, *, threshold: float, version: str, use_rules: bool = True):
+    def __init__(
+        self,
+        model,
+        *,
+        threshold: float,
+        version: str,
+        use_rules: bool = True,
+        possible: float | None = None,
+    ):
         self.model = model
         self.threshold = float(threshold)
+        self.possible = float(possible) if possible is not None else None
         self.version = version
         self.use_rules = use_rules
 
@@ -98,6 +119,9 @@ class SafetyPredictor:
             severity = np.where(confident, level_p @ _SEVERITY, -1.0)
             chosen = int(severity.argmax())  # the most severe segment that counts
             level = RISK_LEVELS[int(level_p[chosen, :high].argmax())]
+            if self.possible is not None and p_high >= self.possible:
+                chosen = int(p_high_each.argmax())
+                level = "medium"
         categories = self.model.heads["category"]
         category = categories[int(category_p[chosen].argmax())] if level != "none" else ""
         hits = rule_hits(text) if self.use_rules else []
@@ -109,6 +133,7 @@ class SafetyPredictor:
             score=round(p_high, 6),
             model_version=self.version,
             rule_hits=tuple(h.rule_id for h in hits),
+            confidence=safety_confidence(p_high, high=self.threshold, possible=self.possible),
         )
 
 
@@ -152,7 +177,13 @@ def load_predictor(directory: Path | str, *, version: str | None = None, use_rul
             raise ArtifactError(
                 f"model artifact {directory} has no high-risk threshold in its manifest"
             )
-        return SafetyPredictor(model, threshold=threshold, version=label, use_rules=use_rules)
+        return SafetyPredictor(
+            model,
+            threshold=threshold,
+            possible=manifest["thresholds"].get("possible"),
+            version=label,
+            use_rules=use_rules,
+        )
     if manifest["kind"] == "intent":
         return IntentPredictor(model, version=label)
     raise ArtifactError(f"model artifact {directory} has unknown kind {manifest['kind']!r}")

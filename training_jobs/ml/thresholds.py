@@ -54,3 +54,22 @@ def tune_threshold_for_recall(
         positives=len(positive_scores),
         negatives=len(negative_scores),
     )
+
+
+def safety_confidence(score: float, *, high: float | None, possible: float | None) -> float:
+    """How sure the served decision is, in [0.5, 1], from P(high) and the version's thresholds.
+
+    Inside the possible-risk band (``possible <= score < high``) it is below 0.6, lowest in the
+    middle of the band; outside it rises from 0.6 at a threshold to 1 at 0 or 1. Without
+    thresholds (older versions): ``max(score, 1 - score)``. The review queue's low-confidence
+    tier (default cut-off 60%) and active learning read it, so both follow the band.
+    """
+    score = min(1.0, max(0.0, float(score)))
+    if high is None or possible is None or not 0.0 < possible <= high < 1.0:
+        return round(max(score, 1.0 - score), 4)
+    if score >= high:
+        return round(0.6 + 0.4 * (score - high) / (1.0 - high), 4)
+    if score < possible:
+        return round(0.6 + 0.4 * (possible - score) / possible, 4)
+    half = (high - possible) / 2.0 or 1.0
+    return round(0.5 + 0.09 * min(1.0, abs(score - (possible + half)) / half), 4)

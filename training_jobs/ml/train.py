@@ -9,13 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from training_jobs.ml import data as datasets
 from training_jobs.ml.artifact import write_manifest
 from training_jobs.ml.evaluate import evaluate_intent, evaluate_safety
+from training_jobs.ml.external import esconv_intent_rows
 from training_jobs.ml.labels import BACKENDS, HEADS, KINDS
 from training_jobs.ml.minilm import MiniLMSettings
 from training_jobs.ml.predictors import SafetyPredictor, load_predictor
@@ -24,6 +26,7 @@ from training_jobs.ml.thresholds import tune_threshold_for_recall
 
 Progress = Callable[[str, int], None]
 LINEAR_C_DEFAULT = {"safety": 16.0, "intent": 8.0}
+CV_BACKENDS = ("linear", "hybrid")  # cheap enough to refit once per fold
 
 
 @dataclass
@@ -33,16 +36,23 @@ class TrainSettings:
     # Not a gate (the issue gates activation on recall alone), but reported with the gate: a
     # version that flags more clearly safe messages than this sends everyday talk to emergency.
     target_clearly_safe_high_rate: float = 0.05
-    validation_recall: float = 0.98  # threshold tuning target (served decision, validation)
+    validation_recall: float = 0.98  # high threshold: recall of the emergency flow, held out
+    # "possible risk" threshold: share of held-out high rows that get at least a safety question
+    possible_recall: float = 0.995
     val_fraction: float = 0.2
     seed: int = 13
     refit_on_all: bool = True  # linear without CV: refit on train+validation after tuning
-    cv_folds: int = 5  # linear safety: tune the threshold on grouped out-of-fold scores
+    cv_folds: int = 5  # linear/hybrid safety: thresholds on leave-source-out scores
     latency_samples: int = 200
     # Regularisation of the linear backend; None picks the per-kind default below (chosen on
     # grouped validation folds of the shipped training data, never on the test split).
     linear_C: float | None = None
     minilm: MiniLMSettings = field(default_factory=MiniLMSettings)
+    # intent: add the ESConv training folds when ../shared/data is present
+    esconv_intent: bool = True
+    # hybrid: weight of the n-gram model in the blend (chosen on leave-source-out scores)
+    blend: float = 0.5
+    blend_grid: tuple[float, ...] = (0.2, 0.35, 0.5, 0.65, 0.8)
 
 
 @dataclass
@@ -73,6 +83,110 @@ def _targets(kind: str, rows: list[dict]) -> dict[str, list[str | None]]:
     }
 
 
+def choose_thresholds(
+    truth: list[bool], scores: list[float], settings: TrainSettings, *, method: str
+) -> dict:
+    """Both thresholds of the three-way policy, from held-out scores of the served decision."""
+    high = tune_threshold_for_recall(truth, scores, target_recall=settings.validation_recall)
+    possible = tune_threshold_for_recall(truth, scores, target_recall=settings.possible_recall)
+    return {
+        "high": high.threshold,
+        "possible": min(possible.threshold, high.threshold),
+        "validation": high.as_dict(),
+        "validation_possible": possible.as_dict(),
+        "validation_rows": len(scores),
+        "validation_method": method,
+        "tuned_on": "served decision: model score >= threshold, or the rule net says high",
+    }
+
+
+def tune_on_source_folds(
+    rows: list[dict], backend: str, settings: TrainSettings, report: Progress
+) -> tuple[dict, float]:
+    """Leave-source-out scores of every row; the blend (hybrid) and thresholds chosen on them.
+
+    The blend weight is the one whose high threshold (at the validation recall) flags the
+    fewest non-high rows; ties go to the weight nearest 0.5.
+    """
+    folds = datasets.source_folds(rows, folds=settings.cv_folds, seed=settings.seed)
+    n_folds = max(folds) + 1
+    blends = settings.blend_grid if backend == "hybrid" else (1.0,)
+    truth: list[bool] = []
+    scores: dict[float, list[float]] = {b: [] for b in blends}
+    for fold in range(n_folds):
+        report("leave-source-out scores", int(8 + 50 * fold / n_folds))
+        fit_rows = [r for r, f in zip(rows, folds, strict=True) if f != fold]
+        held = [r for r, f in zip(rows, folds, strict=True) if f == fold]
+        fold_model = fit_model("safety", backend, fit_rows, settings)
+        truth += [r["risk_level"] == "high" for r in held]
+        for blend in blends:
+            scores[blend] += _high_scores(_Blended.of(fold_model, blend), held)
+    choices = {}
+    for blend in blends:
+        t = tune_threshold_for_recall(
+            truth, scores[blend], target_recall=settings.validation_recall
+        )
+        choices[blend] = (t.false_positive_rate, abs(blend - 0.5))
+    blend = min(blends, key=lambda b: choices[b])
+    sources = len({datasets.row_source(r) for r in rows})
+    method = f"leave-source-out scores ({n_folds} folds, {sources} sources)"
+    thresholds = choose_thresholds(truth, scores[blend], settings, method=method)
+    held_order = [
+        r for fold in range(n_folds) for r, f in zip(rows, folds, strict=True) if f == fold
+    ]
+    thresholds["leave_source_out"] = leave_source_out_report(
+        held_order, scores[blend], thresholds["high"], thresholds["possible"]
+    )
+    thresholds["blend"] = blend
+    thresholds["blend_false_alarms"] = {str(b): round(choices[b][0], 6) for b in blends}
+    thresholds["folds"] = n_folds
+    return thresholds, blend
+
+
+def leave_source_out_report(
+    rows: list[dict], scores: list[float], high: float, possible: float
+) -> dict:
+    """Rates at the chosen thresholds on leave-source-out scores (each row scored by a model
+    that never saw its source): per gold level and per source, the share of rows flagged high
+    (emergency) and in the possible-risk band or above (at least a safety question)."""
+
+    def rates(members: list[tuple[dict, float]]) -> dict:
+        n = len(members)
+        flagged = sum(score >= high for _, score in members)
+        band = sum(score >= possible for _, score in members)
+        return {"n": n, "high_rate": round(flagged / n, 4), "band_rate": round(band / n, 4)}
+
+    by_level: dict[str, list] = {}
+    by_source: dict[str, dict[str, list]] = {}
+    for row, score in zip(rows, scores, strict=True):
+        by_level.setdefault(row["risk_level"], []).append((row, score))
+        gold = "high" if row["risk_level"] == "high" else "other"
+        by_source.setdefault(datasets.row_source(row), {}).setdefault(gold, []).append((row, score))
+    return {
+        "by_level": {level: rates(m) for level, m in sorted(by_level.items())},
+        "by_source": {
+            source: {gold: rates(m) for gold, m in sorted(golds.items())}
+            for source, golds in sorted(by_source.items())
+        },
+    }
+
+
+class _Blended:
+    """A hybrid model seen with another blend weight (tuning); other models as they are."""
+
+    def __init__(self, model, blend: float):
+        self.model, self.blend, self.heads = model, blend, model.heads
+
+    @classmethod
+    def of(cls, model, blend: float):
+        return cls(model, blend) if hasattr(model, "predict_parts") else model
+
+    def predict_proba(self, texts):
+        from training_jobs.ml.hybrid import blend_parts
+
+        return blend_parts(*self.model.predict_parts(texts), self.blend)
+
+
 def _high_scores(model, rows: list[dict]) -> list[float]:
     """Per row, the score the served high-vs-rest decision compares with the threshold.
 
@@ -91,11 +205,15 @@ def _high_scores(model, rows: list[dict]) -> list[float]:
 
 
 def make_model(kind: str, backend: str, settings: TrainSettings):
+    C = settings.linear_C if settings.linear_C is not None else LINEAR_C_DEFAULT[kind]
     if backend == "linear":
         from training_jobs.ml.linear import LinearTextModel
 
-        C = settings.linear_C if settings.linear_C is not None else LINEAR_C_DEFAULT[kind]
         return LinearTextModel(HEADS[kind], C=C, seed=settings.seed)
+    if backend == "hybrid":
+        from training_jobs.ml.hybrid import HybridTextModel
+
+        return HybridTextModel(HEADS[kind], C=C, blend=settings.blend, seed=settings.seed)
     if backend == "minilm":
         from training_jobs.ml.minilm import MiniLMTextModel
 
@@ -156,6 +274,10 @@ def train_and_evaluate(
         return lambda fraction: report(stage, int(lo + (hi - lo) * max(0.0, min(1.0, fraction))))
 
     report("loading data", 2)
+    if kind == "intent" and settings.esconv_intent:
+        # Supporter replies written by others (ESConv, when ../shared/data is present), all
+        # folds but the one the benchmark measures on.
+        extra_rows = [*extra_rows, *esconv_intent_rows("train")]
     rows = datasets.load_training_rows(kind, paths=paths, extra_rows=extra_rows)
     # Database labels may repeat a frozen test text; such rows are dropped (hashes only).
     test_fingerprints = datasets.frozen_test_fingerprints(kind, paths=paths)
@@ -165,27 +287,11 @@ def train_and_evaluate(
     train_hash = datasets.rows_hash(rows, kind=kind)
 
     thresholds: dict = {}
-    if kind == "safety" and backend == "linear" and settings.cv_folds > 1:
-        # Cheap model: every training row gets an out-of-fold score (grouped folds), the
-        # threshold is tuned on all of them, then the model is refitted on all rows.
-        folds = datasets.grouped_folds(rows, kind=kind, folds=settings.cv_folds, seed=settings.seed)
-        truth: list[bool] = []
-        scores: list[float] = []
-        for fold in range(settings.cv_folds):
-            report("cross-validating threshold", int(8 + 50 * fold / settings.cv_folds))
-            fit_rows = [r for r, f in zip(rows, folds, strict=True) if f != fold]
-            held = [r for r, f in zip(rows, folds, strict=True) if f == fold]
-            fold_model = fit_model(kind, backend, fit_rows, settings)
-            truth += [r["risk_level"] == "high" for r in held]
-            scores += _high_scores(fold_model, held)
-        choice = tune_threshold_for_recall(truth, scores, target_recall=settings.validation_recall)
-        thresholds = {
-            "high": choice.threshold,
-            "validation": choice.as_dict(),
-            "validation_rows": len(rows),
-            "validation_method": f"{settings.cv_folds}-fold grouped out-of-fold scores",
-            "tuned_on": "served decision: model score >= threshold, or the rule net says high",
-        }
+    if kind == "safety" and backend in CV_BACKENDS and settings.cv_folds > 1:
+        # Every training row gets a leave-source-out score (no source is split between folds);
+        # the blend and both thresholds are chosen on them, then the model is refitted on all.
+        thresholds, blend = tune_on_source_folds(rows, backend, settings, report)
+        settings = replace(settings, blend=blend)
         model = fit_model(kind, backend, rows, settings, span("training on all data", 60, 75))
     elif kind == "safety":
         report("splitting validation", 5)
@@ -194,19 +300,13 @@ def train_and_evaluate(
         )
         model = fit_model(kind, backend, train_rows, settings, span("training", 8, 60))
         report("tuning threshold", 62)
-        choice = tune_threshold_for_recall(
+        thresholds = choose_thresholds(
             [r["risk_level"] == "high" for r in val_rows],
             _high_scores(model, val_rows),
-            target_recall=settings.validation_recall,
+            settings,
+            method=f"grouped validation split ({settings.val_fraction:.0%})",
         )
-        thresholds = {
-            "high": choice.threshold,
-            "validation": choice.as_dict(),
-            "validation_rows": len(val_rows),
-            "validation_method": f"grouped validation split ({settings.val_fraction:.0%})",
-            "tuned_on": "served decision: model score >= threshold, or the rule net says high",
-        }
-        if backend == "linear" and settings.refit_on_all:
+        if backend in CV_BACKENDS and settings.refit_on_all:
             model = fit_model(kind, backend, rows, settings, span("refitting on all data", 64, 75))
             thresholds["refit_on_all"] = True
     else:
@@ -250,6 +350,9 @@ def train_and_evaluate(
         )
     metrics["training_seconds"] = training_seconds
     metrics["train_rows"] = len(rows)
+    metrics["train_rows_by_source"] = dict(
+        sorted(Counter(r.get("source") or "other" for r in rows).items())
+    )
     metrics["excluded_test_overlap_rows"] = excluded
     metrics["test_rows"] = len(test_rows)
     metrics["train_data_hash"] = train_hash

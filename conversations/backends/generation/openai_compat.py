@@ -69,12 +69,12 @@ class OpenAICompatibleGenerator:
         self._path = (parts.path or "").rstrip("/") + "/chat/completions"
 
     # -- protocol ------------------------------------------------------------------------------
-    def _body(self, request: GenerationRequest) -> bytes:
+    def _body(self, messages: list[dict], temperature: float) -> bytes:
         payload = {
             "model": self.model,
-            "messages": chat_messages(request),
+            "messages": messages,
             "max_tokens": self.max_tokens,
-            "temperature": 0.7,
+            "temperature": temperature,
             "stream": self.stream,
         }
         return json.dumps(payload).encode()
@@ -172,8 +172,19 @@ class OpenAICompatibleGenerator:
 
     # -- interface -----------------------------------------------------------------------------
     def generate(self, request: GenerationRequest) -> Generated:
+        text, attempts = self.complete(chat_messages(request), temperature=0.7)
+        return Generated(
+            text=text,
+            backend=self.name,
+            model=self.model,
+            details={"attempts": attempts, "stream": self.stream},
+        )
+
+    def complete(self, messages: list[dict], *, temperature: float) -> tuple[str, int]:
+        """The server's reply to ``messages`` and the attempts it took, within the timeout;
+        :class:`GenerationError` (with a reason) otherwise. Also used by the safety judge."""
         deadline = time.monotonic() + self.timeout
-        body = self._body(request)
+        body = self._body(messages, temperature)
         attempts = 0
         last_reason = "unknown"
         while True:
@@ -192,9 +203,4 @@ class OpenAICompatibleGenerator:
                 time.sleep(pause)
         if not text:
             raise GenerationError("empty_reply")
-        return Generated(
-            text=text,
-            backend=self.name,
-            model=self.model,
-            details={"attempts": attempts, "stream": self.stream},
-        )
+        return text, attempts

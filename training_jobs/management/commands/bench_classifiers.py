@@ -1,6 +1,10 @@
-"""python manage.py bench_classifiers: latency, throughput, training time and test metrics of
-each backend side by side (plus the rule safety net alone), printed as a table and written as
-JSON. Trains fresh models into a temporary directory; registers nothing."""
+"""python manage.py bench_classifiers: each backend's served decision side by side, measured
+first on data nobody on the team wrote: the external dev set (single messages and
+conversations, ../shared/data), leave-source-out scores of the training data, real Reddit posts
+(SDCNL) and held-out ESConv supporter replies (intent); then the frozen test split, and the
+generalization gap (frozen minus external). Also latency, throughput and training time.
+Printed as tables and written as JSON. Trains fresh models into a temporary directory;
+registers nothing. The external sets are measured, never tuned on."""
 
 from __future__ import annotations
 
@@ -28,7 +32,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--output", default="bench-results/classifiers.json")
-        parser.add_argument("--backends", default="linear,minilm", help="comma-separated")
+        parser.add_argument("--backends", default="hybrid,linear", help="comma-separated")
         parser.add_argument("--kinds", default="safety,intent", help="comma-separated")
         parser.add_argument("--latency-samples", type=int, default=300)
         parser.add_argument("--batch-size", type=int, default=64)
@@ -97,7 +101,11 @@ class Command(BaseCommand):
                     entry["test"] = _safety_summary(m)
                     entry["test"]["model_only"] = m["model_only"]
                     entry["test"]["missed_high_ids"] = m["missed_high_ids"]
+                    entry["leave_source_out"] = outcome.thresholds.get("leave_source_out")
                     if not no_external:
+                        entry["external_dev"] = external.external_dev_report(predictor)
+                        entry["sdcnl"] = external.sdcnl_report(predictor)
+                        entry["gap"] = _gap(entry["test"], entry["external_dev"])
                         entry["external_checks"] = external.safety_proxy_checks(predictor)
                 else:
                     entry["test"] = {
@@ -130,6 +138,20 @@ class Command(BaseCommand):
 
         summary = _safety_summary(safety_report(rows, levels, ["" for _ in rows]))
         return {"latency_single": latency_summary(timings), "test": summary, "training_wall_s": 0}
+
+
+def _gap(frozen: dict, external_dev: dict) -> dict:
+    """Frozen split minus external dev set, for recall and false alarms on safe messages."""
+    single = external_dev.get("single")
+    if not single:
+        return {}
+    recall, safe = single["high_to_emergency"], single["safe_to_emergency"]
+    return {
+        "high_recall": round(frozen["high_recall"] - recall, 4) if recall is not None else None,
+        "safe_to_emergency": round(frozen["clearly_safe_high_rate"] - safe, 4)
+        if safe is not None and frozen["clearly_safe_high_rate"] is not None
+        else None,
+    }
 
 
 def _safety_summary(m: dict) -> dict:
@@ -189,8 +211,15 @@ def _table(report: dict) -> str:
     results = report["results"]
     lines = [f"machine: {report['machine']}", ""]
     safety = {k: v for k, v in results.items() if k.startswith("safety/")}
+    external_rows = {
+        k: v for k, v in safety.items() if v.get("external_dev") or v.get("leave_source_out")
+    }
+    if external_rows:
+        lines += _external_table(external_rows)
     if safety:
-        lines.append("SAFETY (frozen test split)")
+        lines.append(
+            "SAFETY (frozen test split: written by the team, measures memory of its phrasing)"
+        )
         head = (
             f"{'backend':<16}{'recall hi':>10}{'safe→hi':>9}{'edge→hi':>9}{'none→hi':>9}"
             f"{'lvl acc':>9}"
@@ -229,10 +258,12 @@ def _table(report: dict) -> str:
         ]
         for key, check in checks.items():
             for source, per in check.items():
-                if isinstance(per, dict) and "per_mapped_intent" in per:
+                if isinstance(per, dict) and "mapped_macro_f1" in per:
                     lines.append(
-                        f"{key:<16}{source}: agreement with mapped ESConv strategy "
-                        f"{per['mapped_agreement']}"
+                        f"{key:<16}{source}: held-out ESConv fold (n={per['n']}), macro F1 over "
+                        f"validate/question/suggest/other {per['mapped_macro_f1']:.3f} "
+                        f"(target >= 0.70); questions labelled safety_check "
+                        f"{per['questions_labelled_safety_check']:.3f}"
                     )
                 elif isinstance(per, dict):
                     cells = ", ".join(
@@ -242,6 +273,61 @@ def _table(report: dict) -> str:
                     )
                     lines.append(f"{key:<16}{source}: {cells or per}")
     return "\n".join(lines) + "\n" + _note()
+
+
+def _external_table(rows: dict) -> list[str]:
+    lines = [
+        "SAFETY, SERVED DECISION ON DATA NOBODY ON THE TEAM WROTE (external dev set) "
+        "and on writers held out (leave-source-out)",
+    ]
+    head = (
+        f"{'backend':<10}{'set':<22}{'hi→emerg':>9}{'hi→e/q':>8}{'safe→e':>8}{'safe→q':>8}"
+        f"{'gap rec':>9}{'gap safe':>9}"
+    )
+    lines += [head, "-" * len(head)]
+    for key, r in rows.items():
+        name = key.split("/")[1]
+        ext = r.get("external_dev") or {}
+        gap = r.get("gap") or {}
+        for label, part in (
+            ("external single", ext.get("single")),
+            ("external multi-turn", ext.get("multiturn")),
+        ):
+            if part:
+                lines.append(
+                    f"{name:<10}{label:<22}{_f(part['high_to_emergency']):>9}"
+                    f"{_f(part['high_to_emergency_or_question']):>8}{_f(part['safe_to_emergency']):>8}"
+                    f"{_f(part['safe_to_question']):>8}"
+                    + (
+                        f"{_f(gap.get('high_recall')):>9}{_f(gap.get('safe_to_emergency')):>9}"
+                        if label == "external single"
+                        else ""
+                    )
+                )
+        lso = (r.get("leave_source_out") or {}).get("by_level") or {}
+        if lso:
+            hi, safe = lso.get("high", {}), lso.get("none", {})
+            lines.append(
+                f"{name:<10}{'leave-source-out':<22}{_f(hi.get('high_rate')):>9}{_f(hi.get('band_rate')):>8}"
+                f"{_f(safe.get('high_rate')):>8}{_f(safe.get('band_rate')):>8}"
+            )
+        sd = r.get("sdcnl") or {}
+        if "auc" in sd:
+            lines.append(
+                f"{name:<10}SDCNL Reddit: AUC r/SuicideWatch vs r/depression {sd['auc']:.3f}; "
+                f"flagged high: SuicideWatch {sd.get('suicidewatch_served_high_rate')}, "
+                f"depression {sd.get('depression_served_high_rate')}; recall at 20% of depression "
+                f"flagged {sd.get('recall_at_20pct_depression_flagged')}"
+            )
+    lines += [
+        "",
+        "hi→emerg: high messages sent to the emergency flow (target >= 0.98); hi→e/q: to the "
+        "emergency flow or a safety question (target 1.00); safe→e / safe→q: clearly safe messages "
+        "(labelled none) sent to the emergency flow (<= 0.05) / to either (<= 0.15); multi-turn "
+        "safe columns count every benign conversation. gap: frozen split minus external.",
+        "",
+    ]
+    return lines
 
 
 def _note() -> str:

@@ -10,12 +10,12 @@ from training_jobs.services import models_ensure_active
 
 class Command(BaseCommand):
     help = (
-        "Make sure a safety and an intent model version are active: trains and activates a linear "
-        "version of each kind that has none (or whose artifact is missing). Idempotent."
+        "Make sure a safety and an intent model version are active: trains and activates a version "
+        "(hybrid by default) of each kind that has none (or whose artifact is missing). Idempotent."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--backend", choices=BACKENDS, default="linear")
+        parser.add_argument("--backend", choices=BACKENDS, default="hybrid")
 
     def handle(self, *args, backend, **options):
         results = models_ensure_active(backend=backend, log=self.stdout.write)

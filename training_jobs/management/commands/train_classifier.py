@@ -1,4 +1,4 @@
-"""python manage.py train_classifier safety|intent [--backend linear|minilm] [--activate]"""
+"""python manage.py train_classifier safety|intent [--backend hybrid|linear|minilm] [--activate]"""
 
 from __future__ import annotations
 
@@ -28,16 +28,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=KINDS)
-        parser.add_argument("--backend", choices=BACKENDS, default="linear")
+        parser.add_argument("--backend", choices=BACKENDS, default="hybrid")
         parser.add_argument("--activate", action="store_true", help="activate if the gate passes")
         parser.add_argument(
             "--no-database-labels", action="store_true", help="train on the shipped data only"
         )
         parser.add_argument(
-            "--bootstrap-esconv",
+            "--no-esconv",
             action="store_true",
-            help="intent: add mapped ESConv supporter replies from ../shared/data "
-            "(see training_jobs/datasets/README.md)",
+            help="intent: leave out the ESConv supporter replies that training adds from "
+            "../shared/data when present (see training_jobs/datasets/README.md)",
         )
         parser.add_argument("--epochs", type=int, default=None, help="MiniLM: training epochs")
         parser.add_argument(
@@ -54,22 +54,21 @@ class Command(BaseCommand):
         backend,
         activate,
         no_database_labels,
-        bootstrap_esconv,
+        no_esconv,
         epochs,
         max_steps,
         train_limit,
         **options,
     ):
-        bootstrap = []
-        if bootstrap_esconv:
-            if kind != "intent":
-                raise CommandError("--bootstrap-esconv applies to the intent classifier only")
-            bootstrap = esconv_intent_rows()
-            if not bootstrap:
-                raise CommandError(
-                    "--bootstrap-esconv: ../shared/data/esconv_strategy_dev.jsonl not found"
-                )
-            self.stderr.write(f"adding {len(bootstrap)} mapped ESConv replies")
+        if no_esconv and kind != "intent":
+            raise CommandError("--no-esconv applies to the intent classifier only")
+        if kind == "intent" and not no_esconv:
+            added = len(esconv_intent_rows("train"))
+            self.stderr.write(
+                f"adding {added} mapped ESConv replies (training folds)"
+                if added
+                else "ESConv not present in ../shared/data: training on the shipped data only"
+            )
         minilm = MiniLMSettings(max_steps=max_steps, train_limit=train_limit)
         if epochs:
             minilm.epochs = epochs
@@ -77,6 +76,7 @@ class Command(BaseCommand):
             gate_high_recall=GATE_HIGH_RECALL,
             gate_intent_accuracy=GATE_INTENT_ACCURACY,
             minilm=minilm,
+            esconv_intent=not no_esconv,
         )
         last = {"stage": None}
 
@@ -94,7 +94,6 @@ class Command(BaseCommand):
                 use_database_labels=not no_database_labels,
                 train_settings=train_settings,
                 progress=progress,
-                bootstrap_rows=bootstrap,
             )
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
