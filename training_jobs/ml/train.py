@@ -119,8 +119,9 @@ def tune_on_source_folds(
         held = [r for r, f in zip(rows, folds, strict=True) if f == fold]
         fold_model = fit_model("safety", backend, fit_rows, settings)
         truth += [r["risk_level"] == "high" for r in held]
+        parts: dict = {}  # per text: both models' probabilities, shared by every weight
         for blend in blends:
-            scores[blend] += _high_scores(_Blended.of(fold_model, blend), held)
+            scores[blend] += _high_scores(_Blended.of(fold_model, blend, parts), held)
     choices = {}
     for blend in blends:
         t = tune_threshold_for_recall(
@@ -172,19 +173,35 @@ def leave_source_out_report(
 
 
 class _Blended:
-    """A hybrid model seen with another blend weight (tuning); other models as they are."""
+    """A hybrid model seen with another blend weight (tuning); other models as they are.
 
-    def __init__(self, model, blend: float):
-        self.model, self.blend, self.heads = model, blend, model.heads
+    Both parts are computed once per text, whatever the number of weights tried."""
+
+    def __init__(self, model, blend: float, parts: dict):
+        self.model, self.blend, self.heads, self.parts = model, blend, model.heads, parts
 
     @classmethod
-    def of(cls, model, blend: float):
-        return cls(model, blend) if hasattr(model, "predict_parts") else model
+    def of(cls, model, blend: float, parts: dict):
+        return cls(model, blend, parts) if hasattr(model, "predict_parts") else model
 
     def predict_proba(self, texts):
+        import numpy as np
+
         from training_jobs.ml.hybrid import blend_parts
 
-        return blend_parts(*self.model.predict_parts(texts), self.blend)
+        missing = [t for t in dict.fromkeys(texts) if t not in self.parts]
+        if missing:
+            linear, embedding = self.model.predict_parts(missing)
+            for i, text in enumerate(missing):
+                self.parts[text] = (
+                    {h: linear[h][i] for h in linear},
+                    {h: embedding[h][i] for h in embedding},
+                )
+        stacked = [
+            {h: np.stack([self.parts[t][part][h] for t in texts]) for h in self.heads}
+            for part in (0, 1)
+        ]
+        return blend_parts(stacked[0], stacked[1], self.blend)
 
 
 def _high_scores(model, rows: list[dict]) -> list[float]:
