@@ -188,7 +188,7 @@ def models_ensure_active(*, backend: str = "hybrid", log: Callable[[str], None] 
             continue
         if active is not None:
             log(f"{kind}: active version {active.name} has no artifact at {active.artifact_dir}")
-        log(f"{kind}: training a {backend} model (a few minutes on two cores)")
+        log(f"{kind}: training a {backend} model (hybrid safety: about 10 minutes on two cores)")
         result = model_version_train(kind=kind, backend=backend, activate=True)
         results[kind] = f"{result.version.name}: {result.activation_note}"
         log(f"{kind}: {results[kind]}")

@@ -34,10 +34,10 @@ class Command(BaseCommand):
             "--no-database-labels", action="store_true", help="train on the shipped data only"
         )
         parser.add_argument(
-            "--no-esconv",
+            "--esconv",
             action="store_true",
-            help="intent: leave out the ESConv supporter replies that training adds from "
-            "../shared/data when present (see training_jobs/datasets/README.md)",
+            help="intent: add ESConv supporter replies (four of five folds) from ../shared/data "
+            "(see training_jobs/datasets/README.md)",
         )
         parser.add_argument("--epochs", type=int, default=None, help="MiniLM: training epochs")
         parser.add_argument(
@@ -54,21 +54,19 @@ class Command(BaseCommand):
         backend,
         activate,
         no_database_labels,
-        no_esconv,
+        esconv,
         epochs,
         max_steps,
         train_limit,
         **options,
     ):
-        if no_esconv and kind != "intent":
-            raise CommandError("--no-esconv applies to the intent classifier only")
-        if kind == "intent" and not no_esconv:
+        if esconv:
+            if kind != "intent":
+                raise CommandError("--esconv applies to the intent classifier only")
             added = len(esconv_intent_rows("train"))
-            self.stderr.write(
-                f"adding {added} mapped ESConv replies (training folds)"
-                if added
-                else "ESConv not present in ../shared/data: training on the shipped data only"
-            )
+            if not added:
+                raise CommandError("--esconv: ../shared/data/esconv_strategy_dev.jsonl not found")
+            self.stderr.write(f"adding {added} mapped ESConv replies (training folds)")
         minilm = MiniLMSettings(max_steps=max_steps, train_limit=train_limit)
         if epochs:
             minilm.epochs = epochs
@@ -76,7 +74,7 @@ class Command(BaseCommand):
             gate_high_recall=GATE_HIGH_RECALL,
             gate_intent_accuracy=GATE_INTENT_ACCURACY,
             minilm=minilm,
-            esconv_intent=not no_esconv,
+            esconv_intent=esconv,
         )
         last = {"stage": None}
 
