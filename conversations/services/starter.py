@@ -27,6 +27,7 @@ from conversations.selectors import (
     DEFAULT_SAFETY_RESOLVED_TEXT,
     DEFAULT_UNAVAILABLE_TEXT,
 )
+from conversations.services.exemplars import exemplars_load_shipped
 
 logger = logging.getLogger(__name__)
 
@@ -128,12 +129,6 @@ def _starter_dialogues_audit(dialogues) -> None:
 
 
 @transaction.atomic
-def exemplars_load_shipped() -> int:
-    from conversations.services.exemplars import exemplars_load_shipped as load
-
-    return load()
-
-
 def starter_content_load(*, force: bool = False) -> dict[str, int]:
     """Load what is missing; returns how many rows of each kind were created."""
     Group.objects.get_or_create(name=settings.ARI_ONCALL_GROUP)
