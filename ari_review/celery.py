@@ -2,16 +2,61 @@
 
 Configuration (broker, routes, time limits, the beat schedule) lives in settings under the
 ``CELERY_`` namespace, so all periodic schedules are declared in one place.
+
+Work queued from a request that must not wait on the broker (escalation e-mails) goes through
+:func:`task_enqueue_nowait`: one connection attempt bounded by ``ARI_BROKER_PUBLISH_TIMEOUT_MS``,
+no publish retries, no result; what it cannot queue, a periodic sweep picks up.
 """
 
+import importlib
+import logging
 import os
 
 from celery import Celery
 from kombu import Queue
+from kombu.exceptions import OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ari_review.settings")
+
+logger = logging.getLogger(__name__)
 
 app = Celery("ari_review")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("chat"), Queue("default"), Queue("training"))
 app.autodiscover_tasks()
+
+
+def task_enqueue_nowait(name: str, *, kwargs: dict) -> bool:
+    """Queue the task registered as ``name`` without ever waiting on a dead or slow broker.
+
+    Returns False when the broker could not take it (the caller's periodic sweep must do the
+    work). In-process mode (``task_always_eager``) runs the task now, and its errors propagate.
+    Callers name the task (``<module>.<function>``), so services never import task modules.
+    """
+    if app.conf.task_always_eager:
+        if name not in app.tasks:  # not imported yet: its module, by our naming convention
+            importlib.import_module(name.rpartition(".")[0])
+        app.tasks[name].apply(kwargs=kwargs, throw=True)
+        return True
+    from django.conf import settings
+
+    timeout = settings.ARI_BROKER_PUBLISH_TIMEOUT_MS / 1000
+    # A connection of its own: the shared pool's connections retry (and the result backend
+    # subscribes) for seconds when the broker is gone.
+    connection = app.connection_for_write(
+        connect_timeout=timeout,
+        transport_options={
+            "max_retries": 0,
+            "socket_connect_timeout": timeout,
+            "socket_timeout": timeout,
+        },
+    )
+    try:
+        with connection:
+            app.send_task(
+                name, kwargs=kwargs, connection=connection, retry=False, ignore_result=True
+            )
+    except (OperationalError, OSError) as exc:
+        logger.warning("task not queued: broker unavailable task=%s (%s)", name, type(exc).__name__)
+        return False
+    return True

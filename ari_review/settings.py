@@ -98,6 +98,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "ari",
+            # A Redis that hangs must not hang a chat turn (breaker state, throttles).
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
         }
     }
 else:
@@ -134,7 +136,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "training_jobs.tasks.training_jobs_reconcile_task",
         "schedule": crontab(minute="*/10"),
     },
+    # Escalation e-mails (the outbox): sends whatever is pending and due, whether or not its
+    # own task was ever queued. Expires rather than piling up while no worker runs.
+    "conversations-dispatch-notifications": {
+        "task": "conversations.tasks.notifications_dispatch_due_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
+# Queueing from a chat turn (escalation e-mails) waits at most this long on the broker, then
+# gives up without retrying; the sweep above sends what was not queued (ari_review/celery.py).
+ARI_BROKER_PUBLISH_TIMEOUT_MS = env_int("ARI_BROKER_PUBLISH_TIMEOUT_MS", 150, minimum=1)
 
 # --- Clinician workspace (evaluation app; documented in docs/settings-evaluation.md) ---------
 # How long a clinician holds a queue item before somebody else may take it.
@@ -183,6 +195,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Ari Review <no-reply@localhost>")
+# Seconds an SMTP connection may block; a failed send is retried from the outbox.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 ONCALL_EMAILS = env_list("ONCALL_EMAILS", [])
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
@@ -277,6 +291,18 @@ OPENAI_TIMEOUT = env_int("OPENAI_TIMEOUT", 20, minimum=1)
 OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 1, minimum=0)
 OPENAI_STREAM = env_bool("OPENAI_STREAM", default=True)
 OPENAI_MAX_TOKENS = env_int("OPENAI_MAX_TOKENS", 300, minimum=1)
+# Wall-clock deadline of one generation call (connect, every chunk, parsing, retries included),
+# seconds, decimals allowed; OPENAI_TIMEOUT still caps the openai backend (the smaller wins).
+try:
+    ARI_GENERATION_DEADLINE_S = float(env_str("ARI_GENERATION_DEADLINE_S", "8"))
+except ValueError:
+    ARI_GENERATION_DEADLINE_S = float("nan")  # refused just below, naming the variable
+if not 0.1 <= ARI_GENERATION_DEADLINE_S <= 300:
+    raise EnvError("ARI_GENERATION_DEADLINE_S", "must be a number of seconds from 0.1 to 300")
+# Circuit breaker of each generation backend but approved (conversations/backends/generation/
+# breaker.py): this many failures in a row open it; calls are refused for the cool-down.
+ARI_GENERATION_BREAKER_FAILURES = env_int("ARI_GENERATION_BREAKER_FAILURES", 5, minimum=1)
+ARI_GENERATION_BREAKER_COOLDOWN_S = env_int("ARI_GENERATION_BREAKER_COOLDOWN_S", 30, minimum=1)
 # Optional second opinion on messages in the safety model's possible-risk band: an
 # OpenAI-compatible guard model (conversations/backends/safety_judge.py). Off when unset.
 ARI_SAFETY_JUDGE_URL = env_str("ARI_SAFETY_JUDGE_URL", "")

@@ -1,11 +1,18 @@
 """Django admin for the chat runtime: admins edit the persona prompt, the fixed safety replies
-and the crisis-resource catalogue; sessions and messages are read-only records."""
+and the crisis-resource catalogue; sessions and messages are read-only records. The sessions
+page links to the generation circuit breakers (read-only state, and a reset for admins)."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Max
+from django.shortcuts import redirect, render
+from django.urls import path
 
+from ari_review.roles import ADMIN, user_has_role
+from conversations.backends.generation.breaker import breaker_reset, generation_health
 from conversations.models import (
     ChatPreferences,
     ChatSession,
@@ -14,6 +21,7 @@ from conversations.models import (
     EmergencyReply,
     Escalation,
     Message,
+    Notification,
     PersonaPrompt,
 )
 
@@ -53,6 +61,40 @@ class ChatSessionAdmin(ReadOnlyAdmin):
     list_filter = ("session_type", "status", "flagged", "safety_mode", "max_risk_level")
     inlines = [MessageInline]
     exclude = ("user",)  # pseudonymous in the admin too: ids, not identities
+    change_list_template = "conversations/admin_session_changelist.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "generation/",
+                self.admin_site.admin_view(self.generation_view),
+                name="conversations_generation_breakers",
+            ),
+            *super().get_urls(),
+        ]
+
+    def generation_view(self, request):
+        """The generation backends' circuit breakers; admins may close one (POST ``reset``)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        can_reset = request.user.is_superuser or user_has_role(request.user, ADMIN)
+        if request.method == "POST":
+            if not can_reset:
+                raise PermissionDenied
+            breaker_id = request.POST.get("reset") or None
+            count = breaker_reset(breaker_id=None if breaker_id == "all" else breaker_id)
+            messages.success(request, f"Reset {count} breaker(s).")
+            return redirect("admin:conversations_generation_breakers")
+        health = generation_health()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Generation circuit breakers",
+            "health": health,
+            "can_reset": can_reset,
+            "failures_to_open": settings.ARI_GENERATION_BREAKER_FAILURES,
+            "cooldown_s": settings.ARI_GENERATION_BREAKER_COOLDOWN_S,
+        }
+        return render(request, "conversations/admin_generation.html", context)
 
 
 @admin.register(Message)
@@ -61,10 +103,58 @@ class MessageAdmin(ReadOnlyAdmin):
     list_filter = ("role", "risk_level", "intent", "emergency")
 
 
+class NotificationInline(admin.TabularInline):
+    model = Notification
+    fields = (
+        "channel",
+        "address",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Escalation)
 class EscalationAdmin(ReadOnlyAdmin):
-    list_display = ("id", "session_id", "status", "created_at", "notified_at", "closed_at")
-    list_filter = ("status",)
+    list_display = (
+        "id",
+        "session_id",
+        "status",
+        "created_at",
+        "notification_status",
+        "notified_at",
+        "closed_at",
+    )
+    list_filter = ("status", "notification_status")
+    inlines = [NotificationInline]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """The outbox of escalation e-mails: what was sent, what is retried, what was given up."""
+
+    list_display = (
+        "id",
+        "escalation_id",
+        "channel",
+        "address",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+        "created_at",
+    )
+    list_filter = ("status", "channel")
+    exclude = ("recipient",)
 
 
 @admin.register(ClinicianAlert)

@@ -18,6 +18,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from ari_review.api.base import AnyRoleApi, ClinicianApi, EndUserApi
+from ari_review.api.errors import ApplicationError
 from conversations.flows import STEP_LABELS
 from conversations.models import (
     ChatSession,
@@ -44,7 +45,11 @@ from conversations.services import (
     session_end,
     session_rate,
 )
-from conversations.services.pipeline import MAX_MESSAGE_CHARS
+from conversations.services.message_input import (
+    MAX_MESSAGE_CHARS,
+    message_text_clean,
+    message_text_problem,
+)
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     name="Idempotency-Key",
@@ -95,6 +100,7 @@ class MessageOutputSerializer(serializers.ModelSerializer):
             "emergency",
             "flow_step",
             "resources",
+            "suggested_replies",
         )
 
 
@@ -191,6 +197,7 @@ def _reply_payload(message: Message) -> dict:
         "resources": (
             None if message.resources is None else [_resource_payload(r) for r in message.resources]
         ),
+        "suggested_replies": list(message.suggested_replies or []),
         "created_at": _datetime(message.created_at),
     }
 
@@ -252,18 +259,41 @@ class SessionDetailApi(EndUserApi):
         return Response(self.OutputSerializer(session).data)
 
 
+class MessageTextField(serializers.CharField):
+    """A chat message's text, checked by the service's own rules (``message_text_clean``) before
+    DRF's validators, so the API and the form say the same thing: a message over the limit is a
+    400 naming the limit and its length (never truncated), control characters a 400."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", MAX_MESSAGE_CHARS)  # for the schema; checked below first
+        super().__init__(**kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        # Characters before the blank check: a text of only form feeds is not "empty".
+        if isinstance(data, str) and (problem := message_text_problem(data)):
+            raise serializers.ValidationError(problem)
+        return super().run_validation(data)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int | float):
+            self.fail("invalid")
+        try:
+            return message_text_clean(str(data))
+        except ApplicationError as exc:
+            raise serializers.ValidationError(exc.message) from None
+
+
 class MessageCreateApi(EndUserApi):
     """Send a message and get Ari's reply (one chat turn)."""
 
     class InputSerializer(serializers.Serializer):
-        text = serializers.CharField(
-            max_length=MAX_MESSAGE_CHARS,
+        text = MessageTextField(
             allow_blank=False,
             trim_whitespace=True,
             error_messages={
                 "blank": "Message text must not be empty or only whitespace.",
-                "max_length": f"Message text must be at most {MAX_MESSAGE_CHARS:,} characters.",
                 "required": "Message text is required.",
+                "null": "Message text is required.",
             },
         )
 
@@ -285,6 +315,7 @@ class MessageCreateApi(EndUserApi):
                 "emergency",
                 "flow_step",
                 "resources",
+                "suggested_replies",
                 "created_at",
             )
 

@@ -162,6 +162,8 @@ class Message(models.Model):
     flow_step = models.CharField(max_length=30, blank=True, default="")
     # Crisis resources shown with this reply (a snapshot of catalogue entries).
     resources = models.JSONField(default=list, blank=True)
+    # Replies the user can send with one tap (safety-check mode: "I'm safe right now"...).
+    suggested_replies = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -206,6 +208,15 @@ class CrisisResource(models.Model):
         return f"{self.name} ({self.locale})"
 
 
+class NotificationStatus(models.TextChoices):
+    """How far an escalation's e-mails got (``Escalation.notification_status``)."""
+
+    QUEUED = "queued", "E-mail pending"
+    SENT = "sent", "E-mailed"
+    FAILED = "failed", "No one notified by e-mail: every e-mail failed"
+    NO_RECIPIENTS = "no_recipients", "No one notified by e-mail: no on-call address"
+
+
 class Escalation(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -220,7 +231,11 @@ class Escalation(models.Model):
     )
     closed_at = models.DateTimeField(null=True, blank=True)
     resolution_note = models.TextField(blank=True, default="")
+    # When the first notification (see Notification) was actually delivered; null until then.
     notified_at = models.DateTimeField(null=True, blank=True)
+    notification_status = models.CharField(
+        max_length=15, choices=NotificationStatus.choices, blank=True, default=""
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -290,6 +305,31 @@ class EmergencyReply(models.Model):
             "stay right here if things change. Would you like to keep talking?"
         ),
         help_text="The reply when the user says they are safe and safety-check mode ends.",
+    )
+    safety_reminder_text = models.TextField(
+        default=(
+            "I hear you, and I'm still right here with you. The people listed with my earlier "
+            "message are there for you right now, any time of day or night, if you'd like to "
+            "reach out. Are you safe right now?"
+        ),
+        help_text="A new high-risk message while already in safety-check mode: short, pointing "
+        "back to the resources instead of repeating them.",
+    )
+    safety_clarify_text = models.TextField(
+        default=(
+            "Thank you for telling me, and I'm sorry if I got that wrong. I'd rather check than "
+            "miss something important, so let me ask just once more: are you safe right now?"
+        ),
+        help_text="In safety-check mode, when the user says they were misunderstood or joking, "
+        "or answers without saying whether they are safe.",
+    )
+    safety_closed_text = models.TextField(
+        default=(
+            "Hi again. A member of our care team has checked in on this conversation. I'm here "
+            "whenever you'd like to keep talking, and the resources stay available at any time."
+        ),
+        help_text="Posted in the chat when a clinician closes the escalation and safety-check "
+        "mode ends.",
     )
     unavailable_text = models.TextField(
         default=(
@@ -382,3 +422,50 @@ class RiskExemplar(models.Model):
 
     def __str__(self) -> str:
         return f"{self.family} ({self.risk_level}) #{self.pk}"
+
+
+class Notification(models.Model):
+    """One message about an escalation to one recipient: the outbox of on-call e-mails.
+
+    Written in the escalation's transaction, delivered by ``notifications_dispatch`` (a Celery
+    task queued on commit, and the beat sweep every minute), so a dead broker or mail server
+    delays a notification but never loses it. Carries ids only; the text is built when sent.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (gave up)"
+
+    escalation = models.ForeignKey(
+        Escalation, on_delete=models.CASCADE, related_name="notifications"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    # The on-call user it was written for (null for ONCALL_EMAILS addresses), and the address.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    address = models.CharField(max_length=254)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="notification_due_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["escalation", "channel", "address"], name="notification_unique_address"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Notification {self.pk} ({self.channel}, {self.status})"

@@ -6,12 +6,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from ari_review.roles import ADMIN, CLINICIAN
-from ari_review.rows import row_get
 from ari_review.ttl_cache import ttl_cached
 from conversations.models import (
     ChatPreferences,
@@ -139,10 +137,11 @@ def session_get_for_user(*, user, public_id, for_update: bool = False) -> ChatSe
 
     ``for_update`` locks the row (``SELECT ... FOR UPDATE``: inside a transaction only).
     """
+    sessions = ChatSession.objects.filter(user_id=user.pk)
+    if for_update:
+        sessions = sessions.select_for_update()
     try:
-        session = row_get(
-            ChatSession, {"user_id": user.pk, "public_id": public_id}, for_update=for_update
-        )
+        session = sessions.filter(public_id=public_id).first()
     except (ValidationError, ValueError, TypeError) as exc:
         raise Http404("No such session.") from exc
     if session is None:
@@ -172,17 +171,12 @@ def session_transcript_get(*, session_id: int) -> ChatSession:
 def session_history(*, session: ChatSession, before_id: int, limit: int = 20):
     """(role, text, flow_step, risk_level) of the last ``limit`` messages before ``before_id``,
     oldest first."""
-    with connection.cursor() as cursor:
-        cursor.execute(_HISTORY_SQL, [session.pk, before_id, limit])
-        rows = cursor.fetchall()
-    return [tuple(row) for row in reversed(rows)]
-
-
-# The busiest read of a chat turn, written once (see ari_review.rows for why not the ORM).
-_HISTORY_SQL = (
-    f'SELECT "role", "text", "flow_step", "risk_level" FROM "{Message._meta.db_table}" '  # noqa: S608
-    'WHERE "session_id" = %s AND "id" < %s ORDER BY "id" DESC LIMIT %s'
-)
+    rows = (
+        Message.objects.filter(session=session, id__lt=before_id)
+        .order_by("-id")
+        .values_list("role", "text", "flow_step", "risk_level")[:limit]
+    )
+    return list(reversed(rows))
 
 
 def previous_summary_for_user(*, user) -> str:

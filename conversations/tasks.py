@@ -1,21 +1,33 @@
 """Celery tasks of the chat runtime (routed to the ``chat`` queue). Each takes ids and calls one
-service; each is safe to run twice."""
+service; each is safe to run twice. Tasks import services; services queue tasks by name."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from conversations.services.crisis import escalation_email_send
+from conversations.services.crisis import NOTIFY_MAX_ATTEMPTS, notifications_dispatch
 
 
 @shared_task(
+    name="conversations.tasks.escalation_notify_task",
     bind=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=8,
+    ignore_result=True,
     acks_late=True,
+    max_retries=NOTIFY_MAX_ATTEMPTS,
 )
-def escalation_notify_task(self, escalation_id: int) -> bool:
-    """E-mail the on-call clinicians about an escalation (once; retried while mail fails)."""
-    return escalation_email_send(escalation_id=escalation_id)
+def escalation_notify_task(self, escalation_id: int) -> int:
+    """Send an escalation's pending e-mails; run again when a failed one is next due.
+
+    The beat sweep (:func:`notifications_dispatch_due_task`) sends them too, so nothing is lost
+    when this task is never queued or runs out of retries. Returns how many were sent now.
+    """
+    result = notifications_dispatch(escalation_id=escalation_id)
+    if result.failed and result.next_attempt_at is not None and not self.request.is_eager:
+        raise self.retry(eta=result.next_attempt_at)
+    return result.sent
+
+
+@shared_task(name="conversations.tasks.notifications_dispatch_due_task", ignore_result=True)
+def notifications_dispatch_due_task() -> int:
+    """Beat, every minute: send every pending notification that is due. Returns how many."""
+    return notifications_dispatch().sent

@@ -15,7 +15,7 @@ from django.views import View
 from ari_review.api.errors import ApplicationError
 from ari_review.mixins import EndUserRequired
 from conversations.flows import FLOWS, STEP_LABELS
-from conversations.models import ChatSession, SessionLength, SessionType, Tone
+from conversations.models import ChatSession, Message, SessionLength, SessionType, Tone
 from conversations.selectors import (
     chat_preferences_get,
     crisis_resource_snapshot,
@@ -33,7 +33,7 @@ from conversations.services import (
     session_end,
     session_rate,
 )
-from conversations.services.pipeline import MAX_MESSAGE_CHARS
+from conversations.services.message_input import MAX_MESSAGE_CHARS
 
 SESSION_TYPE_HELP = {
     SessionType.CHECK_IN: "A short mood check-in: how are you arriving today?",
@@ -97,6 +97,16 @@ class SessionStartView(EndUserRequired, View):
         return redirect("conversations:session", session_id=session.public_id)
 
 
+def _suggested_replies(session: ChatSession, messages: list) -> list[str]:
+    """The latest reply's one-tap answers (safety-check mode), while the session is open."""
+    if session.status != ChatSession.Status.OPEN or not messages:
+        return []
+    if messages[-1].role != Message.Role.ASSISTANT:
+        return []
+    suggestions = getattr(messages[-1], "suggested_replies", None) or []
+    return [s for s in suggestions if isinstance(s, str) and s.strip()]
+
+
 def _session_context(request, session: ChatSession, **extra) -> dict:
     messages = list(session_messages(session=session))
     resources = [crisis_resource_snapshot(r) for r in crisis_resources_list(locale=session.locale)]
@@ -105,13 +115,16 @@ def _session_context(request, session: ChatSession, **extra) -> dict:
     return {
         "session": session,
         "chat_messages": messages,
+        "suggested_replies": _suggested_replies(session, messages),
         "resources": resources,
         "show_resources": show_resources,
         "intro": SESSION_INTROS.get(session.session_type, ""),
         "steps": [(s, STEP_LABELS.get(s, s)) for s in steps],
         "current_step_label": STEP_LABELS.get(session.flow_step, ""),
         "max_chars": MAX_MESSAGE_CHARS,
+        "max_chars_label": f"{MAX_MESSAGE_CHARS:,}",
         "idempotency_key": uuid.uuid4().hex,
+        "suggestion_idempotency_key": uuid.uuid4().hex,
         "preferences": session.preferences,
         "preference_choices": _preference_choices(),
         "draft": "",
@@ -133,7 +146,8 @@ class MessageSendView(EndUserRequired, View):
 
     def post(self, request, session_id):
         session = session_get_for_user(user=request.user, public_id=session_id)
-        text = request.POST.get("text", "")
+        # Browsers send a textarea's line breaks as CRLF: count them as the page's counter does.
+        text = request.POST.get("text", "").replace("\r\n", "\n")
         try:
             result = chat_turn_run(
                 session=session,

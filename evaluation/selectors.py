@@ -172,6 +172,9 @@ class EscalationView:
     created_at: dt.datetime
     closed_at: dt.datetime | None
     message_id: int
+    # How far the on-call e-mails got (conversations.models.NotificationStatus), and its label.
+    notification_status: str = ""
+    notification_label: str = ""
 
 
 @dataclass
@@ -251,7 +254,15 @@ def review_item_detail(*, item: WorkItem, clinician) -> ReviewItemView:
         else []
     )
     escalations = [
-        EscalationView(e.pk, e.status, e.created_at, e.closed_at, e.message_id)
+        EscalationView(
+            e.pk,
+            e.status,
+            e.created_at,
+            e.closed_at,
+            e.message_id,
+            e.notification_status,
+            e.get_notification_status_display() if e.notification_status else "",
+        )
         for e in Escalation.objects.filter(session_id=session.pk).order_by("created_at")
     ]
     lock = work_lock_of(item=item, clinician=clinician)

@@ -3,7 +3,7 @@
 from conversations.services.crisis import (
     clinician_alert_mark_read,
     escalation_close,
-    escalation_email_send,
+    notifications_dispatch,
 )
 from conversations.services.pipeline import TurnResult, chat_turn_run
 from conversations.services.sessions import (
@@ -19,7 +19,7 @@ __all__ = [
     "chat_turn_run",
     "clinician_alert_mark_read",
     "escalation_close",
-    "escalation_email_send",
+    "notifications_dispatch",
     "session_create",
     "session_end",
     "session_rate",

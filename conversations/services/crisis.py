@@ -1,67 +1,69 @@
 """The emergency flow's writes: escalations, on-call notifications, leaving safety-check mode.
 
 A high-risk message opens (at most) one escalation per session, which puts the session at the
-top of the clinicians' review queue; every on-call clinician gets an in-app alert at once (same
-transaction) and an e-mail through Django's e-mail backend (a Celery task on the ``chat`` queue,
-queued on commit). Notifications carry ids and a link, never message text or identities.
+top of the clinicians' review queue. In the same transaction every on-call clinician gets an
+in-app alert and the outbox gets one ``Notification`` row per e-mail address (ONCALL_EMAILS and
+the on-call users' addresses), so the e-mails are recorded with the escalation or not at all.
+
+Delivery (:func:`notifications_dispatch`) runs in a Celery task queued on commit without waiting
+on the broker, and in a beat sweep every minute that sends whatever is pending and due: a dead
+broker or mail server delays an e-mail, never loses it and never delays the chat turn. Failed
+sends are retried with exponential backoff and given up after ``NOTIFY_MAX_ATTEMPTS``. With no
+one to e-mail, the escalation says so (``NotificationStatus.NO_RECIPIENTS``) and every admin gets
+an in-app alert. Notifications carry ids and a link, never message text or identities.
+
+This module never imports ``conversations.tasks``: it queues the task by name.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-import re
+from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import DateTimeField, F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
+from ari_review.celery import task_enqueue_nowait
 from ari_review.roles import ADMIN, CLINICIAN, user_has_role
 from conversations.models import (
     ChatSession,
     ClinicianAlert,
     Escalation,
     Message,
-    SafetyResolution,
+    Notification,
+    NotificationStatus,
 )
 from conversations.selectors import oncall_recipients
+from conversations.services.safety_mode import safety_mode_end_by_clinician
 
 logger = logging.getLogger(__name__)
 
-_SAFE_BY_NEGATED_HARM = re.compile(
-    r"(?i)\b(?:i'?m\s+not|i\s+am\s+not|not)\s+going\s+to\s+(?:hurt|harm|kill|do\s+anything\s+to)"
-    r"\s+myself\b|\b(?:i\s+won'?t|i\s+will\s+not)\s+(?:hurt|harm|kill|do\s+anything\s+to)\s+"
-    r"myself\b|\bi'?m\s+not\s+in\s+danger\b|\bi\s+am\s+not\s+in\s+danger\b"
-)
-_NOT_SAFE = re.compile(
-    r"(?i)\b(?:not|n'?t|never|no\s+longer|hardly|barely)\s+(?:\w+\s+){0,2}?(?:safe|okay|ok|fine|"
-    r"sure)\b|\bunsafe\b|\bin\s+danger\b|\bhelp\s+me\b|\bno\b"
-)
-_SAFE = re.compile(
-    r"(?i)\b(?:i'?m|i\s+am|im|i\s+feel|i'?m\s+feeling|feeling|i\s+think\s+i'?m)\s+"
-    r"(?:\w+\s+){0,2}?safe\b|^\s*(?:yes|yeah|yep|yup|yes\s+i\s+am|i\s+am|i'?m\s+ok(?:ay)?|"
-    r"i'?m\s+fine|i'?m\s+alright)\b[\s,.!]*(?:(?:i'?m|i\s+am)\s+)?(?:safe|ok(?:ay)?|fine|"
-    r"alright)?[\s,.!]*(?:(?:(?:for|right)\s+now|now|thanks?(?:\s+you)?|really|i\s+promise)"
-    r"[\s,.!]*)*$"
-)
-
-
-def user_says_safe(text: str) -> bool:
-    """Does the message say the user is safe right now? Conservative: any doubt means no."""
-    text = text or ""
-    if _SAFE_BY_NEGATED_HARM.search(text):
-        return True
-    if _NOT_SAFE.search(text):
-        return False
-    return bool(_SAFE.search(text))
+# The Celery task that dispatches one escalation's notifications (conversations/tasks.py).
+ESCALATION_NOTIFY_TASK = "conversations.tasks.escalation_notify_task"
+# A failing e-mail is tried again after 30 s, 1 min, 2 min... (at most 30 min apart) and given
+# up after this many attempts (about an hour and a half in all).
+NOTIFY_MAX_ATTEMPTS = 8
+NOTIFY_RETRY_BASE_SECONDS = 30
+NOTIFY_RETRY_MAX_SECONDS = 30 * 60
+# A claimed notification is not claimed again for this long (its dispatcher died mid-send).
+NOTIFY_CLAIM_SECONDS = 5 * 60
 
 
 def escalation_open(*, session: ChatSession, message: Message) -> tuple[Escalation, bool]:
     """Open the session's escalation (or return the open one). Call inside a transaction.
 
-    A new escalation creates an in-app alert for every on-call clinician and queues the e-mail
-    on commit. Returns ``(escalation, created)``.
+    A new escalation writes an in-app alert for every on-call clinician and one pending
+    notification per e-mail address, and queues their delivery on commit. With no address to
+    e-mail it is marked "no one notified" and every admin gets an in-app alert instead.
+    Returns ``(escalation, created)``.
     """
     existing = (
         Escalation.objects.select_for_update()
@@ -71,62 +73,256 @@ def escalation_open(*, session: ChatSession, message: Message) -> tuple[Escalati
     )
     if existing is not None:
         return existing, False
-    escalation = Escalation.objects.create(session=session, message=message)
-    recipients = list(oncall_recipients().values_list("pk", flat=True))
+    users = list(oncall_recipients().values_list("pk", "email"))
+    addresses = _notification_addresses(users)
+    escalation = Escalation.objects.create(
+        session=session,
+        message=message,
+        notification_status=(
+            NotificationStatus.QUEUED if addresses else NotificationStatus.NO_RECIPIENTS
+        ),
+    )
     ClinicianAlert.objects.bulk_create(
-        [ClinicianAlert(escalation=escalation, recipient_id=pk) for pk in recipients],
+        [ClinicianAlert(escalation=escalation, recipient_id=pk) for pk, _ in users],
         ignore_conflicts=True,
     )
-    transaction.on_commit(lambda: _queue_notification(escalation.pk))
+    now = timezone.now()
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                escalation=escalation,
+                channel=Notification.Channel.EMAIL,
+                recipient_id=user_id,
+                address=address,
+                next_attempt_at=now,
+            )
+            for address, user_id in addresses.items()
+        ]
+    )
+    if addresses:
+        transaction.on_commit(partial(_notifications_queue, escalation_id=escalation.pk))
+    else:
+        admins = _admins_alert(escalation=escalation)
+        logger.error(
+            "escalation opened with no one to e-mail escalation_id=%s admins_alerted=%s",
+            escalation.pk,
+            admins,
+        )
     logger.warning(
-        "escalation opened escalation_id=%s session_id=%s alerts=%s",
+        "escalation opened escalation_id=%s session_id=%s alerts=%s emails=%s",
         escalation.pk,
         session.pk,
-        len(recipients),
+        len(users),
+        len(addresses),
     )
     return escalation, True
 
 
-def _queue_notification(escalation_id: int) -> None:
-    from conversations.tasks import escalation_notify_task
+def _notification_addresses(users: list[tuple[int, str]]) -> dict[str, int | None]:
+    """address -> on-call user id (None for ONCALL_EMAILS), one entry per address."""
+    addresses: dict[str, int | None] = {}
+    seen: set[str] = set()
+    for address, user_id in [(a, None) for a in settings.ONCALL_EMAILS] + [
+        (email, pk) for pk, email in users
+    ]:
+        address = (address or "").strip()
+        if address and address.lower() not in seen:
+            seen.add(address.lower())
+            addresses[address] = user_id
+    return addresses
 
-    try:
-        escalation_notify_task.delay(escalation_id)
-    except Exception:  # the broker is down: the in-app alert already exists
-        logger.exception("escalation e-mail not queued escalation_id=%s", escalation_id)
 
-
-def escalation_email_send(*, escalation_id: int) -> bool:
-    """E-mail the on-call clinicians about an escalation, once. Returns True when sent now."""
-    with transaction.atomic():
-        escalation = Escalation.objects.select_for_update().filter(pk=escalation_id).first()
-        if escalation is None or escalation.notified_at is not None:
-            return False
-        addresses = list(settings.ONCALL_EMAILS)
-        addresses += [
-            email for email in oncall_recipients().values_list("email", flat=True) if email
-        ]
-        addresses = sorted(set(addresses))
-        if addresses:
-            link = f"{settings.ARI_PUBLIC_URL.rstrip('/')}/review/"
-            send_mail(
-                subject=f"[Ari Review] Escalation #{escalation.pk}: high-risk chat session",
-                message=(
-                    f"A chat session was escalated after a high-risk message.\n\n"
-                    f"Escalation: #{escalation.pk}\nSession: #{escalation.session_id}\n"
-                    f"Opened: {escalation.created_at:%Y-%m-%d %H:%M} UTC\n\n"
-                    f"It is at the top of the review queue: {link}\n\n"
-                    f"(This e-mail deliberately contains no message text.)"
-                ),
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=addresses,
-            )
-        escalation.notified_at = timezone.now()
-        escalation.save(update_fields=["notified_at"])
-    logger.info(
-        "escalation e-mail sent escalation_id=%s recipients=%s", escalation_id, len(addresses)
+def _admins_alert(*, escalation: Escalation) -> int:
+    """An in-app alert about ``escalation`` for every active admin. Returns how many."""
+    admins = list(
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(groups__name=ADMIN) | Q(is_superuser=True))
+        .values_list("pk", flat=True)
+        .distinct()
     )
-    return True
+    ClinicianAlert.objects.bulk_create(
+        [ClinicianAlert(escalation=escalation, recipient_id=pk) for pk in admins],
+        ignore_conflicts=True,
+    )
+    return len(admins)
+
+
+def _notifications_queue(*, escalation_id: int) -> None:
+    """After commit: queue the escalation's delivery (never raises, never waits on the broker)."""
+    try:
+        queued = task_enqueue_nowait(
+            ESCALATION_NOTIFY_TASK, kwargs={"escalation_id": escalation_id}
+        )
+    except Exception as exc:  # in-process delivery failed: the rows stay pending for the sweep
+        logger.error(
+            "escalation notifications not dispatched escalation_id=%s (%s)",
+            escalation_id,
+            type(exc).__name__,
+        )
+        return
+    if not queued:
+        logger.warning(
+            "escalation notifications not queued (broker down), left to the sweep escalation_id=%s",
+            escalation_id,
+        )
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    sent: int = 0
+    failed: int = 0  # failed attempts, given-up ones included
+    given_up: int = 0
+    # When the earliest notification still pending (of the escalation dispatched) is due.
+    next_attempt_at: dt.datetime | None = None
+
+
+def notifications_dispatch(
+    *, escalation_id: int | None = None, now: dt.datetime | None = None, limit: int = 500
+) -> DispatchResult:
+    """Send the pending notifications that are due, of one escalation or of all: one e-mail each.
+
+    Each row is claimed before it is sent (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL,
+    then a conditional update that also guards SQLite), and a claim holds the row for
+    ``NOTIFY_CLAIM_SECONDS``: concurrent dispatchers never send one row twice. A failed send is
+    retried after an exponential backoff and given up after ``NOTIFY_MAX_ATTEMPTS`` attempts.
+    ``now`` fixes the clock (tests); ``limit`` caps the rows sent in one call.
+    """
+    sent = failed = given_up = 0
+    for _ in range(limit):
+        at = now or timezone.now()
+        notification = _notification_claim(escalation_id=escalation_id, now=at)
+        if notification is None:
+            break
+        try:
+            _notification_email(notification).send(fail_silently=False)
+        except Exception as exc:  # any backend's failure: recorded on the row, retried later
+            failed += 1
+            given_up += _notification_failed(notification=notification, exc=exc, now=at)
+        else:
+            sent += 1
+            _notification_sent(notification=notification, now=now or timezone.now())
+    pending = Notification.objects.filter(status=Notification.Status.PENDING)
+    if escalation_id is not None:
+        pending = pending.filter(escalation_id=escalation_id)
+    next_attempt_at = (
+        pending.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+    )
+    if sent or failed:
+        logger.info(
+            "notifications dispatched escalation_id=%s sent=%s failed=%s given_up=%s",
+            escalation_id,
+            sent,
+            failed,
+            given_up,
+        )
+    return DispatchResult(sent, failed, given_up, next_attempt_at)
+
+
+def _notification_claim(*, escalation_id: int | None, now: dt.datetime) -> Notification | None:
+    due = Notification.objects.filter(
+        status=Notification.Status.PENDING, next_attempt_at__lte=now
+    ).order_by("next_attempt_at", "id")
+    if escalation_id is not None:
+        due = due.filter(escalation_id=escalation_id)
+    for _ in range(5):  # SQLite has no row locks: another dispatcher may win a row first
+        with transaction.atomic():
+            candidate = (
+                due.select_related("escalation").select_for_update(skip_locked=True, of=("self",))
+            ).first()
+            if candidate is None:
+                return None
+            claimed = Notification.objects.filter(
+                pk=candidate.pk,
+                status=Notification.Status.PENDING,
+                next_attempt_at=candidate.next_attempt_at,
+            ).update(
+                attempts=F("attempts") + 1,
+                next_attempt_at=now + dt.timedelta(seconds=NOTIFY_CLAIM_SECONDS),
+            )
+        if claimed:
+            candidate.attempts += 1
+            return candidate
+    return None
+
+
+def _notification_email(notification: Notification) -> EmailMessage:
+    escalation = notification.escalation
+    link = f"{settings.ARI_PUBLIC_URL.rstrip('/')}/review/"
+    return EmailMessage(
+        subject=f"[Ari Review] Escalation #{escalation.pk}: high-risk chat session",
+        body=(
+            f"A chat session was escalated after a high-risk message.\n\n"
+            f"Escalation: #{escalation.pk}\nSession: #{escalation.session_id}\n"
+            f"Opened: {escalation.created_at:%Y-%m-%d %H:%M} UTC\n\n"
+            f"It is at the top of the review queue: {link}\n\n"
+            f"(This e-mail deliberately contains no message text.)"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.address],
+    )
+
+
+def _notification_sent(*, notification: Notification, now: dt.datetime) -> None:
+    with transaction.atomic():
+        Notification.objects.filter(pk=notification.pk).update(
+            status=Notification.Status.SENT, sent_at=now, last_error=""
+        )
+        Escalation.objects.filter(pk=notification.escalation_id).update(
+            notification_status=NotificationStatus.SENT,
+            notified_at=Coalesce(F("notified_at"), Value(now, output_field=DateTimeField())),
+        )
+
+
+def _notification_failed(*, notification: Notification, exc: Exception, now: dt.datetime) -> int:
+    """Record a failed send: retry later, or give up. Returns 1 when given up."""
+    error = _error_summary(exc)
+    if notification.attempts < NOTIFY_MAX_ATTEMPTS:
+        delay = min(
+            NOTIFY_RETRY_BASE_SECONDS * 2 ** (notification.attempts - 1), NOTIFY_RETRY_MAX_SECONDS
+        )
+        Notification.objects.filter(pk=notification.pk).update(
+            status=Notification.Status.PENDING,
+            next_attempt_at=now + dt.timedelta(seconds=delay),
+            last_error=error,
+        )
+        logger.warning(
+            "notification failed, retried in %ss notification_id=%s escalation_id=%s "
+            "attempts=%s error=%s",
+            delay,
+            notification.pk,
+            notification.escalation_id,
+            notification.attempts,
+            error,
+        )
+        return 0
+    with transaction.atomic():
+        escalation = Escalation.objects.select_for_update().get(pk=notification.escalation_id)
+        Notification.objects.filter(pk=notification.pk).update(
+            status=Notification.Status.FAILED, last_error=error
+        )
+        reached_or_pending = escalation.notifications.filter(
+            status__in=[Notification.Status.PENDING, Notification.Status.SENT]
+        ).exists()
+        if not reached_or_pending:
+            escalation.notification_status = NotificationStatus.FAILED
+            escalation.save(update_fields=["notification_status"])
+            _admins_alert(escalation=escalation)
+    logger.error(
+        "notification given up notification_id=%s escalation_id=%s attempts=%s error=%s%s",
+        notification.pk,
+        notification.escalation_id,
+        notification.attempts,
+        error,
+        "" if reached_or_pending else " (no one notified, admins alerted)",
+    )
+    return 1
+
+
+def _error_summary(exc: Exception) -> str:
+    """The error's kind (and SMTP code), never its text: that may quote addresses."""
+    code = getattr(exc, "smtp_code", None)
+    return f"{type(exc).__name__}{f' {code}' if code else ''}"[:200]
 
 
 def escalation_close(*, escalation: Escalation, clinician, note: str = "") -> Escalation:
@@ -134,6 +330,8 @@ def escalation_close(*, escalation: Escalation, clinician, note: str = "") -> Es
     if not user_has_role(clinician, CLINICIAN, ADMIN):
         raise ApplicationError("Only clinicians can close escalations.")
     with transaction.atomic():
+        # The session first, as a chat turn locks it (then its escalation): no lock cycle.
+        ChatSession.objects.select_for_update().filter(pk=escalation.session_id).first()
         escalation = Escalation.objects.select_for_update().get(pk=escalation.pk)
         if escalation.status != Escalation.Status.OPEN:
             raise ApplicationError("This escalation is already closed.")
@@ -151,11 +349,7 @@ def escalation_close(*, escalation: Escalation, clinician, note: str = "") -> Es
             .exists()
         )
         if not others_open:
-            ChatSession.objects.filter(pk=escalation.session_id, safety_mode=True).update(
-                safety_mode=False,
-                safety_resolved_at=now,
-                safety_resolution=SafetyResolution.CLINICIAN_CLOSED,
-            )
+            safety_mode_end_by_clinician(session_id=escalation.session_id)
     logger.info("escalation closed escalation_id=%s clinician_id=%s", escalation.pk, clinician.pk)
     return escalation
 

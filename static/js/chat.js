@@ -4,6 +4,12 @@
  * With it, messages go through the JSON API (/api/v1/sessions/<id>/messages/) and appear in
  * the conversation log (an ARIA live region) without a reload. A retried send reuses the same
  * Idempotency-Key, so a flaky connection never runs the same turn twice.
+ *
+ * The draft stays in the box until the server has accepted it: any failure (no connection, 400,
+ * 429, 5xx) leaves it there and says what went wrong. Nothing cuts a long message short: a
+ * counter appears near the limit, and over it a notice says so and Send waits. Suggested
+ * replies (``reply.suggested_replies``) are buttons under the latest reply that send their text
+ * through the same path; a newer reply replaces them.
  */
 (function () {
   "use strict";
@@ -22,8 +28,19 @@
   var stepLabel = document.getElementById("flow-step-label");
   var keyInput = form.querySelector("input[name=idempotency_key]");
   var csrfInput = form.querySelector("input[name=csrfmiddlewaretoken]");
+  var countLine = document.getElementById("chat-count");
+  var limitNotice = document.getElementById("chat-limit");
+  var suggestionForm = document.getElementById("suggested-replies");
+  var suggestionGroup = suggestionForm && suggestionForm.querySelector("[role=group]");
   var apiUrl = chat.getAttribute("data-api-url");
+  var maxChars = parseInt(textarea.getAttribute("data-max-chars"), 10) || 4000;
+  var nearChars = Math.floor(maxChars * 0.9);
   var sending = false;
+  var overLimit = false;
+  var noticeTimer = null;
+  // The text last sent with the current Idempotency-Key and not yet answered: a retry of the
+  // same text reuses the key (the server replays the turn); different text gets a new key.
+  var unansweredText = null;
 
   function newKey() {
     if (window.crypto && window.crypto.randomUUID) {
@@ -34,6 +51,101 @@
 
   function setError(message) {
     errorLine.textContent = message || "";
+  }
+
+  // --- Length: counted as the server counts (code points, surrounding whitespace trimmed) ---
+
+  function charCount(text) {
+    return Array.from(text.trim()).length;
+  }
+
+  function formatCount(n) {
+    return n.toLocaleString("en-US");
+  }
+
+  function limitMessage(n) {
+    return (
+      "Your message is " + formatCount(n) + " characters; the limit is " + formatCount(maxChars) +
+      ". Please shorten it or split it into two messages."
+    );
+  }
+
+  function updateSendButton() {
+    sendButton.disabled = sending || overLimit;
+  }
+
+  function updateLength() {
+    var n = charCount(textarea.value);
+    var wasOver = overLimit;
+    overLimit = n > maxChars;
+    if (countLine) {
+      countLine.hidden = n < nearChars;
+      countLine.textContent = formatCount(n) + " / " + formatCount(maxChars) + " characters";
+      countLine.classList.toggle("char-count-over", overLimit);
+    }
+    if (overLimit) {
+      textarea.setAttribute("aria-invalid", "true");
+    } else {
+      textarea.removeAttribute("aria-invalid");
+    }
+    if (limitNotice) {
+      window.clearTimeout(noticeTimer);
+      if (!overLimit) {
+        limitNotice.textContent = "";
+      } else if (!wasOver) {
+        limitNotice.textContent = limitMessage(n); // crossing the limit: say so at once
+      } else {
+        // Still over while typing: update the live notice once the typing pauses, not on
+        // every keystroke.
+        noticeTimer = window.setTimeout(function () {
+          limitNotice.textContent = limitMessage(charCount(textarea.value));
+        }, 400);
+      }
+    }
+    updateSendButton();
+  }
+
+  // --- Suggested replies under the latest reply ---
+
+  function suggestionButtons() {
+    return suggestionGroup ? suggestionGroup.querySelectorAll("button.suggested-reply") : [];
+  }
+
+  function showSuggestions(suggestions) {
+    if (!suggestionForm || !suggestionGroup) {
+      return 0;
+    }
+    while (suggestionGroup.firstChild) {
+      suggestionGroup.removeChild(suggestionGroup.firstChild);
+    }
+    var shown = 0;
+    (Array.isArray(suggestions) ? suggestions : []).forEach(function (text) {
+      if (typeof text !== "string" || !text.trim()) {
+        return;
+      }
+      var button = document.createElement("button");
+      button.type = "submit";
+      button.name = "text";
+      button.value = text;
+      button.className = "suggested-reply secondary";
+      button.textContent = text;
+      suggestionGroup.appendChild(button);
+      shown += 1;
+    });
+    suggestionForm.hidden = shown === 0;
+    return shown;
+  }
+
+  function setSuggestionsBusy(busy) {
+    if (!suggestionForm) {
+      return;
+    }
+    // While a message is on its way its bubble sits under the latest reply: the buttons step
+    // aside, and come back if the send fails.
+    suggestionForm.classList.toggle("suggested-replies-busy", busy);
+    Array.prototype.forEach.call(suggestionButtons(), function (button) {
+      button.disabled = busy;
+    });
   }
 
   function scrollToEnd() {
@@ -137,31 +249,61 @@
   }
 
   function detailOf(data, status) {
-    if (data && typeof data.detail === "string") {
-      return data.detail;
-    }
     if (status === 401 || status === 403) {
       return "Your sign-in has expired. Please reload the page and log in again.";
     }
-    return "Something went wrong while sending. Your message is still here; please try again.";
+    if (status === 429) {
+      return "You're sending messages faster than Ari can answer. Please wait a moment and try again.";
+    }
+    if (status >= 500) {
+      return "Something went wrong on our side. Please try again in a moment.";
+    }
+    var errors = data && data.errors;
+    if (errors && Array.isArray(errors.text) && typeof errors.text[0] === "string") {
+      return errors.text[0]; // the field's own message, without the "text: " prefix
+    }
+    if (data && typeof data.detail === "string") {
+      return data.detail;
+    }
+    return "Something went wrong while sending. Please try again.";
   }
 
-  function send() {
+  function send(text, fromBox) {
     if (sending) {
       return;
     }
-    var text = textarea.value.trim();
+    text = text.trim();
     if (!text) {
       setError("Please write a message first.");
       textarea.focus();
       return;
     }
+    if (charCount(text) > maxChars) {
+      updateLength();
+      textarea.focus();
+      return;
+    }
+    if (unansweredText !== null && unansweredText !== text) {
+      keyInput.value = newKey(); // a different message, not a retry of the unanswered one
+    }
+    unansweredText = text;
     setError("");
     sending = true;
-    sendButton.disabled = true;
+    updateSendButton();
+    setSuggestionsBusy(true);
     textarea.setAttribute("aria-busy", "true");
     var pending = bubble("user", text, { pending: true });
     statusLine.textContent = "Ari is writing\u2026";
+    var accepted = false;
+
+    function failed(message) {
+      pending.remove();
+      setSuggestionsBusy(false);
+      var hint = fromBox && textarea.value.trim() ? " Your message is still in the box." : "";
+      setError(message + hint);
+      statusLine.textContent = "";
+      textarea.focus();
+    }
 
     fetch(apiUrl, {
       method: "POST",
@@ -186,12 +328,23 @@
       })
       .then(function (result) {
         if (!result.ok || !result.data || !result.data.reply) {
-          pending.remove();
-          setError(detailOf(result.data, result.status));
-          statusLine.textContent = "";
-          textarea.focus();
+          if (result.status === 422) {
+            // This key already carried another message (its reply was lost on the way):
+            // this one goes with a new key.
+            keyInput.value = newKey();
+            unansweredText = null;
+          }
+          failed(detailOf(result.data, result.status));
           return;
         }
+        // The server has the message: only now does the draft leave the box.
+        accepted = true;
+        unansweredText = null;
+        keyInput.value = newKey();
+        if (textarea.value.trim() === text) {
+          textarea.value = ""; // a suggested reply leaves an unrelated draft where it is
+        }
+        updateLength();
         var data = result.data;
         pending.classList.remove("msg-pending");
         pending.id = "m-" + data.user_message.id;
@@ -201,8 +354,7 @@
           emergency: reply.emergency,
           resources: reply.resources,
         });
-        textarea.value = "";
-        keyInput.value = newKey();
+        var suggested = showSuggestions(reply.suggested_replies);
         if (stepLabel && data.session && data.session.flow_step_label) {
           stepLabel.textContent = data.session.flow_step_label;
         }
@@ -210,38 +362,64 @@
         if (reply.emergency || (reply.resources && reply.resources.length)) {
           focusPanel = showCrisisPanel() && reply.emergency;
         }
+        var status = "Ari replied.";
         if (focusPanel) {
-          statusLine.textContent = "Ari replied. Support you can reach right now is shown above.";
+          status += " Support you can reach right now is shown above.";
+        }
+        if (suggested) {
+          status += " Suggested replies are below the conversation.";
+        }
+        statusLine.textContent = status;
+        if (focusPanel) {
           crisisPanel.focus();
         } else {
-          statusLine.textContent = "Ari replied.";
           textarea.focus();
         }
       })
       .catch(function () {
-        pending.remove();
-        setError("Couldn't reach Ari. Check your connection and try again; your message is still here.");
-        statusLine.textContent = "";
-        textarea.focus();
+        if (accepted) {
+          setError("Ari replied, but this page could not show it. Please reload the page.");
+          return;
+        }
+        failed("Couldn't reach Ari. Check your connection and try again.");
       })
       .then(function () {
         sending = false;
-        sendButton.disabled = false;
+        updateSendButton();
+        setSuggestionsBusy(false);
         textarea.removeAttribute("aria-busy");
       });
   }
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    send();
+    send(textarea.value, true);
   });
 
   textarea.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
-      send();
+      send(textarea.value, true);
     }
   });
 
+  textarea.addEventListener("input", updateLength);
+
+  if (suggestionForm) {
+    // Buttons rendered by the server (after a reload) and by showSuggestions alike.
+    suggestionForm.addEventListener("click", function (event) {
+      var button = event.target.closest && event.target.closest("button.suggested-reply");
+      if (!button) {
+        return;
+      }
+      event.preventDefault();
+      send(button.value, false);
+    });
+    suggestionForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+    });
+  }
+
+  updateLength();
   scrollToEnd();
 })();

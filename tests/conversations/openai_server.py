@@ -3,6 +3,16 @@
 Tests set ``server.mode`` to choose its behaviour: ``json``, ``stream``, ``slow`` (answers after
 ``server.delay`` seconds), ``stall`` (streams one chunk, then goes quiet), ``error500``
 (always 500), ``flaky`` (500 once, then a normal answer), ``bad_json``.
+
+Faults of a misbehaving server (tests/conversations/test_generation_faults.py):
+``hang`` (reads the request, then says nothing for ``server.delay`` seconds), ``drip`` (a
+well-formed stream sent one byte every ``server.drip_interval`` seconds, for ``server.drip_for``
+seconds at most), ``drip_headers`` (the same with a plain answer, status line and headers
+included), ``cut`` (streams the first ``server.cut_after`` words, then closes without
+``[DONE]``), ``bad_stream`` (a stream whose second event is not JSON). ``server.finish_reason``
+(default ``stop``) is the finish reason of every answer, streamed or not: ``length`` plays a
+reply cut by the token limit. Every request is recorded in ``server.requests`` (what the
+circuit breaker tests count).
 """
 
 from __future__ import annotations
@@ -31,25 +41,35 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(500, {"error": {"message": "internal error"}})
         if mode == "slow":
             time.sleep(server.delay)
+        if mode == "hang":
+            server.stopping.wait(server.delay)
+            self.close_connection = True
+            return None
         if mode == "bad_json":
             return self._raw(200, b"{not json", "application/json")
-        if mode in ("stream", "stall") and body.get("stream"):
-            return self._stream(stall=mode == "stall")
-        return self._send(
-            200,
-            {
-                "id": "chatcmpl-test",
-                "object": "chat.completion",
-                "model": body.get("model"),
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": server.reply},
-                        "finish_reason": "stop",
-                    }
-                ],
-            },
-        )
+        if mode == "drip":
+            self._stream_headers()
+            return self._drip(self._stream_body())
+        if mode == "drip_headers":
+            self.close_connection = True
+            return self._drip(self._raw_answer(body))
+        if mode in ("stream", "stall", "cut", "bad_stream") and body.get("stream"):
+            return self._stream(stall=mode == "stall", cut=mode == "cut", bad=mode == "bad_stream")
+        return self._send(200, self._completion(body))
+
+    def _completion(self, body) -> dict:
+        return {
+            "id": "chatcmpl-test",
+            "object": "chat.completion",
+            "model": body.get("model"),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": self.server.reply},
+                    "finish_reason": self.server.finish_reason,
+                }
+            ],
+        }
 
     def _send(self, status, payload):
         self._raw(status, json.dumps(payload).encode(), "application/json")
@@ -61,12 +81,31 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _stream(self, *, stall: bool):
+    def _stream_headers(self):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Connection", "close")
         self.end_headers()
+        self.close_connection = True
+
+    def _stream_body(self) -> bytes:
+        """The whole event stream of ``server.reply``, one event per word, ending in [DONE]."""
+
+        def event(payload):
+            return f"data: {json.dumps(payload)}\n\n".encode()
+
+        out = [event({"choices": [{"index": 0, "delta": {"role": "assistant"}}]})]
+        for i, word in enumerate(self.server.reply.split(" ")):
+            piece = word if i == 0 else " " + word
+            out.append(event({"choices": [{"index": 0, "delta": {"content": piece}}]}))
+        finish = self.server.finish_reason
+        out.append(event({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}))
+        out.append(b"data: [DONE]\n\n")
+        return b"".join(out)
+
+    def _stream(self, *, stall: bool, cut: bool = False, bad: bool = False):
+        self._stream_headers()
 
         def event(payload):
             self.wfile.write(f"data: {json.dumps(payload)}\n\n".encode())
@@ -74,6 +113,8 @@ class _Handler(BaseHTTPRequestHandler):
 
         event({"choices": [{"index": 0, "delta": {"role": "assistant"}}]})
         self.wfile.write(b": keep-alive\n\n")
+        if bad:
+            self.wfile.write(b"data: {not json\n\n")
         words = self.server.reply.split(" ")
         for i, word in enumerate(words):
             piece = word if i == 0 else " " + word
@@ -81,10 +122,30 @@ class _Handler(BaseHTTPRequestHandler):
             if stall:
                 time.sleep(self.server.delay)
                 return
-        event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+            if cut and i + 1 >= self.server.cut_after:
+                return  # the connection closes mid-reply: no finish_reason, no [DONE]
+        event({"choices": [{"index": 0, "delta": {}, "finish_reason": self.server.finish_reason}]})
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
-        self.close_connection = True
+
+    def _raw_answer(self, body) -> bytes:
+        """A whole plain answer as bytes on the wire: status line, headers, JSON body."""
+        data = json.dumps(self._completion(body)).encode()
+        head = (
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n"
+        )
+        return head.encode() + data
+
+    def _drip(self, data: bytes):
+        """``data`` one byte at a time: each read gets a byte, none gets a line. Stops after
+        ``server.drip_for`` seconds (a client that does not cut it off fails in bounded time)."""
+        ends = time.monotonic() + self.server.drip_for
+        for i in range(len(data)):
+            self.wfile.write(data[i : i + 1])
+            self.wfile.flush()
+            if self.server.stopping.wait(self.server.drip_interval) or time.monotonic() > ends:
+                return
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -100,6 +161,11 @@ class OpenAICompatibleServer:
         self.httpd.delay = 2.0
         self.httpd.reply = "That sounds heavy. What feels most important right now?"
         self.httpd.requests = []
+        self.httpd.finish_reason = "stop"
+        self.httpd.cut_after = 4
+        self.httpd.drip_interval = 1.0
+        self.httpd.drip_for = 30.0
+        self.httpd.stopping = threading.Event()
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -110,7 +176,16 @@ class OpenAICompatibleServer:
         return f"http://{host}:{port}/v1"
 
     def __getattr__(self, name):
-        if name in ("mode", "delay", "reply", "requests"):
+        if name in (
+            "mode",
+            "delay",
+            "reply",
+            "requests",
+            "finish_reason",
+            "cut_after",
+            "drip_interval",
+            "drip_for",
+        ):
             return getattr(self.httpd, name)
         raise AttributeError(name)
 
@@ -123,6 +198,7 @@ class OpenAICompatibleServer:
         return self
 
     def stop(self) -> None:
+        self.httpd.stopping.set()  # handlers that hang or drip end now
         if self.thread.is_alive():
             self.httpd.shutdown()
         self.httpd.server_close()

@@ -156,7 +156,7 @@ def test_user_message_survives_a_crash_and_a_retry_finishes_the_turn(
     def crash(*args, **kwargs):
         raise RuntimeError("process died while writing the reply")
 
-    monkeypatch.setattr(pipeline_module, "_persist", crash)
+    monkeypatch.setattr(pipeline_module, "turn_persist", crash)
     with pytest.raises(RuntimeError):
         chat_turn_run(session=session, text="Hello Ari", idempotency_key="k-1")
     stored = Message.objects.get(session=session)  # committed in its own transaction
@@ -263,17 +263,21 @@ def test_on_call_clinicians_get_an_email_without_message_text(
     with django_capture_on_commit_callbacks(execute=True):
         chat_turn_run(session=session, text=HIGH_RISK)
 
-    (email,) = mailoutbox
-    assert set(email.to) == {"pager@example.org", "oncall-clinician@example.org"}
-    assert "Escalation #" in email.subject
-    assert HIGH_RISK not in email.body and "alice" not in email.body
+    # One e-mail per recipient (the outbox: conversations.models.Notification).
+    assert sorted(email.to for email in mailoutbox) == [
+        ["oncall-clinician@example.org"],
+        ["pager@example.org"],
+    ]
+    for email in mailoutbox:
+        assert "Escalation #" in email.subject
+        assert HIGH_RISK not in email.body and "alice" not in email.body
     escalation = Escalation.objects.get(session=session)
     assert escalation.notified_at is not None
 
-    from conversations.services import escalation_email_send
+    from conversations.services import notifications_dispatch
 
-    assert escalation_email_send(escalation_id=escalation.pk) is False  # sent once only
-    assert len(mailoutbox) == 1
+    assert notifications_dispatch(escalation_id=escalation.pk).sent == 0  # sent once only
+    assert len(mailoutbox) == 2
 
 
 def test_without_an_on_call_group_every_clinician_is_alerted(chat_ready, session, clinician):
@@ -283,8 +287,12 @@ def test_without_an_on_call_group_every_clinician_is_alerted(chat_ready, session
 
 def test_later_high_risk_messages_do_not_open_a_second_escalation(chat_ready, session):
     chat_turn_run(session=session, text=HIGH_RISK)
+    first = Message.objects.filter(role="assistant", emergency=True).get()
     second = chat_turn_run(session=session, text="I really don't want to be alive anymore")
     assert second.reply.emergency
+    # Short, pointing back to the resources: not the whole block again, verbatim.
+    assert second.reply.text == EmergencyReply.objects.get(active=True).safety_reminder_text
+    assert second.reply.text != first.text and second.reply.resources
     assert Escalation.objects.filter(session=session).count() == 1
     assert second.reply.provenance["escalation_created"] is False
 
@@ -302,14 +310,19 @@ def test_safety_mode_keeps_checking_until_the_user_says_they_are_safe(
 
     turn(HIGH_RISK)
     later = turn("I don't know.")
-    assert later.reply.text == fixed.safety_mode_text
+    assert later.reply.text == fixed.safety_clarify_text  # asked once more, explicitly
     assert later.reply.intent == Intent.SAFETY_CHECK
     assert later.reply.resources  # the resources stay visible
+    assert later.reply.suggested_replies == [
+        "I'm safe right now",
+        "I'm not safe",
+        "Show me the resources again",
+    ]
     assert not later.reply.emergency
     assert recording_generator.requests == []
 
     unsafe = turn("I'm not safe")
-    assert unsafe.reply.text == fixed.safety_mode_text
+    assert unsafe.reply.text == fixed.safety_reminder_text
     session.refresh_from_db()
     assert session.safety_mode
 

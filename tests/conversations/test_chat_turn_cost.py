@@ -34,11 +34,11 @@ from training_jobs.services import model_version_activate
 NEUTRAL = "I keep feeling like I'm not good enough at work."
 HIGH_RISK = "I want to end my life tonight"
 # Statements of one API turn once the configuration is cached (force_authenticate: no auth
-# queries), on PostgreSQL: one that locks the session and stores the message (an
-# Idempotency-Key is checked by its INSERT); the history; one that writes the session's new
-# state, the assessment on the message and the reply. Each of the two writing statements is a
-# transaction of its own (inside the test's transaction: a savepoint).
-TURN_STATEMENTS = 3
+# queries), on PostgreSQL, in the ORM: the message's transaction (the session, locked; with an
+# Idempotency-Key, the lookup of an earlier message; the INSERT), the history, then the turn's
+# transaction under the session's lock (the session, locked; no reply stored yet; the assessment
+# on the message; the session's new state; the reply).
+TURN_STATEMENTS = 8
 
 
 @pytest.fixture
@@ -71,30 +71,28 @@ def test_a_chat_turn_uses_a_bounded_number_of_queries(api, chat_ready, session, 
     with CaptureQueriesContext(connection) as keyed:
         _send(api, session, "Work has been a lot.", HTTP_IDEMPOTENCY_KEY="turn-3")
 
-    for captured in (plain, keyed):
+    for captured, extra in ((plain, 0), (keyed, 1)):
         sql = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
-        assert len(sql) == TURN_STATEMENTS, sql
-        assert "FOR UPDATE" in sql[0] and "INSERT" in sql[0]
-        assert "UPDATE" in sql[2] and "INSERT" in sql[2]
-    # With a key, the message's INSERT is the statement that checks it.
-    assert "ON CONFLICT DO NOTHING" in sql[0]
+        assert len(sql) == TURN_STATEMENTS + extra, sql
+        assert sql[0].endswith("FOR UPDATE")  # the message is stored under the session's lock
+        assert sql[1 + extra].startswith('INSERT INTO "conversations_message"')
+        turn = sql[3 + extra :]
+        assert turn[0].endswith("FOR UPDATE")  # the turn is written under the session's lock
+        assert turn[-1].startswith('INSERT INTO "conversations_message"')
     assert Message.objects.filter(session=session).count() == 6
 
 
-def test_a_replayed_turn_is_three_queries_and_writes_nothing(
-    api, chat_ready, session, cached_config
-):
+def test_a_replayed_turn_is_two_queries_and_writes_nothing(api, chat_ready, session, cached_config):
     first = _send(api, session, HTTP_IDEMPOTENCY_KEY="again")
     with CaptureQueriesContext(connection) as replay:
         second = _send(api, session, HTTP_IDEMPOTENCY_KEY="again")
 
     assert second == first
     sql = [q["sql"] for q in replay.captured_queries if "SAVEPOINT" not in q["sql"]]
-    # The INSERT under the session's lock that finds the key taken; the session, locked; the
-    # earlier message and its reply.
-    assert len(sql) == 3, sql
-    assert "ON CONFLICT DO NOTHING" in sql[0]
-    assert sql[1].endswith("FOR UPDATE")
+    # The session, locked; the earlier message with its reply.
+    assert len(sql) == 2, sql
+    assert sql[0].endswith("FOR UPDATE")
+    assert all(not q.startswith(("INSERT", "UPDATE")) for q in sql)
     assert Message.objects.count() == 2
 
 

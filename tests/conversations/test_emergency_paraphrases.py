@@ -13,6 +13,10 @@ def assert_emergency(result, generator, fixed_text, catalogue):
     assert reply.emergency, result.user_message.text
     assert reply.text == fixed_text
     assert reply.intent == Intent.EMERGENCY
+    assert_fixed_with_resources(reply, generator, catalogue)
+
+
+def assert_fixed_with_resources(reply, generator, catalogue):
     assert [r["name"] for r in reply.resources] == catalogue
     assert reply.provenance["backend"] == "fixed"
     assert generator.requests == []
@@ -39,6 +43,7 @@ def test_every_high_risk_paraphrase_gets_the_emergency_flow(
 
 def test_risk_spread_over_turns_gets_the_emergency_flow(chat_ready, enduser, recording_generator):
     fixed_text = EmergencyReply.objects.get(active=True).text
+    reminder_text = EmergencyReply.objects.get(active=True).safety_reminder_text
     catalogue = list(CrisisResource.objects.filter(locale="US").values_list("name", flat=True))
     for earlier, text in MULTI_TURN:
         session = session_create(user=enduser, session_type="check_in")
@@ -46,5 +51,13 @@ def test_risk_spread_over_turns_gets_the_emergency_flow(chat_ready, enduser, rec
             # Earlier turns: heavy but not necessarily high on their own; replies may be anything.
             chat_turn_run(session=session, text=turn)
         recording_generator.requests.clear()
+        session.refresh_from_db()
+        already = session.safety_mode  # an earlier turn was high on its own already
         result = chat_turn_run(session=session, text=text, generator=recording_generator)
-        assert_emergency(result, recording_generator, fixed_text, catalogue)
+        if not already:
+            assert_emergency(result, recording_generator, fixed_text, catalogue)
+            continue
+        # In safety-check mode: the short reminder, still an emergency reply, same escalation.
+        assert result.reply.emergency, text
+        assert result.reply.text == reminder_text
+        assert_fixed_with_resources(result.reply, recording_generator, catalogue)

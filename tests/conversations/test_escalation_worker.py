@@ -1,4 +1,6 @@
-"""The escalation e-mail goes through a real Celery worker on Redis (the ``chat`` queue)."""
+"""The escalation e-mail goes through a real Celery worker on Redis (the ``chat`` queue).
+
+More on the outbox (retries, broker outage, no recipients): test_notification_outbox.py."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import time
 import pytest
 from django.core import mail
 
-from conversations.models import Escalation
+from conversations.models import Escalation, Notification
 from conversations.services import chat_turn_run, session_create
 from conversations.services.starter import starter_content_load
 from tests.conversations.conftest import FixedRisk
@@ -33,5 +35,7 @@ def test_escalation_email_is_sent_by_the_worker(celery_worker, enduser, clinicia
         if escalation.notified_at is not None:
             break
         time.sleep(0.1)
-    assert escalation.notified_at is not None
+    assert escalation.notified_at is not None  # set only once an e-mail was really sent
     assert [m.to for m in mail.outbox] == [["pager@example.org"]]
+    (notification,) = Notification.objects.filter(escalation=escalation)
+    assert (notification.address, notification.status) == ("pager@example.org", "sent")

@@ -9,7 +9,8 @@ import time
 import pytest
 
 from conversations.backends import safety_judge
-from conversations.services.pipeline import _second_opinion, _Turn
+from conversations.services.turn.screen import second_opinion
+from conversations.services.turn.state import Turn
 from tests.conversations.openai_server import OpenAICompatibleServer
 from tests.training_jobs.fixtures import FixedRiskModel
 from training_jobs.ml.predictors import SafetyPredictor
@@ -27,9 +28,9 @@ def judge_server(settings):
 
 def _screen(p_high: float, text: str = "I don't see the point of next week"):
     predictor = SafetyPredictor(FixedRiskModel(p_high), threshold=0.5, possible=0.2, version="v")
-    turn = _Turn()
+    turn = Turn()
     first = predictor.assess(text, history=["work was awful"])
-    return _second_opinion(predictor, text, ["work was awful"], first, turn), turn
+    return second_opinion(predictor, text, ["work was awful"], first, turn), turn
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """A session's state after a turn (highest risk, lowest safety confidence, flow step, safety-check
-mode) is written by one UPDATE relative to the row as it is then, on PostgreSQL and on SQLite."""
+mode), as the turn writes it under the session's lock, on PostgreSQL and on SQLite."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from ari_review.rows import row_from_values, rows_write
 from conversations.models import ChatSession
-from conversations.services.pipeline import session_state_update
+from conversations.services.turn.persist import session_state_apply
 from tests.conftest import BOTH_DATABASES, enduser_in
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
@@ -26,11 +25,8 @@ def session(db_alias):
 
 
 def _turn(db_alias, session, level="none", score=0.0, **changes) -> ChatSession:
-    (written,) = rows_write(
-        [session_state_update(session.pk, level=level, score=score, using=db_alias, **changes)],
-        using=db_alias,
-    )
-    returned = row_from_values(ChatSession, written, using=db_alias)
+    locked = ChatSession.objects.using(db_alias).get(pk=session.pk)
+    returned = session_state_apply(locked, level=level, score=score, **changes)
     stored = ChatSession.objects.using(db_alias).get(pk=session.pk)
     assert {f.attname: getattr(returned, f.attname) for f in stored._meta.concrete_fields} == {
         f.attname: getattr(stored, f.attname) for f in stored._meta.concrete_fields

@@ -12,7 +12,7 @@ from conversations.flows import (
     user_gives_consent,
 )
 from conversations.services import chat_turn_run, session_create, session_end, session_rate
-from conversations.services.crisis import user_says_safe
+from conversations.services.safety_mode import user_says_safe
 from tests.conversations.conftest import FixedRisk
 
 
@@ -119,7 +119,7 @@ def test_close_is_the_last_step():
         ("I'm safe", True),
         ("i feel safe right now", True),
         ("I'm not going to hurt myself", True),
-        ("I'm okay now, thanks", True),
+        ("I'm okay now, thanks", False),  # does not say safe: asked once more
         ("I'm not safe", False),
         ("I don't feel safe", False),
         ("no", False),

@@ -7,9 +7,8 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from ari_review.rows import rows_write
 from conversations.models import ChatSession
-from conversations.services.pipeline import session_state_update
+from conversations.services.turn.persist import session_state_apply
 from evaluation.models import WorkItem
 from evaluation.services import label_queue_refresh, review_queue_refresh, safety_label_create
 from tests.evaluation.factories import label_item, make_message, make_session
@@ -61,15 +60,11 @@ def test_a_session_with_a_band_message_reaches_the_low_confidence_tier(served_ba
     sessions = []
     for assessment in (banded, clear):
         session = make_session()
-        rows_write(
-            [
-                session_state_update(
-                    session.pk,
-                    level=assessment.level,
-                    score=assessment.score,
-                    confidence=assessment.confidence,
-                )
-            ]
+        session_state_apply(
+            session,
+            level=assessment.level,
+            score=assessment.score,
+            confidence=assessment.confidence,
         )
         sessions.append(session)
     assert review_queue_refresh()["low_confidence"] == 1

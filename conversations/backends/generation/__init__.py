@@ -6,12 +6,19 @@
 ``transformers``  a local causal LM directory, optionally with a PEFT/LoRA adapter
 
 A backend that cannot answer raises :class:`GenerationError`; the chat pipeline then falls back
-to the ``approved`` backend and records why.
+to the ``approved`` backend and records why. The pipeline calls a backend only through
+:func:`generation_run`: every backend but ``approved`` sits behind a circuit breaker
+(``breaker.py``) and keeps the wall-clock deadline ``ARI_GENERATION_DEADLINE_S`` itself (the
+``openai`` backend for connect, every chunk and parsing, retries included), so a hung or
+dripping server costs a turn at most the deadline and an unhealthy one costs nothing while its
+breaker is open.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -19,6 +26,11 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from conversations.backends.base import GeneratedReply, Generator
+
+logger = logging.getLogger(__name__)
+
+# A backend that answers later than its deadline plus this is logged (it ignored the deadline).
+DEADLINE_MARGIN_S = 1.0
 
 BACKENDS = {
     "approved": "conversations.backends.generation.approved.ApprovedContentGenerator",
@@ -77,6 +89,38 @@ def get_fallback_generator() -> Generator:
 
 
 def generators_reset() -> None:
-    """Forget built generators (tests, or after changing settings at run time)."""
+    """Forget built generators and every breaker's state (tests, or after changing settings at
+    run time: new settings, new backends, closed breakers)."""
+    from conversations.backends.generation.breaker import breaker_reset
+
     with _lock:
         _generators.clear()
+    try:
+        breaker_reset()
+    except Exception as exc:  # the cache is down: nothing to forget there that can be reached
+        logger.warning("generation breakers not reset error=%s", type(exc).__name__)
+
+
+def generation_run(generator: Generator, request) -> GeneratedReply:
+    """One guarded call of ``generator`` for ``request``: the chat turn's only way to generate.
+
+    Raises :class:`GenerationError` (with a reason) when the backend cannot answer, and
+    ``GenerationError("circuit_open")`` at once, without calling it, while its breaker is open.
+    The ``approved`` backend (the fallback) is called directly, without a breaker. The deadline
+    is kept by the backend (a thread is never killed); one that overran it is logged.
+    """
+    from conversations.backends.generation.breaker import breaker_call, breaker_exempt
+
+    if breaker_exempt(generator):
+        return generator.generate(request)
+    started = time.monotonic()
+    try:
+        return breaker_call(generator, lambda: generator.generate(request))
+    finally:
+        elapsed = time.monotonic() - started
+        if elapsed > settings.ARI_GENERATION_DEADLINE_S + DEADLINE_MARGIN_S:
+            logger.warning(
+                "generation overran its deadline backend=%s seconds=%.2f",
+                getattr(generator, "name", "?"),
+                elapsed,
+            )

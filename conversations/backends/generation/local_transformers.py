@@ -3,7 +3,9 @@
 ``TRANSFORMERS_MODEL_DIR`` is a directory saved with ``save_pretrained`` (config, weights,
 tokenizer). ``TRANSFORMERS_ADAPTER_DIR`` optionally names a PEFT/LoRA adapter trained on top of
 it (needs the ``peft`` package). Nothing is downloaded: both are loaded with
-``local_files_only=True``. Decoding is greedy and bounded by ``TRANSFORMERS_MAX_NEW_TOKENS``.
+``local_files_only=True``. Decoding is greedy and bounded by ``TRANSFORMERS_MAX_NEW_TOKENS`` and
+by ``ARI_GENERATION_DEADLINE_S`` (``max_time``; loading the model once per process is not
+counted): a reply cut by the deadline is never used (``GenerationError("timeout")``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -139,17 +142,22 @@ class TransformersGenerator:
         pad_id = tokenizer.pad_token_id
         if pad_id is None:
             pad_id = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
+        deadline = float(settings.ARI_GENERATION_DEADLINE_S)
+        started = time.monotonic()
         try:
             with torch.inference_mode():
                 output = model.generate(
                     input_ids=input_ids,
                     attention_mask=attention,
                     max_new_tokens=self.max_new_tokens,
+                    max_time=deadline,
                     do_sample=False,
                     pad_token_id=pad_id,
                 )
         except (RuntimeError, ValueError) as exc:
             raise GenerationError("generate_error", str(exc)) from exc
+        if time.monotonic() - started >= deadline:
+            raise GenerationError("timeout")  # stopped by max_time: a fragment at most
         new_tokens = output[0, input_ids.shape[1] :]
         text = tokenizer.decode(new_tokens, skip_special_tokens=True)
         text = _STOP_MARKERS.split(text, maxsplit=1)[0].strip()

@@ -1,0 +1,28 @@
+"""Stage 6, filter: the response filter's hard lines on the words the user will read."""
+
+from __future__ import annotations
+
+import time
+
+from conversations.services.filter import response_filter_apply
+from conversations.services.turn.state import Turn, ms_since
+
+
+def filter_reply(text: str, *, risk_level: str, user_text: str, fixed, catalogue, turn: Turn):
+    """Set ``turn.text`` to ``text`` as the filter lets it through, and record its hits."""
+    start = time.perf_counter()
+    result = response_filter_apply(
+        text=text,
+        catalogue=catalogue,
+        risk_level=risk_level,
+        user_text=user_text,
+        safety_prompt_text=fixed.medium_risk_text,
+    )
+    turn.latency["filter"] = ms_since(start)
+    turn.filter_hits = [hit.as_dict() for hit in result.hits]
+    turn.filter_version = result.version
+    turn.model_versions["filter"] = result.version
+    if result.changed:
+        turn.provenance["unfiltered_text"] = text
+    turn.needs_resources = turn.needs_resources or result.needs_resources
+    turn.text = result.text

@@ -1,0 +1,95 @@
+"""Stage 2, screen: the user's message and its recent history get a risk assessment.
+
+The safety classifier decides; the optional safety judge gives a second opinion in the
+possible-risk band; when the classifier fails, the rule net alone decides and at least medium
+risk stands (without the model we stay careful). The nearest exemplar is kept as the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+
+from conversations.backends.base import RiskAssessment
+from conversations.models import Message, RiskLevel
+from conversations.services.exemplars import exemplar_nearest
+from conversations.services.turn.state import Turn, ms_since
+from training_jobs.ml.labels import max_level
+
+logger = logging.getLogger(__name__)
+
+
+def safety_context(history) -> list[str]:
+    """The earlier user turns the safety classifier reads with the new message.
+
+    The last ``ARI_SAFETY_HISTORY_TURNS`` user turns, but none from before (or at) the most
+    recent high-risk message: that risk has been answered and escalated already, and counting
+    it again would turn every later message ("yes, I'm safe now") into a new emergency.
+    """
+    limit = settings.ARI_SAFETY_HISTORY_TURNS
+    texts: list[str] = []
+    for role, text, _, risk in reversed(history):
+        if role != Message.Role.USER:
+            continue
+        if risk == RiskLevel.HIGH or len(texts) >= limit:
+            break
+        texts.append(text)
+    return texts[::-1]
+
+
+def screen(text: str, *, history, classifier, turn: Turn) -> RiskAssessment:
+    """The risk of ``text`` read with ``history`` (the session's last messages, oldest first)."""
+    start = time.perf_counter()
+    context = safety_context(history)
+    try:
+        if classifier is None:
+            from conversations.backends.classifiers import get_safety_classifier
+
+            classifier = get_safety_classifier()
+        assessment = classifier.assess(text, history=context)
+    except Exception as exc:  # never let a broken model skip safety: fall back to the rules
+        logger.exception("safety classifier failed; using the rule net")
+        assessment = rules_only_assessment(text)
+        turn.provenance["safety_error"] = type(exc).__name__
+    else:
+        assessment = second_opinion(classifier, text, context, assessment, turn)
+    turn.exemplar = exemplar_nearest(text)
+    turn.latency["safety"] = ms_since(start)
+    turn.model_versions["safety"] = assessment.model_version
+    return assessment
+
+
+def second_opinion(classifier, text, history, assessment, turn: Turn) -> RiskAssessment:
+    """The optional safety judge, for a message in the model's possible-risk band only."""
+    from conversations.backends import safety_judge
+
+    band = safety_judge.in_band(
+        assessment, getattr(classifier, "possible", None), getattr(classifier, "threshold", None)
+    )
+    if not band or not safety_judge.judge_enabled():
+        return assessment
+    outcome = safety_judge.ask_judge(text, history)
+    turn.provenance["safety_judge"] = outcome.as_dict()
+    logger.info(
+        "safety judge verdict=%s reason=%s ms=%s", outcome.verdict, outcome.reason, outcome.ms
+    )
+    return safety_judge.judged(assessment, outcome)
+
+
+def rules_only_assessment(text: str) -> RiskAssessment:
+    """The rule safety net alone, and at least medium risk."""
+    from conversations.backends.safety_rules import RULESET_VERSION, rule_hits, rules_level
+
+    hits = rule_hits(text)
+    level, category = rules_level(hits)
+    level = max_level(level, "medium")
+    return RiskAssessment(
+        level=level,
+        category=category,
+        urgency=level,
+        score=1.0 if level == "high" else 0.5,
+        model_version=f"rules-only:{RULESET_VERSION}",
+        rule_hits=tuple(h.rule_id for h in hits),
+    )

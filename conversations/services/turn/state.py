@@ -1,0 +1,44 @@
+"""What a chat turn has worked out so far, handed forward from stage to stage."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from conversations.models import ChatSession, Message
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    user_message: Message
+    reply: Message
+    replayed: bool = False
+    # The session as written by this turn (for a replayed turn: as read when looked up).
+    session: ChatSession | None = None
+
+
+@dataclass
+class Turn:
+    """One turn's working state. Stages add to it; none reads back what a later one wrote."""
+
+    latency: dict = field(default_factory=dict)
+    model_versions: dict = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)
+    exemplar: dict = field(default_factory=dict)  # the nearest exemplar: why, for reviewers
+    resources: list = field(default_factory=list)
+    suggested_replies: list = field(default_factory=list)
+    emergency: bool = False
+    intent: str = ""
+    intent_score: float | None = None
+    filter_hits: list = field(default_factory=list)
+    filter_version: str = ""
+    flow_step: str = ""
+    next_flow_step: str | None = None
+    enter_safety_mode: bool = False
+    leave_safety_mode: bool = False
+    needs_resources: bool = False
+    text: str = ""
+
+
+def ms_since(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 2)

@@ -1,0 +1,493 @@
+"""Escalation e-mails go through an outbox: rows written with the escalation, sent once per
+recipient by a dispatcher that retries with backoff, queued without waiting on the broker and
+swept every minute, so neither a dead broker nor a failing mail server loses one.
+
+Real parts: PostgreSQL, a real Celery worker, a private redis-server (stopped and started again
+to play a broker outage; the shared one on 6379 is never touched), Django e-mail backends.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import io
+import shutil
+import smtplib
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.contrib.auth.models import Group
+from django.core import checks, mail
+from django.core.mail.backends.locmem import EmailBackend as LocmemEmailBackend
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from ari_review.celery import app as celery_app
+from ari_review.celery import task_enqueue_nowait
+from conversations.models import (
+    ClinicianAlert,
+    Escalation,
+    Message,
+    Notification,
+    NotificationStatus,
+)
+from conversations.services import notifications_dispatch, session_create
+from conversations.services.crisis import (
+    NOTIFY_MAX_ATTEMPTS,
+    NOTIFY_RETRY_BASE_SECONDS,
+    escalation_open,
+)
+from tests.conftest import make_user
+from tests.evaluation.factories import review_item
+
+HIGH_RISK = "I want to end my life tonight"
+SWEEP_TASK = "conversations.tasks.notifications_dispatch_due_task"
+
+
+class FlakyEmailBackend(LocmemEmailBackend):
+    """The test e-mail backend (messages land in ``mail.outbox``), but the first
+    ``failures_left`` sends raise like a mail server that went away."""
+
+    failures_left = 0
+    attempts = 0
+
+    def send_messages(self, messages):
+        type(self).attempts += 1
+        if type(self).failures_left > 0:
+            type(self).failures_left -= 1
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return super().send_messages(messages)
+
+
+class SlowEmailBackend(LocmemEmailBackend):
+    """Takes a while per message, so that concurrent dispatchers overlap."""
+
+    def send_messages(self, messages):
+        time.sleep(0.02)
+        return super().send_messages(messages)
+
+
+@pytest.fixture
+def flaky_mail(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.FlakyEmailBackend"
+    FlakyEmailBackend.failures_left = 0
+    FlakyEmailBackend.attempts = 0
+    yield FlakyEmailBackend
+    FlakyEmailBackend.failures_left = 0
+
+
+@pytest.fixture
+def on_call_team(db, settings):
+    """One pager address and one on-call clinician with an address: two e-mails a time."""
+    settings.ONCALL_EMAILS = ["pager@example.org"]
+    clinician = make_user("dr_on_call", "clinician")
+    clinician.email = "oncall-clinician@example.org"
+    clinician.save()
+    clinician.groups.add(Group.objects.get_or_create(name=settings.ARI_ONCALL_GROUP)[0])
+    return clinician
+
+
+def _high_risk_message(username: str = "alice") -> Message:
+    user = make_user(username, "enduser")
+    session = session_create(user=user, session_type="check_in")
+    return Message.objects.create(
+        session=session, role=Message.Role.USER, text=HIGH_RISK, risk_level="high"
+    )
+
+
+def _escalate(message: Message) -> Escalation:
+    """What the chat turn does: open the escalation inside the turn's transaction."""
+    with transaction.atomic():
+        escalation, created = escalation_open(session=message.session, message=message)
+    assert created
+    return escalation
+
+
+def _wait_for(predicate, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+# --- the outbox is written with the escalation -------------------------------------------------
+def test_notifications_are_written_in_the_escalations_transaction(
+    on_call_team, django_capture_on_commit_callbacks
+):
+    message = _high_risk_message()
+
+    class TurnFailed(Exception):
+        pass
+
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(TurnFailed),
+        transaction.atomic(),
+    ):
+        escalation_open(session=message.session, message=message)
+        assert Notification.objects.count() == 2
+        raise TurnFailed
+    assert not Escalation.objects.exists()
+    assert not Notification.objects.exists()
+    assert not ClinicianAlert.objects.exists()
+    assert callbacks == []  # nothing queued for a rolled-back escalation
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        escalation = _escalate(message)
+    assert len(callbacks) == 1
+    rows = list(Notification.objects.filter(escalation=escalation).order_by("address"))
+    assert [(n.address, n.recipient_id, n.status, n.attempts) for n in rows] == [
+        ("oncall-clinician@example.org", on_call_team.pk, "pending", 0),
+        ("pager@example.org", None, "pending", 0),
+    ]
+    escalation.refresh_from_db()
+    assert escalation.notification_status == NotificationStatus.QUEUED
+    assert escalation.notified_at is None  # nothing was sent yet
+    assert ClinicianAlert.objects.filter(escalation=escalation, recipient=on_call_team).exists()
+
+
+# --- the dispatcher ------------------------------------------------------------------------------
+def test_dispatcher_sends_one_email_per_recipient_once(on_call_team, mailoutbox, settings):
+    settings.ARI_PUBLIC_URL = "https://ari.example.org/"
+    message = _high_risk_message()
+    escalation = _escalate(message)
+
+    result = notifications_dispatch(escalation_id=escalation.pk)
+
+    assert (result.sent, result.failed) == (2, 0)
+    assert sorted(m.to for m in mailoutbox) == [
+        ["oncall-clinician@example.org"],
+        ["pager@example.org"],
+    ]
+    for email in mailoutbox:
+        assert f"Escalation #{escalation.pk}" in email.subject
+        assert f"Session: #{message.session_id}" in email.body
+        assert "https://ari.example.org/review/" in email.body
+        text = email.subject + email.body
+        assert HIGH_RISK not in text and "alice" not in text
+    assert set(Notification.objects.values_list("status", "attempts")) == {("sent", 1)}
+    assert not Notification.objects.filter(sent_at__isnull=True).exists()
+    escalation.refresh_from_db()
+    assert escalation.notification_status == NotificationStatus.SENT
+    assert escalation.notified_at is not None
+
+    # A second dispatcher, or the sweep, finds nothing left to send.
+    assert notifications_dispatch(escalation_id=escalation.pk).sent == 0
+    assert notifications_dispatch().sent == 0
+    assert len(mailoutbox) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_dispatchers_never_send_a_row_twice(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.SlowEmailBackend"
+    settings.ONCALL_EMAILS = [f"pager{i}@example.org" for i in range(24)]
+    mail.outbox = []
+    escalation = _escalate(_high_risk_message())
+    results, errors = [], []
+    together = threading.Barrier(3)
+
+    def dispatcher():
+        try:
+            together.wait(timeout=10)
+            results.append(notifications_dispatch())
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=dispatcher) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert sum(r.sent for r in results) == 24
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(settings.ONCALL_EMAILS)
+    assert max(r.sent for r in results) < 24  # they really did share the work
+    assert set(Notification.objects.filter(escalation=escalation).values_list("attempts")) == {(1,)}
+
+
+def test_failed_sends_are_retried_with_backoff_then_sent(on_call_team, flaky_mail, settings):
+    settings.ONCALL_EMAILS = []  # one recipient: the on-call clinician
+    escalation = _escalate(_high_risk_message())
+    flaky_mail.failures_left = 2
+    start = timezone.now()
+
+    first = notifications_dispatch(now=start)
+    row = Notification.objects.get(escalation=escalation)
+    assert (first.sent, first.failed) == (0, 1)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "SMTPServerDisconnected")
+    assert row.next_attempt_at == start + dt.timedelta(seconds=NOTIFY_RETRY_BASE_SECONDS)
+    assert first.next_attempt_at == row.next_attempt_at
+
+    # Not due yet: nobody touches it.
+    assert notifications_dispatch(now=start + dt.timedelta(seconds=10)).failed == 0
+    assert flaky_mail.attempts == 1
+
+    second_at = row.next_attempt_at
+    assert notifications_dispatch(now=second_at).failed == 1
+    row.refresh_from_db()
+    assert row.attempts == 2
+    assert row.next_attempt_at == second_at + dt.timedelta(seconds=2 * NOTIFY_RETRY_BASE_SECONDS)
+    escalation.refresh_from_db()
+    assert escalation.notified_at is None
+    assert escalation.notification_status == NotificationStatus.QUEUED
+
+    third = notifications_dispatch(now=row.next_attempt_at)
+    assert (third.sent, third.failed) == (1, 0)
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == ("sent", 3, "")
+    assert [m.to for m in mail.outbox] == [["oncall-clinician@example.org"]]
+    escalation.refresh_from_db()
+    assert escalation.notified_at is not None
+    assert escalation.notification_status == NotificationStatus.SENT
+
+
+def test_a_notification_is_given_up_after_max_attempts_and_admins_are_alerted(
+    on_call_team, flaky_mail, admin_user, settings
+):
+    settings.ONCALL_EMAILS = []
+    escalation = _escalate(_high_risk_message())
+    flaky_mail.failures_left = 10_000
+    at = timezone.now()
+
+    for _ in range(NOTIFY_MAX_ATTEMPTS):
+        result = notifications_dispatch(now=at)
+        assert result.failed == 1
+        at = result.next_attempt_at or at
+    assert result.given_up == 1
+    assert notifications_dispatch(now=at + dt.timedelta(days=1)).failed == 0  # given up for good
+
+    row = Notification.objects.get(escalation=escalation)
+    assert (row.status, row.attempts) == ("failed", NOTIFY_MAX_ATTEMPTS)
+    escalation.refresh_from_db()
+    assert escalation.notification_status == NotificationStatus.FAILED
+    assert escalation.notified_at is None
+    assert ClinicianAlert.objects.filter(escalation=escalation, recipient=admin_user).exists()
+    assert mail.outbox == []
+
+
+# --- delivery through Celery -------------------------------------------------------------------
+@pytest.mark.celery_worker
+def test_the_worker_delivers_a_queued_notification(celery_worker, on_call_team, settings):
+    settings.ONCALL_EMAILS = []
+    mail.outbox = []
+    escalation = _escalate(_high_risk_message())  # commits: queued on commit
+
+    row = Notification.objects.get(escalation=escalation)
+    assert _wait_for(lambda: Notification.objects.get(pk=row.pk).status == "sent")
+    assert [m.to for m in mail.outbox] == [["oncall-clinician@example.org"]]
+    escalation.refresh_from_db()
+    assert escalation.notified_at is not None
+
+
+def test_in_process_mode_sends_on_commit(
+    on_call_team, eager_celery, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The zero-setup mode (no broker: tasks run in-process) still sends."""
+    with django_capture_on_commit_callbacks(execute=True):
+        escalation = _escalate(_high_risk_message())
+    assert len(mailoutbox) == 2
+    assert not Notification.objects.filter(escalation=escalation).exclude(status="sent").exists()
+
+
+class PrivateRedis:
+    """A redis-server of this test alone, on a free port: stop it and start it again at will."""
+
+    def __init__(self, tmp_path: Path):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        sock.close()
+        self.dir = tmp_path
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def private_broker(tmp_path, transactional_db):
+    """The Celery app's broker is a private redis-server for the test's duration."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    redis = PrivateRedis(tmp_path)
+    redis.start()
+    previous = celery_app.conf.broker_url
+    # Connection pools built while the private broker is set must not outlive the test.
+    pools = (celery_app._pool, celery_app.amqp._producer_pool)
+    celery_app.conf.update(CELERY_BROKER_URL=redis.url)
+    try:
+        yield redis
+    finally:
+        celery_app.conf.update(CELERY_BROKER_URL=previous)
+        celery_app._pool, celery_app.amqp._producer_pool = pools
+        redis.stop()
+
+
+@pytest.mark.celery_worker
+def test_broker_outage_neither_delays_the_turn_nor_loses_the_emails(
+    private_broker, on_call_team, settings, capsys
+):
+    mail.outbox = []
+    private_broker.stop()
+
+    timings = []
+    escalations = []
+    for i in range(5):
+        message = _high_risk_message(f"user{i}")
+        started = time.monotonic()
+        escalations.append(_escalate(message))  # the commit runs the on-commit queueing
+        timings.append(time.monotonic() - started)
+    with capsys.disabled():
+        print(f"\nescalation_open + commit with the broker down: max {max(timings) * 1000:.1f} ms")
+    assert max(timings) < 1.0  # generous: the old code waited about 4 s per escalation
+
+    rows = Notification.objects.filter(escalation__in=escalations)
+    assert rows.count() == 10
+    assert set(rows.values_list("status", "attempts")) == {("pending", 0)}
+    assert mail.outbox == []
+
+    private_broker.start()
+    with start_worker(
+        celery_app,
+        pool="solo",
+        perform_ping_check=False,
+        queues=["chat", "default", "training"],
+        shutdown_timeout=30,
+    ):
+        assert task_enqueue_nowait(SWEEP_TASK, kwargs={})  # what beat sends every minute
+        assert _wait_for(lambda: not rows.exclude(status="sent").exists())
+        assert task_enqueue_nowait(SWEEP_TASK, kwargs={})  # a second sweep sends nothing more
+        time.sleep(1.0)
+
+    sent = sorted((m.to[0], m.subject) for m in mail.outbox)
+    assert len(sent) == 10 and len(set(sent)) == 10  # every e-mail exactly once
+    assert set(rows.values_list("attempts", flat=True)) == {1}
+    assert not Escalation.objects.filter(pk__in=[e.pk for e in escalations]).filter(
+        notified_at__isnull=True
+    )
+
+
+# --- no one to notify ----------------------------------------------------------------------------
+def test_no_recipients_is_recorded_admins_are_alerted_and_the_deploy_check_warns(
+    admin_user, clinician, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.ONCALL_EMAILS = []
+    assert clinician.email == ""  # a clinician, but no address to e-mail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        escalation = _escalate(_high_risk_message())
+
+    escalation.refresh_from_db()
+    assert escalation.notification_status == NotificationStatus.NO_RECIPIENTS
+    assert escalation.get_notification_status_display().startswith("No one notified")
+    assert escalation.notified_at is None
+    assert not Notification.objects.exists()
+    assert mailoutbox == []
+    assert ClinicianAlert.objects.filter(escalation=escalation, recipient=admin_user).exists()
+
+    issues = checks.run_checks(include_deployment_checks=True, tags=["notifications"])
+    assert [issue.id for issue in issues] == ["conversations.W001"]
+    out, err = io.StringIO(), io.StringIO()
+    call_command("check", "--deploy", "--tag", "notifications", stdout=out, stderr=err)
+    assert "conversations.W001" in out.getvalue() + err.getvalue()
+    # Not part of the ordinary checks (runserver, migrate).
+    assert checks.run_checks(tags=["notifications"]) == []
+
+    clinician.email = "dr_bo@example.org"
+    clinician.save()
+    assert checks.run_checks(include_deployment_checks=True, tags=["notifications"]) == []
+    clinician.email = ""
+    clinician.save()
+    settings.ONCALL_EMAILS = ["pager@example.org"]
+    assert checks.run_checks(include_deployment_checks=True, tags=["notifications"]) == []
+
+
+def test_reviewers_see_that_no_one_was_notified(client, clinician, admin_user, settings):
+    settings.ONCALL_EMAILS = []
+    escalation = _escalate(_high_risk_message())
+    item = review_item(escalation.session)
+    client.force_login(clinician)
+
+    page = client.get(reverse("evaluation:review-item", args=[item.pk]))
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-testid="escalation-not-notified"' in html
+    assert "No one notified by e-mail: no on-call address" in html
+
+
+def test_admins_see_the_outbox_and_who_was_not_notified(client, admin_user, settings):
+    settings.ONCALL_EMAILS = []
+    nobody = _escalate(_high_risk_message("user1"))
+    settings.ONCALL_EMAILS = ["pager@example.org"]
+    queued = _escalate(_high_risk_message("user2"))
+    client.force_login(admin_user)
+
+    escalations = client.get(reverse("admin:conversations_escalation_changelist")).content.decode()
+    assert "No one notified by e-mail: no on-call address" in escalations
+    assert "E-mail pending" in escalations
+    outbox = client.get(reverse("admin:conversations_notification_changelist")).content.decode()
+    assert "pager@example.org" in outbox
+    page = client.get(reverse("admin:conversations_escalation_change", args=[queued.pk]))
+    assert page.status_code == 200 and "pager@example.org" in page.content.decode()
+    assert (
+        client.get(reverse("admin:conversations_escalation_change", args=[nobody.pk])).status_code
+        == 200
+    )
+
+
+def test_services_never_import_the_tasks_module():
+    services = Path(__file__).resolve().parents[2] / "conversations" / "services"
+    for path in services.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [
+                    f"{node.module}.{alias.name}" for alias in node.names
+                ]
+            assert not any(n.startswith("conversations.tasks") for n in names), path.name

@@ -1,0 +1,182 @@
+"""Safety-check mode as a person lives it: the transitions as one table, leaving only on an
+explicit answer, resuming the flow afterwards, and one turn at a time per session."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import close_old_connections
+
+from conversations.backends.base import IntentPrediction
+from conversations.models import ChatSession, Escalation, Message
+from conversations.services import chat_turn_run, session_create
+from conversations.services.safety_mode import SUGGESTED_REPLIES
+from tests.conversations.conftest import FixedRisk, RecordingGenerator
+
+HIGH = "I have the pills in my hand and I am going to take them all tonight"
+HIGH_JOKE = "I was joking about the pills, you misunderstood me"
+
+
+class FixedIntent:
+    version = "fixed-intent"
+
+    def predict(self, text):
+        return IntentPrediction("validate", 0.9, self.version)
+
+
+def risk():
+    return FixedRisk("none", overrides={HIGH: "high", HIGH_JOKE: "high"})
+
+
+def _turn(session, text, generator=None):
+    return chat_turn_run(
+        session=session,
+        text=text,
+        generator=generator or RecordingGenerator(),
+        safety_classifier=risk(),
+        intent_classifier=FixedIntent(),
+    )
+
+
+def _kind(reply: Message) -> str:
+    return reply.provenance.get("kind", "generate")
+
+
+# (in safety-check mode before, message) -> (in safety-check mode after, reply kind)
+TRANSITIONS = [
+    (False, "Work was a lot today.", False, "generate"),
+    (False, HIGH, True, "emergency"),
+    (True, HIGH, True, "safety_reminder"),
+    (True, "I'm not safe", True, "safety_reminder"),
+    (True, "no", True, "safety_reminder"),
+    (True, "Show me the resources again", True, "safety_resources"),
+    (True, "who can I call?", True, "safety_resources"),
+    (True, "you misunderstood me", True, "safety_clarify"),
+    (True, "I was joking", True, "safety_clarify"),
+    (True, HIGH_JOKE, True, "safety_clarify"),
+    (True, "I'm fine.", True, "safety_clarify"),
+    (True, "not sure", True, "safety_clarify"),
+    (True, "for now, I guess", True, "safety_clarify"),
+    (True, "yeah totally safe lol", True, "safety_clarify"),
+    (True, "I think I'm safe", True, "safety_clarify"),
+    (True, "I don't think I'm safe", True, "safety_reminder"),
+    (True, "What's for dinner?", True, "safety_clarify"),
+    (True, "Work has been so heavy lately.", True, "safety_mode"),
+    (True, "I'm safe right now", False, "safety_resolved"),
+    (True, "Yes, I'm safe now", False, "safety_resolved"),
+    (True, "yes", False, "safety_resolved"),
+    (True, "I'm not going to hurt myself", False, "safety_resolved"),
+]
+
+
+@pytest.mark.parametrize(("in_mode", "text", "mode_after", "kind"), TRANSITIONS)
+def test_safety_mode_transitions(starter_content, enduser, in_mode, text, mode_after, kind):
+    session = session_create(user=enduser, session_type="check_in")
+    if in_mode:
+        assert _kind(_turn(session, HIGH).reply) == "emergency"
+    generator = RecordingGenerator()
+    reply = _turn(session, text, generator).reply
+    session.refresh_from_db()
+
+    assert (session.safety_mode, _kind(reply)) == (mode_after, kind)
+    if kind != "generate":
+        assert generator.requests == []  # safety replies are fixed texts, never generated
+        assert reply.resources  # the resources stay visible
+    # Suggested replies while the mode lasts, and only then.
+    assert reply.suggested_replies == (SUGGESTED_REPLIES if mode_after else [])
+    # One escalation at most, however often risk comes back.
+    assert Escalation.objects.filter(session=session).count() == (1 if in_mode or mode_after else 0)
+    assert session.flagged == (in_mode or mode_after)  # the flag outlives the mode
+
+
+def test_each_suggested_reply_reads_as_its_answer(starter_content, enduser):
+    expected = {
+        "I'm safe right now": "safety_resolved",
+        "I'm not safe": "safety_reminder",
+        "Show me the resources again": "safety_resources",
+    }
+    assert list(expected) == SUGGESTED_REPLIES
+    for text, kind in expected.items():
+        session = session_create(user=enduser, session_type="gentle_deep")
+        _turn(session, HIGH)
+        assert _kind(_turn(session, text).reply) == kind
+
+
+def test_a_misunderstanding_is_acknowledged_once_without_a_new_emergency(starter_content, enduser):
+    session = session_create(user=enduser, session_type="gentle_deep")
+    first = _turn(session, HIGH).reply
+    clarify = _turn(session, "you misunderstood me").reply
+    assert not clarify.emergency and clarify.text != first.text
+    assert clarify.text.rstrip().endswith("?")  # one clarifying safety question
+    session.refresh_from_db()
+    assert session.safety_mode  # no instant exit
+    assert _kind(_turn(session, "yes").reply) == "safety_resolved"
+
+
+def test_after_leaving_the_check_in_resumes_where_it_was(starter_content, enduser):
+    session = session_create(user=enduser, session_type="check_in")
+    first = _turn(session, "Hi, rough morning.").reply
+    assert first.flow_step == "mood"
+    _turn(session, HIGH)
+    _turn(session, "I'm fine.")
+    _turn(session, "I'm safe right now")
+    resumed = _turn(session, "Thanks. Work is just heavy.").reply
+    assert _kind(resumed) == "generate"
+    assert resumed.flow_step == "reflect"  # the next step of the check-in, not its goodbye
+    session.refresh_from_db()
+    assert session.flagged and not session.safety_mode
+
+
+def test_a_clinician_closing_the_escalation_ends_the_mode_with_a_calm_message(
+    starter_content, enduser, clinician
+):
+    from conversations.services import escalation_close
+
+    session = session_create(user=enduser, session_type="gentle_deep")
+    _turn(session, HIGH)
+    escalation_close(
+        escalation=Escalation.objects.get(session=session), clinician=clinician, note="Called."
+    )
+    session.refresh_from_db()
+    assert not session.safety_mode and session.safety_resolution == "clinician_closed"
+    calm = Message.objects.filter(session=session).last()
+    assert calm.role == "assistant" and calm.provenance["kind"] == "safety_closed"
+    assert calm.reply_to_id is None and not calm.emergency
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sends_never_get_a_coaching_reply_after_an_emergency(starter_content, enduser):
+    """10 threads x 20 trials on PostgreSQL: one thread sends a high-risk message while nine
+    send ordinary ones at the same moment. Once the emergency reply is stored, every later reply
+    in that session is a safety reply."""
+    trials, threads = 20, 10
+    violations = []
+    for trial in range(trials):
+        session = session_create(user=enduser, session_type="gentle_deep")
+        start = threading.Barrier(threads)
+        errors = []
+
+        def send(i, session=session, start=start, errors=errors):
+            try:
+                start.wait()
+                _turn(session, HIGH if i == 3 else f"ordinary message {i}")
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(repr(exc))
+            finally:
+                close_old_connections()
+
+        workers = [threading.Thread(target=send, args=(i,)) for i in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+        assert errors == []
+        replies = list(Message.objects.filter(session=session, role="assistant").order_by("id"))
+        assert len(replies) == threads
+        first_emergency = next(i for i, r in enumerate(replies) if _kind(r) == "emergency")
+        later = [_kind(r) for r in replies[first_emergency + 1 :]]
+        violations += [(trial, k) for k in later if k == "generate"]
+        assert ChatSession.objects.get(pk=session.pk).safety_mode
+        assert Escalation.objects.filter(session=session).count() == 1
+    assert violations == []
