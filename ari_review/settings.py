@@ -274,7 +274,8 @@ LOGGING = {
 # Which generation backend writes Ari's replies: approved (default; clinician-approved content,
 # no network, no weights), openai (any OpenAI-compatible Chat Completions server) or
 # transformers (a local causal LM directory). A dotted path to a Generator class also works.
-ARI_GENERATOR = env_str("ARI_GENERATOR", "approved")
+_GENERATORS = ("composed", "approved", "openai", "transformers")
+ARI_GENERATOR = env_str("ARI_GENERATOR", "composed")
 ARI_CRISIS_LOCALE = env_str("ARI_CRISIS_LOCALE", "US")
 # Users in this group (plus ONCALL_EMAILS) are notified of escalations; empty group: all clinicians.
 ARI_ONCALL_GROUP = env_str("ARI_ONCALL_GROUP", "oncall")
@@ -314,8 +315,10 @@ if ARI_SAFETY_JUDGE_URL and not ARI_SAFETY_JUDGE_URL.startswith(("http://", "htt
 TRANSFORMERS_MODEL_DIR = env_str("TRANSFORMERS_MODEL_DIR", "")
 TRANSFORMERS_ADAPTER_DIR = env_str("TRANSFORMERS_ADAPTER_DIR", "")
 TRANSFORMERS_MAX_NEW_TOKENS = env_int("TRANSFORMERS_MAX_NEW_TOKENS", 120, minimum=1)
-if ARI_GENERATOR not in ("approved", "openai", "transformers") and "." not in ARI_GENERATOR:
-    raise EnvError("ARI_GENERATOR", "must be approved, openai, transformers or a dotted class path")
+if ARI_GENERATOR not in _GENERATORS and "." not in ARI_GENERATOR:
+    raise EnvError(
+        "ARI_GENERATOR", "must be composed, approved, openai, transformers or a class path"
+    )
 if ARI_GENERATOR == "openai" and not OPENAI_BASE_URL.startswith(("http://", "https://")):
     raise EnvError("OPENAI_BASE_URL", "must start with http:// or https://")
 if ARI_GENERATOR == "transformers" and not TRANSFORMERS_MODEL_DIR:

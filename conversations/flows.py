@@ -9,10 +9,10 @@ own. A session stores the step of its *next* reply.
 
 from __future__ import annotations
 
-import re
+from conversations.understanding.answers import Answer, answer_kind, user_wants_to_close
 
 FLOWS: dict[str, tuple[str, ...]] = {
-    "check_in": ("mood", "reflect", "close"),
+    "check_in": ("mood", "reflect", "reflect_more", "close"),
     "gentle_deep": (
         "validate",
         "consent",
@@ -26,6 +26,7 @@ FLOWS: dict[str, tuple[str, ...]] = {
 }
 
 CONSENT_DECLINED = "consent_declined"
+CONSENT_REASK = "consent_reask"  # "not sure": asked once more, in other words
 
 STEP_LABELS = {
     "mood": "How you are arriving",
@@ -33,6 +34,8 @@ STEP_LABELS = {
     "validate": "Listening",
     "consent": "Checking in before going deeper",
     "consent_declined": "Going at your pace",
+    "consent_reask": "Checking in before going deeper",
+    "reflect_more": "Reflecting",
     "story": "The story",
     "root_belief": "The belief underneath",
     "reframe": "Another way to see it",
@@ -51,6 +54,10 @@ STEP_INSTRUCTIONS = {
     "validate": "Validate what the user shares before anything else. Do not probe yet.",
     "consent": "Ask for consent before going deeper, e.g. 'Are you ready to look at this "
     "together?'. If they are not ready, respect it fully and stay with them.",
+    "consent_reask": "The user is not sure about going deeper: ask once more in other words, "
+    "offering to go slowly or simply to stay with it.",
+    "reflect_more": "Ask one different, deeper reflective question: what they notice in their "
+    "body or thoughts, or what they need.",
     "consent_declined": "The user is not ready to go deeper: respect it warmly, without asking "
     "again now, and stay with how they feel.",
     "story": "Invite the story: ask for a recent, concrete moment when this feeling showed up.",
@@ -72,29 +79,8 @@ _STEP_TURNS = {
     "long": {"story": 2, "root_belief": 2, "reflect": 2, "practice": 3},
 }
 
-_YES = re.compile(
-    r"(?i)^\s*(?:yes|yeah|yea|yep|yup|sure|ok(?:ay)?|ready|alright|all\s+right|i\s+think\s+so|"
-    r"let'?s|go\s+ahead|please|definitely|absolutely|i'?m\s+ready|i\s+am\s+ready|s[ií]|ja)\b"
-    r"|\b(?:i'?m|i\s+am)\s+ready\b|\blet'?s\s+(?:do|look|try|go)\b|\bready\s+to\s+look\b"
-)
-_NO = re.compile(
-    r"(?i)^\s*(?:no|nope|nah|not)\b|\bnot\s+(?:yet|ready|now|today|really|sure|right\s+now)\b|"
-    r"\b(?:i'?d|i\s+would)\s+rather\s+not\b|\bdon'?t\s+want\s+to\b|\bmaybe\s+later\b|"
-    r"\bcan\s+we\s+not\b|\bstop\b|\bi'?m\s+not\b|\btoo\s+much\b|\bscared\s+to\b"
-)
-
-
 def flow_first_step(session_type: str) -> str:
     return FLOWS[session_type][0]
-
-
-def user_gives_consent(text: str) -> bool:
-    """An explicit yes, and no sign of a no ("yes, but not today" is a no)."""
-    return bool(_YES.search(text or "")) and not _NO.search(text or "")
-
-
-def user_declines(text: str) -> bool:
-    return bool(_NO.search(text or "")) and not user_gives_consent(text)
 
 
 def flow_step_for_reply(
@@ -102,13 +88,22 @@ def flow_step_for_reply(
 ) -> str:
     """The step the reply to ``user_text`` is written for.
 
-    After Ari asked for consent, the flow goes deeper only on an explicit yes. A clear no gets a
-    reply on ``consent_declined``; anything else is asked again (``consent``).
+    After Ari asked for consent, the user's answer decides: yes, or simply going on talking,
+    moves on (``story``); a no is respected (``consent_declined``); "not sure" gets one re-ask
+    in other words (``consent_reask``), and a second "not sure" is taken as a no. A check-in
+    closes when the user signals it, never on an answer to Ari's own question.
     """
     steps = FLOWS[session_type]
     step = stored_step if stored_step in steps else steps[0]
-    if previous_step == "consent" and step != "consent" and not user_gives_consent(user_text):
-        return CONSENT_DECLINED if user_declines(user_text) else "consent"
+    if previous_step in ("consent", CONSENT_REASK):
+        answer = answer_kind(user_text)
+        if answer in (Answer.YES, Answer.CONTENT):
+            return steps[steps.index("consent") + 1]
+        if answer is Answer.UNSURE and previous_step == "consent":
+            return CONSENT_REASK
+        return CONSENT_DECLINED
+    if session_type == "check_in" and previous_step and user_wants_to_close(user_text):
+        return "close"
     return step
 
 
@@ -123,10 +118,10 @@ def flow_next_step(
     counts replies on it so far, this one included). A declined consent steps back to the
     start of the flow (listening) before consent is asked again."""
     steps = FLOWS[session_type]
+    if step in ("consent", CONSENT_REASK):
+        return steps[steps.index("consent") + 1]
     if step == CONSENT_DECLINED or step not in steps:
         return steps[0]
-    if step == "consent":
-        return steps[steps.index("consent") + 1]
     wanted = _STEP_TURNS.get(session_length, {}).get(step, 1)
     if replies_on_step < wanted:
         return step

@@ -286,7 +286,6 @@ def test_suggestions_shown_after_a_reload_send_through_the_api(page, live_server
     assert Message.objects.filter(role="user").order_by("-id")[0].text == SUGGESTIONS[2]
 
 
-@pytest.mark.xfail(strict=False, reason="needs suggested_replies from the pipeline")
 def test_leaving_safety_mode_through_a_real_suggested_reply(page):
     from playwright.sync_api import expect
 

@@ -7,9 +7,6 @@ import pytest
 from ari_review.api.errors import ApplicationError
 from conversations.flows import (
     flow_next_step,
-    flow_step_for_reply,
-    user_declines,
-    user_gives_consent,
 )
 from conversations.services import chat_turn_run, session_create, session_end, session_rate
 from conversations.services.safety_mode import user_says_safe
@@ -61,41 +58,6 @@ def test_rating_needs_whole_stars_from_one_to_five(enduser, stars):
     session = session_end(session=session_create(user=enduser, session_type="check_in"))
     with pytest.raises(ApplicationError):
         session_rate(session=session, stars=stars)
-
-
-@pytest.mark.parametrize(
-    ("text", "consent"),
-    [
-        ("yes", True),
-        ("Yes, I'm ready.", True),
-        ("ok let's do it", True),
-        ("sure", True),
-        ("yes, but not today", False),
-        ("no", False),
-        ("not yet", False),
-        ("I'm not sure", False),
-        ("maybe later", False),
-        ("tell me more first", False),
-    ],
-)
-def test_consent_needs_an_explicit_yes(text, consent):
-    assert user_gives_consent(text) is consent
-
-
-@pytest.mark.parametrize("text", ["no", "not yet", "No, not today.", "I'd rather not"])
-def test_clear_no_is_a_decline(text):
-    assert user_declines(text)
-
-
-def test_flow_waits_at_consent_and_steps_back_after_a_no():
-    kwargs = {"session_type": "gentle_deep", "stored_step": "story", "previous_step": "consent"}
-    assert flow_step_for_reply(user_text="yes", **kwargs) == "story"
-    assert flow_step_for_reply(user_text="no, not now", **kwargs) == "consent_declined"
-    assert flow_step_for_reply(user_text="hmm what do you mean", **kwargs) == "consent"
-    assert flow_next_step(
-        session_type="gentle_deep", step="consent_declined", replies_on_step=1
-    ) == ("validate")
-    assert flow_next_step(session_type="gentle_deep", step="consent", replies_on_step=1) == "story"
 
 
 def test_long_sessions_stay_longer_on_the_story():

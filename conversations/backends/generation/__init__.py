@@ -1,7 +1,9 @@
 """Generation backends: one interface (``Generator.generate(GenerationRequest)``), chosen by
 ``settings.ARI_GENERATOR`` and built once per process by :func:`get_generator`.
 
-``approved``      clinician-approved seed dialogues (the embedded default; no network, no weights)
+``composed``      the default: a reply composed from clinician-approved parts that names the
+                  user's feeling and reflects their words (no network, no weights)
+``approved``      clinician-approved seed dialogues, whole (the fallback; no network, no weights)
 ``openai``        any OpenAI-compatible Chat Completions server (OpenAI, vLLM, Ollama, llama.cpp)
 ``transformers``  a local causal LM directory, optionally with a PEFT/LoRA adapter
 
@@ -34,6 +36,7 @@ DEADLINE_MARGIN_S = 1.0
 
 BACKENDS = {
     "approved": "conversations.backends.generation.approved.ApprovedContentGenerator",
+    "composed": "conversations.backends.generation.composed.ComposedGenerator",
     "openai": "conversations.backends.generation.openai_compat.OpenAICompatibleGenerator",
     "transformers": "conversations.backends.generation.local_transformers.TransformersGenerator",
 }

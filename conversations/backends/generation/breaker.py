@@ -36,7 +36,7 @@ from conversations.backends.generation import GenerationError
 
 logger = logging.getLogger(__name__)
 
-EXEMPT_BACKENDS = frozenset({"approved"})
+EXEMPT_BACKENDS = frozenset({"approved", "composed"})  # local: nothing to break
 FAILURE_MEMORY_S = 3600  # a failure count older than this is forgotten
 OPEN_MEMORY_S = 86400  # an open breaker nobody calls any more is forgotten after a day
 TRIAL_GRACE_S = 5  # a half-open trial lock outlives the trial call's deadline by this much

@@ -19,6 +19,7 @@ from conversations.backends.generation import (
     get_fallback_generator,
     get_generator,
 )
+from conversations.backends.generation.composed import safety_question_answered
 from conversations.models import ChatSession, Intent, RiskLevel
 from conversations.selectors import crisis_resource_snapshots, persona_prompt_get_active
 from conversations.services.filter import text_has_safety_question
@@ -69,7 +70,11 @@ def generate(
         risk_level=risk_level,
     )
     text = _generated(generator, request, turn, fixed)
-    if risk_level == RiskLevel.MEDIUM and not text_has_safety_question(text):
+    if (
+        risk_level == RiskLevel.MEDIUM
+        and not text_has_safety_question(text)
+        and not safety_question_answered(request.history)  # nobody is asked twice
+    ):
         text = f"{text.rstrip()} {fixed.medium_risk_text.strip()}"
         turn.provenance["safety_check_added"] = True
     return text

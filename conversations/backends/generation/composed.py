@@ -1,0 +1,115 @@
+"""The ``composed`` backend (the default): a reply built from clinician-approved parts that
+listens to what this user said.
+
+1. Understand the message, offline: the feeling (``conversations.understanding.emotions`` when
+   a model is trained, else its lexicon), the user's own key clause turned to the second person
+   ("my dad forgot my birthday" -> "your dad forgot your birthday") and the topic.
+2. Compose: a validation that names the feeling and reflects the situation in the user's words,
+   then the move of the flow step (``conversations/content/reply_bank``). Parts are chosen so
+   that no sentence repeats within the session (the history's replies are read).
+3. Medium risk: one gentle safety question from the bank, unless the user already said they
+   are safe after an earlier one (nobody is asked twice).
+
+The words are the bank's, filled with the user's own; the response filter still runs on them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+
+from conversations.backends.base import GenerationRequest
+from conversations.backends.generation import Generated, GenerationError
+from conversations.content.bank import Part, reply_bank, split_sentences
+from conversations.understanding.phrases import key_phrase, topic_of
+
+logger = logging.getLogger(__name__)
+
+
+def _feeling(text: str, history: tuple[str, ...]) -> tuple[str, str]:
+    """(coaching feeling, where it came from)."""
+    try:
+        from conversations.understanding.emotions import feeling_of
+    except ImportError:  # the emotion module is optional
+        return "mixed", "none"
+    try:
+        found = feeling_of(text, history=history)
+    except Exception:  # an unreadable artifact must not cost the reply
+        logger.exception("emotion model failed; replying for mixed feelings")
+        return "mixed", "error"
+    return found.name, getattr(found, "source", "model")
+
+
+def safety_question_answered(history) -> bool:
+    """Did the user say they are safe after an earlier gentle safety question in this session?"""
+    from conversations.services.filter import text_has_safety_question
+    from conversations.services.safety_mode import user_says_safe
+
+    asked = False
+    for role, text in history:
+        if role == "assistant":
+            asked = text_has_safety_question(text)
+        elif asked and user_says_safe(text):
+            return True
+    return False
+
+
+class ComposedGenerator:
+    name = "composed"
+
+    def generate(self, request: GenerationRequest) -> Generated:
+        bank = reply_bank()
+        user_turns = tuple(text for role, text in request.history if role == "user")
+        feeling, feeling_source = _feeling(request.user_text, user_turns[-3:])
+        phrase = key_phrase(request.user_text)
+        topic = topic_of(request.user_text)
+        values = {"phrase": phrase or "", "topic": topic[1] if topic else ""}
+        used = {
+            sentence.lower()
+            for role, text in request.history
+            if role == "assistant"
+            for sentence in split_sentences(text)
+        }
+        seed = hashlib.sha256(f"{len(request.history)}|{request.user_text}".encode()).digest()
+        rng = random.Random(int.from_bytes(seed[:8], "big"))  # noqa: S311 - variety, not secrecy
+
+        def usable(part: Part) -> bool:
+            if "phrase" in part.placeholders and not phrase:
+                return False
+            if "topic" in part.placeholders and not topic:
+                return False
+            return not any(s.lower() in used for s in part.sentences(**values))
+
+        def pick(slot: str, key: str, prefer_phrase: bool = False) -> Part | None:
+            candidates = [p for p in bank.get(slot, key) if usable(p)]
+            if prefer_phrase:  # the user's own words, when a clause could be taken
+                own = [p for p in candidates if "phrase" in p.placeholders]
+                candidates = own or candidates
+            return rng.choice(candidates) if candidates else None
+
+        step_key = f"{request.session_type}.{request.flow_step}"
+        validation = pick("validation", feeling, prefer_phrase=True) or pick(
+            "validation", "mixed", prefer_phrase=True
+        )
+        move = pick("move", step_key)
+        if validation is None or move is None:
+            raise GenerationError("bank_exhausted", f"no unused part for {feeling}/{step_key}")
+        chosen = [validation, move]
+        if request.risk_level == "medium" and not safety_question_answered(request.history):
+            question = pick("safety_question", "medium")
+            if question is not None:
+                chosen.append(question)
+        text = " ".join(part.text.format(**values).strip() for part in chosen)
+        return Generated(
+            text=text,
+            backend=self.name,
+            model=bank.version,
+            details={
+                "feeling": feeling,
+                "feeling_source": feeling_source,
+                "parts": [part.id for part in chosen],
+                "own_words": "phrase" in validation.placeholders,
+                "topic": topic[0] if topic else "",
+            },
+        )

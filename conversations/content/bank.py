@@ -1,0 +1,129 @@
+"""The bank of clinician-approved reply parts the ``composed`` backend builds replies from.
+
+Data files in ``conversations/content/reply_bank/*.jsonl``, one per writer, one part per line:
+``{"id", "slot", "key", "text", "source"}``. Slots: ``validation`` (key: a feeling; the text may
+hold ``{phrase}``, the user's own clause turned to the second person, and ``{topic}``),
+``move`` (key: ``<session type>.<flow step>``; may hold ``{topic}``) and ``safety_question``
+(key: ``medium``). Loading checks every row and names the file and line of a bad one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+BANK_DIR = Path(__file__).with_name("reply_bank")
+FEELINGS = (
+    "sad",
+    "lonely",
+    "anxious",
+    "ashamed",
+    "angry",
+    "guilty",
+    "hopeless",
+    "grieving",
+    "overwhelmed",
+    "numb",
+    "hopeful",
+    "relieved",
+    "mixed",
+)
+SLOTS = {"validation", "move", "safety_question"}
+PLACEHOLDERS = {"validation": {"phrase", "topic"}, "move": {"topic"}, "safety_question": set()}
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+class BankError(ValueError):
+    """A bad row in a bank file; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Part:
+    id: str
+    slot: str
+    key: str
+    text: str
+    source: str
+
+    @property
+    def placeholders(self) -> frozenset[str]:
+        return frozenset(_PLACEHOLDER.findall(self.text))
+
+    def sentences(self, **values) -> list[str]:
+        return split_sentences(self.text.format(**values))
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.?!])\s+", text.strip()) if s.strip()]
+
+
+@dataclass(frozen=True)
+class ReplyBank:
+    parts: dict[tuple[str, str], tuple[Part, ...]]
+    version: str
+
+    def get(self, slot: str, key: str) -> tuple[Part, ...]:
+        return self.parts.get((slot, key), ())
+
+
+def _check(row, where: str, move_keys: set[str] | None) -> Part:
+    if not isinstance(row, dict):
+        raise BankError(f"{where}: a row must be a JSON object")
+    missing = {"id", "slot", "key", "text", "source"} - set(row)
+    if missing:
+        raise BankError(f"{where}: missing {sorted(missing)}")
+    part = Part(**{k: str(row[k]) for k in ("id", "slot", "key", "text", "source")})
+    if part.slot not in SLOTS:
+        raise BankError(f"{where}: slot {part.slot!r} is not one of {sorted(SLOTS)}")
+    if part.slot == "validation" and part.key not in FEELINGS:
+        raise BankError(f"{where}: feeling {part.key!r} is not one of {list(FEELINGS)}")
+    if part.slot == "move" and move_keys is not None and part.key not in move_keys:
+        raise BankError(f"{where}: flow step {part.key!r} is not a step of any flow")
+    unknown = part.placeholders - PLACEHOLDERS[part.slot]
+    if unknown:
+        raise BankError(f"{where}: placeholder(s) {sorted(unknown)} not allowed in a {part.slot}")
+    if not part.text.strip():
+        raise BankError(f"{where}: empty text")
+    return part
+
+
+def bank_load(directory: Path = BANK_DIR, move_keys: set[str] | None = None) -> ReplyBank:
+    """Every part of every ``*.jsonl`` file in ``directory``, checked."""
+    parts: dict[tuple[str, str], list[Part]] = defaultdict(list)
+    seen: dict[str, str] = {}
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*.jsonl")):
+        raw = path.read_bytes()
+        digest.update(raw)
+        for number, line in enumerate(raw.decode("utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            where = f"{path.name}:{number}"
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                raise BankError(f"{where}: not JSON ({exc})") from None
+            part = _check(row, where, move_keys)
+            if part.id in seen:
+                raise BankError(f"{where}: id {part.id!r} already used at {seen[part.id]}")
+            seen[part.id] = where
+            parts[(part.slot, part.key)].append(part)
+    return ReplyBank(
+        parts={key: tuple(values) for key, values in parts.items()},
+        version=f"bank-{digest.hexdigest()[:12]}",
+    )
+
+
+@lru_cache(maxsize=1)
+def reply_bank() -> ReplyBank:
+    """The shipped bank, loaded and checked once per process."""
+    from conversations.flows import FLOWS
+
+    steps = {f"{flow}.{step}" for flow, flow_steps in FLOWS.items() for step in flow_steps}
+    steps |= {"gentle_deep.consent_reask", "gentle_deep.consent_declined"}
+    return bank_load(BANK_DIR, move_keys=steps)

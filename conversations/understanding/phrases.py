@@ -1,0 +1,119 @@
+"""The user's own words for the reply: a key phrase turned to the second person, and the topic.
+
+``key_phrase("I failed my driving test this morning and I can't stop shaking.")`` is
+``"you failed your driving test this morning"``: the first clause that tells what happened (a
+first-person clause with a verb, not only a feeling), lower-case, pronouns turned. ``None`` when
+no clause fits, and the reply then uses a validation without the user's words.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+_TOPICS_FILE = Path(__file__).with_name("topics.yaml")
+
+# First person -> second person, word by word (the verb after "I" needs no change in English
+# except "am"/"was", handled as pairs).
+_PAIRS = {
+    "i am": "you are",
+    "i'm": "you're",
+    "im": "you're",
+    "i was": "you were",
+    "i've": "you've",
+    "i'd": "you'd",
+    "i'll": "you'll",
+}
+_WORDS = {
+    "i": "you",
+    "me": "you",
+    "my": "your",
+    "mine": "yours",
+    "myself": "yourself",
+    "we": "you",
+    "us": "you",
+    "our": "your",
+    "ours": "yours",
+    "ourselves": "yourselves",
+}
+_CLAUSE_SPLIT = re.compile(
+    r"[.!?;\n]+|,\s*(?:and|but|so)\s+|\s+(?:and|but|so|because)\s+(?=i\b)", re.I
+)
+_LEADING = re.compile(
+    r"(?i)^(?:(?:so|well|honestly|basically|and|but|also|like|um+|uh+|ok(?:ay)?|hi|hey|hello|"
+    r"ari|yeah|yes|no|just|that|maybe|because|cause)[,\s]+)+|^(?:i\s+(?:think|guess|feel\s+like|mean|just\s+feel\s+like)"
+    r"\s+(?:that\s+)?)"
+)
+# An intention or a promise ("I can try that") answers Ari; it is not the situation.
+_INTENTION = re.compile(r"(?i)^(?:i|we)\s+(?:can|could|will|would|might|should|shall|may)\b")
+_FIRST_PERSON = re.compile(r"(?i)\b(?:i|i'm|im|i've|i'd|i'll|my|me|we|our|us)\b")
+_ADDRESSES_ARI = re.compile(r"(?i)\b(?:you|your|yours|you're|ari)\b")
+# A clause that only names a feeling ("I feel so sad", "I'm anxious") says nothing new.
+_ONLY_FEELING = re.compile(
+    r"(?i)^(?:i|i'm|im|i\s+am)\s+(?:feel(?:ing)?\s+|am\s+|so\s+|really\s+|just\s+|very\s+|a\s+bit\s+|"
+    r"kind\s+of\s+)*(?:\w+)(?:\s+(?:today|right\s+now|lately|again))?$"
+)
+_VERB_HINT = re.compile(
+    r"(?i)\b(?:\w+ed|\w+ing|is|are|was|were|am|have|has|had|do|does|did|can|can't|cannot|"
+    r"won't|don't|didn't|keep|keeps|got|get|lost|left|said|told|went|came|feel|felt|think|"
+    r"thought|know|knew|want|need|miss|broke|failed|fight|fought|hate|love|took|made|saw|"
+    r"'m|'ve|'re|it's|that's|there's|calls|texts|says|tells|ignores|yells)\b|"
+    r"\b(?:i|we)\s+[a-z']+|\b(?:never|always|still|barely|hardly)\s+[a-z']+"
+)
+MIN_WORDS, MAX_WORDS = 3, 16
+
+
+def second_person(clause: str) -> str:
+    """``clause`` with first-person words turned to the second person ("my dad" -> "your dad")."""
+    text = clause
+    for first, second in _PAIRS.items():
+        text = re.sub(rf"(?i)\b{re.escape(first)}\b", second, text)
+    return re.sub(
+        r"(?i)\b(?:" + "|".join(_WORDS) + r")\b",
+        lambda m: _WORDS[m.group(0).lower()],
+        text,
+    )
+
+
+def key_phrase(text: str) -> str | None:
+    """The clause of ``text`` a reply can reflect, in the second person; ``None`` if none fits."""
+    for raw in _CLAUSE_SPLIT.split(text or ""):
+        clause = raw.strip()
+        while (stripped := _LEADING.sub("", clause, count=1).strip(" ,:-\"'")) != clause:
+            clause = stripped
+        words = clause.split()
+        if not (MIN_WORDS <= len(words) <= MAX_WORDS):
+            continue
+        if not _FIRST_PERSON.search(clause) or _ADDRESSES_ARI.search(clause):
+            continue
+        if _ONLY_FEELING.match(clause) or _INTENTION.match(clause):
+            continue
+        if not _VERB_HINT.search(clause):
+            continue
+        turned = second_person(clause)
+        return turned[0].lower() + turned[1:] if turned[:1].isupper() else turned
+    return None
+
+
+@lru_cache(maxsize=1)
+def _topics() -> tuple[tuple[str, str, re.Pattern], ...]:
+    data = yaml.safe_load(_TOPICS_FILE.read_text(encoding="utf-8"))
+    return tuple(
+        (
+            entry["topic"],
+            entry["noun"],
+            re.compile(r"(?i)\b(?:" + "|".join(map(re.escape, entry["cues"])) + r")\b"),
+        )
+        for entry in data["topics"]
+    )
+
+
+def topic_of(text: str) -> tuple[str, str] | None:
+    """``(topic, noun phrase for a reply)`` of the first topic whose cue appears, or ``None``."""
+    for topic, noun, cues in _topics():
+        if cues.search(text or ""):
+            return topic, noun
+    return None

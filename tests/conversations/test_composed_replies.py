@@ -1,0 +1,248 @@
+"""The default responder listens: flows that read the user's answer, the user's own words
+turned to the second person, parts that never repeat a sentence in a session, and the gentle
+safety question asked once and remembered."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from conversations.backends.base import GenerationRequest
+from conversations.backends.generation.composed import ComposedGenerator
+from conversations.content.bank import FEELINGS, BankError, bank_load, reply_bank, split_sentences
+from conversations.flows import FLOWS, flow_next_step, flow_step_for_reply
+from conversations.understanding.answers import Answer, answer_kind, user_wants_to_close
+from conversations.understanding.phrases import key_phrase, second_person
+
+# (previous step, stored step, the user's answer) -> the step of the reply
+GENTLE_DEEP = [
+    ("consent", "story", "yes", "story"),
+    ("consent", "story", "Yes, I'm ready.", "story"),
+    ("consent", "story", "ok let's do it", "story"),
+    ("consent", "story", "It started when I was a kid, my dad always yelled.", "story"),
+    ("consent", "story", "no", "consent_declined"),
+    ("consent", "story", "yes, but not today", "consent_declined"),
+    ("consent", "story", "I'd rather not", "consent_declined"),
+    ("consent", "story", "I'm not sure", "consent_reask"),
+    ("consent", "story", "maybe", "consent_reask"),
+    ("consent_reask", "story", "ok, slowly then", "story"),
+    ("consent_reask", "story", "I still don't know", "consent_declined"),
+    ("consent_reask", "story", "no", "consent_declined"),
+    ("story", "root_belief", "Last week I froze in a meeting.", "root_belief"),
+]
+
+
+@pytest.mark.parametrize(("previous", "stored", "text", "step"), GENTLE_DEEP)
+def test_gentle_deep_reads_the_answer(previous, stored, text, step):
+    assert (
+        flow_step_for_reply(
+            session_type="gentle_deep", stored_step=stored, previous_step=previous, user_text=text
+        )
+        == step
+    )
+
+
+def test_the_deep_dive_moves_on_after_consent_and_reaches_the_experiment():
+    step, seen = "validate", []
+    for _ in range(10):
+        seen.append(step)
+        step = flow_next_step(session_type="gentle_deep", step=step, replies_on_step=1)
+    assert seen[:7] == list(FLOWS["gentle_deep"])
+    for step in ("consent", "consent_reask"):
+        assert flow_next_step(session_type="gentle_deep", step=step, replies_on_step=1) == "story"
+
+
+@pytest.mark.parametrize(
+    ("previous", "text", "step"),
+    [
+        ("mood", "I just want to feel a bit lighter", "reflect"),  # answers Ari: no goodbye
+        ("reflect", "Some quiet, I think", "reflect_more"),
+        ("reflect", "thanks, that's all for today", "close"),
+        ("mood", "I have to go, bye", "close"),
+        ("", "bye", "mood"),  # the first message is never a goodbye
+    ],
+)
+def test_a_check_in_closes_when_the_user_says_so_or_the_arc_is_done(previous, text, step):
+    stored = (
+        flow_next_step(session_type="check_in", step=previous, replies_on_step=1)
+        if previous
+        else ""
+    )
+    assert (
+        flow_step_for_reply(
+            session_type="check_in", stored_step=stored, previous_step=previous, user_text=text
+        )
+        == step
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("yes", Answer.YES),
+        ("sure, let's look", Answer.YES),
+        ("no", Answer.NO),
+        ("not today", Answer.NO),
+        ("I don't know", Answer.UNSURE),
+        ("maybe?", Answer.UNSURE),
+        ("My boss shouted at me again.", Answer.CONTENT),
+    ],
+)
+def test_answer_kind(text, answer):
+    assert answer_kind(text) is answer
+
+
+def test_closing_signals():
+    assert user_wants_to_close("ok that's enough for today, bye")
+    assert not user_wants_to_close("I feel like I'm done with everything")  # not a goodbye
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        (
+            "I failed my driving test this morning and I can't stop shaking.",
+            "you failed your driving test this morning",
+        ),
+        ("My boyfriend broke up with me by text.", "your boyfriend broke up with you by text"),
+        ("Honestly I think my dad never listened to me", "your dad never listened to you"),
+        ("So, um, I lost my job today.", "you lost your job today"),
+        ("I'm anxious", None),  # only a feeling: nothing to reflect
+        ("Do you think I am broken?", None),  # addressed to Ari
+        ("Okay, I can try that.", None),  # an intention, not the situation
+    ],
+)
+def test_the_users_own_words_in_the_second_person(text, phrase):
+    assert key_phrase(text) == phrase
+
+
+def test_pronoun_turn():
+    assert (
+        second_person("I miss my mum and she misses me") == "you miss your mum and she misses you"
+    )
+    assert second_person("I'm sure we did our best") == "you're sure you did your best"
+
+
+def test_the_bank_covers_every_feeling_and_step_from_several_writers():
+    bank = reply_bank()
+    for feeling in FEELINGS:
+        parts = bank.get("validation", feeling)
+        assert len({p.source for p in parts}) >= 3 and len(parts) >= 30, feeling
+        assert any("phrase" in p.placeholders for p in parts)
+        assert any(not p.placeholders for p in parts)
+    for flow, steps in FLOWS.items():
+        for step in steps:
+            assert len(bank.get("move", f"{flow}.{step}")) >= 20, (flow, step)
+    assert len(bank.get("safety_question", "medium")) >= 20
+
+
+def test_a_bad_bank_row_is_named(tmp_path):
+    good = {"id": "x-1", "slot": "validation", "key": "sad", "text": "That is sad.", "source": "x"}
+    bad = {**good, "id": "x-2", "text": "About {name}, that's sad."}
+    (tmp_path / "x.jsonl").write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    with pytest.raises(BankError, match=r"x\.jsonl:2: placeholder\(s\) \['name'\]"):
+        bank_load(tmp_path)
+
+
+OPENINGS = [
+    "I failed my driving test this morning and I can't stop shaking.",
+    "I moved abroad for work and I have no friends here.",
+    "My girlfriend broke up with me by text last night.",
+    "I found a bald spot and I can't stop looking at it.",
+    "It's my first Christmas without my wife.",
+    "My boss yelled at me in front of everyone.",
+    "I keep putting off my thesis and I hate myself for it.",
+    "Money is so tight I can't sleep.",
+]
+FOLLOW_UPS = [
+    "yes",
+    "I'm not sure",
+    "no",
+    "It happened again yesterday at lunch.",
+    "That I'm not good enough.",
+    "Maybe I'm just tired.",
+    "ok",
+    "I guess so",
+    "My mum always said I was too much.",
+    "thanks",
+]
+
+
+def _play(generator, session_type, rng, turns=8, risk_level="none"):
+    history, stored, previous, replies = [], "", "", []
+    for turn in range(turns):
+        text = rng.choice(OPENINGS) if turn == 0 else rng.choice(FOLLOW_UPS)
+        step = flow_step_for_reply(
+            session_type=session_type, stored_step=stored, previous_step=previous, user_text=text
+        )
+        reply = generator.generate(
+            GenerationRequest(
+                user_text=text,
+                session_type=session_type,
+                flow_step=step,
+                persona="",
+                history=tuple(history),
+                preferences={},
+                previous_summary="",
+                risk_level=risk_level,
+            )
+        )
+        history += [("user", text), ("assistant", reply.text)]
+        replies.append(reply)
+        stored = flow_next_step(session_type=session_type, step=step, replies_on_step=1)
+        previous = step
+    return replies
+
+
+def test_no_sentence_twice_in_a_session_over_many_conversations():
+    generator, rng = ComposedGenerator(), random.Random(7)
+    for n in range(150):
+        replies = _play(generator, list(FLOWS)[n % 3], rng)
+        sentences = [s.lower() for r in replies for s in split_sentences(r.text)]
+        assert len(sentences) == len(set(sentences)), [r.text for r in replies]
+        assert all("{" not in r.text for r in replies)
+
+
+def test_the_first_reply_reflects_the_users_own_words():
+    reply = ComposedGenerator().generate(
+        GenerationRequest(
+            user_text="My girlfriend broke up with me by text last night.",
+            session_type="check_in",
+            flow_step="mood",
+            persona="",
+            history=(),
+            preferences={},
+            previous_summary="",
+            risk_level="none",
+        )
+    )
+    assert "your girlfriend broke up with you by text last night" in reply.text
+    assert reply.details["own_words"] and reply.details["parts"][0].startswith("r")
+
+
+def test_the_medium_safety_question_is_asked_once_and_remembered():
+    generator = ComposedGenerator()
+    from conversations.services.filter import text_has_safety_question
+
+    def ask(text, history):
+        return generator.generate(
+            GenerationRequest(
+                user_text=text,
+                session_type="check_in",
+                flow_step="reflect",
+                persona="",
+                history=tuple(history),
+                preferences={},
+                previous_summary="",
+                risk_level="medium",
+            )
+        )
+
+    first = ask("I haven't slept in days and nothing feels real.", [])
+    assert text_has_safety_question(first.text)
+    history = [("user", "I haven't slept in days"), ("assistant", first.text)]
+    history += [("user", "I'm safe, just exhausted.")]
+    again = ask("Still can't sleep though.", [*history, ("assistant", "Okay.")])
+    assert len(again.details["parts"]) == 2  # no second safety question
