@@ -79,6 +79,7 @@ _STEP_TURNS = {
     "long": {"story": 2, "root_belief": 2, "reflect": 2, "practice": 3},
 }
 
+
 def flow_first_step(session_type: str) -> str:
     return FLOWS[session_type][0]
 
