@@ -274,6 +274,9 @@ LOGGING = {
 # Which generation backend writes Ari's replies: approved (default; clinician-approved content,
 # no network, no weights), openai (any OpenAI-compatible Chat Completions server) or
 # transformers (a local causal LM directory). A dotted path to a Generator class also works.
+# Load the classifiers and the encoder when a server process starts (ari_review.wsgi), so the
+# first turn of a fresh worker does not wait for them.
+ARI_WARM_ON_START = env_bool("ARI_WARM_ON_START", default=True)
 _GENERATORS = ("composed", "approved", "openai", "transformers")
 ARI_GENERATOR = env_str("ARI_GENERATOR", "composed")
 ARI_CRISIS_LOCALE = env_str("ARI_CRISIS_LOCALE", "US")
