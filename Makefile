@@ -70,7 +70,7 @@ bench: setup
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py load_starter_content
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py ensure_models
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_classifiers
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_chat --floor
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_chat
 
 bench-workspace: setup
 	mkdir -p bench-results

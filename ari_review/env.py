@@ -63,6 +63,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+_RATE_PERIODS = ("s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate such as ``30/min`` (periods: s, min, hour, day), as DRF throttles take it."""
+    value = (os.environ.get(name) or "").strip() or default
+    count, _, period = value.partition("/")
+    if not count.isdigit() or int(count) < 1 or period not in _RATE_PERIODS:
+        raise EnvError(
+            name, f"must look like 30/min (a count, then /s, /min, /hour or /day), got {value!r}"
+        )
+    return value
+
+
 def database_from_url(name: str, url: str, *, base_dir: str) -> dict:
     """Parse ``postgres://user:pass@host:port/db`` or ``sqlite:///path`` into Django's dict."""
     parsed = urlparse(url)

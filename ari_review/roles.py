@@ -1,7 +1,10 @@
 """Roles are Django groups: ``enduser``, ``clinician``, ``admin``.
 
 Each group carries model permissions (so Django admin and ``user.has_perm`` agree with the role),
-and the API/page base classes check membership through ``user_has_role``.
+and the API/page base classes check membership through ``user_has_role``. No role is a
+superuser: admins get the permissions below (releases, chat configuration and catalogue, risk
+signals, users, tokens, login lockouts); superuser is for break-glass accounts only, and each of
+their logins is audited and e-mailed to the admins (ari_review/receivers.py).
 """
 
 from __future__ import annotations
@@ -25,9 +28,19 @@ _ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "conversations": ("view", "add", "change", "delete"),
         "evaluation": ("view", "add", "change", "delete"),
         "training_jobs": ("view", "add", "change", "delete"),
-        "auth": ("view", "add", "change"),
-        "authtoken": ("view", "add", "delete"),
+        # Users and their role (groups), never the groups' permissions.
+        "auth": ("view", "add_user", "change_user"),
+        # API tokens: see and revoke (issuing one for somebody else would be impersonation).
+        "knox": ("view", "delete"),
+        # Login lockouts: see them; "delete" is the audited unlock action (ari_review/admin.py).
+        "axes": ("view", "delete_accessattempt"),
     },
+}
+# Permissions no role gets, whatever the prefixes above say: the audit trail is append-only,
+# and transcripts are never deleted by hand.
+_NEVER = {
+    "evaluation": ("add_auditevent", "change_auditevent", "delete_auditevent"),
+    "conversations": ("delete_chatsession", "delete_message", "delete_escalation"),
 }
 
 
@@ -65,9 +78,14 @@ def roles_sync() -> dict[str, Group]:
         wanted = Permission.objects.none()
         for app_label, prefixes in _ROLE_PERMISSIONS[role].items():
             for prefix in prefixes:
+                # "view" is every view_* permission of the app; "add_user" exactly that one.
+                codename = {"codename": prefix} if "_" in prefix else {}
                 wanted = wanted | Permission.objects.filter(
-                    content_type__app_label=app_label, codename__startswith=f"{prefix}_"
+                    content_type__app_label=app_label,
+                    **(codename or {"codename__startswith": f"{prefix}_"}),
                 )
+        for app_label, codenames in _NEVER.items():
+            wanted = wanted.exclude(content_type__app_label=app_label, codename__in=codenames)
         group.permissions.set(wanted.distinct())
         groups[role] = group
     return groups

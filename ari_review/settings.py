@@ -6,9 +6,11 @@ run in-process. Production and tests: ``DATABASE_URL=postgres://...`` and ``REDI
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
+from csp.constants import NONCE as CSP_NONCE
 
 from ari_review.env import (
     EnvError,
@@ -16,6 +18,7 @@ from ari_review.env import (
     env_bool,
     env_int,
     env_list,
+    env_rate,
     env_str,
     redis_url,
 )
@@ -33,6 +36,7 @@ if not DEBUG and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    "ari_review.superusers",  # before django.contrib.auth: createsuperuser with the policy
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -40,9 +44,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # expiring, revocable API tokens (stored hashed)
+    "axes",  # login lockout
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "ari_review",
     "conversations",
     "evaluation",
@@ -52,12 +58,20 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Headers of every dynamic response, then the request's edges (413, control characters).
+    "csp.middleware.CSPMiddleware",
+    "ari_review.headers.SecurityHeadersMiddleware",
+    "ari_review.request_edges.RequestEdgesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Rate limits of the pages that do what throttled API operations do (ari_review/throttles.py).
+    "ari_review.throttles.PageThrottleMiddleware",
+    # Turns a login refused by django-axes into the lockout page or JSON; keep it last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ari_review.urls"
@@ -190,6 +204,8 @@ if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 else:
     EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Directory of django.core.mail.backends.filebased.EmailBackend (bench_chat's fault phase).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH")
 EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
@@ -200,10 +216,42 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 ONCALL_EMAILS = env_list("ONCALL_EMAILS", [])
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
+# Every path that sets a password runs these (user_upsert, so create_user and seed_demo; the
+# Django admin; changepassword and createsuperuser).
+_VALIDATION = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": f"{_VALIDATION}.UserAttributeSimilarityValidator"},
+    {
+        "NAME": f"{_VALIDATION}.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("ARI_PASSWORD_MIN_LENGTH", 12, minimum=8)},
+    },
+    {"NAME": f"{_VALIDATION}.CommonPasswordValidator"},
+    {"NAME": f"{_VALIDATION}.NumericPasswordValidator"},
 ]
+# django-axes: refuses logins (login page, Django admin, API token endpoint) after
+# AXES_FAILURE_LIMIT failures for one username or from one client address, for the cool-off;
+# an admin unlocks earlier with an audited action (ari_review/admin.py, manage.py unlock_login).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("ARI_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ARI_LOGIN_LOCKOUT_MINUTES", 30, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "ari_review.throttles.client_ip"
+AXES_LOCKOUT_CALLABLE = "ari_review.views.login_lockout"
+# The reverse proxies in front of the app that append to X-Forwarded-For (0: the socket's
+# address is the client's). Login lockout and rate limits key anonymous clients on it.
+ARI_PROXY_COUNT = env_int("ARI_PROXY_COUNT", 0, minimum=0)
+# API tokens (django-rest-knox): stored hashed, valid this long, revoked by logout.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env_int("ARI_API_TOKEN_TTL_HOURS", 12, minimum=1)),
+    "TOKEN_LIMIT_PER_USER": env_int("ARI_API_TOKEN_LIMIT_PER_USER", 10, minimum=1),
+    "AUTH_HEADER_PREFIX": "Token",
+}
+# Signed-in pages: the session ends this long after login, or when the browser closes.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE_MINUTES", 8 * 60, minimum=5) * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -227,23 +275,73 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_HTTPONLY = True  # pages send the token from the form field, never from the cookie
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# --- Input edges and response headers (ari_review/request_edges.py, headers.py) -------------
+# Larger bodies are a 413 before they are read; multipart uploads (imports) get the second limit.
+ARI_MAX_REQUEST_BYTES = env_int("ARI_MAX_REQUEST_BYTES", 1024 * 1024, minimum=1024)
+ARI_MAX_UPLOAD_BYTES = env_int("ARI_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = ARI_MAX_REQUEST_BYTES
+# JSON nested deeper than this is a 400 (API bodies and imported files).
+ARI_MAX_JSON_DEPTH = env_int("ARI_MAX_JSON_DEPTH", 20, minimum=2)
+SECURE_REFERRER_POLICY = env_str("SECURE_REFERRER_POLICY", "same-origin")
+ARI_PERMISSIONS_POLICY = env_str(
+    "ARI_PERMISSIONS_POLICY",
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), payment=(), usb=()",
+)
+# Scripts only from this site or carrying the request's nonce; no inline script, no eval.
+_CSP_DIRECTIVES = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", CSP_NONCE],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+}
+if env_str("ARI_CSP_REPORT_URI"):
+    _CSP_DIRECTIVES["report-uri"] = [env_str("ARI_CSP_REPORT_URI")]
+if env_bool("ARI_CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _CSP_DIRECTIVES}
+else:
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_DIRECTIVES}
+
 # --- REST framework ---------------------------------------------------------------------------
+# Requests per user (per client address when anonymous) of each throttle scope; over it: 429
+# with Retry-After. Counted in the default cache; when the cache is down, requests pass (logged).
+ARI_THROTTLE_RATES = {
+    "chat": env_rate("ARI_THROTTLE_CHAT", "30/min"),
+    "login": env_rate("ARI_THROTTLE_LOGIN", "20/min"),
+    "export": env_rate("ARI_THROTTLE_EXPORT", "60/hour"),
+    "import": env_rate("ARI_THROTTLE_IMPORT", "30/hour"),
+}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
     ],
+    # Per-user (else per-address) rate limits of the views that name a throttle_scope.
+    "DEFAULT_THROTTLE_CLASSES": ["ari_review.throttles.ScopedThrottle"],
+    "DEFAULT_THROTTLE_RATES": ARI_THROTTLE_RATES,
+    "NUM_PROXIES": ARI_PROXY_COUNT,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "ari_review.api.pagination.DefaultPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "ari_review.api.errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "ari_review.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
 if DEBUG:
@@ -268,6 +366,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # django-axes: failures and lockouts (warnings, usernames and addresses masked), not chatter.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # --- Chat runtime (conversations app; documented in docs/settings-chat.md) --------------------

@@ -1,12 +1,16 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
-from ari_review import views
+from ari_review import apis, views
+from ari_review.headers import inline_styles_allowed
 
 api_v1 = [
+    path("auth/token/", apis.TokenCreateApi.as_view(), name="api-token-create"),
+    path("auth/logout/", apis.TokenRevokeApi.as_view(), name="api-token-revoke"),
+    path("auth/logout-all/", apis.TokenRevokeAllApi.as_view(), name="api-token-revoke-all"),
     path("", include("conversations.api_urls")),
     path("", include("evaluation.api_urls")),
     path("", include("training_jobs.api_urls")),
@@ -26,7 +30,12 @@ urlpatterns = [
     ),
     path(
         "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[IsAuthenticated]),
+        # The split view serves its start-up script as a file (?script): no inline script (CSP).
+        inline_styles_allowed(
+            SpectacularSwaggerSplitView.as_view(
+                url_name="api-schema", permission_classes=[IsAuthenticated]
+            )
+        ),
         name="api-docs",
     ),
     path("", include("conversations.urls")),

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -36,3 +37,21 @@ def home(request):
     if not request.user.is_authenticated:
         return redirect("login")
     return render(request, "home.html", {"role_home": _ROLE_HOME.get(user_role(request.user))})
+
+
+LOCKOUT_MESSAGE = "Too many failed sign-in attempts for this account or from this address."
+
+
+def login_lockout(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked-out login (``AXES_LOCKOUT_CALLABLE``): 429 with
+    ``Retry-After``; JSON for the API, the lockout page otherwise. Names no account."""
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {"detail": f"{LOCKOUT_MESSAGE} Try again in {seconds // 60} minutes."}, status=429
+        )
+    else:
+        context = {"message": LOCKOUT_MESSAGE, "minutes": seconds // 60}
+        response = render(request, "registration/locked_out.html", context, status=429)
+    response["Retry-After"] = str(seconds)
+    return response

@@ -286,6 +286,8 @@ class MessageTextField(serializers.CharField):
 class MessageCreateApi(EndUserApi):
     """Send a message and get Ari's reply (one chat turn)."""
 
+    throttle_scope = "chat"  # ARI_THROTTLE_CHAT (ari_review/throttles.py)
+
     class InputSerializer(serializers.Serializer):
         text = MessageTextField(
             allow_blank=False,

@@ -144,6 +144,10 @@ class SessionView(EndUserRequired, View):
 class MessageSendView(EndUserRequired, View):
     """The no-JavaScript send: run the turn, then redirect back to the transcript."""
 
+    # The message's characters are checked by the turn, which re-renders the form with the
+    # draft kept; ari_review.request_edges checks every other field.
+    fields_checked_by_view = ("text",)
+
     def post(self, request, session_id):
         session = session_get_for_user(user=request.user, public_id=session_id)
         # Browsers send a textarea's line breaks as CRLF: count them as the page's counter does.

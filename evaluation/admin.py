@@ -26,7 +26,7 @@ from evaluation.models import (
     SessionRating,
     WorkItem,
 )
-from evaluation.services.audit import audit_event_record
+from evaluation.services.audit import audit_event_record, export_audit_record
 from evaluation.services.imports import FORMATS, import_file
 
 
@@ -38,6 +38,28 @@ def _download(content: str, filename: str, content_type: str) -> HttpResponse:
 
 def _stamp() -> str:
     return timezone.now().strftime("%Y%m%d-%H%M%S")
+
+
+# Ids kept in an export's audit event (the count is always kept).
+_AUDIT_IDS = 1000
+
+
+def _audit_export(request, queryset, *, export: str, format: str, rows: int, action: str) -> None:
+    """Who exported which selection (the changelist's filters and the selected ids)."""
+    ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+    export_audit_record(
+        actor=request.user,
+        export=export,
+        format=format,
+        rows=rows,
+        filters={
+            "changelist": request.GET.dict(),
+            "select_across": request.POST.get("select_across") == "1",
+            "selected": len(ids),
+            "ids": ids[:_AUDIT_IDS],
+        },
+        via=f"admin:{action}",
+    )
 
 
 class ImportForm(forms.Form):
@@ -95,22 +117,36 @@ class SeedDialogueAdmin(admin.ModelAdmin):
     def export_openai_jsonl(self, request, queryset):
         out = io.StringIO()
         count = exports.dialogues_export_openai(out, queryset)
+        _audit_export(
+            request,
+            queryset,
+            export="dialogues",
+            format="openai_jsonl",
+            rows=count,
+            action="export_openai_jsonl",
+        )
         self.message_user(request, f"Exported {count} approved dialogue(s).")
         return _download(out.getvalue(), f"dialogues-{_stamp()}.jsonl", "application/jsonl")
 
     @admin.action(description="Export selected dialogues as seed JSON")
     def export_seed_json(self, request, queryset):
         out = io.StringIO()
-        exports.dialogues_export_seed(out, queryset)
+        count = exports.dialogues_export_seed(out, queryset)
+        _audit_export(
+            request,
+            queryset,
+            export="dialogues",
+            format="seed_json",
+            rows=count,
+            action="export_seed_json",
+        )
         return _download(out.getvalue(), f"dialogues-{_stamp()}.json", "application/json")
 
     def get_urls(self):
+        import_view = self.admin_site.admin_view(self.import_view)
+        import_view.accepts_uploads = True  # up to ARI_MAX_UPLOAD_BYTES (ari_review.request_edges)
         return [
-            path(
-                "import/",
-                self.admin_site.admin_view(self.import_view),
-                name="evaluation_seeddialogue_import",
-            ),
+            path("import/", import_view, name="evaluation_seeddialogue_import"),
             *super().get_urls(),
         ]
 
@@ -169,34 +205,52 @@ class WorkItemAdmin(admin.ModelAdmin):
         "export_preferences_jsonl",
     ]
 
-    def _labels(self, queryset, kind, fmt):
+    def _labels(self, request, queryset, kind, fmt):
         out = io.StringIO()
         if fmt == "csv":
-            exports.labels_export_csv(out, kind=kind, queryset=queryset)
+            count = exports.labels_export_csv(out, kind=kind, queryset=queryset)
+        else:
+            count = exports.labels_export_jsonl(out, kind=kind, queryset=queryset)
+        _audit_export(
+            request,
+            queryset,
+            export=f"{kind}_labels",
+            format=fmt,
+            rows=count,
+            action=f"export_{kind}_{fmt}",
+        )
+        if fmt == "csv":
             return _download(out.getvalue(), f"{kind}-labels-{_stamp()}.csv", "text/csv")
-        exports.labels_export_jsonl(out, kind=kind, queryset=queryset)
         return _download(out.getvalue(), f"{kind}-labels-{_stamp()}.jsonl", "application/jsonl")
 
     @admin.action(description="Export safety labels of selected items (JSONL)")
     def export_safety_jsonl(self, request, queryset):
-        return self._labels(queryset, WorkItem.Kind.SAFETY, "jsonl")
+        return self._labels(request, queryset, WorkItem.Kind.SAFETY, "jsonl")
 
     @admin.action(description="Export safety labels of selected items (CSV)")
     def export_safety_csv(self, request, queryset):
-        return self._labels(queryset, WorkItem.Kind.SAFETY, "csv")
+        return self._labels(request, queryset, WorkItem.Kind.SAFETY, "csv")
 
     @admin.action(description="Export intent labels of selected items (JSONL)")
     def export_intent_jsonl(self, request, queryset):
-        return self._labels(queryset, WorkItem.Kind.INTENT, "jsonl")
+        return self._labels(request, queryset, WorkItem.Kind.INTENT, "jsonl")
 
     @admin.action(description="Export intent labels of selected items (CSV)")
     def export_intent_csv(self, request, queryset):
-        return self._labels(queryset, WorkItem.Kind.INTENT, "csv")
+        return self._labels(request, queryset, WorkItem.Kind.INTENT, "csv")
 
     @admin.action(description="Export preference pairs of selected items (JSONL)")
     def export_preferences_jsonl(self, request, queryset):
         out = io.StringIO()
-        exports.preferences_export(out, queryset)
+        count = exports.preferences_export(out, queryset)
+        _audit_export(
+            request,
+            queryset,
+            export="preferences",
+            format="jsonl",
+            rows=count,
+            action="export_preferences_jsonl",
+        )
         return _download(out.getvalue(), f"preferences-{_stamp()}.jsonl", "application/jsonl")
 
 

@@ -641,7 +641,9 @@ class DialogueVariantCreateApi(ClinicianApi):
 
 
 class ImportApi(ClinicianApi):
+    throttle_scope = "import"  # ARI_THROTTLE_IMPORT (ari_review/throttles.py)
     parser_classes = [MultiPartParser, FormParser]
+    accepts_uploads = True  # bodies up to ARI_MAX_UPLOAD_BYTES (ari_review.request_edges)
 
     class InputSerializer(serializers.Serializer):
         format = serializers.ChoiceField(choices=FORMATS)
@@ -682,6 +684,8 @@ class ImportApi(ClinicianApi):
 
 
 class AgreementApi(ClinicianApi):
+    pagination_class = None  # a short, bounded list: sent and documented as a plain array
+
     class OutputSerializer(serializers.Serializer):
         label_set = serializers.CharField()
         title = serializers.CharField()
@@ -710,6 +714,8 @@ class AgreementApi(ClinicianApi):
 
 
 class DisagreementListApi(ClinicianApi):
+    pagination_class = None  # a short, bounded list: sent and documented as a plain array
+
     class OutputSerializer(serializers.Serializer):
         item_id = serializers.IntegerField(source="item.pk")
         kind = serializers.CharField(source="item.kind")

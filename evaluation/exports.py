@@ -4,7 +4,9 @@ only as pseudonyms.
 - Approved seed dialogues as OpenAI fine-tuning JSONL: ``{"messages": [...]}`` per line; or
   the seed JSON format (with variants) that ``import_dialogues`` reads back.
 - Labels (safety or intent) as JSONL (one item per line with every label and the gold label)
-  or CSV (one label per row).
+  or CSV (one label per row). A CSV cell that a spreadsheet would read as a formula (it starts
+  with ``=``, ``+``, ``-``, ``@``, tab or carriage return) is written with a leading ``'``, so
+  opening the file can never run what someone typed into a note or a message.
 - Preference pairs as JSONL in the conversational format used for reward models and DPO:
   ``{"prompt": [messages], "chosen": [{"role": "assistant", ...}], "rejected": [...]}``.
 """
@@ -165,9 +167,28 @@ def labels_export_jsonl(out: TextIO, *, kind: str, queryset=None) -> int:
     return count
 
 
+# What spreadsheets (Excel, LibreOffice, Google Sheets) take as the start of a formula (OWASP).
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell_safe(value):
+    """``value`` as a CSV cell no spreadsheet runs: text starting like a formula gets a ``'``."""
+    if isinstance(value, str) and value.startswith(CSV_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _SafeCsvWriter:
+    def __init__(self, out: TextIO):
+        self._writer = csv.writer(out)
+
+    def writerow(self, row) -> None:
+        self._writer.writerow([csv_cell_safe(value) for value in row])
+
+
 def labels_export_csv(out: TextIO, *, kind: str, queryset=None) -> int:
     fields = LABEL_FIELDS[kind]
-    writer = csv.writer(out)
+    writer = _SafeCsvWriter(out)
     writer.writerow(
         [
             "item_id",

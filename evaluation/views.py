@@ -15,10 +15,12 @@ from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from ari_review.api.errors import ApplicationError
+from ari_review.headers import inline_styles_allowed
 from ari_review.mixins import AdminRequired, ClinicianRequired
 from conversations.models import Escalation, Intent, RiskCategory, RiskLevel
 from evaluation import selectors
@@ -544,6 +546,8 @@ def _checklist_hints(messages_: list[dict]) -> list[str]:
 
 
 class ImportPage(ClinicianRequired, View):
+    accepts_uploads = True  # bodies up to ARI_MAX_UPLOAD_BYTES (ari_review.request_edges)
+
     def get(self, request):
         return render(request, "evaluation/import.html", {"formats": FORMATS})
 
@@ -700,6 +704,7 @@ def _figure(name: str, series: dict) -> dict:
     }
 
 
+@method_decorator(inline_styles_allowed, name="dispatch")  # plotly.js adds <style> elements
 class DashboardPage(ClinicianRequired, View):
     def get(self, request):
         try:

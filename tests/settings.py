@@ -8,6 +8,10 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ari_re
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("MODEL_ARTIFACT_DIR", "/tmp/ari_review_test_models")
+# Rate limits no test reaches by accident (tests/ari_review/test_accounts_security.py sets low
+# ones where it means to).
+for _scope in ("CHAT", "LOGIN", "EXPORT", "IMPORT"):
+    os.environ.setdefault(f"ARI_THROTTLE_{_scope}", "100000/min")
 
 from ari_review.settings import *  # noqa: E402,F403
 

@@ -88,6 +88,8 @@ class ModelVersionActivateApi(AdminApi):
 
 
 class TrainingJobListApi(AdminApi):
+    pagination_class = None  # a short, bounded list: sent and documented as a plain array
+
     class OutputSerializer(TrainingJobSerializer):
         pass
 

@@ -26,6 +26,12 @@ class BaseApi(APIView):
                 name = cls.__name__.removesuffix("Api") + attr.removesuffix("Serializer")
                 extend_schema_serializer(component_name=name)(value)
 
+    def throttled(self, request, wait):
+        """Over a throttle_scope's rate (ari_review/throttles.py): 429, Retry-After, a message."""
+        from ari_review.throttles import RateLimited
+
+        raise RateLimited(wait, scope=getattr(self, "throttle_scope", ""))
+
     def paginate(self, queryset, serializer_class):
         """Page a queryset and return the paginated response of ``serializer_class``."""
         paginator = self.pagination_class()

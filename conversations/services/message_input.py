@@ -10,28 +10,19 @@ Every path that takes a message (the API, the no-JavaScript form, the benchmark 
   form feed...) other than tab, newline and carriage return: refused;
 - lone surrogates (category Cs: only reachable through JSON escapes, not encodable as UTF-8):
   refused.
+
+The character rules are the application's one rule for text from outside
+(``ari_review.validation``), worded here for a message.
 """
 
 from __future__ import annotations
 
-import re
-
 from ari_review.api.errors import ApplicationError
+from ari_review.validation import text_problem
 
 MAX_MESSAGE_CHARS = 4000
 MAX_IDEMPOTENCY_KEY_CHARS = 100
-# Unicode category Cc is exactly U+0000-U+001F and U+007F-U+009F; tab, newline and carriage
-# return are ordinary text. Category Cs is U+D800-U+DFFF.
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_SURROGATES = re.compile("[\ud800-\udfff]")
-
-CONTROL_CHARS_MESSAGE = (
-    "Message text contains control characters (such as NUL). Please remove them and try again."
-)
-INVALID_CHARS_MESSAGE = (
-    "Message text contains invalid characters (unpaired surrogates). Please remove them and "
-    "try again."
-)
+_SUBJECT = "Message text"
 
 
 def message_too_long_message(*, length: int) -> str:
@@ -43,12 +34,9 @@ def message_too_long_message(*, length: int) -> str:
 
 
 def message_text_problem(text: str) -> str | None:
-    """Why ``text`` (as sent, untrimmed) cannot be stored, or None when its characters are fine."""
-    if _CONTROL_CHARS.search(text):
-        return CONTROL_CHARS_MESSAGE
-    if _SURROGATES.search(text):
-        return INVALID_CHARS_MESSAGE
-    return None
+    """Why ``text`` (as sent, untrimmed) cannot be stored, or None when its characters are fine
+    (the one rule of every edge: ``ari_review.validation``)."""
+    return text_problem(text, subject=_SUBJECT)
 
 
 def message_text_clean(text) -> str:
@@ -70,6 +58,8 @@ def message_text_clean(text) -> str:
 
 def idempotency_key_clean(key) -> str:
     key = (key or "").strip()
+    if problem := text_problem(key, subject="Idempotency-Key"):
+        raise ApplicationError(problem)
     if len(key) > MAX_IDEMPOTENCY_KEY_CHARS:
         raise ApplicationError(
             f"Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY_CHARS} characters."

@@ -1,5 +1,6 @@
 """The append-only audit trail: every rating, label, approval and edit records who, when,
-before and after, in the same transaction as the change itself."""
+before and after, in the same transaction as the change itself; every export records who,
+with which filter and how many rows."""
 
 from __future__ import annotations
 
@@ -29,4 +30,19 @@ def audit_event_record(
         object_id=str(object_id),
         before=before,
         after=after,
+    )
+
+
+def export_audit_record(
+    *, actor, export: str, format: str, rows: int, filters: dict, via: str
+) -> AuditEvent:
+    """Who exported what (``export``: dialogues, safety_labels...; ``format``), with which
+    filter and how many rows; ``via``: the admin action or command. Filters hold ids and
+    parameters only, never text."""
+    return audit_event_record(
+        actor=actor,
+        action=f"export.{export}",
+        object_type="evaluation.export",
+        object_id=export,
+        after={"format": format, "rows": rows, "filters": filters, "via": via},
     )

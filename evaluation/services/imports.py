@@ -4,6 +4,12 @@ JSON and KakoVerse conversation JSON.
 Each import parses and checks the whole file first, then writes everything in one transaction:
 a bad file raises ``ImportFileError`` naming the line or record, and nothing is imported.
 Records whose id was imported before are skipped, so importing a file twice is harmless.
+
+Text from a file follows the application's one rule for text from outside
+(``ari_review.validation``): control characters (raw or as JSON escapes such as ``\u0000``)
+and JSON nested deeper than ``ARI_MAX_JSON_DEPTH`` refuse the file naming the line or record.
+A file over ``ARI_MAX_UPLOAD_BYTES`` is refused before it is read (uploads larger than that
+are already a 413 at the HTTP edge: ``ari_review.request_edges``).
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO
 
+from django.conf import settings
 from django.db import transaction
 
 from ari_review.api.errors import ApplicationError
+from ari_review.validation import CONTROL_CHARS, control_chars_message, data_problem
 from evaluation.models import PreferenceCandidate, SeedDialogue, WorkItem
 from evaluation.services.audit import audit_event_record
 from evaluation.services.dialogues import messages_validate
@@ -65,22 +73,42 @@ class ImportResult:
 
 
 def _read_text(fileobj: IO) -> str:
+    size = getattr(fileobj, "size", None)  # uploads (Django's UploadedFile)
+    if size is not None and size > settings.ARI_MAX_UPLOAD_BYTES:
+        raise ImportFileError(
+            f"The file is {size:,} bytes; an import may be at most "
+            f"{settings.ARI_MAX_UPLOAD_BYTES:,} bytes (ARI_MAX_UPLOAD_BYTES)."
+        )
     data = fileobj.read()
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ImportFileError(f"The file is not UTF-8 text (byte {exc.start}).") from None
+    if match := CONTROL_CHARS.search(data):
+        line = data.count("\n", 0, match.start()) + 1
+        raise ImportFileError(f"line {line}: {control_chars_message('The text')}")
     return data
+
+
+def _json_checked(value, where: str):
+    """``value`` parsed from JSON, or ImportFileError naming the record and field."""
+    problem = data_problem(value, max_depth=settings.ARI_MAX_JSON_DEPTH, root="record")
+    if problem is not None:
+        raise ImportFileError(f"{where}, {problem.field}: {problem.message}")
+    return value
 
 
 def _load_json(text: str, what: str):
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ImportFileError(
             f"line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})."
         ) from None
+    except RecursionError:
+        raise ImportFileError(f"{what}: JSON nested too deeply.") from None
+    return _json_checked(value, what)
 
 
 def _load_jsonl(text: str) -> list[tuple[int, dict]]:
@@ -89,9 +117,11 @@ def _load_jsonl(text: str) -> list[tuple[int, dict]]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = _json_checked(json.loads(line), f"line {number}")
         except json.JSONDecodeError as exc:
             raise ImportFileError(f"line {number}: not valid JSON ({exc.msg}).") from None
+        except RecursionError:
+            raise ImportFileError(f"line {number}: JSON nested too deeply.") from None
         if not isinstance(row, dict):
             raise ImportFileError(f"line {number}: each line must be a JSON object.")
         rows.append((number, row))
@@ -200,7 +230,7 @@ def dialogues_import(*, fileobj: IO, filename: str = "", user=None, source: str 
     if not jsonl and not stripped.startswith("["):
         try:
             json.loads(text)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             jsonl = True  # several JSON objects, one per line
     if jsonl:
         records = [

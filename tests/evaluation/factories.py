@@ -14,7 +14,11 @@ from evaluation.models import PreferenceCandidate, SeedDialogue, WorkItem
 _counter = itertools.count(1)
 
 
-def make_user(role: str = "enduser", username: str | None = None, password: str = "pw-123456"):  # noqa: S107
+def make_user(
+    role: str = "enduser",
+    username: str | None = None,
+    password: str = "pw-for-tests-123",  # noqa: S107 - the suite's password (tests/conftest.py)
+):
     username = username or f"{role}_{next(_counter)}"
     return user_upsert(username=username, role=role, password=password).user
 

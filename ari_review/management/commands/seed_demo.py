@@ -3,11 +3,11 @@ from django.core.management.base import BaseCommand
 from ari_review.services import user_upsert
 
 # One account per role for the quick start. These passwords are documented in the README and
-# are for local demos only.
+# are for local demos only (they pass AUTH_PASSWORD_VALIDATORS, as every password must).
 DEMO_ACCOUNTS = (
-    ("demo_user", "enduser", "ari-demo-user"),
-    ("demo_clinician", "clinician", "ari-demo-clinician"),
-    ("demo_admin", "admin", "ari-demo-admin"),
+    ("demo_user", "enduser", "ari-local-chat-1"),
+    ("demo_clinician", "clinician", "ari-local-review-1"),
+    ("demo_admin", "admin", "ari-local-models-1"),
 )
 
 

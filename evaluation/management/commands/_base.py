@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from ari_review.api.errors import ApplicationError
+from evaluation.services.audit import export_audit_record
 
 
 def run_import(command, func, path: str, **kwargs):
@@ -34,3 +36,19 @@ def output(path: str | None, *, newline: str | None = None):
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("w", encoding="utf-8", newline=newline) as handle:
         yield handle
+
+
+def audit_export(*, command: str, export: str, format: str, rows: int, filters: dict) -> None:
+    """Audit an export made from the shell: no application user, so the OS user is recorded."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    export_audit_record(
+        actor=None,
+        export=export,
+        format=format,
+        rows=rows,
+        filters=filters,
+        via=f"command:{command} (os user {who})",
+    )

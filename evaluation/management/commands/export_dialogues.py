@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from evaluation import exports
+from evaluation.management.commands._base import audit_export
 from evaluation.management.commands._base import output as open_output
 from evaluation.models import SeedDialogue
 
@@ -27,4 +28,11 @@ class Command(BaseCommand):
                 count = exports.dialogues_export_openai(out)
             else:
                 count = exports.dialogues_export_seed(out, state=state)
+        audit_export(
+            command="export_dialogues",
+            export="dialogues",
+            format=format,
+            rows=count,
+            filters={"state": "approved" if format == "openai" else state, "output": output},
+        )
         self.stderr.write(f"Exported {count} dialogue(s).")

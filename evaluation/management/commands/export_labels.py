@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from evaluation import exports
+from evaluation.management.commands._base import audit_export
 from evaluation.management.commands._base import output as open_output
 
 
@@ -18,4 +19,11 @@ class Command(BaseCommand):
                 count = exports.labels_export_csv(out, kind=kind)
             else:
                 count = exports.labels_export_jsonl(out, kind=kind)
+        audit_export(
+            command="export_labels",
+            export=f"{kind}_labels",
+            format=format,
+            rows=count,
+            filters={"output": output},
+        )
         self.stderr.write(f"Exported {count} {'label rows' if format == 'csv' else 'items'}.")

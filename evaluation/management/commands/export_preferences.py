@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from evaluation import exports
+from evaluation.management.commands._base import audit_export
 from evaluation.management.commands._base import output as open_output
 
 
@@ -17,4 +18,11 @@ class Command(BaseCommand):
     def handle(self, *args, output: str, with_meta: bool, **options):
         with open_output(output) as out:
             count = exports.preferences_export(out, with_meta=with_meta)
+        audit_export(
+            command="export_preferences",
+            export="preferences",
+            format="jsonl",
+            rows=count,
+            filters={"with_meta": with_meta, "output": output},
+        )
         self.stderr.write(f"Exported {count} pair(s).")
