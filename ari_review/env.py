@@ -56,6 +56,23 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return number
 
 
+def env_float(
+    name: str, default: float, *, minimum: float | None = None, maximum: float | None = None
+) -> float:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise EnvError(name, f"must be a number, got {value!r}") from None
+    if number != number or (minimum is not None and number < minimum):
+        raise EnvError(name, f"must be at least {minimum}, got {value!r}")
+    if maximum is not None and number > maximum:
+        raise EnvError(name, f"must be at most {maximum}, got {value!r}")
+    return number
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None or value.strip() == "":

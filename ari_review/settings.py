@@ -16,6 +16,7 @@ from ari_review.env import (
     EnvError,
     database_from_url,
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_rate,
@@ -377,6 +378,9 @@ LOGGING = {
 # Load the classifiers and the encoder when a server process starts (ari_review.wsgi), so the
 # first turn of a fresh worker does not wait for them.
 ARI_WARM_ON_START = env_bool("ARI_WARM_ON_START", default=True)
+# A turn that arrives while they load waits this long for the safety model, then the rule net
+# decides (at least medium risk), so a high-risk message gets its emergency reply at once.
+ARI_SAFETY_WARM_WAIT_S = env_float("ARI_SAFETY_WARM_WAIT_S", 2.0, minimum=0.0)
 _GENERATORS = ("composed", "approved", "openai", "transformers")
 ARI_GENERATOR = env_str("ARI_GENERATOR", "composed")
 ARI_CRISIS_LOCALE = env_str("ARI_CRISIS_LOCALE", "US")
@@ -397,12 +401,7 @@ OPENAI_STREAM = env_bool("OPENAI_STREAM", default=True)
 OPENAI_MAX_TOKENS = env_int("OPENAI_MAX_TOKENS", 300, minimum=1)
 # Wall-clock deadline of one generation call (connect, every chunk, parsing, retries included),
 # seconds, decimals allowed; OPENAI_TIMEOUT still caps the openai backend (the smaller wins).
-try:
-    ARI_GENERATION_DEADLINE_S = float(env_str("ARI_GENERATION_DEADLINE_S", "8"))
-except ValueError:
-    ARI_GENERATION_DEADLINE_S = float("nan")  # refused just below, naming the variable
-if not 0.1 <= ARI_GENERATION_DEADLINE_S <= 300:
-    raise EnvError("ARI_GENERATION_DEADLINE_S", "must be a number of seconds from 0.1 to 300")
+ARI_GENERATION_DEADLINE_S = env_float("ARI_GENERATION_DEADLINE_S", 8.0, minimum=0.1, maximum=300)
 # Circuit breaker of each generation backend but approved (conversations/backends/generation/
 # breaker.py): this many failures in a row open it; calls are refused for the cool-down.
 ARI_GENERATION_BREAKER_FAILURES = env_int("ARI_GENERATION_BREAKER_FAILURES", 5, minimum=1)

@@ -1,5 +1,4 @@
 import os
-import threading
 
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
@@ -8,6 +7,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ari_review.settings")
 application = get_wsgi_application()
 
 if settings.ARI_WARM_ON_START:
-    from conversations.services.warmup import models_warm
+    from conversations.services.warmup import models_warm_in_background
 
-    threading.Thread(target=models_warm, name="ari-models-warm", daemon=True).start()
+    models_warm_in_background()

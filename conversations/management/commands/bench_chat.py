@@ -55,6 +55,7 @@ from conversations.models import ChatSession
 
 # The README's production command line: gunicorn ari_review.wsgi -b 127.0.0.1:8000 -w 4
 README_WORKERS = 4
+README_THREADS = 4  # gthread: a worker waiting on the LLM does not hold the others' requests
 
 
 def _exit_on_sigterm(signum, frame):
@@ -75,7 +76,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--workers", type=int, default=README_WORKERS, help="gunicorn workers")
         parser.add_argument(
-            "--threads", type=int, default=1, help="gunicorn threads per worker (1: sync workers)"
+            "--threads",
+            type=int,
+            default=README_THREADS,
+            help="gunicorn threads per worker (1: sync workers)",
         )
         parser.add_argument(
             "--fault-duration", type=float, default=30.0, help="seconds of each LLM fault phase"

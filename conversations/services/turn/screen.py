@@ -1,8 +1,9 @@
 """Stage 2, screen: the user's message and its recent history get a risk assessment.
 
 The safety classifier decides; the optional safety judge gives a second opinion in the
-possible-risk band; when the classifier fails, the rule net alone decides and at least medium
-risk stands (without the model we stay careful). The nearest exemplar is kept as the reason.
+possible-risk band; when the classifier fails, or is still loading in a freshly started server
+(after ``ARI_SAFETY_WARM_WAIT_S``), the rule net alone decides and at least medium risk stands
+(without the model we stay careful). The nearest exemplar is kept as the reason.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from conversations.backends.base import RiskAssessment
 from conversations.models import Message, RiskLevel
 from conversations.services.exemplars import exemplar_nearest
 from conversations.services.turn.state import Turn, ms_since
+from conversations.services.warmup import models_ready
 from training_jobs.ml.labels import max_level
 
 logger = logging.getLogger(__name__)
@@ -43,6 +45,14 @@ def screen(text: str, *, history, classifier, turn: Turn) -> RiskAssessment:
     """The risk of ``text`` read with ``history`` (the session's last messages, oldest first)."""
     start = time.perf_counter()
     context = safety_context(history)
+    if not models_ready(settings.ARI_SAFETY_WARM_WAIT_S):
+        # A fresh server is still loading the model: a person in crisis is not kept waiting.
+        logger.warning("safety model still loading; using the rule net")
+        assessment = rules_only_assessment(text)
+        turn.provenance["safety_error"] = "warming_up"
+        turn.latency["safety"] = ms_since(start)
+        turn.model_versions["safety"] = assessment.model_version
+        return assessment
     try:
         if classifier is None:
             from conversations.backends.classifiers import get_safety_classifier
