@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ari_review
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run setup app-data test test-setup services chromium lint format bench bench-workspace worker beat clean
+.PHONY: run setup app-data test test-setup services chromium lint format bench emotions bench-workspace worker beat clean
 
 ## run: set up .venv, migrate, load demo data and models, serve on 127.0.0.1:8000
 run: setup app-data
@@ -29,6 +29,7 @@ app-data: setup
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py load_starter_content
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py ensure_models
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py train_emotions --quick --if-missing
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py refresh_queues
 
 ## test: set up .venv, start PostgreSQL/Redis if down, install Chromium, lint, run all tests
@@ -71,6 +72,11 @@ bench: setup
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py ensure_models
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_classifiers
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_chat
+
+## emotions: the served emotion model (MiniLM + TF-IDF, about 6 minutes on two cores; docs/emotions.md)
+emotions: setup
+	mkdir -p bench-results
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py train_emotions --if-missing
 
 bench-workspace: setup
 	mkdir -p bench-results
