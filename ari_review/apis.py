@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from ari_review.api.base import AnyRoleApi, BaseApi
 from ari_review.api.errors import ApplicationError
 from ari_review.services import api_token_create, api_token_revoke, api_tokens_revoke_all
+from ari_review.two_factor import totp_api_check
 
 
 class TokenCreateApi(BaseApi):
@@ -30,6 +31,11 @@ class TokenCreateApi(BaseApi):
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=4096, trim_whitespace=False)
+        otp_token = serializers.CharField(
+            max_length=12,
+            required=False,
+            help_text="Code of the authenticator app (clinicians and admins with two-factor).",
+        )
 
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField()
@@ -49,9 +55,11 @@ class TokenCreateApi(BaseApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         # The Django request: django-axes flags a lockout on it for its middleware.
+        otp_token = data.validated_data.pop("otp_token", None)
         user = authenticate(request._request, **data.validated_data)
         if user is None or not user.is_active:
             raise ApplicationError("Unable to sign in with this username and password.")
+        totp_api_check(request=request._request, user=user, token=otp_token)
         issued = api_token_create(user=user)
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         body = self.OutputSerializer({"token": issued.token, "expiry": issued.expiry}).data

@@ -8,6 +8,7 @@ from ari_review.roles import ADMIN, CLINICIAN, ENDUSER, user_has_role
 NAVIGATION = (
     ("Chat", "conversations:chat", (ENDUSER,)),
     ("My sessions", "conversations:session-list", (ENDUSER,)),
+    ("Your data", "conversations:my-data", (ENDUSER,)),
     ("Review queue", "evaluation:review-queue", (CLINICIAN, ADMIN)),
     ("Safety labels", "evaluation:safety-labelling", (CLINICIAN, ADMIN)),
     ("Intent labels", "evaluation:intent-labelling", (CLINICIAN, ADMIN)),

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "knox",  # expiring, revocable API tokens (stored hashed)
     "axes",  # login lockout
+    "django_otp",  # optional TOTP second factor (ari_review/two_factor.py)
+    "django_otp.plugins.otp_totp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
@@ -67,6 +69,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "ari_review.audit_actor.AuditActorMiddleware",  # who made a role change (audit trail)
+    "ari_review.two_factor.TwoFactorMiddleware",  # the second factor before anything else
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Rate limits of the pages that do what throttled API operations do (ari_review/throttles.py).
@@ -134,6 +139,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ROUTES = {
+    # Not latency-sensitive: the retention purge runs beside the other periodic jobs.
+    "conversations.tasks.sessions_retention_purge_task": {"queue": "default"},
     "conversations.tasks.*": {"queue": "chat"},
     "training_jobs.tasks.*": {"queue": "training"},
 }
@@ -159,6 +166,14 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 55},
     },
 }
+# Retention (docs/privacy.md): every hour, sessions inactive for ARI_RETENTION_DAYS are deleted
+# (never one with an open escalation); a no-op while the setting is 0 (off, the default).
+CELERY_BEAT_SCHEDULE["conversations-retention-purge"] = {
+    "task": "conversations.tasks.sessions_retention_purge_task",
+    "schedule": crontab(minute=17),
+    "options": {"expires": 3000},
+}
+ARI_RETENTION_DAYS = env_int("ARI_RETENTION_DAYS", 0, minimum=0)
 # Queueing from a chat turn (escalation e-mails) waits at most this long on the broker, then
 # gives up without retrying; the sweep above sends what was not queued (ari_review/celery.py).
 ARI_BROKER_PUBLISH_TIMEOUT_MS = env_int("ARI_BROKER_PUBLISH_TIMEOUT_MS", 150, minimum=1)
@@ -237,6 +252,11 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("ARI_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+# TOTP second factor (django-otp): optional for clinicians, admins and superusers; required of
+# them all when ARI_2FA_REQUIRED=1 (ari_review/two_factor.py).
+ARI_2FA_REQUIRED = env_bool("ARI_2FA_REQUIRED", default=False)
+OTP_TOTP_ISSUER = "Ari Review"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the Django admin never shows a device's key
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("ARI_LOGIN_LOCKOUT_MINUTES", 30, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_CLIENT_IP_CALLABLE = "ari_review.throttles.client_ip"
@@ -414,6 +434,12 @@ ARI_SAFETY_JUDGE_API_KEY = env_str("ARI_SAFETY_JUDGE_API_KEY", "")
 ARI_SAFETY_JUDGE_TIMEOUT = env_int("ARI_SAFETY_JUDGE_TIMEOUT_MS", 2000, minimum=50) / 1000.0
 if ARI_SAFETY_JUDGE_URL and not ARI_SAFETY_JUDGE_URL.startswith(("http://", "https://")):
     raise EnvError("ARI_SAFETY_JUDGE_URL", "must start with http:// or https://")
+# Text sent to an LLM server is masked (evaluation.privacy.mask_messages: e-mails, phone
+# numbers, URLs, names) unless that server is trusted (local, under our control): ARI_LLM_TRUSTED
+# is the default of both per-server settings (docs/privacy.md).
+ARI_LLM_TRUSTED = env_bool("ARI_LLM_TRUSTED", default=False)
+OPENAI_TRUSTED = env_bool("OPENAI_TRUSTED", default=ARI_LLM_TRUSTED)
+ARI_SAFETY_JUDGE_TRUSTED = env_bool("ARI_SAFETY_JUDGE_TRUSTED", default=ARI_LLM_TRUSTED)
 TRANSFORMERS_MODEL_DIR = env_str("TRANSFORMERS_MODEL_DIR", "")
 TRANSFORMERS_ADAPTER_DIR = env_str("TRANSFORMERS_ADAPTER_DIR", "")
 TRANSFORMERS_MAX_NEW_TOKENS = env_int("TRANSFORMERS_MAX_NEW_TOKENS", 120, minimum=1)

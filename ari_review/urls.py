@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
-from ari_review import apis, views
+from ari_review import apis, two_factor_views, views
 from ari_review.headers import inline_styles_allowed
 
 api_v1 = [
@@ -21,6 +21,12 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/2fa/", two_factor_views.TwoFactorVerifyPage.as_view(), name="two-factor-verify"),
+    path(
+        "accounts/2fa/setup/",
+        two_factor_views.TwoFactorSetupPage.as_view(),
+        name="two-factor-setup",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path(

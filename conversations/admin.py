@@ -1,17 +1,24 @@
 """Django admin for the chat runtime: admins edit the persona prompt, the fixed safety replies
 and the crisis-resource catalogue; sessions and messages are read-only records. The sessions
-page links to the generation circuit breakers (read-only state, and a reset for admins)."""
+page links to the generation circuit breakers (read-only state, and a reset for admins).
+
+What users wrote is shown masked (``evaluation.privacy.mask_text``), as in the clinician
+workspace; a session's "Reveal unmasked text" page shows it as written to a clinician or admin
+who gives a reason, and audits it (``transcript.reveal``; docs/privacy.md)."""
 
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 
-from ari_review.roles import ADMIN, user_has_role
+from ari_review.api.errors import ApplicationError
+from ari_review.roles import ADMIN, CLINICIAN, user_has_role
 from conversations.backends.generation.breaker import breaker_reset, generation_health
 from conversations.models import (
     ChatPreferences,
@@ -24,6 +31,12 @@ from conversations.models import (
     Notification,
     PersonaPrompt,
 )
+from conversations.services.privacy import (
+    REVEAL_REASON_MAX_CHARS,
+    REVEAL_REASON_MIN_CHARS,
+    transcript_reveal,
+)
+from evaluation.privacy import mask_text
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -34,9 +47,82 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class MessageInline(admin.TabularInline):
+def _transcript_reveal_audit(request, response, *, session_id, message_id=None) -> None:
+    """Each view of these admin pages is audited (transcript.view). They show what users wrote
+    masked; unmasked text is only on the reveal page, which audits transcript.reveal."""
+    from evaluation.services import transcript_view_record
+
+    if request.method == "GET" and response.status_code == 200 and session_id is not None:
+        transcript_view_record(
+            actor=request.user,
+            via="admin",
+            session_id=session_id,
+            message_id=message_id,
+            masked=True,
+        )
+
+
+def _masked_provenance(provenance: dict | None) -> dict:
+    """A reply's provenance with the pre-filter text (it may echo the user's words) masked."""
+    provenance = dict(provenance or {})
+    if isinstance(provenance.get("unfiltered_text"), str):
+        provenance["unfiltered_text"] = mask_text(provenance["unfiltered_text"])
+    return provenance
+
+
+class MaskedTextMixin:
+    """Read-only displays of what a user wrote, masked."""
+
+    @admin.display(description="text (masked)")
+    def masked_text(self, obj):
+        return mask_text(obj.text)
+
+    @admin.display(description="provenance (masked)")
+    def masked_provenance(self, obj):
+        return _masked_provenance(obj.provenance)
+
+    @admin.display(description="summary (masked)")
+    def masked_summary(self, obj):
+        return mask_text(obj.summary)
+
+    @admin.display(description="previous summary (masked)")
+    def masked_previous_summary(self, obj):
+        return mask_text(obj.previous_summary)
+
+    @admin.display(description="rating comment (masked)")
+    def masked_rating_comment(self, obj):
+        return mask_text(obj.rating_comment)
+
+
+def can_reveal(user) -> bool:
+    """Who may see a transcript unmasked, with a reason: clinicians, admins, superusers."""
+    return bool(user.is_superuser or user_has_role(user, CLINICIAN, ADMIN))
+
+
+class RevealForm(forms.Form):
+    reason = forms.CharField(
+        min_length=REVEAL_REASON_MIN_CHARS,
+        max_length=REVEAL_REASON_MAX_CHARS,
+        strip=True,
+        help_text=(
+            "Why you need the unmasked text (e.g. the escalation you are following up). "
+            "It is kept in the audit log with your name and the session id."
+        ),
+        widget=forms.TextInput(attrs={"size": 80, "autocomplete": "off"}),
+    )
+
+
+class MessageInline(MaskedTextMixin, admin.TabularInline):
     model = Message
-    fields = ("role", "text", "risk_level", "intent", "emergency", "flow_step", "created_at")
+    fields = (
+        "role",
+        "masked_text",
+        "risk_level",
+        "intent",
+        "emergency",
+        "flow_step",
+        "created_at",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -47,7 +133,7 @@ class MessageInline(admin.TabularInline):
 
 
 @admin.register(ChatSession)
-class ChatSessionAdmin(ReadOnlyAdmin):
+class ChatSessionAdmin(MaskedTextMixin, ReadOnlyAdmin):
     list_display = (
         "id",
         "session_type",
@@ -60,8 +146,18 @@ class ChatSessionAdmin(ReadOnlyAdmin):
     )
     list_filter = ("session_type", "status", "flagged", "safety_mode", "max_risk_level")
     inlines = [MessageInline]
-    exclude = ("user",)  # pseudonymous in the admin too: ids, not identities
+    # Pseudonymous in the admin too (ids, not identities); what the user wrote is masked.
+    exclude = ("user", "summary", "previous_summary", "rating_comment")
+    readonly_fields = ("masked_summary", "masked_previous_summary", "masked_rating_comment")
     change_list_template = "conversations/admin_session_changelist.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if str(object_id).isdigit():
+            _transcript_reveal_audit(request, response, session_id=int(object_id))
+        return response
+
+    change_form_template = "conversations/admin_session_change_form.html"
 
     def get_urls(self):
         return [
@@ -70,8 +166,47 @@ class ChatSessionAdmin(ReadOnlyAdmin):
                 self.admin_site.admin_view(self.generation_view),
                 name="conversations_generation_breakers",
             ),
+            path(
+                "<int:session_id>/reveal/",
+                self.admin_site.admin_view(self.reveal_view),
+                name="conversations_chatsession_reveal",
+            ),
             *super().get_urls(),
         ]
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["can_reveal"] = can_reveal(request.user)
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def reveal_view(self, request, session_id: int):
+        """The session's text as written, for a reason (required; audited on every reveal)."""
+        if not self.has_view_permission(request) or not can_reveal(request.user):
+            raise PermissionDenied
+        session = ChatSession.objects.filter(pk=session_id).only("pk", "session_type").first()
+        if session is None:
+            raise Http404("No such session.")
+        form = RevealForm(request.POST if request.method == "POST" else None)
+        revealed = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                revealed = transcript_reveal(
+                    actor=request.user,
+                    session_id=session.pk,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ApplicationError as exc:
+                form.add_error("reason", exc.message)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Unmasked text of session {session.pk}",
+            "opts": self.model._meta,
+            "original": session,
+            "form": form,
+            "revealed": revealed,
+            "reason_max": REVEAL_REASON_MAX_CHARS,
+        }
+        status = 400 if request.method == "POST" and revealed is None else 200
+        return render(request, "conversations/admin_transcript_reveal.html", context, status=status)
 
     def generation_view(self, request):
         """The generation backends' circuit breakers; admins may close one (POST ``reset``)."""
@@ -83,6 +218,15 @@ class ChatSessionAdmin(ReadOnlyAdmin):
                 raise PermissionDenied
             breaker_id = request.POST.get("reset") or None
             count = breaker_reset(breaker_id=None if breaker_id == "all" else breaker_id)
+            from evaluation.services import audit_event_record
+
+            audit_event_record(
+                actor=request.user,
+                action="generation_breaker.reset",
+                object_type="conversations.generation_breaker",
+                object_id=(breaker_id or "all")[:64],
+                after={"reset": count},
+            )
             messages.success(request, f"Reset {count} breaker(s).")
             return redirect("admin:conversations_generation_breakers")
         health = generation_health()
@@ -98,9 +242,26 @@ class ChatSessionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
+class MessageAdmin(MaskedTextMixin, ReadOnlyAdmin):
     list_display = ("id", "session_id", "role", "risk_level", "intent", "emergency", "created_at")
     list_filter = ("role", "risk_level", "intent", "emergency")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if str(object_id).isdigit():
+            session_id = (
+                Message.objects.filter(pk=int(object_id))
+                .values_list("session_id", flat=True)
+                .first()
+            )
+            _transcript_reveal_audit(
+                request, response, session_id=session_id, message_id=int(object_id)
+            )
+        return response
+
+    # Masked like the transcript; the session's reveal page shows the text as written.
+    exclude = ("text", "provenance")
+    readonly_fields = ("masked_text", "masked_provenance")
 
 
 class NotificationInline(admin.TabularInline):

@@ -19,6 +19,13 @@ urlpatterns = [
     path("preferences/", apis.ChatPreferencesApi.as_view(), name="api-chat-preferences"),
     path("crisis-resources/", apis.CrisisResourceListApi.as_view(), name="api-crisis-resources"),
     path("ping", apis.PingApi.as_view(), name="api-ping"),
+    path("me/data/", apis.MyDataApi.as_view(), name="api-me-data"),
+    path("me/data/erase/", apis.MyDataEraseApi.as_view(), name="api-me-data-erase"),
+    path(
+        "transcripts/<int:session_id>/reveal/",
+        apis.TranscriptRevealApi.as_view(),
+        name="api-transcript-reveal",
+    ),
     path("alerts/", apis.ClinicianAlertListApi.as_view(), name="api-clinician-alerts"),
     path(
         "alerts/<int:alert_id>/read/",

@@ -44,12 +44,16 @@ from conversations.services import (
     session_create,
     session_end,
     session_rate,
+    transcript_reveal,
+    user_data_erase,
+    user_data_export,
 )
 from conversations.services.message_input import (
     MAX_MESSAGE_CHARS,
     message_text_clean,
     message_text_problem,
 )
+from conversations.services.privacy import REVEAL_REASON_MAX_CHARS, REVEAL_REASON_MIN_CHARS
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     name="Idempotency-Key",
@@ -508,3 +512,163 @@ class ClinicianAlertReadApi(ClinicianApi):
             raise Http404("No such alert.")
         alert = clinician_alert_mark_read(alert=alert, user=request.user)
         return Response(ClinicianAlertListApi.OutputSerializer(alert).data)
+
+
+# --- Privacy: an end user's own data (download, erase); staff reveal of raw text ---------------
+
+
+@extend_schema_serializer(component_name="MyDataMessage")
+class MyDataMessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    role = serializers.CharField()
+    text = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    risk_level = serializers.CharField(allow_blank=True)
+    emergency = serializers.BooleanField()
+    flow_step = serializers.CharField(allow_blank=True)
+
+
+@extend_schema_serializer(component_name="MyDataEscalation")
+class MyDataEscalationSerializer(serializers.Serializer):
+    created_at = serializers.DateTimeField()
+    status = serializers.CharField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+
+@extend_schema_serializer(component_name="MyDataSession")
+class MyDataSessionSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    session_type = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+    flow_step = serializers.CharField(allow_blank=True)
+    preferences = serializers.DictField(child=serializers.CharField())
+    summary = serializers.CharField(allow_blank=True)
+    previous_summary = serializers.CharField(allow_blank=True)
+    rating_stars = serializers.IntegerField(allow_null=True)
+    rating_comment = serializers.CharField(allow_blank=True)
+    rated_at = serializers.DateTimeField(allow_null=True)
+    safety_mode = serializers.BooleanField()
+    flagged = serializers.BooleanField()
+    max_risk_level = serializers.CharField()
+    escalations = MyDataEscalationSerializer(many=True)
+    messages = MyDataMessageSerializer(many=True)
+
+
+@extend_schema_serializer(component_name="MyDataAccount")
+class MyDataAccountSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    email = serializers.CharField(allow_blank=True)
+    date_joined = serializers.DateTimeField(allow_null=True)
+
+
+@extend_schema_serializer(component_name="MyDataPreferences")
+class MyDataPreferencesSerializer(serializers.Serializer):
+    session_length = serializers.CharField()
+    tone = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+
+
+class MyDataApi(EndUserApi):
+    """Download everything the chat stores about me (JSON): account, default preferences, and
+    every session with its messages, my rating and its escalations. Audited (counts only)."""
+
+    throttle_scope = "export"  # ARI_THROTTLE_EXPORT
+
+    class OutputSerializer(serializers.Serializer):
+        format = serializers.CharField()
+        generated_at = serializers.DateTimeField()
+        account = MyDataAccountSerializer()
+        preferences = MyDataPreferencesSerializer(allow_null=True)
+        sessions = MyDataSessionSerializer(many=True)
+
+    @extend_schema(
+        operation_id="me_data_retrieve",
+        responses={200: OutputSerializer},
+        tags=["privacy"],
+    )
+    def get(self, request):
+        # The service's dict is already JSON-ready, field for field what OutputSerializer says.
+        return Response(user_data_export(user=request.user, via="api"))
+
+
+class MyDataEraseApi(EndUserApi):
+    """Erase my data, at once and for good: sessions, messages, ratings, preferences (the account
+    stays). A session with an open escalation is kept until the care team closes it. Send
+    ``{"confirm": true}``. Audited (ids and counts, never text)."""
+
+    class InputSerializer(serializers.Serializer):
+        confirm = serializers.BooleanField(
+            help_text="Must be true: erasing cannot be undone.",
+        )
+
+        def validate_confirm(self, value):
+            if value is not True:
+                raise serializers.ValidationError("Send confirm: true to erase your data.")
+            return value
+
+    class OutputSerializer(serializers.Serializer):
+        sessions_erased = serializers.IntegerField()
+        messages_erased = serializers.IntegerField()
+        sessions_kept = serializers.IntegerField(
+            help_text="Sessions with an open escalation, kept until the care team closes it."
+        )
+        preferences_erased = serializers.BooleanField()
+        exemplars_erased = serializers.IntegerField()
+        clinician_labels_erased = serializers.IntegerField()
+
+    @extend_schema(
+        operation_id="me_data_erase",
+        request=InputSerializer,
+        responses={200: OutputSerializer, 400: BAD_INPUT},
+        tags=["privacy"],
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = user_data_erase(user=request.user, via="api")
+        return Response(self.OutputSerializer(result.as_dict()).data)
+
+
+@extend_schema_serializer(component_name="RevealedMessage")
+class RevealedMessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    role = serializers.ChoiceField(choices=Message.Role.choices)
+    text = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class TranscriptRevealApi(ClinicianApi):
+    """A session's unmasked text, for a reason (required; kept in the audit log with the
+    session id as ``transcript.reveal``). Every other staff view shows masked text."""
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(
+            min_length=REVEAL_REASON_MIN_CHARS,
+            max_length=REVEAL_REASON_MAX_CHARS,
+            help_text="Why the unmasked text is needed (kept in the audit log).",
+        )
+
+    class OutputSerializer(serializers.Serializer):
+        session_id = serializers.IntegerField(source="pk")
+        summary = serializers.CharField(allow_blank=True)
+        previous_summary = serializers.CharField(allow_blank=True)
+        rating_comment = serializers.CharField(allow_blank=True)
+        messages = RevealedMessageSerializer(many=True, source="messages.all")
+
+    @extend_schema(
+        operation_id="transcripts_reveal",
+        request=InputSerializer,
+        responses={200: OutputSerializer, 400: BAD_INPUT, 404: NOT_FOUND},
+        tags=["privacy"],
+    )
+    def post(self, request, session_id: int):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session = transcript_reveal(
+            actor=request.user,
+            session_id=session_id,
+            reason=serializer.validated_data["reason"],
+        )
+        return Response(self.OutputSerializer(session).data)

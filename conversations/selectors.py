@@ -17,6 +17,7 @@ from conversations.models import (
     ClinicianAlert,
     CrisisResource,
     EmergencyReply,
+    Escalation,
     Message,
     PersonaPrompt,
 )
@@ -212,3 +213,23 @@ def clinician_alert_list(*, user, unread_only: bool = True) -> QuerySet[Clinicia
 
 def session_has_emergency(*, session: ChatSession) -> bool:
     return session.messages.filter(Q(emergency=True)).exists()
+
+
+def user_data_summary(*, user) -> dict:
+    """What the "Your data" page says is stored: sessions, messages, preferences, and how many
+    sessions an erasure would keep (an open escalation), in three queries."""
+    counts = ChatSession.objects.filter(user=user).aggregate(
+        sessions=Count("id", distinct=True), messages=Count("messages")
+    )
+    held = (
+        Escalation.objects.filter(session__user=user, status=Escalation.Status.OPEN)
+        .values("session_id")
+        .distinct()
+        .count()
+    )
+    return {
+        "sessions": counts["sessions"],
+        "messages": counts["messages"],
+        "held_sessions": held,
+        "has_preferences": ChatPreferences.objects.filter(user=user).exists(),
+    }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from conversations.services.crisis import NOTIFY_MAX_ATTEMPTS, notifications_dispatch
+from conversations.services.privacy import sessions_retention_purge
 
 
 @shared_task(
@@ -31,3 +32,14 @@ def escalation_notify_task(self, escalation_id: int) -> int:
 def notifications_dispatch_due_task() -> int:
     """Beat, every minute: send every pending notification that is due. Returns how many."""
     return notifications_dispatch().sent
+
+
+@shared_task(
+    name="conversations.tasks.sessions_retention_purge_task",
+    soft_time_limit=240,
+    time_limit=300,
+)
+def sessions_retention_purge_task() -> dict:
+    """Beat, every hour: delete sessions older than ``ARI_RETENTION_DAYS`` (0: off), never one
+    with an open escalation; audited per batch. Returns the counts."""
+    return sessions_retention_purge().as_dict()

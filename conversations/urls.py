@@ -12,4 +12,7 @@ urlpatterns = [
     path("chat/<uuid:session_id>/end/", views.SessionEndView.as_view(), name="end"),
     path("chat/<uuid:session_id>/rate/", views.SessionRateView.as_view(), name="rate"),
     path("sessions/", views.SessionListView.as_view(), name="session-list"),
+    path("my-data/", views.MyDataView.as_view(), name="my-data"),
+    path("my-data/download/", views.MyDataDownloadView.as_view(), name="my-data-download"),
+    path("my-data/erase/", views.MyDataEraseView.as_view(), name="my-data-erase"),
 ]

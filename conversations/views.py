@@ -7,8 +7,10 @@ import uuid
 
 from django.contrib import messages as flash
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
@@ -25,6 +27,7 @@ from conversations.selectors import (
     session_list_for_user,
     session_messages,
     session_open_latest,
+    user_data_summary,
 )
 from conversations.services import (
     chat_preferences_update,
@@ -32,6 +35,8 @@ from conversations.services import (
     session_create,
     session_end,
     session_rate,
+    user_data_erase,
+    user_data_export,
 )
 from conversations.services.message_input import MAX_MESSAGE_CHARS
 
@@ -220,3 +225,57 @@ class SessionListView(EndUserRequired, View):
             request.GET.get("page")
         )
         return render(request, "conversations/session_list.html", {"page": page})
+
+
+# --- "Your data": download and erase (docs/privacy.md) -----------------------------------------
+
+ERASE_CONFIRM_FIELD = "confirm"
+
+
+class MyDataView(EndUserRequired, View):
+    """What is stored about me, a download link, and the way to erase it."""
+
+    def get(self, request):
+        return render(
+            request, "conversations/my_data.html", {"summary": user_data_summary(user=request.user)}
+        )
+
+
+class MyDataDownloadView(EndUserRequired, View):
+    """My data as a JSON file (the same document as ``GET /api/v1/me/data/``)."""
+
+    def get(self, request):
+        data = user_data_export(user=request.user, via="page")
+        response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+        stamp = timezone.now().strftime("%Y%m%d")
+        response["Content-Disposition"] = f'attachment; filename="ari-my-data-{stamp}.json"'
+        return response
+
+
+class MyDataEraseView(EndUserRequired, View):
+    """The confirmation step (GET), then the erasure (POST with the box ticked)."""
+
+    template = "conversations/my_data_erase.html"
+
+    def get(self, request):
+        context = {"summary": user_data_summary(user=request.user), "error": ""}
+        return render(request, self.template, context)
+
+    def post(self, request):
+        if request.POST.get(ERASE_CONFIRM_FIELD) != "yes":
+            context = {
+                "summary": user_data_summary(user=request.user),
+                "error": "Tick the box to confirm that you want your data erased.",
+            }
+            return render(request, self.template, context, status=400)
+        result = user_data_erase(user=request.user, via="page")
+        text = (
+            f"Erased {result.sessions_erased} session(s) and {result.messages_erased} message(s)."
+        )
+        if result.sessions_kept:
+            text += (
+                f" {result.sessions_kept} session(s) with an open safety follow-up are kept until "
+                "our care team closes it; you can erase them then."
+            )
+        flash.success(request, text)
+        return redirect("conversations:my-data")

@@ -26,7 +26,12 @@ from evaluation.models import (
     SessionRating,
     WorkItem,
 )
-from evaluation.services.audit import audit_event_record, export_audit_record
+from evaluation.services.audit import (
+    audit_event_record,
+    export_audit_record,
+    labels_view_record,
+    transcript_view_record,
+)
 from evaluation.services.imports import FORMATS, import_file
 
 
@@ -188,6 +193,16 @@ class WorkItemAdmin(admin.ModelAdmin):
     list_filter = ("kind", "status", "reason", "source")
     raw_id_fields = ("session", "message")
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The page shows the item's text and context unmasked: each view is audited."""
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method != "GET" or response.status_code != 200 or not str(object_id).isdigit():
+            return response
+        item = WorkItem.objects.filter(pk=int(object_id)).select_related("message").first()
+        if item is not None:
+            transcript_view_record(actor=request.user, via="admin", item=item, masked=False)
+        return response
+
     def has_add_permission(self, request):
         return False
 
@@ -267,31 +282,46 @@ class _ReadOnly(admin.ModelAdmin):
         return False
 
 
+class _LabelAdmin(_ReadOnly):
+    """A label's page shows who labelled which item how: each view is audited (labels.view)."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method != "GET" or response.status_code != 200 or not str(object_id).isdigit():
+            return response
+        item_id = (
+            self.model.objects.filter(pk=int(object_id)).values_list("item_id", flat=True).first()
+        )
+        if item_id is not None:
+            labels_view_record(actor=request.user, item_ids=[item_id], via="admin")
+        return response
+
+
 @admin.register(SessionRating)
-class SessionRatingAdmin(_ReadOnly):
+class SessionRatingAdmin(_LabelAdmin):
     list_display = ("id", "item", "clinician", "appropriateness", "created_at")
     list_filter = ("appropriateness",)
 
 
 @admin.register(SafetyLabel)
-class SafetyLabelAdmin(_ReadOnly):
+class SafetyLabelAdmin(_LabelAdmin):
     list_display = ("id", "item", "clinician", "risk_level", "category", "urgency", "created_at")
     list_filter = ("risk_level", "category", "urgency")
 
 
 @admin.register(IntentLabel)
-class IntentLabelAdmin(_ReadOnly):
+class IntentLabelAdmin(_LabelAdmin):
     list_display = ("id", "item", "clinician", "intent", "created_at")
     list_filter = ("intent",)
 
 
 @admin.register(PreferenceJudgement)
-class PreferenceJudgementAdmin(_ReadOnly):
+class PreferenceJudgementAdmin(_LabelAdmin):
     list_display = ("id", "item", "clinician", "chosen", "tie", "effective_chosen", "created_at")
 
 
 @admin.register(Adjudication)
-class AdjudicationAdmin(_ReadOnly):
+class AdjudicationAdmin(_LabelAdmin):
     list_display = ("id", "item", "label_set", "value", "decided_by", "created_at")
 
 

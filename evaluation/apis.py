@@ -31,9 +31,11 @@ from evaluation.services import (
     escalation_close,
     import_file,
     intent_label_create,
+    labels_view_record,
     preference_judgement_create,
     safety_label_create,
     session_rating_create,
+    transcript_view_record,
     work_item_lock,
     work_item_release,
     work_item_take_next,
@@ -199,6 +201,7 @@ def work_item_payload(item: WorkItem, clinician, *, blind: bool) -> dict:
             context=view.context,
             suggestion=view.suggestion,
         )
+    transcript_view_record(actor=clinician, item=item, via="api")
     return base
 
 
@@ -735,6 +738,10 @@ class DisagreementListApi(ClinicianApi):
         if wanted and wanted not in LABEL_SETS:
             raise ApplicationError(f"Unknown label set {wanted!r}.")
         rows = selectors.disagreements_list(label_set=wanted)
+        if rows:
+            labels_view_record(
+                actor=request.user, item_ids=[row.item.pk for row in rows], via="api:disagreements"
+            )
         return Response(self.OutputSerializer(rows, many=True).data)
 
 

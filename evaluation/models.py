@@ -9,9 +9,11 @@ The seed dialogue is read by the chat runtime's ``approved`` backend (through
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import models, router, transaction
+from django.utils import timezone
 
 from conversations.models import Intent, RiskCategory, RiskLevel
+from evaluation import audit_chain
 
 
 class SeedDialogue(models.Model):
@@ -391,6 +393,16 @@ class AuditEventQuerySet(models.QuerySet):
     def bulk_update(self, objs, fields, batch_size=None):
         raise AuditImmutableError("Audit events are append-only: they cannot be updated.")
 
+    def bulk_create(self, objs, *args, **kwargs):
+        """Appends the events to the hash chain in the given order."""
+        objs = list(objs)
+        if any(obj.pk is not None for obj in objs):
+            raise AuditImmutableError("Audit events are append-only: they cannot be updated.")
+        using = self._db or router.db_for_write(self.model)
+        with transaction.atomic(using=using, savepoint=False):
+            audit_chain.chain_append(self.model, objs, using=using)
+            return super().bulk_create(objs, *args, **kwargs)
+
 
 class AuditImmutableError(Exception):
     pass
@@ -398,9 +410,12 @@ class AuditImmutableError(Exception):
 
 class AuditEvent(models.Model):
     """Who did what, when, with the state before and after. Append-only: the queryset and model
-    refuse updates and deletes, and a database trigger refuses them even from raw SQL."""
+    refuse updates and deletes, and a database trigger refuses them even from raw SQL. Each event
+    carries the hash of the one before it and its own (evaluation/audit_chain.py), so a change
+    made around all that is found by ``manage.py audit_verify``."""
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set before the insert (not auto_now_add), so the hash computed before the insert covers it.
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -414,6 +429,8 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -423,6 +440,10 @@ class AuditEvent(models.Model):
             models.Index(fields=["object_type", "object_id"], name="auditevent_object"),
             models.Index(fields=["actor", "-created_at"], name="auditevent_actor"),
         ]
+        constraints = [
+            # One successor per event: the chain cannot fork.
+            models.UniqueConstraint(fields=["prev_hash"], name="auditevent_chain_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
@@ -431,7 +452,10 @@ class AuditEvent(models.Model):
         if self.pk is not None:
             raise AuditImmutableError("Audit events are append-only: they cannot be updated.")
         kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            audit_chain.chain_append(type(self), [self], using=using)
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise AuditImmutableError("Audit events are append-only: they cannot be deleted.")

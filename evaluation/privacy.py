@@ -1,105 +1,45 @@
 """What clinicians and exports may see of a user: a pseudonym instead of the account, and
-message text with emails, phone numbers, URLs and self-introduced names masked."""
+message text with personal details masked: names (the user's and third parties'), addresses,
+places, dates of birth, ages, schools and workplaces, e-mails, phone numbers and URLs, in
+English, Spanish, German and French. docs/privacy-masking.md says how and how well."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 
 from django.conf import settings
 
-EMAIL_MASK = "[email]"
-PHONE_MASK = "[phone]"
-URL_MASK = "[url]"
-NAME_MASK = "[name]"
+from evaluation.pii.language import language_detect
+from evaluation.pii.ner import NerUnavailable, ner_spans
+from evaluation.pii.patterns import fallback_spans, pattern_spans
+from evaluation.pii.spans import PLACEHOLDERS, PiiSpan, spans_apply, spans_merge
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-_URL = re.compile(
-    r"(?:\b(?:https?|ftp)://|\bwww\.)[^\s<>\"']+"
-    r"|\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+"
-    r"(?:com|org|net|edu|gov|io|co|uk|de|es|fr|us|info|me|app|ly|gg|ai|tv|biz|ca|au)"
-    r"\b(?:/[^\s<>\"']*)?",
-    re.IGNORECASE,
-)
-# A run of digits with the usual separators; masked when it holds 7 or more digits, so the
-# catalogue's short codes (988, 741741) stay readable.
-_PHONE = re.compile(r"(?<![\w])\+?\(?\d[\d\s().\-/]{4,}\d(?![\w])")
-_NAME_INTRO = re.compile(
-    r"\b(my name is|my name's|my names|name's|i am called|i'm called|im called|"
-    r"they call me|people call me|you can call me|call me|i go by)"
-    r"(\s+)([^\W\d_][\w'\-]*)((?:\s+(?-i:[A-Z])[\w'\-]*)?)",
-    re.IGNORECASE | re.UNICODE,
-)
+EMAIL_MASK = PLACEHOLDERS["email"]
+PHONE_MASK = PLACEHOLDERS["phone"]
+URL_MASK = PLACEHOLDERS["url"]
+NAME_MASK = PLACEHOLDERS["name"]
 
 
-def _phone_replace(match: re.Match) -> str:
-    text = match.group(0)
-    digits = sum(ch.isdigit() for ch in text)
-    if digits < 7:
-        return text
-    trailing = len(text) - len(text.rstrip())
-    return PHONE_MASK + text[len(text) - trailing :] if trailing else PHONE_MASK
-
-
-# Words that follow "call me" etc. without being a name ("call me on ...", "call me back").
-_NOT_NAMES = frozenset(
-    {
-        "a",
-        "an",
-        "the",
-        "on",
-        "at",
-        "in",
-        "to",
-        "if",
-        "when",
-        "whenever",
-        "back",
-        "later",
-        "anytime",
-        "any",
-        "tomorrow",
-        "today",
-        "tonight",
-        "now",
-        "again",
-        "please",
-        "maybe",
-        "after",
-        "before",
-        "not",
-        "so",
-        "just",
-        "really",
-        "very",
-        "and",
-        "or",
-        "but",
-        "because",
-        "what",
-        "whatever",
-        "is",
-        "was",
-    }
-)
-
-
-def _name_replace(match: re.Match) -> str:
-    if match.group(3).lower() in _NOT_NAMES:
-        return match.group(0)
-    return f"{match.group(1)}{match.group(2)}{NAME_MASK}"
+def pii_spans(text: str) -> list[PiiSpan]:
+    """The personal details in ``text``, merged so none overlap. Patterns always run; the NER
+    layer adds what no phrase announces. When that layer is down or fails on this text, every
+    capitalised word that is not a common sentence opener is masked instead (conservative:
+    over-masks rather than leaks)."""
+    language = language_detect(text)
+    spans = pattern_spans(text, language)
+    try:
+        spans += ner_spans(text, language)
+    except NerUnavailable:
+        spans += fallback_spans(text)
+    return spans_merge(spans)
 
 
 def mask_text(text: str | None) -> str:
-    """Mask emails, URLs, phone numbers and names after phrases like "my name is"."""
+    """``text`` with each personal detail replaced by its placeholder ("[name]", "[email]")."""
     if not text:
         return text or ""
-    text = _EMAIL.sub(EMAIL_MASK, text)
-    text = _URL.sub(URL_MASK, text)
-    text = _PHONE.sub(_phone_replace, text)
-    text = _NAME_INTRO.sub(_name_replace, text)
-    return text
+    return spans_apply(text, pii_spans(text))
 
 
 def mask_messages(messages: list[dict]) -> list[dict]:

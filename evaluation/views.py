@@ -42,10 +42,12 @@ from evaluation.services import (
     escalation_close,
     import_file,
     intent_label_create,
+    labels_view_record,
     preference_judgement_create,
     review_queue_sync_urgent,
     safety_label_create,
     session_rating_create,
+    transcript_view_record,
     user_is_senior,
     work_item_lock,
     work_item_release,
@@ -255,6 +257,7 @@ class ItemPage(ClinicianRequired, View):
                 intent_keys=INTENT_KEYS,
                 **exemplar_choices(),
             )
+        transcript_view_record(actor=request.user, item=item, via="page")
         return ctx
 
     def get(self, request, item_id: int):
@@ -599,11 +602,16 @@ class AdjudicationPage(ClinicianRequired, View):
         key = request.GET.get("label_set") or None
         if key and key not in LABEL_SETS:
             key = None
+        rows = selectors.disagreements_list(label_set=key)
+        if rows:
+            labels_view_record(
+                actor=request.user, item_ids=[row.item.pk for row in rows], via="page:adjudication"
+            )
         return render(
             request,
             "evaluation/adjudication.html",
             {
-                "rows": selectors.disagreements_list(label_set=key),
+                "rows": rows,
                 "decided": selectors.adjudications_list(limit=20),
                 "label_sets": LABEL_SETS.values(),
                 "key": key or "",

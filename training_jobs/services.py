@@ -165,7 +165,7 @@ def model_version_activate(*, version: ModelVersion, user=None) -> ModelVersion:
     return version
 
 
-def _audit(user, action: str, obj, *, before: dict, after: dict) -> None:
+def _audit(user, action: str, obj, *, before: dict | None, after: dict) -> None:
     try:
         from evaluation.services import audit_event_record
     except ImportError:  # pragma: no cover - the evaluation app is always installed
@@ -200,9 +200,17 @@ def training_job_create(
     *, kind: str, backend: str = "hybrid", activate: bool = False, created_by=None
 ) -> TrainingJob:
     _check_kind_backend(kind, backend)
-    job = TrainingJob.objects.create(
-        kind=kind, backend=backend, activate=activate, created_by=created_by
-    )
+    with transaction.atomic():
+        job = TrainingJob.objects.create(
+            kind=kind, backend=backend, activate=activate, created_by=created_by
+        )
+        _audit(
+            created_by,
+            "training_job.create",
+            job,
+            before=None,
+            after={"kind": kind, "backend": backend, "activate": activate},
+        )
     transaction.on_commit(lambda: _enqueue(job.pk))
     return job
 

@@ -12,7 +12,9 @@ the user's last turns. Its one-word verdict decides the level within that band:
 On a timeout (``ARI_SAFETY_JUDGE_TIMEOUT_MS``, default 2000, no retries), an error or an answer
 that is not one of those words, the cautious level (medium) stands. The judge never sees a
 message the model or the risk signals already sent to the emergency flow, and never lowers one.
-Only ids and the verdict are logged, never the text.
+Only ids and the verdict are logged, never the text. Unless ``ARI_SAFETY_JUDGE_TRUSTED`` (default
+``ARI_LLM_TRUSTED``) is on, the judge gets the user's messages masked (docs/privacy.md); the
+user turn carries them all, the system prompt is the fixed instruction below.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ def ask_judge(text: str, history: Sequence[str] = ()) -> JudgeOutcome:
             max_retries=0,
             stream=False,
             max_tokens=5,
+            trusted=settings.ARI_SAFETY_JUDGE_TRUSTED,
         )
         answer, _ = client.complete(messages, temperature=0.0)
     except GenerationError as exc:

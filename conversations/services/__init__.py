@@ -6,6 +6,12 @@ from conversations.services.crisis import (
     notifications_dispatch,
 )
 from conversations.services.pipeline import TurnResult, chat_turn_run
+from conversations.services.privacy import (
+    sessions_retention_purge,
+    transcript_reveal,
+    user_data_erase,
+    user_data_export,
+)
 from conversations.services.sessions import (
     chat_preferences_update,
     session_create,
@@ -23,4 +29,8 @@ __all__ = [
     "session_create",
     "session_end",
     "session_rate",
+    "sessions_retention_purge",
+    "transcript_reveal",
+    "user_data_erase",
+    "user_data_export",
 ]

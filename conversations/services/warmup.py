@@ -45,11 +45,18 @@ def _default_steps() -> dict:
     from conversations.backends.classifiers import get_intent_classifier, get_safety_classifier
     from conversations.services.exemplars import exemplar_nearest
 
-    return {
+    steps = {
         "safety": lambda: get_safety_classifier().assess("warming up", history=[]),
         "intent": lambda: get_intent_classifier().predict("warming up"),
         "exemplars": lambda: exemplar_nearest("warming up"),
     }
+    from conversations.backends.generation.openai_compat import llm_masking_used
+
+    if llm_masking_used():  # text for an untrusted LLM server is masked (docs/privacy.md)
+        from evaluation.privacy import mask_text
+
+        steps["llm_masking"] = lambda: mask_text("Warming up: my name is Sam, I live in Leeds.")
+    return steps
 
 
 def models_warm(steps: dict | None = None) -> dict[str, float | str]:

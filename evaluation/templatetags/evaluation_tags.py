@@ -2,6 +2,7 @@ import json
 
 from django import template
 
+from evaluation.privacy import mask_text
 from evaluation.services.metrics import reply_latency_ms
 
 register = template.Library()
@@ -19,6 +20,12 @@ def compact(value) -> str:
     if isinstance(value, list):
         return ", ".join(compact(v) if isinstance(v, dict | list) else str(v) for v in value)
     return json.dumps(value) if not isinstance(value, str) else value
+
+
+@register.filter
+def masked(value) -> str:
+    """Text a user wrote, with e-mail addresses, phone numbers, URLs and names masked."""
+    return mask_text(value)
 
 
 @register.filter

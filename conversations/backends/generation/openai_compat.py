@@ -13,6 +13,14 @@ surely as one that goes quiet; a watchdog timer also shuts the socket down at th
 ends any wait inside ``http.client`` (a dripped header, a TLS handshake). The calling thread is
 never killed: the call raises ``GenerationError("timeout")``.
 
+Unless the server is trusted (``trusted``; settings ``OPENAI_TRUSTED`` / ``ARI_LLM_TRUSTED``, and
+``ARI_SAFETY_JUDGE_TRUSTED`` for the safety judge), what users wrote is masked before it is sent
+(``evaluation.privacy``: e-mail addresses, phone numbers, URLs, names...): every message but the
+system prompt, and the previous session's summary inside the system prompt (the rest of it is
+the persona and instructions staff wrote). Raw user text never leaves the process for a server we
+do not control (docs/privacy.md). Masking runs before the deadline starts: it is local work, and
+``conversations.services.warmup`` loads its models when a server process starts.
+
 A reply is used only when it arrived whole: a stream must end with ``data: [DONE]``
 (``incomplete_stream`` otherwise), a body must be as long as announced (``incomplete_response``),
 a reply stopped by the token limit is ``truncated`` (``finish_reason == "length"``) and one
@@ -34,6 +42,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -41,6 +50,7 @@ from django.conf import settings
 from conversations.backends.base import GenerationRequest
 from conversations.backends.generation import Generated, GenerationError
 from conversations.backends.generation.prompting import chat_messages
+from evaluation.privacy import mask_text
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +108,7 @@ class OpenAICompatibleGenerator:
         max_retries: int | None = None,
         stream: bool | None = None,
         max_tokens: int | None = None,
+        trusted: bool | None = None,
     ) -> None:
         self.base_url = (base_url or settings.OPENAI_BASE_URL).rstrip("/")
         self.model = model or settings.OPENAI_MODEL
@@ -110,6 +121,8 @@ class OpenAICompatibleGenerator:
         self.max_retries = settings.OPENAI_MAX_RETRIES if max_retries is None else max_retries
         self.stream = settings.OPENAI_STREAM if stream is None else stream
         self.max_tokens = max_tokens or settings.OPENAI_MAX_TOKENS
+        # A trusted server (local, ours) gets the text as written; any other a masked copy.
+        self.trusted = settings.OPENAI_TRUSTED if trusted is None else bool(trusted)
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise GenerationError("bad_base_url", "OPENAI_BASE_URL must be an http(s) URL.")
@@ -189,6 +202,9 @@ class OpenAICompatibleGenerator:
 
     # -- interface -----------------------------------------------------------------------------
     def generate(self, request: GenerationRequest) -> Generated:
+        if not self.trusted and request.previous_summary:
+            # The summary goes into the system prompt, which complete() sends as written.
+            request = replace(request, previous_summary=mask_text(request.previous_summary))
         text, attempts = self.complete(
             chat_messages(request), temperature=0.7, require_finished=True
         )
@@ -204,14 +220,15 @@ class OpenAICompatibleGenerator:
     ) -> tuple[str, int]:
         """The server's reply to ``messages`` and the attempts it took, within the deadline;
         :class:`GenerationError` (with a reason) otherwise. Also used by the safety judge.
+        Unless the server is trusted, every message but the system prompt is masked first.
 
         A stream without ``[DONE]``, a short body or malformed JSON is always an error. With
         ``require_finished`` (a chat reply), so is a reply cut by the token limit or the
         provider's filter; without it (the safety judge reads the first word of a five-token
         answer) such a reply is returned.
         """
+        body = self._body(messages if self.trusted else outgoing_masked(messages), temperature)
         deadline = time.monotonic() + self.timeout
-        body = self._body(messages, temperature)
         attempts = 0
         while True:
             attempts += 1
@@ -229,6 +246,23 @@ class OpenAICompatibleGenerator:
         if not text:
             raise GenerationError("empty_reply")
         return text, attempts
+
+
+def outgoing_masked(messages: list[dict]) -> list[dict]:
+    """``messages`` as an untrusted server gets them: what users wrote masked, the system
+    prompt (staff-written; its user-derived part is masked by the caller) as it is."""
+    return [
+        m if m.get("role") == "system" else {**m, "content": mask_text(m.get("content", ""))}
+        for m in messages
+    ]
+
+
+def llm_masking_used() -> bool:
+    """Whether chat turns send masked text to an LLM server (the warm-up then loads the
+    masking models before the first turn)."""
+    generator = settings.ARI_GENERATOR == "openai" and not settings.OPENAI_TRUSTED
+    judge = bool(settings.ARI_SAFETY_JUDGE_URL) and not settings.ARI_SAFETY_JUDGE_TRUSTED
+    return generator or judge
 
 
 def _remaining(deadline: float) -> float:
