@@ -161,11 +161,18 @@ def safety_proxy_checks(predictor, *, limit: int = 600) -> dict:
             lambda r: f"{r.get('title', '')}. {r.get('question', '')}",
         ),
     }
+    sources["esconv_seeker_turns"] = (
+        "esconv_strategy_dev.jsonl",
+        lambda r: "seeker",
+        lambda r: r["text"],
+    )
     for name, (file, label_of, text_of) in sources.items():
         path = root / file
         if not path.exists():
             continue
         records = _jsonl(path)
+        if name == "esconv_seeker_turns":  # help-seekers' chat turns: ordinary distress
+            records = esconv_seeker_turns(records)
         if name == "counsel_chat_questions":  # one row per question, a few topics
             seen = _excerpted_question_ids()  # questions excerpted for training are skipped
             unique = []
@@ -195,6 +202,19 @@ def safety_proxy_checks(predictor, *, limit: int = 600) -> dict:
             bucket["medium_or_high_rate"] = round(bucket["medium_or_high"] / bucket["n"], 4)
         out[name] = per_label
     return out
+
+
+def esconv_seeker_turns(records: list[dict]) -> list[dict]:
+    """Every distinct seeker turn of over 20 characters in the ESConv rows' contexts, in a fixed
+    order: people talking to a peer supporter about ordinary distress (breakups, jobs, the
+    pandemic), so nearly none is high risk; the share flagged high is a false-alarm proxy."""
+    texts = {
+        turn["text"].strip()
+        for record in records
+        for turn in record["context"]
+        if turn["speaker"] == "seeker" and len(turn["text"].strip()) > 20
+    }
+    return [{"text": text} for text in sorted(texts)]
 
 
 def _excerpted_question_ids() -> set[int]:
