@@ -108,6 +108,7 @@ def chat_turn_run(
         user_text=user_message.text,
         history=history,
         risk_level=assessment.level,
+        risk_category=assessment.category,
         generator=generator,
         intent_classifier=intent_classifier,
     )
@@ -152,7 +153,9 @@ def chat_turn_run(
     return TurnResult(user_message=user_message, reply=reply, session=session)
 
 
-def _composer(screened: Turn, *, user_text, history, risk_level, generator, intent_classifier):
+def _composer(
+    screened: Turn, *, user_text, history, risk_level, risk_category, generator, intent_classifier
+):
     """``compose(route, session) -> Turn``: generate, label and filter a reply for ``route``,
     each time on a fresh copy of the screened turn (a draft may be composed again)."""
     fixed = fixed_replies_get()
@@ -166,6 +169,7 @@ def _composer(screened: Turn, *, user_text, history, risk_level, generator, inte
             user_text=user_text,
             history=history,
             risk_level=risk_level,
+            risk_category=risk_category,
             fixed=fixed,
             generator=generator,
             turn=turn,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 import pytest
 
@@ -246,3 +247,43 @@ def test_the_medium_safety_question_is_asked_once_and_remembered():
     history += [("user", "I'm safe, just exhausted.")]
     again = ask("Still can't sleep though.", [*history, ("assistant", "Okay.")])
     assert len(again.details["parts"]) == 2  # no second safety question
+
+
+@pytest.mark.parametrize(
+    "category, text, named",
+    [
+        (
+            "suicidal_ideation",
+            "I keep having suicidal thoughts and no one to talk to.",
+            "suicide|your life",
+        ),
+        ("self_harm", "I've been wanting to hurt myself again.", "hurt"),
+    ],
+)
+def test_a_disclosure_at_medium_gets_a_direct_question_instead_of_the_flows_move(
+    category, text, named
+):
+    """Thoughts of suicide or self-harm are asked about directly, not met with an exercise."""
+    from conversations.services.filter import text_has_safety_question
+
+    generator = ComposedGenerator()
+    request = {
+        "session_type": "micro_practice",
+        "flow_step": FLOWS["micro_practice"][0],
+        "persona": "",
+        "preferences": {},
+        "previous_summary": "",
+        "risk_level": "medium",
+        "risk_category": category,
+    }
+    reply = generator.generate(GenerationRequest(user_text=text, history=(), **request))
+    assert reply.details["parts"][0].startswith("r4-safety_question-medium-")
+    assert len(reply.details["parts"]) == 1  # no move: no breathing over a disclosure
+    assert text_has_safety_question(reply.text)
+    assert re.search(named, reply.text.lower())  # what was disclosed is named
+    # Answered once: the next medium turn goes on with the flow, without asking again.
+    history = (("user", text), ("assistant", reply.text), ("user", "I'm safe, I won't act on it."))
+    later = generator.generate(
+        GenerationRequest(user_text="It still comes back.", history=(*history,), **request)
+    )
+    assert not any(part.startswith("r4-") for part in later.details["parts"])

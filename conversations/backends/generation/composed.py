@@ -41,6 +41,10 @@ def _feeling(text: str, history: tuple[str, ...]) -> tuple[str, str]:
     return found.name, getattr(found, "source", "model")
 
 
+# Risk families whose medium-level disclosure gets a direct question of its own.
+DIRECT_QUESTION_CATEGORIES = ("suicidal_ideation", "self_harm")
+
+
 def safety_question_answered(history) -> bool:
     """Did the user say they are safe after an earlier gentle safety question in this session?"""
     from conversations.services.filter import text_has_safety_question
@@ -97,8 +101,15 @@ class ComposedGenerator:
             raise GenerationError("bank_exhausted", f"no unused part for {feeling}/{step_key}")
         chosen = [validation, move]
         if request.risk_level == "medium" and not safety_question_answered(request.history):
-            question = pick("safety_question", "medium")
-            if question is not None:
+            # Thoughts of suicide or self-harm disclosed: acknowledge them and ask about them
+            # directly, instead of the flow's move (no exercise over a disclosure).
+            direct = None
+            if request.risk_category in DIRECT_QUESTION_CATEGORIES:
+                direct = pick("safety_question", f"medium.{request.risk_category}")
+            question = direct or pick("safety_question", "medium")
+            if direct is not None:
+                chosen = [direct]
+            elif question is not None:
                 chosen.append(question)
         text = " ".join(part.text.format(**values).strip() for part in chosen)
         return Generated(

@@ -50,6 +50,7 @@ def generate(
     fixed,
     generator,
     turn: Turn,
+    risk_category: str = "",
 ) -> str:
     """The reply's words before the filter; safety routes also set resources, suggested replies,
     the intent and entering or leaving safety-check mode on ``turn``."""
@@ -68,6 +69,7 @@ def generate(
         preferences=dict(session.preferences or {}),
         previous_summary=session.previous_summary,
         risk_level=risk_level,
+        risk_category=risk_category,
     )
     text = _generated(generator, request, turn, fixed)
     if (
