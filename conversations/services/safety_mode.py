@@ -94,6 +94,13 @@ def safety_answer(text: str) -> SafetyAnswer:
     return SafetyAnswer.OTHER
 
 
+def is_suggested_safe(text: str) -> bool:
+    """The "I'm safe right now" suggested reply as offered (its button, or exactly its words):
+    an explicit answer with nothing else in it. A classifier that reads it as high risk on its
+    own does not keep the person in safety-check mode (the session stays flagged)."""
+    return " ".join((text or "").lower().split()).rstrip(".!") == SUGGESTED_SAFE.lower()
+
+
 def user_says_safe(text: str) -> bool:
     """Does the message say, explicitly and without doubt, that the user is safe right now?"""
     return safety_answer(text) is SafetyAnswer.SAFE

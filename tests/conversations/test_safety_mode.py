@@ -180,3 +180,33 @@ def test_concurrent_sends_never_get_a_coaching_reply_after_an_emergency(starter_
         assert ChatSession.objects.get(pk=session.pk).safety_mode
         assert Escalation.objects.filter(session=session).count() == 1
     assert violations == []
+
+
+def test_the_safe_suggested_reply_leaves_the_mode_even_if_the_classifier_reads_it_as_high(
+    starter_content, enduser
+):
+    """The button's words are an explicit answer; anything added to them is screened as usual."""
+    added = "I'm safe right now but I still have the pills"
+    classifier = FixedRisk(
+        "none", overrides={HIGH: "high", "I'm safe right now": "high", added: "high"}
+    )
+
+    def turn(session, text):
+        return chat_turn_run(
+            session=session,
+            text=text,
+            generator=RecordingGenerator(),
+            safety_classifier=classifier,
+            intent_classifier=FixedIntent(),
+        ).reply
+
+    for text, kind, mode_after in (
+        ("I'm safe right now", "safety_resolved", False),
+        (added, "safety_reminder", True),
+    ):
+        session = session_create(user=enduser, session_type="check_in")
+        turn(session, HIGH)
+        assert _kind(turn(session, text)) == kind
+        session.refresh_from_db()
+        assert session.safety_mode is mode_after
+        assert session.flagged  # the flag outlives the mode

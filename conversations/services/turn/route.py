@@ -26,7 +26,7 @@ from enum import StrEnum
 
 from conversations.flows import flow_next_step, flow_step_for_reply
 from conversations.models import ChatSession, RiskLevel
-from conversations.services.safety_mode import SafetyAnswer, safety_answer
+from conversations.services.safety_mode import SafetyAnswer, is_suggested_safe, safety_answer
 
 
 class RouteKind(StrEnum):
@@ -71,7 +71,8 @@ def route(*, session: ChatSession, level: str, user_text: str, history) -> Route
         following = _next(session, step, history)
         return Route(RouteKind.GENERATE, flow_step=step, next_flow_step=following)
     answer = safety_answer(user_text)
-    if high and answer not in (SafetyAnswer.MISUNDERSTOOD, SafetyAnswer.RESOURCES):
+    forgiven = answer in (SafetyAnswer.MISUNDERSTOOD, SafetyAnswer.RESOURCES)
+    if high and not (forgiven or is_suggested_safe(user_text)):
         return Route(RouteKind.SAFETY_REMINDER)
     return Route(_SAFETY_MODE_ROUTES[answer])
 
