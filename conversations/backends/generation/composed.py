@@ -106,10 +106,9 @@ class ComposedGenerator:
             direct = None
             if request.risk_category in DIRECT_QUESTION_CATEGORIES:
                 direct = pick("safety_question", f"medium.{request.risk_category}")
-            question = direct or pick("safety_question", "medium")
             if direct is not None:
                 chosen = [direct]
-            elif question is not None:
+            elif (question := pick("safety_question", "medium")) is not None:
                 chosen.append(question)
         text = " ".join(part.text.format(**values).strip() for part in chosen)
         return Generated(
