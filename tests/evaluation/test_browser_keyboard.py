@@ -81,7 +81,10 @@ def test_clinician_rates_a_session_and_labels_a_message_with_the_keyboard_only(
     safety = label_item("safety", text="I feel like everyone would be better off without me.")
 
     page.goto(f"{live_server.url}/accounts/login/?next=/review/")
-    page.keyboard.type("dr_keys")  # the username field has autofocus
+    # The username field has autofocus; wait until the browser has applied it (a loaded
+    # machine can deliver the first keys before it does).
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'id_username'")
+    page.keyboard.type("dr_keys")
     page.keyboard.press("Tab")
     page.keyboard.type("keyboard-only-1")
     page.keyboard.press("Enter")
