@@ -39,7 +39,8 @@ class GenerationRequest:
     preferences: dict = field(default_factory=dict)
     previous_summary: str = ""
     risk_level: str = "none"
-    # The screen's risk family ("" | suicidal_ideation | self_harm | harm_to_others | crisis).
+    # The screen's risk family ("" | suicidal_ideation | self_harm | harm_to_others | crisis),
+    # when a risk signal in the user's own words named it; "" otherwise.
     risk_category: str = ""
 
 

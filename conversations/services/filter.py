@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from urllib.parse import urlsplit
 
-RULESET_VERSION = "rf-2026.11.1"
+RULESET_VERSION = "rf-2026.12.1"
 MAX_REPLY_CHARS = 1200
 
 # --------------------------------------------------------------------------------------------
@@ -303,6 +303,23 @@ _SAFETY_QUESTION_RX = re.compile(
     r"(?i)(?:\bsafe\b[^.!?\n]*\?|\bare\s+you\s+(?:thinking|having\s+thoughts)\s+(?:about|of)\s+"
     r"(?:ending|hurting|harming|suicide)[^.!?\n]*\?)"
 )
+# A sentence that names how something feels or weighs ("is an exhausting loop", "would make
+# anyone angry", "lovely news") validates too, in words of its own.
+_EMPATHIC_RX = re.compile(
+    r"(?i)\b(?:hard(?:er|est)?|heavy|painful|hurt(?:s|ing)?|ache|aching|sore|raw|tender|"
+    r"exhausting|draining|tiring|wearing|frightening|scary|frustrating|discouraging|"
+    r"upsetting|unsettling|overwhelming|lonely|loneliness|sadness|grief|brave|courage|"
+    r"lovely|wonderful|glad|relief|relieved|proud|sad|upset|angry|anger|furious|scared|"
+    r"afraid|fear|frightened|nervous|nerves|worry|worried|anxious|panicky|horrible|terrible|"
+    r"awful|embarrass\w*|ashamed|shame|guilt|guilty|hopeless|helpless|left\s+out|excit\w*|"
+    r"happy|chuffed|understandable|harsh|(?:completely|totally|perfectly)\s+okay|"
+    r"makes?\s+(?:\w+\s+)?sense|(?:would|could|can)\s+(?:\w+\s+)?"
+    r"(?:anyone|anybody)|(?:is|are|be)\s+allowed|okay\s+to\s+feel|a\s+lot\s+to\s+carry)\b"
+)
+_GREETING_RX = re.compile(
+    r"(?i)^\W*(?:hi|hello|hey|welcome|good\s+(?:morning|afternoon|evening))\b[\w\s,']{0,24}"
+    r"[.!]?\s*$"
+)
 VALIDATION_SENTENCE = "That sounds really hard, and it makes sense that you feel this way."
 SAFE_FALLBACK = "I hear you, and I'm here with you. Would you like to tell me a little more?"
 SAFE_FALLBACK_WITH_CHECK = (
@@ -402,7 +419,22 @@ def user_expresses_distress(text: str) -> bool:
 
 
 def text_validates(text: str) -> bool:
-    return bool(_VALIDATION_RX.search(text or ""))
+    return bool(_VALIDATION_RX.search(text or "") or _EMPATHIC_RX.search(text or ""))
+
+
+def opening_validates(text: str) -> bool:
+    """Does the reply open by validating: its first sentence, or the one after a short
+    greeting ("Hi, welcome.")?"""
+    sentences = [s for s in _split_sentences(text)[0::2] if s.strip()]
+    if not sentences:
+        return False
+    if text_validates(sentences[0]):
+        return True
+    return (
+        bool(_GREETING_RX.match(sentences[0]))
+        and len(sentences) > 1
+        and text_validates(sentences[1])
+    )
 
 
 def text_has_safety_question(text: str) -> bool:
@@ -528,11 +560,9 @@ def _filter(
         kept.append((replacement or sentence, separator or " "))
     text = "".join(sentence + separator for sentence, separator in kept).strip()
 
-    if distressed and text:
-        first = _split_sentences(text)[0]
-        if not text_validates(first):
-            text = f"{VALIDATION_SENTENCE} {text}"
-            hits.append(FilterHit("RF-VAL-01", "validation_first", "added"))
+    if distressed and text and not opening_validates(text):
+        text = f"{VALIDATION_SENTENCE} {text}"
+        hits.append(FilterHit("RF-VAL-01", "validation_first", "added"))
     if risk_level in ("medium", "high") and not text_has_safety_question(text):
         prompt = (safety_prompt_text or "").strip() or SAFE_FALLBACK_WITH_CHECK
         text = f"{text} {prompt}".strip()

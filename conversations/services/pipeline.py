@@ -108,7 +108,10 @@ def chat_turn_run(
         user_text=user_message.text,
         history=history,
         risk_level=assessment.level,
-        risk_category=assessment.category,
+        # the family counts for the reply only when the user's own words named it (a risk
+        # signal hit): a model's guess alone never gets "what you described about hurting
+        # yourself" said to someone who described nothing of the kind
+        risk_category=assessment.category if assessment.rule_hits else "",
         generator=generator,
         intent_classifier=intent_classifier,
     )
@@ -173,6 +176,8 @@ def _composer(
             fixed=fixed,
             generator=generator,
             turn=turn,
+            catalogue=catalogue,
+            intent_classifier=intent_classifier,
         )
         if not turn.intent:
             label(text, classifier=intent_classifier, turn=turn)

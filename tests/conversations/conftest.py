@@ -95,13 +95,15 @@ class FixedRisk:
     level: str
     overrides: dict[str, str] = field(default_factory=dict)
     calls: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    category: str = ""  # the family below high ("" by default)
+    rule_hits: tuple[str, ...] = ()
 
     def assess(self, text, history=()):
         self.calls.append((text, tuple(history)))
         level = self.overrides.get(text, self.level)
         score = {"none": 0.02, "low": 0.1, "medium": 0.4, "high": 0.95}[level]
-        category = "suicidal_ideation" if level == "high" else ""
-        return RiskAssessment(level, category, level, score, f"fixed-{self.level}", ())
+        category = "suicidal_ideation" if level == "high" else self.category
+        return RiskAssessment(level, category, level, score, f"fixed-{self.level}", self.rule_hits)
 
 
 @pytest.fixture

@@ -110,27 +110,53 @@ def test_openai_server_error_falls_back_to_approved(chat_ready, session, setting
     assert Message.objects.filter(session=session, role="user").count() == 1
 
 
-def test_openai_reply_is_filtered_before_anyone_reads_it(chat_ready, session, settings):
+def _openai_turn(settings, session, reply: str, text: str = NEUTRAL, **configure):
     server = OpenAICompatibleServer().start()
-    server.configure(
-        mode="stream",
-        reply="That sounds hard. It sounds like you have depression. Call 555-201-3344 today.",
-    )
+    server.configure(mode="stream", reply=reply, **configure)
     settings.ARI_GENERATOR = "openai"
     settings.OPENAI_BASE_URL = server.base_url
     settings.OPENAI_STREAM = True
     try:
-        result = chat_turn_run(session=session, text=NEUTRAL)
+        return chat_turn_run(session=session, text=text), server
     finally:
         server.stop()
 
+
+def test_a_model_reply_over_a_hard_line_is_never_read_the_composed_reply_answers(
+    chat_ready, session, settings
+):
+    model_words = "That sounds hard. It sounds like you have depression. Call 555-201-3344 today."
+    result, _ = _openai_turn(settings, session, model_words)
     reply = result.reply
-    assert reply.provenance["backend"] == "openai"
+    assert reply.provenance["backend"] == "composed"
+    assert reply.provenance["fallback_from"] == "openai"
+    assert reply.provenance["fallback_reason"] == "filter"
     assert "depression" not in reply.text and "555" not in reply.text
-    assert {h["rule"] for h in reply.filter_hits} >= {"RF-DX-01", "RF-CT-01"}
-    assert all(h["version"] == RULESET_VERSION for h in reply.filter_hits)
-    assert "555-201-3344" in reply.provenance["unfiltered_text"]
-    assert reply.resources  # a removed number points at the catalogue, which is then shown
+    assert reply.provenance["rejected_text"] == model_words  # kept for reviewers
+
+
+def test_a_model_reply_that_does_not_validate_a_distressed_user_is_replaced(
+    chat_ready, session, settings
+):
+    sad = "I feel so lonely since my sister moved away."
+    result, _ = _openai_turn(settings, session, "Have you tried joining a club?", text=sad)
+    assert result.reply.provenance["backend"] == "composed"
+    assert result.reply.provenance["fallback_reason"] == "not_validating"
+    assert "club" not in result.reply.text
+
+
+def test_a_model_reply_that_listens_is_served_and_its_prompt_carries_the_understanding(
+    chat_ready, session, settings
+):
+    sad = "I feel so lonely since my sister moved away."
+    words = "It sounds really lonely without your sister close by. What do you miss most?"
+    result, server = _openai_turn(settings, session, words, text=sad)
+    assert result.reply.provenance["backend"] == "openai"
+    assert result.reply.text == words
+    system = server.requests[-1]["body"]["messages"][0]["content"]
+    assert "seem to feel lonely" in system or "seems to feel lonely" in system
+    assert "your sister moved away" in system  # the user's words, turned to the second person
+    assert "Replies clinicians approved for this step" in system
 
 
 def test_when_nothing_can_generate_the_fixed_text_is_used(active_models, session):
@@ -356,6 +382,19 @@ def test_only_clinicians_close_escalations(chat_ready, session, enduser):
     chat_turn_run(session=session, text=HIGH_RISK)
     with pytest.raises(ApplicationError):
         escalation_close(escalation=Escalation.objects.get(session=session), clinician=enduser)
+
+
+@pytest.mark.parametrize(("rule_hits", "told"), [((), ""), (("RS-SH-ACT",), "self_harm")])
+def test_the_reply_hears_the_risk_family_only_when_the_users_words_named_it(
+    chat_ready, session, recording_generator, rule_hits, told
+):
+    """A model's guess of self-harm alone must not become "what you described about hurting
+    yourself" to someone who described nothing of the kind; a risk signal's hit does."""
+    risk = FixedRisk("medium", category="self_harm", rule_hits=rule_hits)
+    chat_turn_run(
+        session=session, text=NEUTRAL, safety_classifier=risk, generator=recording_generator
+    )
+    assert recording_generator.requests[0].risk_category == told
 
 
 def test_medium_risk_reply_gets_a_gentle_safety_check(chat_ready, session, recording_generator):

@@ -91,8 +91,8 @@ def test_risk_spread_over_turns_is_scored_with_the_history(active_models):
     classifier = get_safety_classifier()
     history = ["nobody would even notice if I was gone", "I wrote letters to my family"]
     with_history = classifier.assess("it's decided, tonight", history=history)
-    alone = classifier.assess("it's decided, tonight")
-    assert with_history.score > alone.score
+    (scores,) = classifier.high_scores([("it's decided, tonight", history)])
+    assert scores["context"] > scores["message"]  # the history raises it
     assert with_history.level == "high"
 
 

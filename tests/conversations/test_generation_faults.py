@@ -335,6 +335,6 @@ def test_admin_shows_the_breakers_and_an_admin_resets_them(llm, session, admin_u
     )
     assert reset.status_code == 302
     assert openai_state()["state"] == "closed"
-    llm.configure(mode="stream")
+    llm.configure(mode="stream", reply="That sounds heavy. What feels most important right now?")
     reply, _ = timed_turn(session)
     assert reply.provenance["backend"] == "openai"

@@ -179,3 +179,21 @@ def test_the_warm_up_loads_the_masking_models_only_when_an_untrusted_server_is_u
     assert "llm_masking" not in models_warm()
     settings.ARI_SAFETY_JUDGE_URL = "http://127.0.0.1:9/v1"
     assert "llm_masking" in models_warm()
+
+
+def test_the_users_own_words_in_the_system_prompt_are_masked_for_an_untrusted_server(
+    llm_server, settings
+):
+    """The prompt carries the user's key phrase (turned to the second person): masked too."""
+    text = "I really miss my sister Maria since she moved to Lisbon last spring."
+    request = GenerationRequest(
+        user_text=text, session_type="check_in", flow_step="reflect", persona="You are Ari."
+    )
+    _generator(llm_server).generate(request)
+    untrusted = llm_server.requests[-1]["body"]["messages"][0]["content"]
+    assert "Reflect their situation in their own words" in untrusted
+    assert "Maria" not in untrusted and "Lisbon" not in untrusted
+
+    _generator(llm_server, trusted=True).generate(request)
+    trusted = llm_server.requests[-1]["body"]["messages"][0]["content"]
+    assert "your sister Maria" in trusted

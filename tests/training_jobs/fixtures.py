@@ -119,19 +119,30 @@ def safety_version_copy(trained: TrainedModels, name: str, *, is_active: bool = 
 
 class FixedRiskModel:
     """A stand-in safety model that gives every segment the same P(high) (and P(medium)), to
-    test the decision policy around a model (thresholds, band, judge, confidence)."""
+    test the decision policy around a model (thresholds, band, judge, confidence); the message
+    read with its history may get another P(high) (``context_p_high``)."""
 
-    def __init__(self, p_high: float, p_medium: float = 0.0):
+    def __init__(self, p_high: float, p_medium: float = 0.0, context_p_high: float | None = None):
         from training_jobs.ml.labels import RISK_CATEGORIES, RISK_LEVELS
 
         self.heads = {"level": RISK_LEVELS, "category": RISK_CATEGORIES}
-        self.level = [1.0 - p_high - p_medium, 0.0, p_medium, p_high]
+        self.level = self._levels(p_high, p_medium)
+        self.context_level = self._levels(
+            p_high if context_p_high is None else context_p_high, p_medium
+        )
+
+    @staticmethod
+    def _levels(p_high: float, p_medium: float) -> list[float]:
+        return [1.0 - p_high - p_medium, 0.0, p_medium, p_high]
 
     def predict_proba(self, texts):
         import numpy as np
 
-        n = len(texts)
+        from training_jobs.ml.text import CONTEXT_SEPARATOR
+
         return {
-            "level": np.tile(self.level, (n, 1)),
-            "category": np.tile([0.7, 0.1, 0.1, 0.1], (n, 1)),
+            "level": np.array(
+                [self.context_level if CONTEXT_SEPARATOR in t else self.level for t in texts]
+            ),
+            "category": np.tile([0.7, 0.1, 0.1, 0.1], (len(texts), 1)),
         }

@@ -75,57 +75,93 @@ class SafetyPredictor:
         version: str,
         use_rules: bool = True,
         possible: float | None = None,
+        context: dict | None = None,
     ):
         self.model = model
         self.threshold = float(threshold)
         self.possible = float(possible) if possible is not None else None
         self.version = version
         self.use_rules = use_rules
+        # The message read with the user's earlier turns has its own thresholds when the version
+        # stores them (chosen on held-out conversations): a calm answer after a sad story must
+        # not read as a crisis because the story is sad. Older versions: the same thresholds.
+        context = context or {}
+        self.context_threshold = float(context.get("high", self.threshold))
+        context_possible = context.get("possible", self.possible)
+        self.context_possible = float(context_possible) if context_possible is not None else None
 
     def assess(self, text: str, history: Sequence[str] = ()) -> RiskAssessment:
         return self.assess_many([(text, tuple(history))])[0]
 
-    def assess_many(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[RiskAssessment]:
-        """Score many messages at once: all their segments go through the model together."""
+    def _scored(self, items: Sequence[tuple[str, Sequence[str]]]):
+        """Per item: its segments' kinds and the model's level and category probabilities."""
         all_segments: list[str] = []
-        spans: list[tuple[int, int, list[bool]]] = []
+        plans: list[tuple[int, int, np.ndarray]] = []
         for text, history in items:
             plan = segment_plan(text, history)
-            windows = [kind == "window" for kind, _ in plan]
-            spans.append((len(all_segments), len(all_segments) + len(plan), windows))
+            kinds = np.asarray([kind for kind, _ in plan])
+            plans.append((len(all_segments), len(all_segments) + len(plan), kinds))
             all_segments.extend(segment for _, segment in plan)
         probs = self.model.predict_proba(all_segments) if all_segments else {}
-        results = []
-        for (text, _history), (start, end, windows) in zip(items, spans, strict=True):
-            level_p = probs["level"][start:end]
-            category_p = probs["category"][start:end]
-            results.append(self._decide(text, level_p, category_p, np.asarray(windows)))
-        return results
+        for start, end, kinds in plans:
+            yield kinds, probs["level"][start:end], probs["category"][start:end]
+
+    def assess_many(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[RiskAssessment]:
+        """Score many messages at once: all their segments go through the model together."""
+        return [
+            self._decide(text, level_p, category_p, kinds)
+            for (text, _history), (kinds, level_p, category_p) in zip(
+                items, self._scored(items), strict=True
+            )
+        ]
+
+    def high_scores(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[dict]:
+        """Per item, P(high) of the message on its own (its windows that count included) and,
+        when it has history, of the message read with it: what the thresholds are tuned on."""
+        out = []
+        for kinds, level_p, _ in self._scored(items):
+            p_high = _counted_high(level_p, kinds)
+            own = p_high[kinds != "context"]
+            context = p_high[kinds == "context"]
+            out.append(
+                {
+                    "message": float(own.max()),
+                    "context": float(context.max()) if context.size else None,
+                }
+            )
+        return out
 
     def _decide(
-        self, text: str, level_p: np.ndarray, category_p: np.ndarray, is_window: np.ndarray
+        self, text: str, level_p: np.ndarray, category_p: np.ndarray, kinds: np.ndarray
     ) -> RiskAssessment:
         high = RISK_LEVELS.index("high")
+        is_window = kinds == "window"
+        is_context = kinds == "context"
         # A window (part of a long message) counts only when the model is confident about it.
         confident = ~is_window | (level_p.max(axis=1) >= WINDOW_MIN_SCORE)
-        p_high_each = np.where(
-            ~is_window | (level_p[:, high] >= WINDOW_MIN_SCORE), level_p[:, high], 0.0
-        )
-        p_high = float(p_high_each.max())
-        if p_high >= self.threshold:
-            chosen = int(p_high_each.argmax())
+        p_high_each = _counted_high(level_p, kinds)
+        high_at = np.where(is_context, self.context_threshold, self.threshold)
+        possible = self.possible if self.possible is not None else np.inf
+        context_possible = self.context_possible if self.context_possible is not None else np.inf
+        possible_at = np.where(is_context, context_possible, possible)
+        # The segment nearest its own threshold decides; its P(high) is the turn's score.
+        decisive = int((p_high_each / high_at).argmax())
+        p_high = float(p_high_each[decisive])
+        if (p_high_each >= high_at).any():
+            chosen = decisive
             level = "high"
         else:
             severity = np.where(confident, level_p @ _SEVERITY, -1.0)
             chosen = int(severity.argmax())  # the most severe segment that counts
             level = RISK_LEVELS[int(level_p[chosen, :high].argmax())]
-            if self.possible is not None and p_high >= self.possible:
-                chosen = int(p_high_each.argmax())
+            if (p_high_each >= possible_at).any():
+                chosen = decisive
                 level = "medium"
         categories = self.model.heads["category"]
         category = categories[int(category_p[chosen].argmax())] if level != "none" else ""
         hits = rule_hits(text) if self.use_rules else []
         final_level, final_category = apply_safety_net(level, category, hits)
+        in_context = bool(is_context[decisive])
         return RiskAssessment(
             level=final_level,
             category=final_category,
@@ -133,8 +169,18 @@ class SafetyPredictor:
             score=round(p_high, 6),
             model_version=self.version,
             rule_hits=tuple(h.rule_id for h in hits),
-            confidence=safety_confidence(p_high, high=self.threshold, possible=self.possible),
+            confidence=safety_confidence(
+                p_high,
+                high=float(high_at[decisive]),
+                possible=self.context_possible if in_context else self.possible,
+            ),
         )
+
+
+def _counted_high(level_p: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """P(high) of each segment; a window's counts only at ``WINDOW_MIN_SCORE`` or more."""
+    p_high = level_p[:, RISK_LEVELS.index("high")]
+    return np.where((kinds != "window") | (p_high >= WINDOW_MIN_SCORE), p_high, 0.0)
 
 
 class IntentPredictor:
@@ -181,6 +227,7 @@ def load_predictor(directory: Path | str, *, version: str | None = None, use_rul
             model,
             threshold=threshold,
             possible=manifest["thresholds"].get("possible"),
+            context=manifest["thresholds"].get("context"),
             version=label,
             use_rules=use_rules,
         )

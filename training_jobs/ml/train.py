@@ -7,6 +7,7 @@ Celery task (through ``training_jobs.services``), the test fixtures and the benc
 from __future__ import annotations
 
 import datetime as dt
+import json
 import platform
 import time
 from collections import Counter
@@ -26,7 +27,8 @@ from training_jobs.ml.thresholds import tune_threshold_for_recall
 
 Progress = Callable[[str, int], None]
 LINEAR_C_DEFAULT = {"safety": 16.0, "intent": 8.0}
-CV_BACKENDS = ("linear", "hybrid")  # cheap enough to refit once per fold
+CV_BACKENDS = ("linear", "hybrid")
+LSO_SCORES_FILE = "lso_scores.jsonl"  # cheap enough to refit once per fold
 
 
 @dataclass
@@ -54,6 +56,10 @@ class TrainSettings:
     # hybrid: weight of the n-gram model in the blend (chosen on leave-source-out scores)
     blend: float = 0.5
     blend_grid: tuple[float, ...] = (0.2, 0.35, 0.5, 0.65, 0.8)
+    # Serve a threshold pair of its own for the message read with its history, chosen on the
+    # conversations held out (``choose_thresholds_with_context``). Off: on the external dev
+    # conversations it cost one high conversation its emergency reply (docs).
+    context_thresholds: bool = False
 
 
 @dataclass
@@ -103,17 +109,18 @@ def choose_thresholds(
 
 def tune_on_source_folds(
     rows: list[dict], backend: str, settings: TrainSettings, report: Progress
-) -> tuple[dict, float]:
+) -> tuple[dict, float, list[dict]]:
     """Leave-source-out scores of every row; the blend (hybrid) and thresholds chosen on them.
 
     The blend weight is the one whose high threshold (at the validation recall) flags the
-    fewest non-high rows; ties go to the weight nearest 0.5.
+    fewest non-high rows; ties go to the weight nearest 0.5. Returns the thresholds, the blend
+    and, per row, its held-out scores (what ``lso_scores.jsonl`` keeps beside the artifact).
     """
     folds = datasets.source_folds(rows, folds=settings.cv_folds, seed=settings.seed)
     n_folds = max(folds) + 1
     blends = settings.blend_grid if backend == "hybrid" else (1.0,)
     truth: list[bool] = []
-    scores: dict[float, list[float]] = {b: [] for b in blends}
+    parts_by_blend: dict[float, list[dict]] = {b: [] for b in blends}
     for fold in range(n_folds):
         report("leave-source-out scores", int(8 + 50 * fold / n_folds))
         fit_rows = [r for r, f in zip(rows, folds, strict=True) if f != fold]
@@ -122,50 +129,126 @@ def tune_on_source_folds(
         truth += [r["risk_level"] == "high" for r in held]
         parts: dict = {}  # per text: both models' probabilities, shared by every weight
         for blend in blends:
-            scores[blend] += _high_scores(_Blended.of(fold_model, blend, parts), held)
+            parts_by_blend[blend] += _segment_high_scores(
+                _Blended.of(fold_model, blend, parts), held
+            )
     choices = {}
     for blend in blends:
         t = tune_threshold_for_recall(
-            truth, scores[blend], target_recall=settings.validation_recall
+            truth,
+            [served_score(p) for p in parts_by_blend[blend]],
+            target_recall=settings.validation_recall,
         )
         choices[blend] = (t.false_positive_rate, abs(blend - 0.5))
     blend = min(blends, key=lambda b: choices[b])
-    sources = len({datasets.row_source(r) for r in rows})
-    method = f"leave-source-out scores ({n_folds} folds, {sources} sources)"
-    thresholds = choose_thresholds(truth, scores[blend], settings, method=method)
     held_order = [
         r for fold in range(n_folds) for r, f in zip(rows, folds, strict=True) if f == fold
     ]
-    thresholds["leave_source_out"] = leave_source_out_report(
-        held_order, scores[blend], thresholds["high"], thresholds["possible"]
-    )
+    sources = len({datasets.row_source(r) for r in rows})
+    method = f"leave-source-out scores ({n_folds} folds, {sources} sources)"
+    held_parts = parts_by_blend[blend]
+    with_context = choose_thresholds_with_context(held_order, held_parts, settings, method=method)
+    if settings.context_thresholds:
+        thresholds = with_context
+    else:
+        # One pair for every segment, chosen on the served score of all rows; the pair for
+        # conversations is reported beside it, not served (docs/safety-classifier-status.md).
+        thresholds = choose_thresholds(
+            truth, [served_score(p) for p in held_parts], settings, method=method
+        )
+        thresholds["context_candidate"] = with_context["context"]
+        thresholds["leave_source_out"] = leave_source_out_report(held_order, held_parts, thresholds)
     thresholds["blend"] = blend
     thresholds["blend_false_alarms"] = {str(b): round(choices[b][0], 6) for b in blends}
     thresholds["folds"] = n_folds
-    return thresholds, blend
+    records = [
+        {
+            "fingerprint": datasets.row_fingerprint(r)[:16],
+            "source": datasets.row_source(r),
+            "risk_level": r["risk_level"],
+            "category": r.get("category") or "",
+            "history": len(r.get("history") or ()),
+            **{k: (round(v, 6) if v is not None else None) for k, v in p.items()},
+        }
+        for r, p in zip(held_order, held_parts, strict=True)
+    ]
+    return thresholds, blend, records
 
 
-def leave_source_out_report(
-    rows: list[dict], scores: list[float], high: float, possible: float
+def served_score(parts: dict) -> float:
+    """The single score of a message scored with one threshold for all its segments."""
+    return max(parts["message"], parts["context"] or 0.0)
+
+
+def choose_thresholds_with_context(
+    rows: list[dict], parts: list[dict], settings: TrainSettings, *, method: str
 ) -> dict:
-    """Rates at the chosen thresholds on leave-source-out scores (each row scored by a model
-    that never saw its source): per gold level and per source, the share of rows flagged high
-    (emergency) and in the possible-risk band or above (at least a safety question)."""
+    """The three-way policy's thresholds from held-out scores, conversations apart.
 
-    def rates(members: list[tuple[dict, float]]) -> dict:
+    ``high`` and ``possible`` are chosen on single messages (rows without history) by their own
+    score. The message read with the user's earlier turns gets its own pair, chosen on the rows
+    with history: the highest thresholds at which the served decision (message over its
+    threshold, or the message with its history over the context one) keeps the same recalls
+    there. Without rows with history, the context pair is the single-message pair.
+    """
+    single = [(r, p) for r, p in zip(rows, parts, strict=True) if not r.get("history")]
+    thresholds = choose_thresholds(
+        [r["risk_level"] == "high" for r, _ in single],
+        [p["message"] for _, p in single],
+        settings,
+        method=method + ", single messages",
+    )
+    multi = [(r, p) for r, p in zip(rows, parts, strict=True) if r.get("history")]
+    truth = [r["risk_level"] == "high" for r, _ in multi]
+    context: dict = {"rows": len(multi)}
+    for name, base, recall in (
+        ("high", thresholds["high"], settings.validation_recall),
+        ("possible", thresholds["possible"], settings.possible_recall),
+    ):
+        if not any(truth):
+            context[name] = base
+            continue
+        # A conversation already caught by the message itself scores 1: any threshold keeps it.
+        scores = [1.0 if p["message"] >= base else (p["context"] or 0.0) for _, p in multi]
+        choice = tune_threshold_for_recall(truth, scores, target_recall=recall)
+        context[name] = choice.threshold
+        context[f"validation_{name}"] = choice.as_dict()
+    context["possible"] = min(context["possible"], context["high"])
+    thresholds["context"] = context
+    thresholds["leave_source_out"] = leave_source_out_report(rows, parts, thresholds)
+    return thresholds
+
+
+def leave_source_out_report(rows: list[dict], parts: list[dict], thresholds: dict) -> dict:
+    """Rates of the served decision at the chosen thresholds on leave-source-out scores (each
+    row scored by a model that never saw its source): per gold level and per source, the share
+    of rows flagged high (emergency) and in the possible-risk band or above (at least a safety
+    question); conversations (rows with history) also apart."""
+    context = thresholds.get("context") or {}
+
+    def flagged(p: dict, name: str) -> bool:
+        return p["message"] >= thresholds[name] or (
+            p["context"] is not None and p["context"] >= context.get(name, thresholds[name])
+        )
+
+    def rates(members: list[dict]) -> dict:
         n = len(members)
-        flagged = sum(score >= high for _, score in members)
-        band = sum(score >= possible for _, score in members)
-        return {"n": n, "high_rate": round(flagged / n, 4), "band_rate": round(band / n, 4)}
+        high = sum(flagged(p, "high") for p in members)
+        band = sum(flagged(p, "possible") for p in members)
+        return {"n": n, "high_rate": round(high / n, 4), "band_rate": round(band / n, 4)}
 
     by_level: dict[str, list] = {}
+    by_level_multi: dict[str, list] = {}
     by_source: dict[str, dict[str, list]] = {}
-    for row, score in zip(rows, scores, strict=True):
-        by_level.setdefault(row["risk_level"], []).append((row, score))
+    for row, p in zip(rows, parts, strict=True):
+        by_level.setdefault(row["risk_level"], []).append(p)
+        if row.get("history"):
+            by_level_multi.setdefault(row["risk_level"], []).append(p)
         gold = "high" if row["risk_level"] == "high" else "other"
-        by_source.setdefault(datasets.row_source(row), {}).setdefault(gold, []).append((row, score))
+        by_source.setdefault(datasets.row_source(row), {}).setdefault(gold, []).append(p)
     return {
         "by_level": {level: rates(m) for level, m in sorted(by_level.items())},
+        "conversations_by_level": {level: rates(m) for level, m in sorted(by_level_multi.items())},
         "by_source": {
             source: {gold: rates(m) for gold, m in sorted(golds.items())}
             for source, golds in sorted(by_source.items())
@@ -205,21 +288,21 @@ class _Blended:
         return blend_parts(stacked[0], stacked[1], self.blend)
 
 
-def _high_scores(model, rows: list[dict]) -> list[float]:
-    """Per row, the score the served high-vs-rest decision compares with the threshold.
-
-    That is the model's P(high), scored as served (segments, max), except that a row the rule
-    safety net already raises to high scores 1.0: the served classifier flags it whatever the
-    threshold, so it must not drag the threshold down (nor count as avoidable false alarm).
+def _segment_high_scores(model, rows: list[dict]) -> list[dict]:
+    """Per row, the scores the served decision compares with the thresholds: P(high) of the
+    message on its own and read with its history (``SafetyPredictor.high_scores``), except that
+    a row the rule safety net already raises to high scores 1.0: the served classifier flags it
+    whatever the threshold, so it must not drag the threshold down (nor count as avoidable
+    false alarm).
     """
     from conversations.backends.safety_rules import rule_hits, rules_level
 
     tuner = SafetyPredictor(model, threshold=2.0, version="tuning", use_rules=False)
-    assessed = tuner.assess_many([(r["text"], r.get("history") or ()) for r in rows])
-    return [
-        1.0 if rules_level(rule_hits(r["text"]))[0] == "high" else a.score
-        for r, a in zip(rows, assessed, strict=True)
-    ]
+    scored = tuner.high_scores([(r["text"], r.get("history") or ()) for r in rows])
+    for row, parts in zip(rows, scored, strict=True):
+        if rules_level(rule_hits(row["text"]))[0] == "high":
+            parts["message"] = 1.0
+    return scored
 
 
 def make_model(kind: str, backend: str, settings: TrainSettings):
@@ -305,10 +388,11 @@ def train_and_evaluate(
     train_hash = datasets.rows_hash(rows, kind=kind)
 
     thresholds: dict = {}
+    lso_records: list[dict] = []
     if kind == "safety" and backend in CV_BACKENDS and settings.cv_folds > 1:
         # Every training row gets a leave-source-out score (no source is split between folds);
         # the blend and both thresholds are chosen on them, then the model is refitted on all.
-        thresholds, blend = tune_on_source_folds(rows, backend, settings, report)
+        thresholds, blend, lso_records = tune_on_source_folds(rows, backend, settings, report)
         settings = replace(settings, blend=blend)
         model = fit_model(kind, backend, rows, settings, span("training on all data", 60, 75))
     elif kind == "safety":
@@ -320,7 +404,7 @@ def train_and_evaluate(
         report("tuning threshold", 62)
         thresholds = choose_thresholds(
             [r["risk_level"] == "high" for r in val_rows],
-            _high_scores(model, val_rows),
+            [served_score(p) for p in _segment_high_scores(model, val_rows)],
             settings,
             method=f"grouped validation split ({settings.val_fraction:.0%})",
         )
@@ -335,6 +419,12 @@ def train_and_evaluate(
     artifact_dir = Path(out_dir)
     artifact_dir.mkdir(parents=True, exist_ok=True)
     model.save(artifact_dir)
+    if lso_records:
+        # Per training row, its held-out scores (no text): the thresholds can be re-derived
+        # and conversations analysed without refitting five fold models.
+        (artifact_dir / LSO_SCORES_FILE).write_text(
+            "".join(json.dumps(r, sort_keys=True) + "\n" for r in lso_records), encoding="utf-8"
+        )
     manifest = write_manifest(
         artifact_dir,
         {

@@ -102,7 +102,8 @@ def dialogue_pairs(dialogue) -> list[Pair]:
                     dialogue_id=dialogue.pk,
                     turn_index=index,
                     session_type=dialogue.session_type or "",
-                    flow_step=dialogue.flow_step or "",
+                    # a whole-session dialogue names the step of each reply
+                    flow_step=message.get("flow_step") or dialogue.flow_step or "",
                     user_text=user_text,
                     reply=reply,
                     tags=tags,

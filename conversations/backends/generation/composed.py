@@ -16,30 +16,12 @@ The words are the bank's, filled with the user's own; the response filter still 
 from __future__ import annotations
 
 import hashlib
-import logging
 import random
 
 from conversations.backends.base import GenerationRequest
 from conversations.backends.generation import Generated, GenerationError
 from conversations.content.bank import Part, reply_bank, split_sentences
-from conversations.understanding.phrases import key_phrase, topic_of
-
-logger = logging.getLogger(__name__)
-
-
-def _feeling(text: str, history: tuple[str, ...]) -> tuple[str, str]:
-    """(coaching feeling, where it came from)."""
-    try:
-        from conversations.understanding.emotions import feeling_of
-    except ImportError:  # the emotion module is optional
-        return "mixed", "none"
-    try:
-        found = feeling_of(text, history=history)
-    except Exception:  # an unreadable artifact must not cost the reply
-        logger.exception("emotion model failed; replying for mixed feelings")
-        return "mixed", "error"
-    return found.name, getattr(found, "source", "model")
-
+from conversations.understanding.message import understand
 
 # Risk families whose medium-level disclosure gets a direct question of its own.
 DIRECT_QUESTION_CATEGORIES = ("suicidal_ideation", "self_harm")
@@ -64,10 +46,8 @@ class ComposedGenerator:
 
     def generate(self, request: GenerationRequest) -> Generated:
         bank = reply_bank()
-        user_turns = tuple(text for role, text in request.history if role == "user")
-        feeling, feeling_source = _feeling(request.user_text, user_turns[-3:])
-        phrase = key_phrase(request.user_text)
-        topic = topic_of(request.user_text)
+        understood = understand(request.user_text, request.history)
+        feeling, phrase, topic = understood.feeling, understood.phrase, understood.topic
         values = {"phrase": phrase or "", "topic": topic[1] if topic else ""}
         used = {
             sentence.lower()
@@ -117,7 +97,7 @@ class ComposedGenerator:
             model=bank.version,
             details={
                 "feeling": feeling,
-                "feeling_source": feeling_source,
+                "feeling_source": understood.feeling_source,
                 "parts": [part.id for part in chosen],
                 "own_words": "phrase" in validation.placeholders,
                 "topic": topic[0] if topic else "",

@@ -205,9 +205,8 @@ class OpenAICompatibleGenerator:
         if not self.trusted and request.previous_summary:
             # The summary goes into the system prompt, which complete() sends as written.
             request = replace(request, previous_summary=mask_text(request.previous_summary))
-        text, attempts = self.complete(
-            chat_messages(request), temperature=0.7, require_finished=True
-        )
+        messages = chat_messages(request, mask=str if self.trusted else mask_text)
+        text, attempts = self.complete(messages, temperature=0.7, require_finished=True)
         return Generated(
             text=text,
             backend=self.name,

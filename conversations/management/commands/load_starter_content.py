@@ -1,12 +1,14 @@
 from django.core.management.base import BaseCommand
 
+from conversations.content.seeds import seed_bank_load
 from conversations.services.starter import starter_content_load
 
 
 class Command(BaseCommand):
     help = (
         "Load the starter content (crisis resources, persona prompt, fixed safety replies, "
-        "approved starter dialogues, the oncall group). Idempotent: only what is missing is added."
+        "approved starter dialogues, the oncall group) and the seed-dialogue bank as drafts for "
+        "clinician approval. Idempotent: only what is missing is added."
     )
 
     def add_arguments(self, parser):
@@ -19,5 +21,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, force=False, **options):
         counts = starter_content_load(force=force)
+        counts["seed_bank_drafts"] = seed_bank_load()
         for kind, created in counts.items():
             self.stdout.write(f"{kind}: {created} created")

@@ -4,7 +4,10 @@ Safety routes get fixed, admin-written texts (never generated), with the catalog
 resources and the suggested replies of safety-check mode. A reply on a flow step comes from the
 active generator through ``generation_run`` (deadline, circuit breaker); when it cannot answer,
 approved content serves and the reason is recorded; when that fails too, the fixed
-last-resort text. Medium risk adds a gentle safety question to a generated reply.
+last-resort text. A model's own words (``openai``, ``transformers``) are served only when they
+keep the response filter's hard lines and validate a user who expressed distress; otherwise the
+composed responder answers (the reason and the rejected words are recorded). Medium risk adds a
+gentle safety question to a generated reply.
 """
 
 from __future__ import annotations
@@ -20,14 +23,25 @@ from conversations.backends.generation import (
     get_generator,
 )
 from conversations.backends.generation.composed import safety_question_answered
+from conversations.content.bank import split_sentences
 from conversations.models import ChatSession, Intent, RiskLevel
 from conversations.selectors import crisis_resource_snapshots, persona_prompt_get_active
-from conversations.services.filter import text_has_safety_question
+from conversations.services.filter import (
+    text_has_safety_question,
+    text_validates,
+    user_expresses_distress,
+    violations,
+)
 from conversations.services.safety_mode import SUGGESTED_REPLIES
 from conversations.services.turn.route import Route, RouteKind
 from conversations.services.turn.state import Turn, ms_since
 
 logger = logging.getLogger(__name__)
+
+# Backends whose words are a model's own: checked before they are served.
+MODEL_BACKENDS = ("openai", "transformers")
+# Steps whose move is not a validation (the practice's own steps).
+NO_VALIDATION_STEPS = ("practice",)
 
 # The fixed text of each safety route (fields of EmergencyReply).
 _FIXED_TEXT = {
@@ -51,6 +65,8 @@ def generate(
     generator,
     turn: Turn,
     risk_category: str = "",
+    catalogue=None,
+    intent_classifier=None,
 ) -> str:
     """The reply's words before the filter; safety routes also set resources, suggested replies,
     the intent and entering or leaving safety-check mode on ``turn``."""
@@ -71,7 +87,14 @@ def generate(
         risk_level=risk_level,
         risk_category=risk_category,
     )
-    text = _generated(generator, request, turn, fixed)
+    text = _generated(
+        generator,
+        request,
+        turn,
+        fixed,
+        catalogue=catalogue,
+        intent_classifier=intent_classifier,
+    )
     if (
         risk_level == RiskLevel.MEDIUM
         and not text_has_safety_question(text)
@@ -102,32 +125,88 @@ def _fixed(route: Route, *, session: ChatSession, fixed, turn: Turn) -> str:
     return getattr(fixed, _FIXED_TEXT[kind])
 
 
+def _failed(turn: Turn, backend: str, reason: str) -> None:
+    """Record why ``backend``'s reply was not used (the first one as the fallback's cause)."""
+    logger.warning("generator reply not used backend=%s reason=%s", backend, reason)
+    if "fallback_from" in turn.provenance:
+        turn.provenance[f"{backend}_error"] = reason
+    else:
+        turn.provenance.update({"fallback_from": backend, "fallback_reason": reason})
+
+
+def _answer(backend, request: GenerationRequest, turn: Turn):
+    """A fallback backend's reply, or None (recorded) when it cannot answer either."""
+    try:
+        return backend.generate(request)
+    except Exception as exc:
+        _failed(turn, backend.name, _reason(exc))
+        return None
+
+
 def _reason(exc: Exception) -> str:
     return exc.reason if isinstance(exc, GenerationError) else f"error:{type(exc).__name__}"
 
 
-def _generated(generator, request: GenerationRequest, turn: Turn, fixed) -> str:
-    """The active generator, then approved content, then the fixed last-resort text."""
+def model_reply_problem(
+    request: GenerationRequest, text: str, *, catalogue, intent_classifier
+) -> str:
+    """Why a model's reply may not be served as it is ("" when it may): it breaks a hard line
+    of the response filter, or it does not validate a user who expressed distress."""
+    if catalogue is not None and violations(text, catalogue):
+        return "filter"
+    distressed = request.risk_level in (RiskLevel.LOW, RiskLevel.MEDIUM) or (
+        user_expresses_distress(request.user_text)
+    )
+    if (
+        distressed
+        and request.flow_step not in NO_VALIDATION_STEPS
+        and not _validates(text, intent_classifier)
+    ):
+        return "not_validating"
+    return ""
+
+
+def _validates(text: str, intent_classifier) -> bool:
+    """Any sentence that validates, by the intent classifier when one is active, else by the
+    filter's validation phrases."""
+    if text_validates(text):
+        return True
+    if intent_classifier is None:
+        return False
+    sentences = split_sentences(text)
+    return any(p.intent == Intent.VALIDATE for p in intent_classifier.predict_many(sentences))
+
+
+def _generated(
+    generator, request: GenerationRequest, turn: Turn, fixed, *, catalogue, intent_classifier
+) -> str:
+    """The active generator; when it fails, approved content; when a model's reply does not
+    listen or breaks a hard line, the composed responder (approved parts) instead; when those
+    fail too, the fixed last-resort text."""
     start = time.perf_counter()
     primary = generator or get_generator()
+    reply = None
     try:
         reply = generation_run(primary, request)
     except Exception as exc:
-        reason = _reason(exc)
-        logger.warning("generator failed backend=%s reason=%s", primary.name, reason)
-        turn.provenance.update({"fallback_from": primary.name, "fallback_reason": reason})
+        _failed(turn, primary.name, _reason(exc))
+    else:
+        if primary.name in MODEL_BACKENDS:
+            checks = {"catalogue": catalogue, "intent_classifier": intent_classifier}
+            problem = model_reply_problem(request, reply.text, **checks)
+            if problem:
+                _failed(turn, primary.name, problem)
+                turn.provenance["rejected_text"] = reply.text  # Ari's words, for reviewers
+                reply = _answer(get_generator("composed"), request, turn)
+    if reply is None:
         fallback = get_fallback_generator()
-        try:
-            if fallback is primary:
-                raise
-            reply = fallback.generate(request)
-        except Exception as exc2:
-            logger.error("approved fallback failed reason=%s", _reason(exc2))
-            turn.provenance.update({"backend": "fixed", "kind": "unavailable"})
-            turn.provenance["approved_error"] = _reason(exc2)
-            turn.model_versions["generator"] = "fixed"
-            turn.latency["generation"] = ms_since(start)
-            return fixed.unavailable_text
+        if fallback is not primary:
+            reply = _answer(fallback, request, turn)
+    if reply is None:
+        turn.provenance.update({"backend": "fixed", "kind": "unavailable"})
+        turn.model_versions["generator"] = "fixed"
+        turn.latency["generation"] = ms_since(start)
+        return fixed.unavailable_text
     turn.latency["generation"] = ms_since(start)
     turn.provenance["backend"] = reply.backend
     if reply.model:

@@ -39,6 +39,12 @@ class Command(BaseCommand):
             help="intent: add ESConv supporter replies (four of five folds) from ../shared/data "
             "(see training_jobs/datasets/README.md)",
         )
+        parser.add_argument(
+            "--context-thresholds",
+            action="store_true",
+            help="safety: serve a threshold pair of its own for a message read with its history, "
+            "chosen on held-out conversations (off by default: docs/safety-classifier-status.md)",
+        )
         parser.add_argument("--epochs", type=int, default=None, help="MiniLM: training epochs")
         parser.add_argument(
             "--max-steps", type=int, default=None, help="MiniLM: stop after N steps"
@@ -55,6 +61,7 @@ class Command(BaseCommand):
         activate,
         no_database_labels,
         esconv,
+        context_thresholds,
         epochs,
         max_steps,
         train_limit,
@@ -67,6 +74,8 @@ class Command(BaseCommand):
             if not added:
                 raise CommandError("--esconv: ../shared/data/esconv_strategy_dev.jsonl not found")
             self.stderr.write(f"adding {added} mapped ESConv replies (training folds)")
+        if context_thresholds and kind != "safety":
+            raise CommandError("--context-thresholds applies to the safety classifier only")
         minilm = MiniLMSettings(max_steps=max_steps, train_limit=train_limit)
         if epochs:
             minilm.epochs = epochs
@@ -75,6 +84,7 @@ class Command(BaseCommand):
             gate_intent_accuracy=GATE_INTENT_ACCURACY,
             minilm=minilm,
             esconv_intent=esconv,
+            context_thresholds=context_thresholds,
         )
         last = {"stage": None}
 
