@@ -14,8 +14,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 
+from ari_review.audit import audit_event_record
 from ari_review.audit_actor import request_actor
-from evaluation.services.audit import audit_event_record
 
 FLAGS = ("is_active", "is_staff", "is_superuser")
 

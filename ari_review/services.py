@@ -104,7 +104,7 @@ def login_lockout_reset(*, actor, username: str = "", ip_address: str = "") -> i
     cool-off ends, and audit who did it. Returns how many lockout records were removed."""
     from axes.utils import reset
 
-    from evaluation.services.audit import audit_event_record
+    from ari_review.audit import audit_event_record
 
     username = (username or "").strip()
     ip_address = (ip_address or "").strip()
@@ -130,7 +130,7 @@ def login_lockout_reset(*, actor, username: str = "", ip_address: str = "") -> i
 
 def superuser_login_record(*, user, ip_address: str = "") -> None:
     """A superuser signed in (break-glass): audit it and e-mail every admin after commit."""
-    from evaluation.services.audit import audit_event_record
+    from ari_review.audit import audit_event_record
 
     audit_event_record(
         actor=user,

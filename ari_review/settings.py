@@ -434,7 +434,7 @@ ARI_SAFETY_JUDGE_API_KEY = env_str("ARI_SAFETY_JUDGE_API_KEY", "")
 ARI_SAFETY_JUDGE_TIMEOUT = env_int("ARI_SAFETY_JUDGE_TIMEOUT_MS", 2000, minimum=50) / 1000.0
 if ARI_SAFETY_JUDGE_URL and not ARI_SAFETY_JUDGE_URL.startswith(("http://", "https://")):
     raise EnvError("ARI_SAFETY_JUDGE_URL", "must start with http:// or https://")
-# Text sent to an LLM server is masked (evaluation.privacy.mask_messages: e-mails, phone
+# Text sent to an LLM server is masked (ari_review.privacy.masking.mask_messages: e-mails, phone
 # numbers, URLs, names) unless that server is trusted (local, under our control): ARI_LLM_TRUSTED
 # is the default of both per-server settings (docs/privacy.md).
 ARI_LLM_TRUSTED = env_bool("ARI_LLM_TRUSTED", default=False)

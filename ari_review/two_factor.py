@@ -59,8 +59,8 @@ def two_factor_login_note(*, request, user) -> None:
 
 
 def _audit(*, user, action: str, device, request) -> None:
+    from ari_review.audit import audit_event_record
     from ari_review.throttles import client_ip
-    from evaluation.services.audit import audit_event_record
 
     audit_event_record(
         actor=user,

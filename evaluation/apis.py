@@ -13,11 +13,12 @@ from rest_framework.response import Response
 
 from ari_review.api.base import AdminApi, ClinicianApi
 from ari_review.api.errors import ApplicationError
+from ari_review.audit import labels_view_record, transcript_view_record
+from ari_review.privacy.masking import mask_messages, mask_text, pseudonym
 from conversations.models import Escalation, Intent, RiskCategory, RiskLevel
 from evaluation import selectors
 from evaluation.label_sets import LABEL_SETS
 from evaluation.models import Appropriateness, ReplyFlag, SeedDialogue, Urgency, WorkItem
-from evaluation.privacy import mask_messages, mask_text, pseudonym
 from evaluation.services import (
     CandidateScoreInput,
     ReplyInput,
@@ -31,11 +32,9 @@ from evaluation.services import (
     escalation_close,
     import_file,
     intent_label_create,
-    labels_view_record,
     preference_judgement_create,
     safety_label_create,
     session_rating_create,
-    transcript_view_record,
     work_item_lock,
     work_item_release,
     work_item_take_next,

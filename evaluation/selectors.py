@@ -28,20 +28,20 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
 
+from ari_review.models import AuditEvent
+from ari_review.privacy.masking import mask_messages, mask_text, pseudonym
 from conversations.models import ChatSession, Escalation, Message, RiskExemplar, RiskLevel
 from evaluation.agreement import cohen_kappa, cohen_kappa_per_class, krippendorff_alpha_nominal
 from evaluation.label_sets import LABEL_MODEL_BY_KIND, LABEL_SETS, LabelSet, normalise_value
 from evaluation.metrics_catalogue import METRIC_ORDER
 from evaluation.models import (
     Adjudication,
-    AuditEvent,
     MetricValue,
     PreferenceCandidate,
     SeedDialogue,
     WorkItem,
     WorkLock,
 )
-from evaluation.privacy import mask_messages, mask_text, pseudonym
 
 Kind = WorkItem.Kind
 DISTRESS_LEVELS = (RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH)

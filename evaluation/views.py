@@ -20,14 +20,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from ari_review.api.errors import ApplicationError
+from ari_review.audit import labels_view_record, transcript_view_record
 from ari_review.headers import inline_styles_allowed
 from ari_review.mixins import AdminRequired, ClinicianRequired
+from ari_review.privacy.masking import mask_messages
 from conversations.models import Escalation, Intent, RiskCategory, RiskLevel
 from evaluation import selectors
 from evaluation.label_sets import LABEL_SETS
 from evaluation.metrics_catalogue import METRICS
 from evaluation.models import Appropriateness, ReplyFlag, SeedDialogue, Urgency, WorkItem
-from evaluation.privacy import mask_messages
 from evaluation.services import (
     QUALITY_CHECKLIST,
     CandidateScoreInput,
@@ -42,12 +43,10 @@ from evaluation.services import (
     escalation_close,
     import_file,
     intent_label_create,
-    labels_view_record,
     preference_judgement_create,
     review_queue_sync_urgent,
     safety_label_create,
     session_rating_create,
-    transcript_view_record,
     user_is_senior,
     work_item_lock,
     work_item_release,

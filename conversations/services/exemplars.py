@@ -90,8 +90,8 @@ def exemplar_add_from_message(
     *, user, message: Message, risk_level: str, family: str, lang: str = "en"
 ) -> RiskExemplar:
     """One action: a labelled user message becomes an exemplar (masked text), audited."""
-    from evaluation.privacy import mask_text
-    from evaluation.services import audit_event_record
+    from ari_review.audit import audit_event_record
+    from ari_review.privacy.masking import mask_text
 
     _check(risk_level, family)
     if lang not in LANGS:

@@ -56,7 +56,7 @@ def risk_signal_create(
     note: str = "",
 ) -> RiskSignal:
     """A new active signal; :class:`ApplicationError` naming the problem when it is invalid."""
-    from evaluation.services import audit_event_record
+    from ari_review.audit import audit_event_record
 
     entry_id = (entry_id or "").strip()
     entry = {
@@ -93,7 +93,7 @@ def risk_signal_create(
 
 
 def risk_signal_deactivate(*, user, signal: RiskSignal) -> RiskSignal:
-    from evaluation.services import audit_event_record
+    from ari_review.audit import audit_event_record
 
     with transaction.atomic():
         signal.is_active = False

@@ -1,11 +1,6 @@
 """Writes of the clinician workspace, split by sub-domain. Import from here."""
 
 from evaluation.services.adjudication import adjudication_create, user_is_senior
-from evaluation.services.audit import (
-    audit_event_record,
-    labels_view_record,
-    transcript_view_record,
-)
 from evaluation.services.dialogues import (
     QUALITY_CHECKLIST,
     dialogue_approve,
@@ -51,8 +46,6 @@ __all__ = [
     "ImportResult",
     "ReplyInput",
     "adjudication_create",
-    "audit_event_record",
-    "labels_view_record",
     "counsel_chat_import",
     "dialogue_approve",
     "dialogue_create",
@@ -74,7 +67,6 @@ __all__ = [
     "review_queue_sync_urgent",
     "safety_label_create",
     "session_rating_create",
-    "transcript_view_record",
     "user_is_senior",
     "work_item_lock",
     "work_item_release",

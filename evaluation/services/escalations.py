@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
+from ari_review.audit import audit_event_record
 from conversations.models import ChatSession, Escalation
-from evaluation.services.audit import audit_event_record
 
 logger = logging.getLogger(__name__)
 

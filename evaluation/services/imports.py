@@ -26,9 +26,9 @@ from django.conf import settings
 from django.db import transaction
 
 from ari_review.api.errors import ApplicationError
+from ari_review.audit import audit_event_record
 from ari_review.validation import CONTROL_CHARS, control_chars_message, data_problem
 from evaluation.models import PreferenceCandidate, SeedDialogue, WorkItem
-from evaluation.services.audit import audit_event_record
 from evaluation.services.dialogues import messages_validate
 from evaluation.services.queues import imported_label_item_build, label_reviews_required
 

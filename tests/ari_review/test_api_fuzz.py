@@ -43,8 +43,8 @@ from schemathesis.specs.openapi.checks import (
 from ari_review.api.permissions import HasAnyRole, IsAdmin, IsClinician, IsEndUser
 from conversations.models import ClinicianAlert
 from conversations.services import chat_turn_run, session_create
-from conversations.services.starter import starter_content_load
 from evaluation.models import SeedDialogue, WorkItem
+from evaluation.services.starter import starter_content_load
 from tests.evaluation import factories
 from training_jobs.models import ModelVersion, TrainingJob
 

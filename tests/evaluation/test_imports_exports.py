@@ -10,8 +10,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from ari_review.models import AuditEvent
 from evaluation import exports
-from evaluation.models import AuditEvent, PreferenceCandidate, SeedDialogue, WorkItem
+from evaluation.models import PreferenceCandidate, SeedDialogue, WorkItem
 from evaluation.services import (
     CandidateScoreInput,
     ImportFileError,

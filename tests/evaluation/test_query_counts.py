@@ -5,14 +5,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from ari_review.audit import audit_event_record
 from evaluation import selectors
 from evaluation.models import SeedDialogue
-from evaluation.services import (
-    audit_event_record,
-    safety_label_create,
-    session_rating_create,
-    work_item_take_next,
-)
+from evaluation.services import safety_label_create, session_rating_create, work_item_take_next
 from tests.evaluation.conftest import api_as
 from tests.evaluation.factories import (
     dialogue,

@@ -24,11 +24,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from ari_review.models import AuditEvent
 from ari_review.roles import roles_sync
 from ari_review.services import user_upsert
 from conversations.models import ChatSession, Escalation, Intent, Message
 from evaluation.models import (
-    AuditEvent,
     CandidateScore,
     IntentLabel,
     PreferenceCandidate,

@@ -2,7 +2,7 @@
 
 Every pattern runs on every message whatever its language (each is anchored on a phrase of its
 own language, so they rarely fire on another), so a wrongly detected language loses nothing
-here. The statistical layer (``evaluation.pii.ner``) adds names, places and workplaces that no
+here. The statistical layer (``ari_review.privacy.ner``) adds names, places and workplaces that no
 phrase announces. ``fallback_spans`` is the conservative extra used when that layer is down.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from evaluation.pii.names import given_name_spans
-from evaluation.pii.spans import PiiSpan
-from evaluation.pii.words import NOT_PROPER, sentence_start, words
+from ari_review.privacy.names import given_name_spans
+from ari_review.privacy.spans import PiiSpan
+from ari_review.privacy.words import NOT_PROPER, sentence_start, words
 
 _UP = "A-ZÀ-ÖØ-Þ"
 _LO = "a-zß-öø-ÿœ"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from evaluation.models import AuditEvent
+from ari_review.models import AuditEvent
 
 
 def audit_event_record(

@@ -15,8 +15,8 @@ import logging
 import re
 from importlib import import_module
 
-from evaluation.pii.spans import PiiSpan
-from evaluation.pii.words import is_proper, sentence_start
+from ari_review.privacy.spans import PiiSpan
+from ari_review.privacy.words import is_proper, sentence_start
 
 logger = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from evaluation.pii.language import language_detect
-from evaluation.pii.ner import ner_status
-from evaluation.privacy import mask_messages, pii_spans
+from ari_review.privacy.language import language_detect
+from ari_review.privacy.masking import mask_messages, pii_spans
+from ari_review.privacy.ner import ner_status
 
 DATA = Path(__file__).resolve().parents[2] / "tests" / "evaluation" / "data" / "pii_messages.jsonl"
 GOLD_KIND = {

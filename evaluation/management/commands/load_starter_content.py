@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from conversations.services.starter import starter_content_load
+from evaluation.services.starter import starter_content_load
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 import pytest
 from django.test import override_settings
 
-from evaluation.privacy import mask_messages, mask_text, pseudonym
+from ari_review.privacy.masking import mask_messages, mask_text, pseudonym
 
 
 @pytest.mark.parametrize(
@@ -115,7 +115,7 @@ def test_a_masked_detail_is_never_left_half_readable():
 
 @pytest.fixture
 def ner_down(monkeypatch):
-    from evaluation.pii import ner
+    from ari_review.privacy import ner
 
     def broken():
         raise OSError("model files unreadable")
@@ -138,7 +138,7 @@ def test_without_ner_every_capitalised_word_is_masked_and_the_text_is_not_logged
 
 
 def test_a_failure_on_one_message_masks_that_message_conservatively(monkeypatch):
-    from evaluation.pii import ner
+    from ari_review.privacy import ner
 
     analyzer = ner._get()
 
@@ -169,7 +169,7 @@ def test_masking_is_the_same_from_many_threads():
 
 
 def test_masking_meets_its_measured_floors_on_the_labelled_messages():
-    from evaluation.pii.bench import masking_evaluate, messages_load
+    from ari_review.privacy.bench import masking_evaluate, messages_load
 
     rows = messages_load()
     assert len(rows) == 100

@@ -23,8 +23,8 @@ import logging
 import threading
 import warnings
 
-from evaluation.pii.spans import PiiSpan
-from evaluation.pii.words import is_proper
+from ari_review.privacy.spans import PiiSpan
+from ari_review.privacy.words import is_proper
 
 logger = logging.getLogger(__name__)
 
