@@ -9,9 +9,9 @@ from rest_framework.response import Response
 from ari_review.api.base import ClinicianApi
 from ari_review.api.errors import ApplicationError
 from ari_review.audit import labels_view_record
-from evaluation import selectors
 from evaluation.apis.common import item_or_404
 from evaluation.label_sets import LABEL_SETS
+from evaluation.selectors.agreement import agreement_summaries, disagreements_list
 from evaluation.services import (
     adjudication_create,
 )
@@ -43,7 +43,7 @@ class AgreementApi(ClinicianApi):
         if wanted and wanted not in LABEL_SETS:
             raise ApplicationError(f"Unknown label set {wanted!r}.")
         keys = [wanted] if wanted else list(LABEL_SETS)
-        rows = selectors.agreement_summaries(label_sets=keys)
+        rows = agreement_summaries(label_sets=keys)
         return Response(self.OutputSerializer(rows, many=True).data)
 
 
@@ -68,7 +68,7 @@ class DisagreementListApi(ClinicianApi):
         wanted = request.query_params.get("label_set") or None
         if wanted and wanted not in LABEL_SETS:
             raise ApplicationError(f"Unknown label set {wanted!r}.")
-        rows = selectors.disagreements_list(label_set=wanted)
+        rows = disagreements_list(label_set=wanted)
         if rows:
             labels_view_record(
                 actor=request.user, item_ids=[row.item.pk for row in rows], via="api:disagreements"

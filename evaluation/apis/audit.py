@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 
 from ari_review.api.base import AdminApi
-from evaluation import selectors
+from evaluation.selectors.audit import audit_events_list
 
 
 class AuditEventListApi(AdminApi):
@@ -29,7 +29,7 @@ class AuditEventListApi(AdminApi):
         responses=OutputSerializer(many=True),
     )
     def get(self, request):
-        qs = selectors.audit_events_list(
+        qs = audit_events_list(
             action=request.query_params.get("action", ""),
             actor=request.query_params.get("actor", ""),
             object_type=request.query_params.get("object_type", ""),

@@ -11,8 +11,9 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from ari_review.audit import transcript_view_record
-from evaluation import selectors
 from evaluation.models import WorkItem
+from evaluation.selectors.items import label_item_detail, preference_item_detail, review_item_detail
+from evaluation.selectors.queue import work_item_get
 
 Kind = WorkItem.Kind
 KIND_PAGES = {
@@ -131,7 +132,7 @@ def work_item_payload(item: WorkItem, clinician, *, blind: bool) -> dict:
         **item_urls(item),
     }
     if item.kind == Kind.REVIEW:
-        view = selectors.review_item_detail(item=item, clinician=clinician)
+        view = review_item_detail(item=item, clinician=clinician)
         s = view.session
         base.update(
             lock_expires_at=view.lock_expires_at,
@@ -152,7 +153,7 @@ def work_item_payload(item: WorkItem, clinician, *, blind: bool) -> dict:
             escalations=[e.__dict__ for e in view.escalations],
         )
     elif item.kind == Kind.PREFERENCE:
-        view = selectors.preference_item_detail(item=item, clinician=clinician)
+        view = preference_item_detail(item=item, clinician=clinician)
         base.update(
             lock_expires_at=view.lock_expires_at,
             done_by_me=view.done_by_me,
@@ -160,7 +161,7 @@ def work_item_payload(item: WorkItem, clinician, *, blind: bool) -> dict:
             candidates=[c.__dict__ for c in view.candidates],
         )
     else:
-        view = selectors.label_item_detail(item=item, clinician=clinician, blind=blind)
+        view = label_item_detail(item=item, clinician=clinician, blind=blind)
         base.update(
             lock_expires_at=view.lock_expires_at,
             done_by_me=view.done_by_me,
@@ -181,7 +182,7 @@ def kind_or_404(kind: str) -> str:
 
 
 def item_or_404(item_id: int, kind: str | None = None) -> WorkItem:
-    item = selectors.work_item_get(item_id=item_id, kind=kind)
+    item = work_item_get(item_id=item_id, kind=kind)
     if item is None:
         raise Http404("No such item.")
     return item

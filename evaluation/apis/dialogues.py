@@ -9,9 +9,9 @@ from rest_framework.response import Response
 
 from ari_review.api.base import ClinicianApi
 from ari_review.privacy.masking import mask_messages
-from evaluation import selectors
 from evaluation.apis.common import ContextMessageSerializer
 from evaluation.models import SeedDialogue
+from evaluation.selectors.dialogues import dialogue_get, dialogue_list
 from evaluation.services import (
     dialogue_approve,
     dialogue_create,
@@ -53,7 +53,7 @@ class DialogueInputSerializer(serializers.Serializer):
 
 
 def _dialogue_or_404(dialogue_id: int) -> SeedDialogue:
-    dialogue = selectors.dialogue_get(dialogue_id=dialogue_id)
+    dialogue = dialogue_get(dialogue_id=dialogue_id)
     if dialogue is None:
         raise Http404("No such dialogue.")
     return dialogue
@@ -68,7 +68,7 @@ class DialogueListApi(ClinicianApi):
         responses=DialogueOutputSerializer(many=True),
     )
     def get(self, request):
-        qs = selectors.dialogue_list(
+        qs = dialogue_list(
             state=request.query_params.get("state") or None,
             search=request.query_params.get("q", ""),
         )

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from ari_review.api.base import ClinicianApi
 from ari_review.api.errors import ApplicationError
-from evaluation import selectors
+from evaluation.selectors.metrics import metric_values_list
 
 
 class MetricListApi(ClinicianApi):
@@ -32,5 +32,5 @@ class MetricListApi(ClinicianApi):
             days = max(1, min(365, int(request.query_params.get("days", 30))))
         except ValueError:
             raise ApplicationError("days must be a whole number.") from None
-        qs = selectors.metric_values_list(days=days, name=request.query_params.get("name", ""))
+        qs = metric_values_list(days=days, name=request.query_params.get("name", ""))
         return self.paginate(qs, self.OutputSerializer)

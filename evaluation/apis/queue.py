@@ -8,7 +8,6 @@ from rest_framework.response import Response
 
 from ari_review.api.base import ClinicianApi
 from ari_review.privacy.masking import mask_text, pseudonym
-from evaluation import selectors
 from evaluation.apis.common import (
     KIND_PARAM,
     ProgressSerializer,
@@ -18,6 +17,7 @@ from evaluation.apis.common import (
     kind_or_404,
     work_item_payload,
 )
+from evaluation.selectors.queue import queue_items_list, work_progress
 from evaluation.services import (
     work_item_lock,
     work_item_release,
@@ -67,7 +67,7 @@ class QueueItemListApi(ClinicianApi):
 
     @extend_schema(parameters=[KIND_PARAM], responses=OutputSerializer(many=True))
     def get(self, request, kind: str):
-        qs = selectors.queue_items_list(kind=kind_or_404(kind), clinician=request.user)
+        qs = queue_items_list(kind=kind_or_404(kind), clinician=request.user)
         return self.paginate(qs, self.OutputSerializer)
 
 
@@ -100,7 +100,7 @@ class QueueNextApi(ClinicianApi):
         item = work_item_take_next(
             kind=kind, clinician=request.user, exclude_ids=data.validated_data["exclude"]
         )
-        progress = selectors.work_progress(kind=kind, clinician=request.user)
+        progress = work_progress(kind=kind, clinician=request.user)
         payload = {
             "item": work_item_payload(item, request.user, blind=blind) if item else None,
             "progress": progress.__dict__,
@@ -111,7 +111,7 @@ class QueueNextApi(ClinicianApi):
 class QueueProgressApi(ClinicianApi):
     @extend_schema(parameters=[KIND_PARAM], responses=ProgressSerializer)
     def get(self, request, kind: str):
-        progress = selectors.work_progress(kind=kind_or_404(kind), clinician=request.user)
+        progress = work_progress(kind=kind_or_404(kind), clinician=request.user)
         return Response(ProgressSerializer(progress.__dict__).data)
 
 
