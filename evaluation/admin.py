@@ -32,7 +32,7 @@ from evaluation.models import (
     SessionRating,
     WorkItem,
 )
-from evaluation.services.imports import FORMATS, import_file
+from evaluation.services.imports.formats import FORMATS, import_file
 
 
 def _download(content: str, filename: str, content_type: str) -> HttpResponse:

@@ -11,7 +11,7 @@ from ari_review.api.base import ClinicianApi
 from evaluation.services import (
     import_file,
 )
-from evaluation.services.imports import FORMATS
+from evaluation.services.imports.formats import FORMATS
 
 
 class ImportApi(ClinicianApi):

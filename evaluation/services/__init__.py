@@ -11,15 +11,12 @@ from evaluation.services.dialogues import (
     dialogue_variant_create,
 )
 from evaluation.services.escalations import escalation_close
-from evaluation.services.imports import (
-    ImportFileError,
-    ImportResult,
-    counsel_chat_import,
-    dialogues_import,
-    esconv_import,
-    import_file,
-    kakoverse_import,
-)
+from evaluation.services.imports.common import ImportFileError, ImportResult
+from evaluation.services.imports.counsel_chat import counsel_chat_import
+from evaluation.services.imports.dialogues import dialogues_import
+from evaluation.services.imports.esconv import esconv_import
+from evaluation.services.imports.formats import import_file
+from evaluation.services.imports.kakoverse import kakoverse_import
 from evaluation.services.labels import intent_label_create, safety_label_create
 from evaluation.services.metrics import metrics_compute
 from evaluation.services.preferences import (

@@ -25,7 +25,7 @@ from evaluation.services import (
     dialogue_variant_create,
     import_file,
 )
-from evaluation.services.imports import FORMATS
+from evaluation.services.imports.formats import FORMATS
 from evaluation.views.common import CHECKLIST_KEYS
 
 

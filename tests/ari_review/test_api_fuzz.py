@@ -282,7 +282,7 @@ def test_the_fuzzer_reports_a_server_error_and_a_schema_mismatch(fuzz_world, mon
     that is not what the schema says is reported with the check's message."""
     from rest_framework.response import Response
 
-    from conversations import apis as chat_apis
+    from conversations.apis import resources as chat_apis
     from evaluation.apis import agreement as workspace_apis
 
     fuzzer, _ = fuzz_world
