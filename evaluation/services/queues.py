@@ -321,12 +321,15 @@ def review_queue_refresh(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def _safety_suggestion(message: Message) -> dict:
+    """What the model said of a user message. Its turn's model versions are on the reply: the
+    user message itself keeps only the risk fields."""
+    reply = getattr(message, "reply", None)
     return {
         "risk_level": message.risk_level,
         "category": message.risk_category,
         "urgency": message.risk_urgency,
         "score": message.risk_score,
-        "model_version": (message.model_versions or {}).get("safety", ""),
+        "model_version": ((reply.model_versions if reply else None) or {}).get("safety", ""),
     }
 
 
@@ -386,6 +389,7 @@ def label_queue_refresh(*, kind: str, limit: int | None = None) -> int:
         middle = (possible + high) / 2.0 if possible is not None and high is not None else 0.5
         candidates = (
             Message.objects.filter(role=Message.Role.USER, risk_score__isnull=False)
+            .select_related("reply")
             .exclude(Exists(queued))
             .annotate(distance=Abs(F("risk_score") - middle, output_field=FloatField()))
             .order_by("distance", "-id")

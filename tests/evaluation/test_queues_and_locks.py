@@ -238,3 +238,15 @@ def test_concurrent_takes_from_two_connections_get_different_items():
     for thread in threads:
         thread.join(timeout=20)
     assert sorted(taken.values()) == sorted(i.pk for i in items)
+
+
+def test_a_labelling_suggestion_names_the_safety_version_its_turn_recorded():
+    """The chat turn records the model versions on the reply, not on the user message."""
+    session = make_session(turns=[("ok", "ok")])
+    message = make_message(session, "user", "unsure", risk_score=0.5, risk_level="low")
+    make_message(
+        session, "assistant", "reply", reply_to=message, model_versions={"safety": "safety-v7"}
+    )
+    label_queue_refresh(kind=SAFETY)
+    item = WorkItem.objects.get(kind=SAFETY, message=message)
+    assert item.suggestion["model_version"] == "safety-v7"

@@ -274,7 +274,6 @@ class Command(BaseCommand):
                             "risk_category": "suicidal_ideation" if level == "high" else "",
                             "risk_score": round(score, 4),
                             "risk_urgency": "high" if level == "high" else "none",
-                            "model_versions": {"safety": safety_version},
                         }
                     )
                     emergency = level == "high"
