@@ -24,15 +24,14 @@ from evaluation.services.preferences import (
     preference_item_create,
     preference_judgement_create,
 )
-from evaluation.services.queues import (
-    label_queue_refresh,
-    review_queue_refresh,
-    review_queue_sync_urgent,
+from evaluation.services.queues.labelling import label_queue_refresh
+from evaluation.services.queues.refresh import work_queues_refresh
+from evaluation.services.queues.review import review_queue_refresh, review_queue_sync_urgent
+from evaluation.services.queues.work import (
     work_item_lock,
     work_item_release,
     work_item_take_next,
     work_locks_release_expired,
-    work_queues_refresh,
 )
 from evaluation.services.reviews import ReplyInput, session_rating_create
 

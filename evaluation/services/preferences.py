@@ -21,7 +21,7 @@ from evaluation.models import (
     Urgency,
     WorkItem,
 )
-from evaluation.services.queues import label_reviews_required, work_item_record_review
+from evaluation.services.queues.work import label_reviews_required, work_item_record_review
 
 logger = logging.getLogger(__name__)
 

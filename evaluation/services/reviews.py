@@ -17,7 +17,7 @@ from evaluation.models import (
     SessionRating,
     WorkItem,
 )
-from evaluation.services.queues import work_item_record_review
+from evaluation.services.queues.work import work_item_record_review
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from evaluation.services.imports.common import (
     jsonl_load,
     text_field,
 )
-from evaluation.services.queues import imported_label_item_build
+from evaluation.services.queues.labelling import imported_label_item_build
 
 _COUNSEL_COLUMNS = {
     "question_id": ("questionID", "question_id", "questionId"),

@@ -33,7 +33,7 @@ from evaluation.services.imports.common import (
     messages_field,
     text_field,
 )
-from evaluation.services.queues import imported_label_item_build
+from evaluation.services.queues.labelling import imported_label_item_build
 
 # ESConv supporter strategy -> Ari intent (a suggestion shown to intent labellers).
 ESCONV_STRATEGY_TO_INTENT = {

@@ -17,7 +17,7 @@ from evaluation.services.imports.common import (
     json_load,
     text_field,
 )
-from evaluation.services.queues import label_reviews_required
+from evaluation.services.queues.work import label_reviews_required
 
 
 @transaction.atomic
