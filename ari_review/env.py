@@ -90,13 +90,14 @@ class Env(environ.Env):
             raise EnvError(
                 var, f"has unsupported scheme {scheme!r} (use postgres:// or sqlite:///)"
             )
+        if scheme == "sqlite" and (not url.startswith("sqlite:///") or url == "sqlite:///"):
+            raise EnvError(var, "must look like sqlite:///path/to/file.sqlite3")
         try:
-            config = self.db_url_config(url)
+            _ = urlparse(url).port
         except ValueError:
             raise EnvError(var, "has a port that is not a number") from None
+        config = self.db_url_config(url)
         if scheme == "sqlite":
-            if not url.startswith("sqlite:///") or not config["NAME"]:
-                raise EnvError(var, "must look like sqlite:///path/to/file.sqlite3")
             return {**config, "NAME": os.path.join(base_dir, config["NAME"])}
         if not config.get("NAME") or not config.get("HOST"):
             raise EnvError(var, "must look like postgres://user@host:5432/dbname")
