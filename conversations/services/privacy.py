@@ -18,6 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
+from ari_review.audit import audit_event_record
 from ari_review.ttl_cache import ttl_cache_invalidate
 from conversations.models import ChatPreferences, ChatSession, Escalation, Message, RiskExemplar
 
@@ -45,8 +46,6 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _audit(**kwargs):
-    from ari_review.audit import audit_event_record
-
     return audit_event_record(**kwargs)
 
 

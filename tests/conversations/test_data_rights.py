@@ -218,7 +218,7 @@ def test_erase_is_all_or_nothing(enduser, user_data, monkeypatch):
     def audit_down(**kwargs):
         raise RuntimeError("audit log unavailable")
 
-    monkeypatch.setattr("ari_review.audit.audit_event_record", audit_down)
+    monkeypatch.setattr("conversations.services.privacy.audit_event_record", audit_down)
     with pytest.raises(RuntimeError):
         user_data_erase(user=enduser, via="api")
 
