@@ -16,6 +16,7 @@ from django.db import connection
 
 from ari_review.audit import audit_event_record
 from ari_review.audit_actor import request_actor
+from ari_review.models import AuditEvent
 
 FLAGS = ("is_active", "is_staff", "is_superuser")
 
@@ -59,7 +60,7 @@ def _permission_names(ids) -> list[str]:
 def _audit_table_ready() -> bool:
     """Group permissions also change in ``post_migrate`` (roles_sync), maybe before the audit
     table exists (``migrate auth`` on a new database)."""
-    return "evaluation_auditevent" in connection.introspection.table_names()
+    return AuditEvent._meta.db_table in connection.introspection.table_names()
 
 
 def membership_change_record(*, relation: str, instance, change: str, ids, reverse: bool) -> None:
