@@ -7,10 +7,13 @@ from django.db import migrations
 
 def content_type_move(apps, schema_editor, *, source: str, target: str):
     ContentType = apps.get_model("contenttypes", "ContentType")
-    alias = schema_editor.connection.alias
-    ContentType.objects.using(alias).filter(app_label=source, model="auditevent").update(
-        app_label=target
-    )
+    types = ContentType.objects.using(schema_editor.connection.alias)
+    if not types.filter(app_label=source, model="auditevent").exists():
+        return  # a new database: post_migrate creates the content type where the model is
+    # After a migration back and forth, post_migrate may have created an empty one at the
+    # target meanwhile: the original (with the permissions granted on it) wins.
+    types.filter(app_label=target, model="auditevent").delete()
+    types.filter(app_label=source, model="auditevent").update(app_label=target)
 
 
 def forwards(apps, schema_editor):
