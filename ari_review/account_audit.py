@@ -14,8 +14,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 
+from ari_review.audit import audit_event_record
 from ari_review.audit_actor import request_actor
-from evaluation.services.audit import audit_event_record
+from ari_review.models import AuditEvent
 
 FLAGS = ("is_active", "is_staff", "is_superuser")
 
@@ -59,7 +60,7 @@ def _permission_names(ids) -> list[str]:
 def _audit_table_ready() -> bool:
     """Group permissions also change in ``post_migrate`` (roles_sync), maybe before the audit
     table exists (``migrate auth`` on a new database)."""
-    return "evaluation_auditevent" in connection.introspection.table_names()
+    return AuditEvent._meta.db_table in connection.introspection.table_names()
 
 
 def membership_change_record(*, relation: str, instance, change: str, ids, reverse: bool) -> None:

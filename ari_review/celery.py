@@ -26,6 +26,24 @@ app.conf.task_queues = (Queue("chat"), Queue("default"), Queue("training"))
 app.autodiscover_tasks()
 
 
+def task_by_name(name: str):
+    """The task registered as ``name``. Tasks are named ``<module>.<function>``; a process that
+    has not imported that module yet (a web process with in-process tasks) imports it here.
+    Services queue tasks by name (this, :func:`task_enqueue`, :func:`task_enqueue_nowait`) and
+    never import task modules, which import services."""
+    if name not in app.tasks:
+        importlib.import_module(name.rpartition(".")[0])
+    return app.tasks[name]
+
+
+def task_enqueue(name: str, *, args: tuple = (), queue: str | None = None) -> None:
+    """Queue the task registered as ``name`` (in-process mode runs it now)."""
+    if app.conf.task_always_eager:
+        task_by_name(name).apply_async(args=args, queue=queue)
+    else:
+        app.send_task(name, args=args, queue=queue)
+
+
 def task_enqueue_nowait(name: str, *, kwargs: dict) -> bool:
     """Queue the task registered as ``name`` without ever waiting on a dead or slow broker.
 
@@ -34,9 +52,7 @@ def task_enqueue_nowait(name: str, *, kwargs: dict) -> bool:
     Callers name the task (``<module>.<function>``), so services never import task modules.
     """
     if app.conf.task_always_eager:
-        if name not in app.tasks:  # not imported yet: its module, by our naming convention
-            importlib.import_module(name.rpartition(".")[0])
-        app.tasks[name].apply(kwargs=kwargs, throw=True)
+        task_by_name(name).apply(kwargs=kwargs, throw=True)
         return True
     from django.conf import settings
 

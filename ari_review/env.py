@@ -1,8 +1,17 @@
-"""Read the environment in one place.
+"""Read the environment in one place: django-environ's ``Env``, with the project's rules on top.
 
-Every setting the project takes from the environment is parsed here. A missing or malformed
-value stops start-up with a one-line message naming the variable (``SystemExit`` prints it
-without a traceback), never a stack trace deep inside Django.
+A missing or malformed value stops start-up with a one-line message naming the variable
+(:class:`EnvError` is a ``SystemExit``, printed without a traceback), never a stack trace deep
+inside Django. What this adds to django-environ:
+
+- an empty value counts as unset (its default applies);
+- list items are stripped;
+- a boolean must be 1/0, true/false, yes/no or on/off (django-environ reads any other word as
+  false, so a typo would silently turn a setting off);
+- numbers may have bounds (``minimum``, ``maximum``);
+- values are taken as written: a leading ``$`` is not a reference to another variable (a
+  secret may start with one);
+- the database may only be PostgreSQL or SQLite, and request rates look like ``30/min``.
 """
 
 from __future__ import annotations
@@ -10,8 +19,12 @@ from __future__ import annotations
 import os
 from urllib.parse import urlparse
 
+import environ
+
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
+_KINDS = {bool: "a boolean (1/0, true/false, yes/no)", int: "an integer", float: "a number"}
+_RATE_PERIODS = ("s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day")
 
 
 class EnvError(SystemExit):
@@ -22,120 +35,97 @@ class EnvError(SystemExit):
         super().__init__(f"ari_review: configuration error: {name} {problem}")
 
 
-def env_str(name: str, default: str | None = None, *, required: bool = False) -> str | None:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        if required:
-            raise EnvError(name, "is required but not set")
-        return default
-    return value
+class Env(environ.Env):
+    """``environ.Env`` whose every read fails with :class:`EnvError` naming the variable."""
 
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    lowered = value.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise EnvError(name, f"must be a boolean (1/0, true/false, yes/no), got {value!r}")
-
-
-def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise EnvError(name, f"must be an integer, got {value!r}") from None
-    if minimum is not None and number < minimum:
-        raise EnvError(name, f"must be at least {minimum}, got {number}")
-    return number
-
-
-def env_float(
-    name: str, default: float, *, minimum: float | None = None, maximum: float | None = None
-) -> float:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        raise EnvError(name, f"must be a number, got {value!r}") from None
-    if number != number or (minimum is not None and number < minimum):
-        raise EnvError(name, f"must be at least {minimum}, got {value!r}")
-    if maximum is not None and number > maximum:
-        raise EnvError(name, f"must be at most {maximum}, got {value!r}")
-    return number
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
-_RATE_PERIODS = ("s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day")
-
-
-def env_rate(name: str, default: str) -> str:
-    """A request rate such as ``30/min`` (periods: s, min, hour, day), as DRF throttles take it."""
-    value = (os.environ.get(name) or "").strip() or default
-    count, _, period = value.partition("/")
-    if not count.isdigit() or int(count) < 1 or period not in _RATE_PERIODS:
-        raise EnvError(
-            name, f"must look like 30/min (a count, then /s, /min, /hour or /day), got {value!r}"
-        )
-    return value
-
-
-def database_from_url(name: str, url: str, *, base_dir: str) -> dict:
-    """Parse ``postgres://user:pass@host:port/db`` or ``sqlite:///path`` into Django's dict."""
-    parsed = urlparse(url)
-    if parsed.scheme == "sqlite":
-        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
-        if not path:
-            raise EnvError(name, "must look like sqlite:///path/to/file.sqlite3")
-        if not os.path.isabs(path):
-            path = os.path.join(base_dir, path)
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
-    if parsed.scheme in {"postgres", "postgresql", "pgsql"}:
-        db_name = parsed.path.lstrip("/")
-        if not db_name or not parsed.hostname:
-            raise EnvError(name, "must look like postgres://user@host:5432/dbname")
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        raw = self.ENVIRON.get(var, "")
+        if raw.strip() == "":
+            if default is self.NOTSET:
+                raise EnvError(var, "is required but not set")
+            return self.parse_value(default, cast) if parse_default else default
+        if cast is bool and raw.strip().lower() not in _TRUE | _FALSE:
+            raise EnvError(var, f"must be {_KINDS[bool]}, got {raw!r}")
         try:
-            port = parsed.port
+            return self.parse_value(raw, cast)
+        except (TypeError, ValueError):
+            raise EnvError(var, f"must be {_KINDS.get(cast, 'valid')}, got {raw!r}") from None
+
+    def list(self, var, cast=None, default=environ.Env.NOTSET) -> list:
+        """Comma-separated; items stripped, empty ones dropped (``a, b,`` is ``["a", "b"]``)."""
+        items = super().list(var, cast=cast, default=default)
+        return [i.strip() if isinstance(i, str) else i for i in items if str(i).strip()]
+
+    def int(self, var, default=environ.Env.NOTSET, *, minimum: int | None = None) -> int:
+        return _bounded(var, super().int(var, default), minimum, None)
+
+    def float(
+        self,
+        var,
+        default=environ.Env.NOTSET,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+    ) -> float:
+        number = super().float(var, default)
+        if number != number:  # NaN
+            raise EnvError(var, f"must be a number, got {number!r}")
+        return _bounded(var, number, minimum, maximum)
+
+    def rate(self, var, default: str) -> str:
+        """A request rate such as ``30/min`` (s, min, hour, day), as DRF throttles take it."""
+        value = self.str(var, default).strip()
+        count, _, period = value.partition("/")
+        if not count.isdigit() or int(count) < 1 or period not in _RATE_PERIODS:
+            raise EnvError(
+                var, f"must look like 30/min (a count, then /s, /min, /hour or /day), got {value!r}"
+            )
+        return value
+
+    def database(self, var, default: str, *, base_dir: str) -> dict:
+        """``postgres://user:pass@host:port/db`` or ``sqlite:///path`` as Django's dict."""
+        url = self.str(var, default)
+        scheme = urlparse(url).scheme
+        if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
+            raise EnvError(
+                var, f"has unsupported scheme {scheme!r} (use postgres:// or sqlite:///)"
+            )
+        if scheme == "sqlite" and (not url.startswith("sqlite:///") or url == "sqlite:///"):
+            raise EnvError(var, "must look like sqlite:///path/to/file.sqlite3")
+        try:
+            _ = urlparse(url).port
         except ValueError:
-            raise EnvError(name, "has a port that is not a number") from None
+            raise EnvError(var, "has a port that is not a number") from None
+        config = self.db_url_config(url)
+        if scheme == "sqlite":
+            return {**config, "NAME": os.path.join(base_dir, config["NAME"])}
+        if not config.get("NAME") or not config.get("HOST"):
+            raise EnvError(var, "must look like postgres://user@host:5432/dbname")
         return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": db_name,
-            "USER": parsed.username or "postgres",
-            "PASSWORD": parsed.password or "",
-            "HOST": parsed.hostname,
-            "PORT": str(port or 5432),
+            **config,
+            "USER": config.get("USER") or "postgres",
+            "PORT": str(config.get("PORT") or 5432),
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
         }
-    raise EnvError(
-        name, f"has unsupported scheme {parsed.scheme!r} (use postgres:// or sqlite:///)"
-    )
+
+    def redis_url(self, var) -> str | None:
+        url = self.str(var, None)
+        if url is None:
+            return None
+        parsed = urlparse(url)
+        if parsed.scheme not in {"redis", "rediss"} or not parsed.hostname:
+            raise EnvError(var, "must look like redis://host:6379/0")
+        try:
+            _ = parsed.port
+        except ValueError:
+            raise EnvError(var, "has a port that is not a number") from None
+        return url
 
 
-def redis_url(name: str) -> str | None:
-    url = env_str(name)
-    if url is None:
-        return None
-    parsed = urlparse(url)
-    if parsed.scheme not in {"redis", "rediss"} or not parsed.hostname:
-        raise EnvError(name, "must look like redis://host:6379/0")
-    try:
-        _ = parsed.port
-    except ValueError:
-        raise EnvError(name, "has a port that is not a number") from None
-    return url
+def _bounded(var: str, number, minimum, maximum):
+    if minimum is not None and number < minimum:
+        raise EnvError(var, f"must be at least {minimum}, got {number}")
+    if maximum is not None and number > maximum:
+        raise EnvError(var, f"must be at most {maximum}, got {number}")
+    return number

@@ -21,10 +21,12 @@ ROLES = (ENDUSER, CLINICIAN, ADMIN)
 _ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     ENDUSER: {},
     CLINICIAN: {
+        "ari_review": ("view_auditevent",),
         "conversations": ("view",),
         "evaluation": ("view", "add", "change"),
     },
     ADMIN: {
+        "ari_review": ("view_auditevent",),
         "conversations": ("view", "add", "change", "delete"),
         "evaluation": ("view", "add", "change", "delete"),
         "training_jobs": ("view", "add", "change", "delete"),
@@ -39,7 +41,7 @@ _ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
 # Permissions no role gets, whatever the prefixes above say: the audit trail is append-only,
 # and transcripts are never deleted by hand.
 _NEVER = {
-    "evaluation": ("add_auditevent", "change_auditevent", "delete_auditevent"),
+    "ari_review": ("add_auditevent", "change_auditevent", "delete_auditevent"),
     "conversations": ("delete_chatsession", "delete_message", "delete_escalation"),
 }
 
@@ -89,7 +91,3 @@ def roles_sync() -> dict[str, Group]:
         group.permissions.set(wanted.distinct())
         groups[role] = group
     return groups
-
-
-def roles_sync_on_migrate(**kwargs) -> None:
-    roles_sync()

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from ari_review.api.errors import ApplicationError
+from ari_review.audit import audit_event_record
 from ari_review.roles import ADMIN, ROLES, roles_sync
 
 logger = logging.getLogger(__name__)
@@ -104,8 +105,6 @@ def login_lockout_reset(*, actor, username: str = "", ip_address: str = "") -> i
     cool-off ends, and audit who did it. Returns how many lockout records were removed."""
     from axes.utils import reset
 
-    from evaluation.services.audit import audit_event_record
-
     username = (username or "").strip()
     ip_address = (ip_address or "").strip()
     if not username and not ip_address:
@@ -130,8 +129,6 @@ def login_lockout_reset(*, actor, username: str = "", ip_address: str = "") -> i
 
 def superuser_login_record(*, user, ip_address: str = "") -> None:
     """A superuser signed in (break-glass): audit it and e-mail every admin after commit."""
-    from evaluation.services.audit import audit_event_record
-
     audit_event_record(
         actor=user,
         action="login.superuser",

@@ -12,29 +12,23 @@ from pathlib import Path
 from celery.schedules import crontab
 from csp.constants import NONCE as CSP_NONCE
 
-from ari_review.env import (
-    EnvError,
-    database_from_url,
-    env_bool,
-    env_float,
-    env_int,
-    env_list,
-    env_rate,
-    env_str,
-    redis_url,
-)
+from ari_review.env import Env, EnvError
+
+env = Env()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = env_bool("DEBUG", default=False)
+DEBUG = env.bool("DEBUG", default=False)
 _DEV_SECRET = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"  # noqa: S105
-SECRET_KEY = env_str("SECRET_KEY", default=_DEV_SECRET if DEBUG else None, required=not DEBUG)
+SECRET_KEY = env.str("SECRET_KEY", _DEV_SECRET) if DEBUG else env.str("SECRET_KEY")
 if not DEBUG and len(SECRET_KEY) < 50:
     raise EnvError("SECRET_KEY", "must be at least 50 characters when DEBUG is off")
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"] if DEBUG else []
+)
 if not DEBUG and not ALLOWED_HOSTS:
     raise EnvError("ALLOWED_HOSTS", "is required when DEBUG is off (comma-separated host names)")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "ari_review.superusers",  # before django.contrib.auth: createsuperuser with the policy
@@ -102,16 +96,12 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------------------------
 DATABASES = {
-    "default": database_from_url(
-        "DATABASE_URL",
-        env_str("DATABASE_URL", default="sqlite:///db.sqlite3"),
-        base_dir=str(BASE_DIR),
-    )
+    "default": env.database("DATABASE_URL", "sqlite:///db.sqlite3", base_dir=str(BASE_DIR))
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and results, cache --------------------------------------------------
-REDIS_URL = redis_url("REDIS_URL")
+REDIS_URL = env.redis_url("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -133,8 +123,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360, minimum=1)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", 360, minimum=1)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -173,37 +163,37 @@ CELERY_BEAT_SCHEDULE["conversations-retention-purge"] = {
     "schedule": crontab(minute=17),
     "options": {"expires": 3000},
 }
-ARI_RETENTION_DAYS = env_int("ARI_RETENTION_DAYS", 0, minimum=0)
+ARI_RETENTION_DAYS = env.int("ARI_RETENTION_DAYS", 0, minimum=0)
 # Queueing from a chat turn (escalation e-mails) waits at most this long on the broker, then
 # gives up without retrying; the sweep above sends what was not queued (ari_review/celery.py).
-ARI_BROKER_PUBLISH_TIMEOUT_MS = env_int("ARI_BROKER_PUBLISH_TIMEOUT_MS", 150, minimum=1)
+ARI_BROKER_PUBLISH_TIMEOUT_MS = env.int("ARI_BROKER_PUBLISH_TIMEOUT_MS", 150, minimum=1)
 
 # --- Clinician workspace (evaluation app; documented in docs/settings-evaluation.md) ---------
 # How long a clinician holds a queue item before somebody else may take it.
-EVALUATION_LOCK_MINUTES = env_int("EVALUATION_LOCK_MINUTES", 15, minimum=1)
+EVALUATION_LOCK_MINUTES = env.int("EVALUATION_LOCK_MINUTES", 15, minimum=1)
 # Clinicians who must rate each session (high-risk and escalated sessions get the second number).
-EVALUATION_REVIEWS_PER_SESSION = env_int("EVALUATION_REVIEWS_PER_SESSION", 1, minimum=1)
-EVALUATION_REVIEWS_PER_HIGH_RISK_SESSION = env_int(
+EVALUATION_REVIEWS_PER_SESSION = env.int("EVALUATION_REVIEWS_PER_SESSION", 1, minimum=1)
+EVALUATION_REVIEWS_PER_HIGH_RISK_SESSION = env.int(
     "EVALUATION_REVIEWS_PER_HIGH_RISK_SESSION", 2, minimum=1
 )
 # Clinicians who must label each safety/intent item and compare each preference item
 # (items the model thinks are high risk get the second number).
-EVALUATION_LABELS_PER_ITEM = env_int("EVALUATION_LABELS_PER_ITEM", 1, minimum=1)
-EVALUATION_LABELS_PER_HIGH_RISK_ITEM = env_int("EVALUATION_LABELS_PER_HIGH_RISK_ITEM", 2, minimum=1)
+EVALUATION_LABELS_PER_ITEM = env.int("EVALUATION_LABELS_PER_ITEM", 1, minimum=1)
+EVALUATION_LABELS_PER_HIGH_RISK_ITEM = env.int("EVALUATION_LABELS_PER_HIGH_RISK_ITEM", 2, minimum=1)
 # Share (percent) of the other label items that are labelled twice anyway, for agreement.
-EVALUATION_DOUBLE_LABEL_PERCENT = env_int("EVALUATION_DOUBLE_LABEL_PERCENT", 10, minimum=0)
+EVALUATION_DOUBLE_LABEL_PERCENT = env.int("EVALUATION_DOUBLE_LABEL_PERCENT", 10, minimum=0)
 # Random sessions added to the review queue each calendar month, at least.
-EVALUATION_REVIEW_SAMPLE_PER_MONTH = env_int("EVALUATION_REVIEW_SAMPLE_PER_MONTH", 50, minimum=0)
+EVALUATION_REVIEW_SAMPLE_PER_MONTH = env.int("EVALUATION_REVIEW_SAMPLE_PER_MONTH", 50, minimum=0)
 # Sessions whose lowest safety confidence is below this percentage are queued for review.
-EVALUATION_LOW_CONFIDENCE_PERCENT = env_int("EVALUATION_LOW_CONFIDENCE_PERCENT", 60, minimum=0)
+EVALUATION_LOW_CONFIDENCE_PERCENT = env.int("EVALUATION_LOW_CONFIDENCE_PERCENT", 60, minimum=0)
 # Production messages kept open in each labelling queue (least certain first).
-EVALUATION_LABEL_QUEUE_SIZE = env_int("EVALUATION_LABEL_QUEUE_SIZE", 500, minimum=0)
+EVALUATION_LABEL_QUEUE_SIZE = env.int("EVALUATION_LABEL_QUEUE_SIZE", 500, minimum=0)
 # Hide the model's suggestion while labelling unless the clinician turns it on.
-EVALUATION_BLIND_LABELLING = env_bool("EVALUATION_BLIND_LABELLING", default=False)
+EVALUATION_BLIND_LABELLING = env.bool("EVALUATION_BLIND_LABELLING", default=False)
 # A dialogue's author may not approve it (four-eyes rule) unless this is on.
-EVALUATION_ALLOW_SELF_APPROVAL = env_bool("EVALUATION_ALLOW_SELF_APPROVAL", default=False)
+EVALUATION_ALLOW_SELF_APPROVAL = env.bool("EVALUATION_ALLOW_SELF_APPROVAL", default=False)
 # Days of daily metrics recomputed by each run of the metrics job.
-EVALUATION_METRICS_RECOMPUTE_DAYS = env_int("EVALUATION_METRICS_RECOMPUTE_DAYS", 2, minimum=1)
+EVALUATION_METRICS_RECOMPUTE_DAYS = env.int("EVALUATION_METRICS_RECOMPUTE_DAYS", 2, minimum=1)
 CELERY_BEAT_SCHEDULE["evaluation-refresh-work-queues"] = {
     "task": "evaluation.tasks.work_queues_refresh_task",
     "schedule": crontab(minute="*/5"),
@@ -215,21 +205,21 @@ CELERY_BEAT_SCHEDULE["evaluation-refresh-agreement"] = {
 # --- End of clinician workspace --------------------------------------------------------------
 
 # --- Email ------------------------------------------------------------------------------------
-EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_HOST = env.str("EMAIL_HOST", None)
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 else:
-    EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+    EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 # Directory of django.core.mail.backends.filebased.EmailBackend (bench_chat's fault phase).
-EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH")
-EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
-EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Ari Review <no-reply@localhost>")
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", None)
+EMAIL_PORT = env.int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Ari Review <no-reply@localhost>")
 # Seconds an SMTP connection may block; a failed send is retried from the outbox.
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
-ONCALL_EMAILS = env_list("ONCALL_EMAILS", [])
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", 10, minimum=1)
+ONCALL_EMAILS = env.list("ONCALL_EMAILS", default=[])
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
 # Every path that sets a password runs these (user_upsert, so create_user and seed_demo; the
@@ -239,7 +229,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"{_VALIDATION}.UserAttributeSimilarityValidator"},
     {
         "NAME": f"{_VALIDATION}.MinimumLengthValidator",
-        "OPTIONS": {"min_length": env_int("ARI_PASSWORD_MIN_LENGTH", 12, minimum=8)},
+        "OPTIONS": {"min_length": env.int("ARI_PASSWORD_MIN_LENGTH", 12, minimum=8)},
     },
     {"NAME": f"{_VALIDATION}.CommonPasswordValidator"},
     {"NAME": f"{_VALIDATION}.NumericPasswordValidator"},
@@ -251,27 +241,27 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = env_int("ARI_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_FAILURE_LIMIT = env.int("ARI_LOGIN_FAILURE_LIMIT", 10, minimum=1)
 # TOTP second factor (django-otp): optional for clinicians, admins and superusers; required of
 # them all when ARI_2FA_REQUIRED=1 (ari_review/two_factor.py).
-ARI_2FA_REQUIRED = env_bool("ARI_2FA_REQUIRED", default=False)
+ARI_2FA_REQUIRED = env.bool("ARI_2FA_REQUIRED", default=False)
 OTP_TOTP_ISSUER = "Ari Review"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the Django admin never shows a device's key
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("ARI_LOGIN_LOCKOUT_MINUTES", 30, minimum=1))
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ARI_LOGIN_LOCKOUT_MINUTES", 30, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_CLIENT_IP_CALLABLE = "ari_review.throttles.client_ip"
 AXES_LOCKOUT_CALLABLE = "ari_review.views.login_lockout"
 # The reverse proxies in front of the app that append to X-Forwarded-For (0: the socket's
 # address is the client's). Login lockout and rate limits key anonymous clients on it.
-ARI_PROXY_COUNT = env_int("ARI_PROXY_COUNT", 0, minimum=0)
+ARI_PROXY_COUNT = env.int("ARI_PROXY_COUNT", 0, minimum=0)
 # API tokens (django-rest-knox): stored hashed, valid this long, revoked by logout.
 REST_KNOX = {
-    "TOKEN_TTL": timedelta(hours=env_int("ARI_API_TOKEN_TTL_HOURS", 12, minimum=1)),
-    "TOKEN_LIMIT_PER_USER": env_int("ARI_API_TOKEN_LIMIT_PER_USER", 10, minimum=1),
+    "TOKEN_TTL": timedelta(hours=env.int("ARI_API_TOKEN_TTL_HOURS", 12, minimum=1)),
+    "TOKEN_LIMIT_PER_USER": env.int("ARI_API_TOKEN_LIMIT_PER_USER", 10, minimum=1),
     "AUTH_HEADER_PREFIX": "Token",
 }
 # Signed-in pages: the session ends this long after login, or when the browser closes.
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE_MINUTES", 8 * 60, minimum=5) * 60
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE_MINUTES", 8 * 60, minimum=5) * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -289,15 +279,15 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-MODEL_ARTIFACT_DIR = Path(env_str("MODEL_ARTIFACT_DIR", str(BASE_DIR / "var" / "models")))
+MODEL_ARTIFACT_DIR = Path(env.str("MODEL_ARTIFACT_DIR", str(BASE_DIR / "var" / "models")))
 
 # --- Security (on by default when DEBUG is off) -----------------------------------------------
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_HTTPONLY = True  # pages send the token from the form field, never from the cookie
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -305,13 +295,13 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- Input edges and response headers (ari_review/request_edges.py, headers.py) -------------
 # Larger bodies are a 413 before they are read; multipart uploads (imports) get the second limit.
-ARI_MAX_REQUEST_BYTES = env_int("ARI_MAX_REQUEST_BYTES", 1024 * 1024, minimum=1024)
-ARI_MAX_UPLOAD_BYTES = env_int("ARI_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1024)
+ARI_MAX_REQUEST_BYTES = env.int("ARI_MAX_REQUEST_BYTES", 1024 * 1024, minimum=1024)
+ARI_MAX_UPLOAD_BYTES = env.int("ARI_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ARI_MAX_REQUEST_BYTES
 # JSON nested deeper than this is a 400 (API bodies and imported files).
-ARI_MAX_JSON_DEPTH = env_int("ARI_MAX_JSON_DEPTH", 20, minimum=2)
-SECURE_REFERRER_POLICY = env_str("SECURE_REFERRER_POLICY", "same-origin")
-ARI_PERMISSIONS_POLICY = env_str(
+ARI_MAX_JSON_DEPTH = env.int("ARI_MAX_JSON_DEPTH", 20, minimum=2)
+SECURE_REFERRER_POLICY = env.str("SECURE_REFERRER_POLICY", "same-origin")
+ARI_PERMISSIONS_POLICY = env.str(
     "ARI_PERMISSIONS_POLICY",
     "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
     "magnetometer=(), microphone=(), payment=(), usb=()",
@@ -328,9 +318,9 @@ _CSP_DIRECTIVES = {
     "frame-ancestors": ["'none'"],
     "form-action": ["'self'"],
 }
-if env_str("ARI_CSP_REPORT_URI"):
-    _CSP_DIRECTIVES["report-uri"] = [env_str("ARI_CSP_REPORT_URI")]
-if env_bool("ARI_CSP_REPORT_ONLY", default=False):
+if env.str("ARI_CSP_REPORT_URI", None):
+    _CSP_DIRECTIVES["report-uri"] = [env.str("ARI_CSP_REPORT_URI", None)]
+if env.bool("ARI_CSP_REPORT_ONLY", default=False):
     CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _CSP_DIRECTIVES}
 else:
     CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_DIRECTIVES}
@@ -339,10 +329,10 @@ else:
 # Requests per user (per client address when anonymous) of each throttle scope; over it: 429
 # with Retry-After. Counted in the default cache; when the cache is down, requests pass (logged).
 ARI_THROTTLE_RATES = {
-    "chat": env_rate("ARI_THROTTLE_CHAT", "30/min"),
-    "login": env_rate("ARI_THROTTLE_LOGIN", "20/min"),
-    "export": env_rate("ARI_THROTTLE_EXPORT", "60/hour"),
-    "import": env_rate("ARI_THROTTLE_IMPORT", "30/hour"),
+    "chat": env.rate("ARI_THROTTLE_CHAT", "30/min"),
+    "login": env.rate("ARI_THROTTLE_LOGIN", "20/min"),
+    "export": env.rate("ARI_THROTTLE_EXPORT", "60/hour"),
+    "import": env.rate("ARI_THROTTLE_IMPORT", "30/hour"),
 }
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -386,7 +376,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
     # django-axes: failures and lockouts (warnings, usernames and addresses masked), not chatter.
     "loggers": {"axes": {"level": "WARNING"}},
 }
@@ -397,52 +387,52 @@ LOGGING = {
 # transformers (a local causal LM directory). A dotted path to a Generator class also works.
 # Load the classifiers and the encoder when a server process starts (ari_review.wsgi), so the
 # first turn of a fresh worker does not wait for them.
-ARI_WARM_ON_START = env_bool("ARI_WARM_ON_START", default=True)
+ARI_WARM_ON_START = env.bool("ARI_WARM_ON_START", default=True)
 # A turn that arrives while they load waits this long for the safety model, then the rule net
 # decides (at least medium risk), so a high-risk message gets its emergency reply at once.
-ARI_SAFETY_WARM_WAIT_S = env_float("ARI_SAFETY_WARM_WAIT_S", 2.0, minimum=0.0)
+ARI_SAFETY_WARM_WAIT_S = env.float("ARI_SAFETY_WARM_WAIT_S", 2.0, minimum=0.0)
 _GENERATORS = ("composed", "approved", "openai", "transformers")
-ARI_GENERATOR = env_str("ARI_GENERATOR", "composed")
-ARI_CRISIS_LOCALE = env_str("ARI_CRISIS_LOCALE", "US")
+ARI_GENERATOR = env.str("ARI_GENERATOR", "composed")
+ARI_CRISIS_LOCALE = env.str("ARI_CRISIS_LOCALE", "US")
 # Users in this group (plus ONCALL_EMAILS) are notified of escalations; empty group: all clinicians.
-ARI_ONCALL_GROUP = env_str("ARI_ONCALL_GROUP", "oncall")
+ARI_ONCALL_GROUP = env.str("ARI_ONCALL_GROUP", "oncall")
 # Base URL used in links of notification e-mails.
-ARI_PUBLIC_URL = env_str("ARI_PUBLIC_URL", "http://127.0.0.1:8000")
+ARI_PUBLIC_URL = env.str("ARI_PUBLIC_URL", "http://127.0.0.1:8000")
 # Admin-edited chat configuration (fixed replies, persona, catalogue) is cached this long.
-ARI_CONFIG_CACHE_SECONDS = env_int("ARI_CONFIG_CACHE_SECONDS", 5, minimum=0)
+ARI_CONFIG_CACHE_SECONDS = env.int("ARI_CONFIG_CACHE_SECONDS", 5, minimum=0)
 # How many earlier user turns the safety classifier reads with the new message.
-ARI_SAFETY_HISTORY_TURNS = env_int("ARI_SAFETY_HISTORY_TURNS", 3, minimum=0)
-OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "https://api.openai.com/v1")
-OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
-OPENAI_API_KEY = env_str("OPENAI_API_KEY", "")
-OPENAI_TIMEOUT = env_int("OPENAI_TIMEOUT", 20, minimum=1)
-OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 1, minimum=0)
-OPENAI_STREAM = env_bool("OPENAI_STREAM", default=True)
-OPENAI_MAX_TOKENS = env_int("OPENAI_MAX_TOKENS", 300, minimum=1)
+ARI_SAFETY_HISTORY_TURNS = env.int("ARI_SAFETY_HISTORY_TURNS", 3, minimum=0)
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", "https://api.openai.com/v1")
+OPENAI_MODEL = env.str("OPENAI_MODEL", "gpt-4o-mini")
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", "")
+OPENAI_TIMEOUT = env.int("OPENAI_TIMEOUT", 20, minimum=1)
+OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", 1, minimum=0)
+OPENAI_STREAM = env.bool("OPENAI_STREAM", default=True)
+OPENAI_MAX_TOKENS = env.int("OPENAI_MAX_TOKENS", 300, minimum=1)
 # Wall-clock deadline of one generation call (connect, every chunk, parsing, retries included),
 # seconds, decimals allowed; OPENAI_TIMEOUT still caps the openai backend (the smaller wins).
-ARI_GENERATION_DEADLINE_S = env_float("ARI_GENERATION_DEADLINE_S", 8.0, minimum=0.1, maximum=300)
+ARI_GENERATION_DEADLINE_S = env.float("ARI_GENERATION_DEADLINE_S", 8.0, minimum=0.1, maximum=300)
 # Circuit breaker of each generation backend but approved (conversations/backends/generation/
 # breaker.py): this many failures in a row open it; calls are refused for the cool-down.
-ARI_GENERATION_BREAKER_FAILURES = env_int("ARI_GENERATION_BREAKER_FAILURES", 5, minimum=1)
-ARI_GENERATION_BREAKER_COOLDOWN_S = env_int("ARI_GENERATION_BREAKER_COOLDOWN_S", 30, minimum=1)
+ARI_GENERATION_BREAKER_FAILURES = env.int("ARI_GENERATION_BREAKER_FAILURES", 5, minimum=1)
+ARI_GENERATION_BREAKER_COOLDOWN_S = env.int("ARI_GENERATION_BREAKER_COOLDOWN_S", 30, minimum=1)
 # Optional second opinion on messages in the safety model's possible-risk band: an
 # OpenAI-compatible guard model (conversations/backends/safety_judge.py). Off when unset.
-ARI_SAFETY_JUDGE_URL = env_str("ARI_SAFETY_JUDGE_URL", "")
-ARI_SAFETY_JUDGE_MODEL = env_str("ARI_SAFETY_JUDGE_MODEL", "llama-guard")
-ARI_SAFETY_JUDGE_API_KEY = env_str("ARI_SAFETY_JUDGE_API_KEY", "")
-ARI_SAFETY_JUDGE_TIMEOUT = env_int("ARI_SAFETY_JUDGE_TIMEOUT_MS", 2000, minimum=50) / 1000.0
+ARI_SAFETY_JUDGE_URL = env.str("ARI_SAFETY_JUDGE_URL", "")
+ARI_SAFETY_JUDGE_MODEL = env.str("ARI_SAFETY_JUDGE_MODEL", "llama-guard")
+ARI_SAFETY_JUDGE_API_KEY = env.str("ARI_SAFETY_JUDGE_API_KEY", "")
+ARI_SAFETY_JUDGE_TIMEOUT = env.int("ARI_SAFETY_JUDGE_TIMEOUT_MS", 2000, minimum=50) / 1000.0
 if ARI_SAFETY_JUDGE_URL and not ARI_SAFETY_JUDGE_URL.startswith(("http://", "https://")):
     raise EnvError("ARI_SAFETY_JUDGE_URL", "must start with http:// or https://")
-# Text sent to an LLM server is masked (evaluation.privacy.mask_messages: e-mails, phone
+# Text sent to an LLM server is masked (ari_review.privacy.masking.mask_messages: e-mails, phone
 # numbers, URLs, names) unless that server is trusted (local, under our control): ARI_LLM_TRUSTED
 # is the default of both per-server settings (docs/privacy.md).
-ARI_LLM_TRUSTED = env_bool("ARI_LLM_TRUSTED", default=False)
-OPENAI_TRUSTED = env_bool("OPENAI_TRUSTED", default=ARI_LLM_TRUSTED)
-ARI_SAFETY_JUDGE_TRUSTED = env_bool("ARI_SAFETY_JUDGE_TRUSTED", default=ARI_LLM_TRUSTED)
-TRANSFORMERS_MODEL_DIR = env_str("TRANSFORMERS_MODEL_DIR", "")
-TRANSFORMERS_ADAPTER_DIR = env_str("TRANSFORMERS_ADAPTER_DIR", "")
-TRANSFORMERS_MAX_NEW_TOKENS = env_int("TRANSFORMERS_MAX_NEW_TOKENS", 120, minimum=1)
+ARI_LLM_TRUSTED = env.bool("ARI_LLM_TRUSTED", default=False)
+OPENAI_TRUSTED = env.bool("OPENAI_TRUSTED", default=ARI_LLM_TRUSTED)
+ARI_SAFETY_JUDGE_TRUSTED = env.bool("ARI_SAFETY_JUDGE_TRUSTED", default=ARI_LLM_TRUSTED)
+TRANSFORMERS_MODEL_DIR = env.str("TRANSFORMERS_MODEL_DIR", "")
+TRANSFORMERS_ADAPTER_DIR = env.str("TRANSFORMERS_ADAPTER_DIR", "")
+TRANSFORMERS_MAX_NEW_TOKENS = env.int("TRANSFORMERS_MAX_NEW_TOKENS", 120, minimum=1)
 if ARI_GENERATOR not in _GENERATORS and "." not in ARI_GENERATOR:
     raise EnvError(
         "ARI_GENERATOR", "must be composed, approved, openai, transformers or a class path"

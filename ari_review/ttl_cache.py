@@ -1,27 +1,32 @@
-"""A small in-process cache with a time-to-live, for configuration read on every chat turn.
+"""An in-process cache with a time-to-live (cachetools' ``TTLCache``), for configuration read on
+every chat turn.
 
 Admin-edited chat configuration (fixed replies, persona, catalogue), the active model version
 of each classifier kind and the approved-content index key are read through :func:`ttl_cached`
 and kept for ``ARI_CONFIG_CACHE_SECONDS`` (0 turns the cache off), so a change made in another
 process takes effect within seconds. A service that makes such a change calls
 :func:`ttl_cache_invalidate` so that it is seen at once in its own process.
+
+In-process on purpose, not Django's cache framework: these are read on every chat turn, where a
+round trip to Redis (and pickling model rows) would cost more than the read it saves.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from cachetools import TTLCache
 from django.conf import settings
 from django.db import transaction
 
 T = TypeVar("T")
 
 APPROVED_INDEX_KEY = "approved_index_key"
+MAX_KEYS = 256  # a handful of keys in practice: one per kind of configuration
 
-_cache: dict[str, tuple[float, object]] = {}
+_cache: TTLCache = TTLCache(maxsize=MAX_KEYS, ttl=1)
 _lock = threading.Lock()
 
 
@@ -29,18 +34,28 @@ def active_model_version_key(kind: str) -> str:
     return f"active_model_version:{kind}"
 
 
+def _store(ttl: float) -> TTLCache:
+    """The cache, made anew when ``ARI_CONFIG_CACHE_SECONDS`` changed (tests change it)."""
+    global _cache
+    if _cache.ttl != ttl:
+        _cache = TTLCache(maxsize=MAX_KEYS, ttl=ttl)
+    return _cache
+
+
 def ttl_cached(key: str, load: Callable[[], T]) -> T:
     """``load()``'s value, computed at most once per ``ARI_CONFIG_CACHE_SECONDS``."""
     ttl = settings.ARI_CONFIG_CACHE_SECONDS
     if ttl <= 0:
         return load()
-    now = time.monotonic()
-    hit = _cache.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]  # type: ignore[return-value]
-    value = load()
     with _lock:
-        _cache[key] = (now + ttl, value)
+        store = _store(ttl)
+        try:
+            return store[key]
+        except KeyError:
+            pass
+    value = load()  # outside the lock: a slow load must not hold up other keys
+    with _lock:
+        store[key] = value
     return value
 
 

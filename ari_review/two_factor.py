@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from ari_review.api.errors import ApplicationError
+from ari_review.audit import audit_event_record
 from ari_review.roles import ADMIN, CLINICIAN, user_has_role
 
 SESSION_KEY = "ari_two_factor"  # "verify" or "setup" while the second factor is outstanding
@@ -60,7 +61,6 @@ def two_factor_login_note(*, request, user) -> None:
 
 def _audit(*, user, action: str, device, request) -> None:
     from ari_review.throttles import client_ip
-    from evaluation.services.audit import audit_event_record
 
     audit_event_record(
         actor=user,

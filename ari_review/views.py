@@ -4,9 +4,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from ari_review.health import degradation_probes_run
 from ari_review.roles import ADMIN, CLINICIAN, ENDUSER, user_role
 from ari_review.selectors import broker_health, database_health
-from conversations.backends.generation.breaker import generation_health
 
 # Where each role lands after login (pages may not exist yet while issues are in progress).
 _ROLE_HOME = {ENDUSER: "/chat/", CLINICIAN: "/review/", ADMIN: "/models/"}
@@ -16,19 +16,16 @@ _ROLE_HOME = {ENDUSER: "/chat/", CLINICIAN: "/review/", ADMIN: "/models/"}
 @never_cache
 def healthz(request):
     """200 while the site can serve (database and broker up); ``status`` is ``degraded`` when
-    the configured generator's circuit breaker is open and replies come from approved content."""
+    a registered part fails (``ari_review.health``: the configured generator's circuit breaker
+    is open and replies come from approved content)."""
     checks = {"database": database_health(), "broker": broker_health()}
     healthy = all(check.ok for check in checks.values())
-    generation = generation_health()
-    serving = "ok" if generation.ok else "degraded"
+    degradable = degradation_probes_run()
+    serving = "ok" if all(part["ok"] for part in degradable.values()) else "degraded"
     body = {
         "status": serving if healthy else "unavailable",
         **{name: {"ok": c.ok, "detail": c.detail} for name, c in checks.items()},
-        "generation": {
-            "ok": generation.ok,
-            "detail": generation.detail,
-            "breakers": generation.breakers,
-        },
+        **degradable,
     }
     return JsonResponse(body, status=200 if healthy else 503)
 

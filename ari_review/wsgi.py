@@ -1,12 +1,9 @@
 import os
 
-from django.conf import settings
 from django.core.wsgi import get_wsgi_application
+
+from ari_review.signals import serving_started
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ari_review.settings")
 application = get_wsgi_application()
-
-if settings.ARI_WARM_ON_START:
-    from conversations.services.warmup import models_warm_in_background
-
-    models_warm_in_background()
+serving_started.send(sender=None)

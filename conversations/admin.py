@@ -2,7 +2,7 @@
 and the crisis-resource catalogue; sessions and messages are read-only records. The sessions
 page links to the generation circuit breakers (read-only state, and a reset for admins).
 
-What users wrote is shown masked (``evaluation.privacy.mask_text``), as in the clinician
+What users wrote is shown masked (``ari_review.privacy.masking.mask_text``), as in the clinician
 workspace; a session's "Reveal unmasked text" page shows it as written to a clinician or admin
 who gives a reason, and audits it (``transcript.reveal``; docs/privacy.md)."""
 
@@ -18,6 +18,8 @@ from django.shortcuts import redirect, render
 from django.urls import path
 
 from ari_review.api.errors import ApplicationError
+from ari_review.audit import audit_event_record, transcript_view_record
+from ari_review.privacy.masking import mask_text
 from ari_review.roles import ADMIN, CLINICIAN, user_has_role
 from conversations.backends.generation.breaker import breaker_reset, generation_health
 from conversations.models import (
@@ -36,7 +38,6 @@ from conversations.services.privacy import (
     REVEAL_REASON_MIN_CHARS,
     transcript_reveal,
 )
-from evaluation.privacy import mask_text
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -50,8 +51,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 def _transcript_reveal_audit(request, response, *, session_id, message_id=None) -> None:
     """Each view of these admin pages is audited (transcript.view). They show what users wrote
     masked; unmasked text is only on the reveal page, which audits transcript.reveal."""
-    from evaluation.services import transcript_view_record
-
     if request.method == "GET" and response.status_code == 200 and session_id is not None:
         transcript_view_record(
             actor=request.user,
@@ -218,8 +217,6 @@ class ChatSessionAdmin(MaskedTextMixin, ReadOnlyAdmin):
                 raise PermissionDenied
             breaker_id = request.POST.get("reset") or None
             count = breaker_reset(breaker_id=None if breaker_id == "all" else breaker_id)
-            from evaluation.services import audit_event_record
-
             audit_event_record(
                 actor=request.user,
                 action="generation_breaker.reset",

@@ -1,35 +1,43 @@
 from django.urls import path
 
-from conversations import apis
+from conversations.apis import alerts, messages, my_data, preferences, resources, reveal, sessions
 
 urlpatterns = [
-    path("sessions/", apis.SessionsApi.as_view(), name="api-sessions"),
-    path("sessions/<uuid:session_id>/", apis.SessionDetailApi.as_view(), name="api-session-detail"),
+    path("sessions/", sessions.SessionsApi.as_view(), name="api-sessions"),
+    path(
+        "sessions/<uuid:session_id>/",
+        sessions.SessionDetailApi.as_view(),
+        name="api-session-detail",
+    ),
     path(
         "sessions/<uuid:session_id>/messages/",
-        apis.MessageCreateApi.as_view(),
+        messages.MessageCreateApi.as_view(),
         name="api-session-messages",
     ),
-    path("sessions/<uuid:session_id>/end/", apis.SessionEndApi.as_view(), name="api-session-end"),
+    path(
+        "sessions/<uuid:session_id>/end/", sessions.SessionEndApi.as_view(), name="api-session-end"
+    ),
     path(
         "sessions/<uuid:session_id>/rating/",
-        apis.SessionRatingApi.as_view(),
+        sessions.SessionRatingApi.as_view(),
         name="api-session-rating",
     ),
-    path("preferences/", apis.ChatPreferencesApi.as_view(), name="api-chat-preferences"),
-    path("crisis-resources/", apis.CrisisResourceListApi.as_view(), name="api-crisis-resources"),
-    path("ping", apis.PingApi.as_view(), name="api-ping"),
-    path("me/data/", apis.MyDataApi.as_view(), name="api-me-data"),
-    path("me/data/erase/", apis.MyDataEraseApi.as_view(), name="api-me-data-erase"),
+    path("preferences/", preferences.ChatPreferencesApi.as_view(), name="api-chat-preferences"),
+    path(
+        "crisis-resources/", resources.CrisisResourceListApi.as_view(), name="api-crisis-resources"
+    ),
+    path("ping", resources.PingApi.as_view(), name="api-ping"),
+    path("me/data/", my_data.MyDataApi.as_view(), name="api-me-data"),
+    path("me/data/erase/", my_data.MyDataEraseApi.as_view(), name="api-me-data-erase"),
     path(
         "transcripts/<int:session_id>/reveal/",
-        apis.TranscriptRevealApi.as_view(),
+        reveal.TranscriptRevealApi.as_view(),
         name="api-transcript-reveal",
     ),
-    path("alerts/", apis.ClinicianAlertListApi.as_view(), name="api-clinician-alerts"),
+    path("alerts/", alerts.ClinicianAlertListApi.as_view(), name="api-clinician-alerts"),
     path(
         "alerts/<int:alert_id>/read/",
-        apis.ClinicianAlertReadApi.as_view(),
+        alerts.ClinicianAlertReadApi.as_view(),
         name="api-clinician-alert-read",
     ),
 ]

@@ -11,6 +11,7 @@ from django.http import Http404
 
 from ari_review.roles import ADMIN, CLINICIAN
 from ari_review.ttl_cache import ttl_cached
+from conversations.catalogue import Catalogue
 from conversations.models import (
     ChatPreferences,
     ChatSession,
@@ -112,7 +113,6 @@ def crisis_resource_snapshots(*, locale: str | None = None) -> list[dict]:
 
 def crisis_catalogue_get():
     """Everything the response filter may let through: every active catalogue entry."""
-    from conversations.services.filter import Catalogue
 
     def load():
         return Catalogue.from_resources(ttl_cached("resources", _active_resources))

@@ -13,11 +13,17 @@ from django.urls import path
 from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
+from ari_review.audit import (
+    audit_event_record,
+    export_audit_record,
+    labels_view_record,
+    transcript_view_record,
+)
+from ari_review.models import AuditEvent
 from ari_review.ttl_cache import APPROVED_INDEX_KEY, ttl_cache_invalidate
 from evaluation import exports
 from evaluation.models import (
     Adjudication,
-    AuditEvent,
     IntentLabel,
     MetricValue,
     PreferenceJudgement,
@@ -26,13 +32,7 @@ from evaluation.models import (
     SessionRating,
     WorkItem,
 )
-from evaluation.services.audit import (
-    audit_event_record,
-    export_audit_record,
-    labels_view_record,
-    transcript_view_record,
-)
-from evaluation.services.imports import FORMATS, import_file
+from evaluation.services.imports.formats import FORMATS, import_file
 
 
 def _download(content: str, filename: str, content_type: str) -> HttpResponse:

@@ -20,6 +20,7 @@ from typing import TextIO
 
 from django.db.models import Prefetch
 
+from ari_review.privacy.masking import mask_messages, mask_text, pseudonym
 from evaluation.label_sets import PREFERENCE_TIE
 from evaluation.models import (
     Adjudication,
@@ -31,7 +32,6 @@ from evaluation.models import (
     SeedDialogue,
     WorkItem,
 )
-from evaluation.privacy import mask_messages, mask_text, pseudonym
 from evaluation.services.preferences import preference_pairs
 
 LABEL_FIELDS = {

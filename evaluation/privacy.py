@@ -1,57 +1,8 @@
-"""What clinicians and exports may see of a user: a pseudonym instead of the account, and
-message text with personal details masked: names (the user's and third parties'), addresses,
-places, dates of birth, ages, schools and workplaces, e-mails, phone numbers and URLs, in
-English, Spanish, German and French. docs/privacy-masking.md says how and how well."""
+"""Moved to :mod:`ari_review.privacy.masking` (masking is core: the chat runtime and the
+workspace both use it). This alias stays only for ``conversations/backends/generation/
+openai_compat.py``, which is being changed elsewhere; delete it once that file imports
+``ari_review.privacy.masking`` (the ``.importlinter`` ignore entry goes with it)."""
 
-from __future__ import annotations
+from ari_review.privacy.masking import mask_text
 
-import hashlib
-import hmac
-
-from django.conf import settings
-
-from evaluation.pii.language import language_detect
-from evaluation.pii.ner import NerUnavailable, ner_spans
-from evaluation.pii.patterns import fallback_spans, pattern_spans
-from evaluation.pii.spans import PLACEHOLDERS, PiiSpan, spans_apply, spans_merge
-
-EMAIL_MASK = PLACEHOLDERS["email"]
-PHONE_MASK = PLACEHOLDERS["phone"]
-URL_MASK = PLACEHOLDERS["url"]
-NAME_MASK = PLACEHOLDERS["name"]
-
-
-def pii_spans(text: str) -> list[PiiSpan]:
-    """The personal details in ``text``, merged so none overlap. Patterns always run; the NER
-    layer adds what no phrase announces. When that layer is down or fails on this text, every
-    capitalised word that is not a common sentence opener is masked instead (conservative:
-    over-masks rather than leaks)."""
-    language = language_detect(text)
-    spans = pattern_spans(text, language)
-    try:
-        spans += ner_spans(text, language)
-    except NerUnavailable:
-        spans += fallback_spans(text)
-    return spans_merge(spans)
-
-
-def mask_text(text: str | None) -> str:
-    """``text`` with each personal detail replaced by its placeholder ("[name]", "[email]")."""
-    if not text:
-        return text or ""
-    return spans_apply(text, pii_spans(text))
-
-
-def mask_messages(messages: list[dict]) -> list[dict]:
-    """Mask the ``content`` of every message in the messages format."""
-    return [{**m, "content": mask_text(m.get("content", ""))} for m in messages]
-
-
-def pseudonym(user_id: int | None) -> str:
-    """A short, stable pseudonymous id for a user (HMAC of the id with SECRET_KEY)."""
-    if user_id is None:
-        return "u-unknown"
-    digest = hmac.new(
-        settings.SECRET_KEY.encode(), f"ari-user:{user_id}".encode(), hashlib.sha256
-    ).hexdigest()
-    return f"u-{digest[:10]}"
+__all__ = ["mask_text"]

@@ -7,7 +7,7 @@ from datetime import date
 
 from celery import shared_task
 
-from evaluation.selectors import agreement_cache_refresh
+from evaluation.selectors.agreement import agreement_cache_refresh
 from evaluation.services import metrics_compute, work_locks_release_expired, work_queues_refresh
 
 

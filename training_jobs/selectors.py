@@ -125,8 +125,8 @@ def _user_histories(message_ids: list[int]) -> dict[int, list[str]]:
     (the last ``CONTEXT_TURNS``), in one query for all of them."""
     if not message_ids:
         return {}
+    from ari_review.privacy.masking import mask_text
     from conversations.models import Message
-    from evaluation.privacy import mask_text
     from training_jobs.ml.text import CONTEXT_TURNS
 
     targets = dict(Message.objects.filter(pk__in=message_ids).values_list("pk", "session_id"))

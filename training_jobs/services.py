@@ -19,6 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
+from ari_review.audit import audit_event_record
+from ari_review.celery import task_enqueue
 from ari_review.ttl_cache import active_model_version_key, ttl_cache_invalidate
 from training_jobs import selectors
 from training_jobs.ml.data import DatasetPaths
@@ -27,6 +29,7 @@ from training_jobs.ml.train import TrainSettings, train_and_evaluate
 from training_jobs.models import ModelVersion, TrainingJob
 
 logger = logging.getLogger(__name__)
+RUN_TASK = "training_jobs.tasks.training_job_run_task"
 
 GATE_HIGH_RECALL = 0.98
 GATE_INTENT_ACCURACY = 0.85
@@ -154,23 +157,15 @@ def model_version_activate(*, version: ModelVersion, user=None) -> ModelVersion:
         version.activated_at = timezone.now()
         version.activated_by = user if getattr(user, "pk", None) else None
         version.save(update_fields=["is_active", "activated_at", "activated_by"])
-        _audit(
-            user,
-            "model_version.activate",
-            version,
+        audit_event_record(
+            actor=user,
+            action="model_version.activate",
+            obj=version,
             before={"active": [p.name for p in previous]},
             after={"active": version.name},
         )
         ttl_cache_invalidate(active_model_version_key(version.kind))
     return version
-
-
-def _audit(user, action: str, obj, *, before: dict | None, after: dict) -> None:
-    try:
-        from evaluation.services import audit_event_record
-    except ImportError:  # pragma: no cover - the evaluation app is always installed
-        return
-    audit_event_record(actor=user, action=action, obj=obj, before=before, after=after)
 
 
 def models_ensure_active(*, backend: str = "hybrid", log: Callable[[str], None] = print) -> dict:
@@ -204,10 +199,10 @@ def training_job_create(
         job = TrainingJob.objects.create(
             kind=kind, backend=backend, activate=activate, created_by=created_by
         )
-        _audit(
-            created_by,
-            "training_job.create",
-            job,
+        audit_event_record(
+            actor=created_by,
+            action="training_job.create",
+            obj=job,
             before=None,
             after={"kind": kind, "backend": backend, "activate": activate},
         )
@@ -216,9 +211,7 @@ def training_job_create(
 
 
 def _enqueue(job_id: int) -> None:
-    from training_jobs.tasks import training_job_run_task
-
-    training_job_run_task.apply_async(args=[job_id], queue="training")
+    task_enqueue(RUN_TASK, args=(job_id,), queue="training")
 
 
 def _job_progress(job_id: int) -> Progress:

@@ -8,7 +8,8 @@
                   {"role": "assistant", "content": "...", "flow_step": "validate"}, ...]}
 
 Every assistant message names its flow step. They enter the workspace as **drafts** for
-clinician approval (``seed_bank_load``, from ``load_starter_content``); once approved, the
+clinician approval (``evaluation.services.starter.seed_bank_load``, from
+``load_starter_content``); once approved, the
 ``approved`` backend and the generation prompt's examples draw on them step by step. A paraphrase
 variant points at its original with ``variant_of``.
 
@@ -19,12 +20,9 @@ the line and the problem.
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 from conversations.flows import CONSENT_DECLINED, CONSENT_REASK, FLOWS
-
-logger = logging.getLogger(__name__)
 
 SEED_DIR = Path(__file__).resolve().parent / "seed_dialogues"
 # Steps a session type's dialogue may use besides its flow's own.
@@ -128,49 +126,3 @@ def _check_steps(session_type: str, steps: list[str], where: str) -> None:
         declined = declined or before == CONSENT_DECLINED
         if position[after] < position[before] and not (declined and after == flow[0]):
             raise SeedBankError(f"{where}: step {after!r} comes after {before!r}")
-
-
-def seed_bank_load() -> int:
-    """Add the bank's dialogues that are missing, as drafts for clinician approval (variants
-    linked to their originals); returns how many were created. Idempotent by (source, key)."""
-    from evaluation.models import SeedDialogue
-
-    dialogues = seed_dialogues_read()
-    stored = SeedDialogue.objects.filter(source__in={d["source"] for d in dialogues})
-    existing = {
-        (source, key): pk for source, key, pk in stored.values_list("source", "external_id", "pk")
-    }
-    created = 0
-    # originals first, so that a variant finds its original's row
-    for variants in (False, True):
-        batch = [
-            d
-            for d in dialogues
-            if bool(d.get("variant_of")) is variants and (d["source"], d["key"]) not in existing
-        ]
-        rows = SeedDialogue.objects.bulk_create(
-            [_draft(d, existing.get((d["source"], d.get("variant_of")))) for d in batch]
-        )
-        for entry, row in zip(batch, rows, strict=True):
-            existing[(entry["source"], entry["key"])] = row.pk
-        created += len(rows)
-    if created:
-        logger.info("seed bank: %d dialogues added as drafts", created)
-    return created
-
-
-def _draft(entry: dict, parent_pk: int | None):
-    from evaluation.models import SeedDialogue
-
-    feelings = entry.get("feelings", [])
-    return SeedDialogue(
-        title=entry["title"][:200],
-        messages=entry["messages"],
-        session_type=entry["session_type"],
-        tags=[f"concern:{entry['concern']}", *(f"feeling:{f}" for f in feelings)],
-        source=entry["source"][:100],
-        external_id=entry["key"],
-        meta={"concern": entry["concern"], "feelings": feelings},
-        variant_of_id=parent_pk,
-        state=SeedDialogue.State.DRAFT,
-    )

@@ -17,6 +17,7 @@ import numpy as np
 from django.db import transaction
 
 from ari_review.api.errors import ApplicationError
+from ari_review.audit import audit_event_record
 from ari_review.ttl_cache import ttl_cache_invalidate, ttl_cached
 from conversations.models import Message, RiskExemplar, RiskLevel
 from training_jobs.ml.labels import FAMILIES, LANGS
@@ -90,8 +91,7 @@ def exemplar_add_from_message(
     *, user, message: Message, risk_level: str, family: str, lang: str = "en"
 ) -> RiskExemplar:
     """One action: a labelled user message becomes an exemplar (masked text), audited."""
-    from evaluation.privacy import mask_text
-    from evaluation.services import audit_event_record
+    from ari_review.privacy.masking import mask_text
 
     _check(risk_level, family)
     if lang not in LANGS:

@@ -1,7 +1,7 @@
 """Privacy of the people who chat with Ari (docs/privacy.md): their own data, downloaded or
 erased; the retention purge; and revealing a transcript's raw text to staff, with a reason.
 
-Everything here is audited (``evaluation.services.audit``) with ids and counts, never message
+Everything here is audited (``ari_review.audit``) with ids and counts, never message
 text; logs carry ids only.
 """
 
@@ -18,6 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
+from ari_review.audit import audit_event_record
 from ari_review.ttl_cache import ttl_cache_invalidate
 from conversations.models import ChatPreferences, ChatSession, Escalation, Message, RiskExemplar
 
@@ -45,8 +46,6 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _audit(**kwargs):
-    from evaluation.services.audit import audit_event_record
-
     return audit_event_record(**kwargs)
 
 

@@ -11,6 +11,7 @@ import logging
 from django.db import DatabaseError, transaction
 
 from ari_review.api.errors import ApplicationError
+from ari_review.audit import audit_event_record
 from ari_review.ttl_cache import ttl_cache_invalidate, ttl_cached
 from conversations.backends.safety_rules import RULES, RiskSignalError, Rule, compile_entry
 from conversations.models import RiskSignal
@@ -56,8 +57,6 @@ def risk_signal_create(
     note: str = "",
 ) -> RiskSignal:
     """A new active signal; :class:`ApplicationError` naming the problem when it is invalid."""
-    from evaluation.services import audit_event_record
-
     entry_id = (entry_id or "").strip()
     entry = {
         "id": entry_id,
@@ -93,8 +92,6 @@ def risk_signal_create(
 
 
 def risk_signal_deactivate(*, user, signal: RiskSignal) -> RiskSignal:
-    from evaluation.services import audit_event_record
-
     with transaction.atomic():
         signal.is_active = False
         signal.save(update_fields=["is_active", "updated_at"])

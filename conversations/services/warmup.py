@@ -53,7 +53,7 @@ def _default_steps() -> dict:
     from conversations.backends.generation.openai_compat import llm_masking_used
 
     if llm_masking_used():  # text for an untrusted LLM server is masked (docs/privacy.md)
-        from evaluation.privacy import mask_text
+        from ari_review.privacy.masking import mask_text
 
         steps["llm_masking"] = lambda: mask_text("Warming up: my name is Sam, I live in Leeds.")
     return steps

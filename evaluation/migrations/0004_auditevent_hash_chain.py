@@ -1,4 +1,4 @@
-"""The audit trail's hash chain (evaluation/audit_chain.py): every event gets ``prev_hash`` and
+"""The audit trail's hash chain (ari_review/audit_chain.py): every event gets ``prev_hash`` and
 ``hash``; existing events are chained in id order. The append-only trigger is switched off for
 the backfill only (PostgreSQL: the table's owner or a superuser must run this migration; see
 docs/audit.md). SQLite rebuilds the table for these changes, which drops its triggers: they are
@@ -10,7 +10,7 @@ import importlib
 import django.utils.timezone
 from django.db import migrations, models
 
-from evaluation import audit_chain
+from ari_review import audit_chain
 
 append_only = importlib.import_module("evaluation.migrations.0003_auditevent_append_only")
 BATCH = 2000

@@ -1,11 +1,6 @@
 """Writes of the clinician workspace, split by sub-domain. Import from here."""
 
 from evaluation.services.adjudication import adjudication_create, user_is_senior
-from evaluation.services.audit import (
-    audit_event_record,
-    labels_view_record,
-    transcript_view_record,
-)
 from evaluation.services.dialogues import (
     QUALITY_CHECKLIST,
     dialogue_approve,
@@ -16,15 +11,12 @@ from evaluation.services.dialogues import (
     dialogue_variant_create,
 )
 from evaluation.services.escalations import escalation_close
-from evaluation.services.imports import (
-    ImportFileError,
-    ImportResult,
-    counsel_chat_import,
-    dialogues_import,
-    esconv_import,
-    import_file,
-    kakoverse_import,
-)
+from evaluation.services.imports.common import ImportFileError, ImportResult
+from evaluation.services.imports.counsel_chat import counsel_chat_import
+from evaluation.services.imports.dialogues import dialogues_import
+from evaluation.services.imports.esconv import esconv_import
+from evaluation.services.imports.formats import import_file
+from evaluation.services.imports.kakoverse import kakoverse_import
 from evaluation.services.labels import intent_label_create, safety_label_create
 from evaluation.services.metrics import metrics_compute
 from evaluation.services.preferences import (
@@ -32,15 +24,14 @@ from evaluation.services.preferences import (
     preference_item_create,
     preference_judgement_create,
 )
-from evaluation.services.queues import (
-    label_queue_refresh,
-    review_queue_refresh,
-    review_queue_sync_urgent,
+from evaluation.services.queues.labelling import label_queue_refresh
+from evaluation.services.queues.refresh import work_queues_refresh
+from evaluation.services.queues.review import review_queue_refresh, review_queue_sync_urgent
+from evaluation.services.queues.work import (
     work_item_lock,
     work_item_release,
     work_item_take_next,
     work_locks_release_expired,
-    work_queues_refresh,
 )
 from evaluation.services.reviews import ReplyInput, session_rating_create
 
@@ -51,8 +42,6 @@ __all__ = [
     "ImportResult",
     "ReplyInput",
     "adjudication_create",
-    "audit_event_record",
-    "labels_view_record",
     "counsel_chat_import",
     "dialogue_approve",
     "dialogue_create",
@@ -74,7 +63,6 @@ __all__ = [
     "review_queue_sync_urgent",
     "safety_label_create",
     "session_rating_create",
-    "transcript_view_record",
     "user_is_senior",
     "work_item_lock",
     "work_item_release",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.db import transaction
 
 from ari_review.api.errors import ApplicationError
+from ari_review.audit import audit_event_record
 from ari_review.roles import ADMIN, user_has_role
 from evaluation.label_sets import LABEL_SETS
 from evaluation.models import Adjudication, WorkItem
-from evaluation.services.audit import audit_event_record
 
 
 def user_is_senior(user) -> bool:

@@ -10,10 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
+from ari_review.audit import audit_event_record
 from ari_review.ttl_cache import APPROVED_INDEX_KEY, ttl_cache_invalidate
 from conversations.models import SessionType
 from evaluation.models import SeedDialogue
-from evaluation.services.audit import audit_event_record
 
 logger = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ import logging
 from django.db import transaction
 
 from ari_review.api.errors import ApplicationError
+from ari_review.audit import audit_event_record
 from conversations.models import Intent, RiskCategory, RiskLevel
 from evaluation.models import IntentLabel, SafetyLabel, Urgency, WorkItem
-from evaluation.services.audit import audit_event_record
-from evaluation.services.queues import work_item_record_review
+from evaluation.services.queues.work import work_item_record_review
 
 logger = logging.getLogger(__name__)
 

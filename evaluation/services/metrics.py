@@ -10,8 +10,9 @@
 - satisfaction: mean post-session stars (1-5).
 - error_rate: share of replies where generation failed and fell back.
 
-Model versions come from each message's ``model_versions`` (``safety`` for safety metrics,
-``generator`` for the rest; ``provenance.backend`` when no generator version is recorded);
+Model versions come from each reply's ``model_versions`` (``safety`` for safety metrics, from
+the reply to the labelled user message, which keeps only the risk fields; ``generator`` for the
+rest; ``provenance.backend`` when no generator version is recorded);
 sessions carry their ``rollout_arm``. An empty version/arm means "all".
 """
 
@@ -163,7 +164,7 @@ def _compute_day(day: date) -> list[MetricValue]:
     ).values_list(
         "risk_level",
         "item__message__risk_level",
-        "item__message__model_versions",
+        "item__message__reply__model_versions",  # the turn's versions are on its reply
         "item__message__session__rollout_arm",
     )
     for clinician_level, model_level, versions, arm in labels:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from ari_review.api.errors import ApplicationError
+from ari_review.audit import audit_event_record
 from conversations.models import RiskLevel
 from evaluation.models import (
     CandidateScore,
@@ -20,8 +21,7 @@ from evaluation.models import (
     Urgency,
     WorkItem,
 )
-from evaluation.services.audit import audit_event_record
-from evaluation.services.queues import label_reviews_required, work_item_record_review
+from evaluation.services.queues.work import label_reviews_required, work_item_record_review
 
 logger = logging.getLogger(__name__)
 

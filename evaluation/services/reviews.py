@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from ari_review.api.errors import ApplicationError
+from ari_review.audit import audit_event_record
 from conversations.models import Message
 from evaluation.models import (
     Appropriateness,
@@ -16,8 +17,7 @@ from evaluation.models import (
     SessionRating,
     WorkItem,
 )
-from evaluation.services.audit import audit_event_record
-from evaluation.services.queues import work_item_record_review
+from evaluation.services.queues.work import work_item_record_review
 
 logger = logging.getLogger(__name__)
 

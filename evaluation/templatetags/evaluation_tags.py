@@ -2,7 +2,7 @@ import json
 
 from django import template
 
-from evaluation.privacy import mask_text
+from ari_review.privacy.masking import mask_text
 from evaluation.services.metrics import reply_latency_ms
 
 register = template.Library()

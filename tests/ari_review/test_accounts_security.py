@@ -26,9 +26,10 @@ from rest_framework.test import APIClient
 from ari_review import throttles
 from ari_review.api.errors import ApplicationError
 from ari_review.management.commands.seed_demo import DEMO_ACCOUNTS
+from ari_review.models import AuditEvent
 from ari_review.services import api_token_issue, user_upsert
 from conversations.services import session_create
-from evaluation.models import AuditEvent, SeedDialogue
+from evaluation.models import SeedDialogue
 from tests.conftest import client_for, make_user
 from tests.conversations.conftest import active_models, chat_ready, starter_content  # noqa: F401
 from tests.evaluation.factories import dialogue
@@ -406,7 +407,7 @@ ADMIN_PAGES = [
     "/admin/conversations/emergencyreply/",
     "/admin/conversations/personaprompt/",
     "/admin/evaluation/seeddialogue/",
-    "/admin/evaluation/auditevent/",
+    "/admin/ari_review/auditevent/",
     "/admin/auth/user/",
     "/admin/auth/user/add/",
     "/admin/knox/authtoken/",
@@ -439,7 +440,7 @@ def test_admin_role_cannot_grant_itself_more(admin_user):
     assert not admin_user.is_superuser
     assert not admin_user.has_perm("auth.change_group")
     assert not admin_user.has_perm("auth.change_permission")
-    assert not admin_user.has_perm("evaluation.delete_auditevent")
+    assert not admin_user.has_perm("ari_review.delete_auditevent")
     assert not admin_user.has_perm("conversations.delete_message")
     assert not admin_user.has_perm("knox.add_authtoken")
     browser = Client()

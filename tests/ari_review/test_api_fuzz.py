@@ -43,8 +43,8 @@ from schemathesis.specs.openapi.checks import (
 from ari_review.api.permissions import HasAnyRole, IsAdmin, IsClinician, IsEndUser
 from conversations.models import ClinicianAlert
 from conversations.services import chat_turn_run, session_create
-from conversations.services.starter import starter_content_load
 from evaluation.models import SeedDialogue, WorkItem
+from evaluation.services.starter import starter_content_load
 from tests.evaluation import factories
 from training_jobs.models import ModelVersion, TrainingJob
 
@@ -282,8 +282,8 @@ def test_the_fuzzer_reports_a_server_error_and_a_schema_mismatch(fuzz_world, mon
     that is not what the schema says is reported with the check's message."""
     from rest_framework.response import Response
 
-    from conversations import apis as chat_apis
-    from evaluation import apis as workspace_apis
+    from conversations.apis import resources as chat_apis
+    from evaluation.apis import agreement as workspace_apis
 
     fuzzer, _ = fuzz_world
 

@@ -14,9 +14,10 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from ari_review.models import AuditEvent
 from ari_review.services import user_upsert
 from conversations.models import CrisisResource
-from evaluation.models import AuditEvent, SafetyLabel
+from evaluation.models import SafetyLabel
 from evaluation.services import safety_label_create
 from tests.conftest import make_user
 from tests.evaluation.conftest import api_as
@@ -96,12 +97,12 @@ def test_staff_and_superuser_flags_and_permissions_are_audited(clinician):
     assert len(events("user.flags_change")) == 1
     permission = Permission.objects.get(codename="view_auditevent")
     clinician.user_permissions.add(permission)
-    assert events("permission.grant")[-1].after == {"permissions": ["evaluation.view_auditevent"]}
+    assert events("permission.grant")[-1].after == {"permissions": ["ari_review.view_auditevent"]}
     group = Group.objects.get(name="enduser")
     group.permissions.add(permission)
     event = events("group_permission.grant")[-1]
     assert event.object_id == str(group.pk)
-    assert event.after == {"group": "enduser", "permissions": ["evaluation.view_auditevent"]}
+    assert event.after == {"group": "enduser", "permissions": ["ari_review.view_auditevent"]}
     get_user_model().objects.create_superuser("breakglass", "", "break-glass-9f3kq-x")
     created = events("user.create")[-1]
     assert created.after["is_superuser"] is True

@@ -11,10 +11,11 @@ import json
 import pytest
 from django.test import Client
 
+from ari_review.models import AuditEvent
 from ari_review.validation import data_problem, text_problem
 from conversations.models import ChatSession, Message
 from conversations.services import session_create, session_end
-from evaluation.models import AuditEvent, SeedDialogue
+from evaluation.models import SeedDialogue
 from tests.conftest import client_for
 from tests.evaluation import factories
 

@@ -15,8 +15,8 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from conversations.services import chat_turn_run, session_create
-from conversations.services.starter import starter_content_load
 from evaluation.models import WorkItem
+from evaluation.services.starter import starter_content_load
 from tests.conftest import client_for
 from tests.evaluation import factories
 

@@ -10,7 +10,7 @@ from django_otp.oath import TOTP, hotp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
-from evaluation.models import AuditEvent
+from ari_review.models import AuditEvent
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db

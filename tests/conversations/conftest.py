@@ -10,7 +10,7 @@ from ari_review.celery import app as celery_app
 from conversations.backends.base import GeneratedReply, GenerationRequest, RiskAssessment
 from conversations.backends.generation import generators_reset
 from conversations.services import session_create
-from conversations.services.starter import starter_content_load
+from evaluation.services.starter import starter_content_load
 from tests.conftest import make_user
 from tests.conversations.helpers import shipped_catalogue
 from tests.training_jobs.fixtures import activate_trained_models, trained_models  # noqa: F401

@@ -6,8 +6,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from conversations.catalogue import Catalogue
 from conversations.models import CrisisResource
-from conversations.services.filter import Catalogue
 
 FIXTURES = Path(__file__).resolve().parents[2] / "conversations" / "fixtures"
 

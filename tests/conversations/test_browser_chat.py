@@ -46,7 +46,7 @@ def chromium():
 
 @pytest.fixture
 def ready(trained_models, enduser):  # noqa: F811 - pytest fixture from the conftest
-    from conversations.services.starter import starter_content_load
+    from evaluation.services.starter import starter_content_load
     from tests.training_jobs.fixtures import activate_trained_models
 
     starter_content_load()

@@ -22,7 +22,7 @@ from conversations.services import (
     session_end,
 )
 from conversations.services import pipeline as pipeline_module
-from conversations.services.filter import RULESET_VERSION
+from conversations.services.filter.rules import RULESET_VERSION
 from evaluation.models import SeedDialogue
 from tests.conftest import make_user
 from tests.conversations.conftest import FixedRisk, RecordingGenerator

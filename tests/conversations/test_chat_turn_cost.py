@@ -9,13 +9,13 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.renderers import JSONRenderer
 
 from ari_review.ttl_cache import ttl_cache_clear
-from conversations.apis import (
-    MessageCreateApi,
+from conversations.apis.common import (
     SessionOutputSerializer,
-    _reply_payload,
-    _session_payload,
-    _user_message_payload,
+    reply_payload,
+    session_payload,
+    user_message_payload,
 )
+from conversations.apis.messages import MessageCreateApi
 from conversations.backends.generation.approved import approved_index_get
 from conversations.models import ChatSession, Message
 from conversations.services import chat_turn_run, session_create, session_end, session_rate
@@ -167,13 +167,13 @@ def test_turn_payloads_equal_the_declared_serializers(api, chat_ready, session):
     assert emergency.reply.resources  # the crisis resources are part of the body
 
     for result in (calm, emergency):
-        assert _render(_user_message_payload(result.user_message)) == _render(
+        assert _render(user_message_payload(result.user_message)) == _render(
             MessageCreateApi.UserMessageSerializer(result.user_message).data
         )
-        assert _render(_reply_payload(result.reply)) == _render(
+        assert _render(reply_payload(result.reply)) == _render(
             MessageCreateApi.ReplySerializer(result.reply).data
         )
-        assert _render(_session_payload(result.session)) == _render(
+        assert _render(session_payload(result.session)) == _render(
             SessionOutputSerializer(result.session).data
         )
 
@@ -185,7 +185,7 @@ def test_session_payload_equals_the_serializer_for_an_ended_rated_session(enduse
     session.refresh_from_db()
 
     assert session.ended_at is not None and session.rating_stars == 4
-    assert _render(_session_payload(session)) == _render(SessionOutputSerializer(session).data)
+    assert _render(session_payload(session)) == _render(SessionOutputSerializer(session).data)
 
 
 def test_invalid_text_for_someone_elses_session_is_still_a_404(chat_ready, enduser):

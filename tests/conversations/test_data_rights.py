@@ -13,16 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from ari_review.models import AuditEvent
 from conversations.models import ChatPreferences, ChatSession, Escalation, Message, RiskExemplar
 from conversations.services import sessions_retention_purge, user_data_erase, user_data_export
 from conversations.tasks import sessions_retention_purge_task
-from evaluation.models import (
-    AuditEvent,
-    ReplyAssessment,
-    SafetyLabel,
-    SessionRating,
-    WorkItem,
-)
+from evaluation.models import ReplyAssessment, SafetyLabel, SessionRating, WorkItem
 from tests.conftest import client_for
 from tests.evaluation.factories import label_item, make_escalation, make_session, review_item
 
@@ -223,7 +218,7 @@ def test_erase_is_all_or_nothing(enduser, user_data, monkeypatch):
     def audit_down(**kwargs):
         raise RuntimeError("audit log unavailable")
 
-    monkeypatch.setattr("evaluation.services.audit.audit_event_record", audit_down)
+    monkeypatch.setattr("conversations.services.privacy.audit_event_record", audit_down)
     with pytest.raises(RuntimeError):
         user_data_erase(user=enduser, via="api")
 

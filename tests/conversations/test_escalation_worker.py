@@ -11,7 +11,7 @@ from django.core import mail
 
 from conversations.models import Escalation, Notification
 from conversations.services import chat_turn_run, session_create
-from conversations.services.starter import starter_content_load
+from evaluation.services.starter import starter_content_load
 from tests.conversations.conftest import FixedRisk
 
 HIGH_RISK = "I want to end my life tonight"

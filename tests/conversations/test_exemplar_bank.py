@@ -10,10 +10,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from ari_review.models import AuditEvent
 from conversations.models import Message, RiskExemplar
 from conversations.services import chat_turn_run
 from conversations.services.exemplars import exemplar_nearest, exemplars_load_shipped
-from evaluation.models import AuditEvent, WorkItem
+from evaluation.models import WorkItem
 from tests.evaluation.factories import label_item, make_message, make_session
 from training_jobs.ml.labels import HIGH_FAMILIES
 

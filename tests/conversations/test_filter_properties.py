@@ -12,7 +12,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conversations.services.filter import response_filter_apply, violations
+from conversations.services.filter.apply import response_filter_apply, violations
 from tests.conversations.helpers import shipped_catalogue
 
 CATALOGUE = shipped_catalogue()

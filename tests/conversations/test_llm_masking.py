@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from ari_review.privacy.masking import mask_text
 from conversations.backends import safety_judge
 from conversations.backends.base import GenerationRequest
 from conversations.backends.generation.openai_compat import OpenAICompatibleGenerator
 from conversations.models import Message
 from conversations.services import chat_turn_run
 from conversations.services.warmup import models_warm
-from evaluation.privacy import mask_text
 from tests.conversations.openai_server import OpenAICompatibleServer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from conversations.services.filter import (
-    RULESET_VERSION,
+from conversations.services.filter.apply import (
     SAFE_FALLBACK,
     VALIDATION_SENTENCE,
     response_filter_apply,
     violations,
 )
+from conversations.services.filter.rules import RULESET_VERSION
 
 
 def run(text, catalogue, **kwargs):

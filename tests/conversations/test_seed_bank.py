@@ -9,14 +9,11 @@ from collections import Counter
 import pytest
 
 from conversations.backends.generation.approved import dialogue_pairs
-from conversations.content.seeds import (
-    SeedBankError,
-    seed_bank_load,
-    seed_dialogues_read,
-)
+from conversations.content.seeds import SeedBankError, seed_dialogues_read
 from conversations.flows import FLOWS
 from conversations.services.filter import response_filter_apply
 from evaluation.models import SeedDialogue
+from evaluation.services.starter import seed_bank_load
 from training_jobs.ml.data import external_dev_fingerprints, text_fingerprint
 
 BANK = seed_dialogues_read()

@@ -11,8 +11,8 @@ from django.core.management import call_command
 from conversations.flows import FLOWS
 from conversations.models import CrisisResource, EmergencyReply, PersonaPrompt
 from conversations.services.filter import response_filter_apply
-from conversations.services.starter import STARTER_SOURCE, starter_dialogues_read
 from evaluation.models import SeedDialogue
+from evaluation.services.starter import STARTER_SOURCE, starter_dialogues_read
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def test_command_loads_everything_once(capsys):
 
 
 def test_starter_dialogues_enter_the_audit_trail_as_system_approved():
-    from evaluation.models import AuditEvent
+    from ari_review.models import AuditEvent
 
     call_command("load_starter_content")
     call_command("load_starter_content")

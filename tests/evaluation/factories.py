@@ -63,7 +63,6 @@ def make_session(
             user_text,
             risk_level=level,
             risk_score=0.1,
-            model_versions={"safety": "safety-v1"},
         )
         fields = {
             "intent": "validate",

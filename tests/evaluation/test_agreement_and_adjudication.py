@@ -11,7 +11,7 @@ from django.utils import timezone
 from ari_review.api.errors import ApplicationError
 from evaluation import exports
 from evaluation.models import IntentLabel, SafetyLabel
-from evaluation.selectors import agreement_compute, disagreements_list
+from evaluation.selectors.agreement import agreement_compute, disagreements_list
 from evaluation.services import (
     CandidateScoreInput,
     adjudication_create,

@@ -3,8 +3,8 @@
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from evaluation.models import AuditEvent, AuditImmutableError
-from evaluation.services import audit_event_record
+from ari_review.audit import audit_event_record
+from ari_review.models import AuditEvent, AuditImmutableError
 
 pytestmark = pytest.mark.django_db
 

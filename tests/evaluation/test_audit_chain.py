@@ -14,9 +14,9 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 
-from evaluation import audit_chain
-from evaluation.models import AuditEvent
-from evaluation.services import audit_event_record
+from ari_review import audit_chain
+from ari_review.audit import audit_event_record
+from ari_review.models import AuditEvent
 from tests.conftest import BOTH_DATABASES
 
 

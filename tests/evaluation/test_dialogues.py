@@ -4,8 +4,9 @@ import pytest
 from django.test import override_settings
 
 from ari_review.api.errors import ApplicationError
-from evaluation.models import AuditEvent, SeedDialogue
-from evaluation.selectors import approved_dialogues_list
+from ari_review.models import AuditEvent
+from evaluation.models import SeedDialogue
+from evaluation.selectors.dialogues import approved_dialogues_list
 from evaluation.services import (
     dialogue_approve,
     dialogue_create,

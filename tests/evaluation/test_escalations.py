@@ -3,7 +3,7 @@
 import pytest
 
 from ari_review.api.errors import ApplicationError
-from evaluation.models import AuditEvent
+from ari_review.models import AuditEvent
 from evaluation.services import escalation_close
 from tests.evaluation.conftest import api_as
 from tests.evaluation.factories import make_escalation, make_session

@@ -11,8 +11,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from ari_review.models import AuditEvent
 from evaluation import exports
-from evaluation.models import AuditEvent, SeedDialogue, WorkItem
+from evaluation.models import SeedDialogue, WorkItem
 from evaluation.services import safety_label_create
 from tests.evaluation import factories
 

@@ -10,8 +10,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from ari_review.models import AuditEvent
 from evaluation import exports
-from evaluation.models import AuditEvent, PreferenceCandidate, SeedDialogue, WorkItem
+from evaluation.models import PreferenceCandidate, SeedDialogue, WorkItem
 from evaluation.services import (
     CandidateScoreInput,
     ImportFileError,
@@ -247,6 +248,55 @@ def test_esconv_bad_speaker_names_the_record_and_turn():
     with pytest.raises(ImportFileError, match=r"record 2, dialog\[1\]: speaker 'robot'"):
         esconv_import(fileobj=io.BytesIO(bad.encode()), filename="e.json")
     assert not SeedDialogue.objects.exists()
+
+
+def test_esconv_strategy_lines_become_intent_items_with_their_strategy():
+    with _open("esconv_strategy.jsonl") as handle:
+        result = esconv_import(fileobj=handle, filename="esconv_strategy.jsonl")
+    # Four lines, one repeated: three replies to label, no seed dialogue (lines are windows).
+    assert (result.created, result.details) == (3, {"intent_items": 3})
+    assert not SeedDialogue.objects.exists()
+    items = {i.text: i for i in WorkItem.objects.filter(kind="intent", source="esconv")}
+    question = items["What was the last conversation between you like?"]
+    assert [m["role"] for m in question.context] == ["user", "assistant", "user"]
+    assert question.context[-1]["content"] == "It's been three weeks."
+    assert question.suggestion["intent"] == "probe_story" and question.text_role == "assistant"
+    assert items["That silence sounds painful to sit with."].suggestion["intent"] == "validate"
+    with _open("esconv_strategy.jsonl") as handle:  # a second import adds nothing
+        again = esconv_import(fileobj=handle, filename="esconv_strategy.jsonl")
+    assert (again.created, again.skipped) == (0, 3)
+
+
+def test_esconv_strategy_lines_are_recognised_without_the_jsonl_name():
+    line = {
+        "context": [{"speaker": "seeker", "text": "hi"}],
+        "reply": "Hello.",
+        "strategy": "Other",
+    }
+    result = esconv_import(fileobj=io.BytesIO(json.dumps(line).encode()), filename="upload")
+    assert result.details == {"intent_items": 1}
+
+
+def test_esconv_bad_strategy_line_names_the_line_and_imports_nothing():
+    good = {"context": [], "reply": "Hello.", "strategy": "Other"}
+    bad = {"context": [{"speaker": "robot", "text": "beep"}], "reply": "Hello again."}
+    content = "\n".join(json.dumps(row) for row in (good, bad))
+    with pytest.raises(ImportFileError, match=r"line 2, context\[0\]: speaker 'robot'"):
+        esconv_import(fileobj=io.BytesIO(content.encode()), filename="e.jsonl")
+    assert not WorkItem.objects.exists()
+
+
+@pytest.mark.slow
+def test_the_shipped_esconv_strategy_file_imports(capsys):
+    path = Path(__file__).resolve().parents[3] / "shared" / "data" / "esconv_strategy_dev.jsonl"
+    if not path.is_file():
+        pytest.skip(f"{path} is not here (the public data sits beside the project)")
+    call_command("import_esconv", str(path))
+    rows = sum(1 for line in path.open(encoding="utf-8") if line.strip())
+    items = WorkItem.objects.filter(kind="intent", source="esconv")
+    assert 0.9 * rows <= items.count() <= rows  # exact repeats become one item
+    assert not items.exclude(suggestion__has_key="intent").exists()  # every strategy is mapped
+    assert "esconv: " in capsys.readouterr().out
 
 
 def test_kakoverse_turns_become_blind_preference_items_and_export_as_pairs(clinician, tmp_path):

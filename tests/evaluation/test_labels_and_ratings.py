@@ -3,13 +3,8 @@
 import pytest
 
 from ari_review.api.errors import ApplicationError
-from evaluation.models import (
-    AuditEvent,
-    PreferenceJudgement,
-    ReplyAssessment,
-    SafetyLabel,
-    WorkItem,
-)
+from ari_review.models import AuditEvent
+from evaluation.models import PreferenceJudgement, ReplyAssessment, SafetyLabel, WorkItem
 from evaluation.services import (
     CandidateScoreInput,
     ReplyInput,

@@ -3,6 +3,7 @@
 import pytest
 from django.utils import timezone
 
+from conversations.models import Message
 from evaluation.models import MetricValue
 from evaluation.services import (
     ReplyInput,
@@ -20,7 +21,6 @@ from tests.evaluation.conftest import api_as
 from tests.evaluation.factories import (
     label_item,
     make_escalation,
-    make_message,
     make_session,
     review_item,
 )
@@ -63,12 +63,15 @@ def test_metrics_from_ratings_labels_and_turns(clinician):
             replies=[ReplyInput(r.pk, (), v) for r, v in zip(replies, validated, strict=True)],
         )
     # Safety: clinician-high & model-high (hit), clinician-high & model-low (miss),
-    # clinician-none & model-high (false positive), clinician-low & model-low.
+    # clinician-none & model-high (false positive), clinician-low & model-low. As the chat turn
+    # stores them: the user message keeps the risk fields, its reply the model versions.
     cases = [("high", "high"), ("high", "low"), ("none", "high"), ("low", "low")]
-    for clinician_level, model_level in cases:
-        message = make_message(
-            canary, "user", "text", risk_level=model_level, model_versions={"safety": "safety-v2"}
-        )
+    user_messages = Message.objects.filter(role="user").select_related("reply").order_by("id")
+    for (clinician_level, model_level), message in zip(cases, user_messages, strict=True):
+        message.risk_level = model_level
+        message.save(update_fields=["risk_level"])
+        message.reply.model_versions = {**message.reply.model_versions, "safety": "safety-v2"}
+        message.reply.save(update_fields=["model_versions"])
         item = label_item("safety", message=message)
         safety_label_create(
             item=item,

@@ -5,14 +5,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from evaluation import selectors
+from ari_review.audit import audit_event_record
 from evaluation.models import SeedDialogue
-from evaluation.services import (
-    audit_event_record,
-    safety_label_create,
-    session_rating_create,
-    work_item_take_next,
-)
+from evaluation.selectors.items import review_item_detail
+from evaluation.selectors.queue import queue_items_list
+from evaluation.services import safety_label_create, session_rating_create, work_item_take_next
 from tests.evaluation.conftest import api_as
 from tests.evaluation.factories import (
     dialogue,
@@ -50,7 +47,7 @@ def test_review_queue_selector_and_api_do_not_grow_with_rows(
     large = _count(lambda: api.get("/api/v1/queues/review/items/"))
     assert small == large
     with django_assert_max_num_queries(1):
-        rows = list(selectors.queue_items_list(kind="review", clinician=clinician)[:50])
+        rows = list(queue_items_list(kind="review", clinician=clinician)[:50])
         [(r.session.user_id, r.escalation_open, r.message_count, r.active_locks) for r in rows]
 
 
@@ -106,8 +103,8 @@ def test_transcript_queries_do_not_grow_with_turns(clinician):
     long = review_item(make_session(turns=[(f"user {i}", f"ari {i}") for i in range(25)]))
     for item in (short, long):
         item.session  # noqa: B018 (load outside the count)
-    n_short = _count(lambda: selectors.review_item_detail(item=short, clinician=clinician))
-    n_long = _count(lambda: selectors.review_item_detail(item=long, clinician=clinician))
+    n_short = _count(lambda: review_item_detail(item=short, clinician=clinician))
+    n_long = _count(lambda: review_item_detail(item=long, clinician=clinician))
     assert n_short == n_long <= 4
 
 

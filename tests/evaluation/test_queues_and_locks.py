@@ -25,6 +25,7 @@ from tests.evaluation.factories import (
     make_session,
     review_item,
 )
+from training_jobs.ml.thresholds import safety_confidence
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +124,11 @@ def test_expired_locks_are_cleaned_up(clinician, clinician2):
 )
 def test_review_queue_orders_escalated_high_risk_low_confidence_then_sample(clinician):
     plain = [make_session() for _ in range(4)]
-    low_conf = make_session(min_safety_confidence=0.4)
+    # The least sure a served decision gets: a score in the middle of the possible-risk band
+    # (production's confidences lie in [0.5, 1]; the low-confidence tier is below 0.6).
+    unsure = safety_confidence(0.45, high=0.6, possible=0.3)
+    assert 0.5 <= unsure < 0.6
+    low_conf = make_session(min_safety_confidence=unsure)
     high = make_session(max_risk_level="high")
     escalated = make_session()
     make_escalation(escalated)
@@ -238,3 +243,15 @@ def test_concurrent_takes_from_two_connections_get_different_items():
     for thread in threads:
         thread.join(timeout=20)
     assert sorted(taken.values()) == sorted(i.pk for i in items)
+
+
+def test_a_labelling_suggestion_names_the_safety_version_its_turn_recorded():
+    """The chat turn records the model versions on the reply, not on the user message."""
+    session = make_session(turns=[("ok", "ok")])
+    message = make_message(session, "user", "unsure", risk_score=0.5, risk_level="low")
+    make_message(
+        session, "assistant", "reply", reply_to=message, model_versions={"safety": "safety-v7"}
+    )
+    label_queue_refresh(kind=SAFETY)
+    item = WorkItem.objects.get(kind=SAFETY, message=message)
+    assert item.suggestion["model_version"] == "safety-v7"

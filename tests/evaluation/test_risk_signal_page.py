@@ -7,9 +7,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from ari_review.models import AuditEvent
 from conversations.backends.safety_rules import rule_hits, rules_level
 from conversations.models import RiskSignal
-from evaluation.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 TEXT = "the car keys are hidden and the spare battery is in my coat"

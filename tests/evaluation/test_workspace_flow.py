@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from ari_review.privacy.masking import pseudonym
 from evaluation.models import IntentLabel, PreferenceJudgement, SafetyLabel, SessionRating
-from evaluation.privacy import pseudonym
 from tests.evaluation.conftest import api_as
 from tests.evaluation.factories import (
     label_item,

@@ -28,6 +28,7 @@ helpers live in ``conversations/management/bench/``.
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import os
 import platform
@@ -39,6 +40,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
@@ -108,9 +110,9 @@ class Command(BaseCommand):
             get_intent_classifier,
             get_safety_classifier,
         )
-        from conversations.services.starter import starter_content_load
 
-        starter_content_load()
+        # By name: the starter set includes the workspace's seed dialogues (a floor above).
+        call_command("load_starter_content", stdout=io.StringIO())
         try:
             safety = get_safety_classifier()
             intent = get_intent_classifier()

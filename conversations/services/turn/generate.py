@@ -26,11 +26,11 @@ from conversations.backends.generation.composed import safety_question_answered
 from conversations.content.bank import split_sentences
 from conversations.models import ChatSession, Intent, RiskLevel
 from conversations.selectors import crisis_resource_snapshots, persona_prompt_get_active
-from conversations.services.filter import (
+from conversations.services.filter.apply import violations
+from conversations.services.filter.cues import (
     text_has_safety_question,
     text_validates,
     user_expresses_distress,
-    violations,
 )
 from conversations.services.safety_mode import SUGGESTED_REPLIES
 from conversations.services.turn.route import Route, RouteKind

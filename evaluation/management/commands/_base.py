@@ -10,7 +10,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from ari_review.api.errors import ApplicationError
-from evaluation.services.audit import export_audit_record
+from ari_review.audit import export_audit_record
 
 
 def run_import(command, func, path: str, **kwargs):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from evaluation import audit_chain
-from evaluation.models import AuditEvent
+from ari_review import audit_chain
+from ari_review.models import AuditEvent
 
 
 class Command(BaseCommand):

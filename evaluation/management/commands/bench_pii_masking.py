@@ -12,8 +12,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from evaluation.pii.bench import DATA, masking_evaluate, messages_load
-from evaluation.pii.ner import ner_disable
+from ari_review.privacy.bench import DATA, masking_evaluate, messages_load
+from ari_review.privacy.ner import ner_disable
 
 
 class Command(BaseCommand):

@@ -24,11 +24,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from ari_review.models import AuditEvent
 from ari_review.roles import roles_sync
 from ari_review.services import user_upsert
 from conversations.models import ChatSession, Escalation, Intent, Message
 from evaluation.models import (
-    AuditEvent,
     CandidateScore,
     IntentLabel,
     PreferenceCandidate,
@@ -274,7 +274,6 @@ class Command(BaseCommand):
                             "risk_category": "suicidal_ideation" if level == "high" else "",
                             "risk_score": round(score, 4),
                             "risk_urgency": "high" if level == "high" else "none",
-                            "model_versions": {"safety": safety_version},
                         }
                     )
                     emergency = level == "high"

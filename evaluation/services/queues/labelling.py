@@ -1,0 +1,161 @@
+"""Filling the labelling queues by active learning: the production messages the model is least
+sure of, and imported text, ordered by uncertainty."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, FloatField, OuterRef
+from django.db.models.functions import Abs
+
+from ari_review.api.errors import ApplicationError
+from conversations.models import Message, RiskLevel
+from evaluation.models import WorkItem
+from evaluation.services.queues.work import label_reviews_required
+
+logger = logging.getLogger(__name__)
+
+
+def _safety_suggestion(message: Message) -> dict:
+    """What the model said of a user message. Its turn's model versions are on the reply: the
+    user message itself keeps only the risk fields."""
+    reply = getattr(message, "reply", None)
+    return {
+        "risk_level": message.risk_level,
+        "category": message.risk_category,
+        "urgency": message.risk_urgency,
+        "score": message.risk_score,
+        "model_version": ((reply.model_versions if reply else None) or {}).get("safety", ""),
+    }
+
+
+def _intent_suggestion(message: Message) -> dict:
+    return {
+        "intent": message.intent,
+        "score": message.intent_score,
+        "model_version": (message.model_versions or {}).get("intent", ""),
+    }
+
+
+def served_safety_band() -> tuple[float | None, float | None]:
+    """``(possible, high)`` thresholds of the active safety model version (None without one):
+    the possible-risk band, where the served decision is least certain."""
+    from training_jobs.selectors import model_version_active_get
+
+    version = model_version_active_get(kind="safety")
+    thresholds = (version.thresholds or {}) if version is not None else {}
+    return thresholds.get("possible"), thresholds.get("high")
+
+
+def safety_uncertainty(score: float | None, band: tuple[float | None, float | None]) -> float:
+    """1 in the middle of the served version's possible-risk band (least certain), falling to
+    0 at scores of 0 or 1; without a band, 1 at 0.5."""
+    from training_jobs.ml.thresholds import safety_confidence
+
+    if score is None:
+        return 0.5
+    possible, high = band
+    return min(1.0, max(0.0, 2.0 * (1.0 - safety_confidence(score, high=high, possible=possible))))
+
+
+def intent_uncertainty(score: float | None) -> float:
+    if score is None:
+        return 0.5
+    return max(0.0, 1.0 - float(score))
+
+
+@transaction.atomic
+def label_queue_refresh(*, kind: str, limit: int | None = None) -> int:
+    """Active learning: top the labelling queue up with the production messages the model is
+    least certain about (imported items wait in the same queue, ordered by uncertainty too)."""
+    if kind not in (WorkItem.Kind.SAFETY, WorkItem.Kind.INTENT):
+        raise ApplicationError(f"Queue {kind!r} is not a labelling queue.")
+    open_production = WorkItem.objects.filter(
+        kind=kind, status=WorkItem.Status.OPEN, message__isnull=False
+    ).count()
+    need = settings.EVALUATION_LABEL_QUEUE_SIZE - open_production
+    if limit is not None:
+        need = min(need, limit)
+    if need <= 0:
+        return 0
+    queued = WorkItem.objects.filter(kind=kind, message=OuterRef("pk"))
+    band = served_safety_band()
+    if kind == WorkItem.Kind.SAFETY:
+        possible, high = band
+        middle = (possible + high) / 2.0 if possible is not None and high is not None else 0.5
+        candidates = (
+            Message.objects.filter(role=Message.Role.USER, risk_score__isnull=False)
+            .select_related("reply")
+            .exclude(Exists(queued))
+            .annotate(distance=Abs(F("risk_score") - middle, output_field=FloatField()))
+            .order_by("distance", "-id")
+        )
+    else:
+        candidates = (
+            Message.objects.filter(
+                role=Message.Role.ASSISTANT, emergency=False, intent_score__isnull=False
+            )
+            .exclude(Exists(queued))
+            .order_by("intent_score", "-id")
+        )
+    new = []
+    for message in candidates[:need]:
+        if kind == WorkItem.Kind.SAFETY:
+            uncertainty = safety_uncertainty(message.risk_score, band)
+            suggestion = _safety_suggestion(message)
+            high = message.risk_level == RiskLevel.HIGH
+        else:
+            uncertainty = intent_uncertainty(message.intent_score)
+            suggestion = _intent_suggestion(message)
+            high = False
+        new.append(
+            WorkItem(
+                kind=kind,
+                reason=WorkItem.Reason.UNCERTAIN,
+                priority=1.0 - uncertainty,
+                required_reviews=label_reviews_required(key=f"m{message.pk}", high_risk=high),
+                message=message,
+                text_role=message.role,
+                suggestion=suggestion,
+                source="production",
+            )
+        )
+    WorkItem.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
+    logger.info("label queue refreshed kind=%s added=%s", kind, len(new))
+    return len(new)
+
+
+def imported_label_item_build(
+    *,
+    kind: str,
+    text: str,
+    source: str,
+    external_id: str,
+    context: list[dict] | None = None,
+    suggestion: dict | None = None,
+    text_role: str = "user",
+) -> WorkItem:
+    """An unsaved labelling item for imported text (the importer bulk-creates them)."""
+    suggestion = suggestion or {}
+    if kind == WorkItem.Kind.SAFETY:
+        score = suggestion.get("score")
+        band = served_safety_band() if score is not None else (None, None)
+        uncertainty = safety_uncertainty(score, band)
+        high = suggestion.get("risk_level") == RiskLevel.HIGH
+    else:
+        uncertainty = intent_uncertainty(suggestion.get("score"))
+        high = False
+    return WorkItem(
+        kind=kind,
+        reason=WorkItem.Reason.IMPORTED,
+        priority=1.0 - uncertainty,
+        required_reviews=label_reviews_required(key=f"{source}:{external_id}", high_risk=high),
+        text=text,
+        text_role=text_role,
+        context=context or [],
+        suggestion=suggestion,
+        source=source,
+        external_id=external_id,
+    )
