@@ -33,11 +33,13 @@ from conversations.models import (
     Notification,
     PersonaPrompt,
 )
+from conversations.services.filter.cues import text_has_safety_question
 from conversations.services.privacy import (
     REVEAL_REASON_MAX_CHARS,
     REVEAL_REASON_MIN_CHARS,
     transcript_reveal,
 )
+from conversations.services.turn.generate import SAFETY_MODE_WORDING_FIELDS
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -353,8 +355,28 @@ class PersonaPromptAdmin(VersionedTextAdmin):
         super().save_model(request, obj, form, change)
 
 
+class EmergencyReplyForm(forms.ModelForm):
+    """Every wording that safety-check mode may say instead of a text still asks about safety."""
+
+    class Meta:
+        model = EmergencyReply
+        fields = "__all__"  # noqa: DJ007 - the admin edits every text of the fixed replies
+
+    def clean(self):
+        cleaned = super().clean()
+        for field in SAFETY_MODE_WORDING_FIELDS:
+            variants = field.replace("_text", "_variants")
+            for line in (cleaned.get(variants) or "").splitlines():
+                if line.strip() and not text_has_safety_question(line):
+                    self.add_error(
+                        variants, f"This wording does not ask whether the person is safe: {line!r}"
+                    )
+        return cleaned
+
+
 @admin.register(EmergencyReply)
 class EmergencyReplyAdmin(VersionedTextAdmin):
+    form = EmergencyReplyForm
     list_display = ("id", "active", "created_at")
 
     def _new_version(self, request, obj):

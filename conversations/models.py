@@ -285,6 +285,34 @@ class PersonaPrompt(models.Model):
         return f"Persona prompt v{self.version}"
 
 
+SAFETY_MODE_VARIANTS = "\n".join(
+    [
+        "Thank you for staying with me. Before we go on, I'd like to know how you are: are you "
+        "safe right now? You can tap one of the answers below or tell me in your own words.",
+        "I'm here, and I'm listening. The crisis resources stay right below whenever you want "
+        "them. Would you tell me whether you're safe at this moment?",
+        "It sounds like a lot to carry, and you don't have to carry it alone while we talk. Are "
+        "you safe right now, or would it help to see the resources again?",
+    ]
+)
+SAFETY_CLARIFY_VARIANTS = "\n".join(
+    [
+        "Thanks for letting me know, and I'm sorry if I read you wrong. I'd still like to be "
+        "sure: are you safe right now?",
+        "I hear you, and I may have misunderstood. So that I don't miss something important: "
+        "are you safe at the moment?",
+    ]
+)
+SAFETY_REMINDER_VARIANTS = "\n".join(
+    [
+        "I hear how heavy this is, and I'm still here with you. The people in the resources I "
+        "shared can help at any hour if you'd like to reach out. Are you safe right now?",
+        "Thank you for telling me this. You don't have to go through it alone: the resources "
+        "with my earlier message are there any time. Are you safe at this moment?",
+    ]
+)
+
+
 class EmergencyReply(models.Model):
     """The fixed, admin-editable replies of the safety flow (newest active row is used).
 
@@ -323,6 +351,27 @@ class EmergencyReply(models.Model):
         help_text="In safety-check mode, when the user says they were misunderstood or joking, "
         "or answers without saying whether they are safe.",
     )
+    # Other wordings of the texts safety-check mode may say on turn after turn, one per line:
+    # Ari says a wording not yet said in the session (the one said longest ago when all were),
+    # so a person is never met with the same words every turn. Each must ask about safety.
+    safety_mode_variants = models.TextField(
+        blank=True,
+        default=SAFETY_MODE_VARIANTS,
+        help_text="Other wordings of the safety-mode text, one per line; each asks whether "
+        "the person is safe.",
+    )
+    safety_clarify_variants = models.TextField(
+        blank=True,
+        default=SAFETY_CLARIFY_VARIANTS,
+        help_text="Other wordings of the clarifying text, one per line; each asks whether the "
+        "person is safe.",
+    )
+    safety_reminder_variants = models.TextField(
+        blank=True,
+        default=SAFETY_REMINDER_VARIANTS,
+        help_text="Other wordings of the reminder, one per line; each asks whether the person "
+        "is safe.",
+    )
     safety_closed_text = models.TextField(
         default=(
             "Hi again. A member of our care team has checked in on this conversation. I'm here "
@@ -348,6 +397,12 @@ class EmergencyReply(models.Model):
 
     def __str__(self) -> str:
         return f"Fixed safety replies #{self.pk}"
+
+    def wordings(self, field: str) -> list[str]:
+        """``field``'s text, then its admin-written variants (``<name>_variants``, if any)."""
+        base = getattr(self, field)
+        variants = getattr(self, field.replace("_text", "_variants"), "") or ""
+        return [base, *(line.strip() for line in variants.splitlines() if line.strip())]
 
 
 class RiskSignal(models.Model):

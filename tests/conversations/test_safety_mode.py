@@ -210,3 +210,45 @@ def test_the_safe_suggested_reply_leaves_the_mode_even_if_the_classifier_reads_i
         session.refresh_from_db()
         assert session.safety_mode is mode_after
         assert session.flagged  # the flag outlives the mode
+
+
+@pytest.mark.parametrize(
+    ("answer", "field"),
+    [
+        ("Work has been so heavy lately.", "safety_mode_text"),
+        ("you misunderstood me", "safety_clarify_text"),
+        ("I'm not safe", "safety_reminder_text"),
+    ],
+)
+def test_safety_mode_never_says_the_same_words_twice_in_a_row(
+    starter_content, enduser, answer, field
+):
+    """Turn after turn in safety-check mode, Ari uses an admin-written wording not said yet in
+    the session (then the one said longest ago), and every wording asks about safety."""
+    from conversations.selectors import fixed_replies_get
+    from conversations.services.filter.cues import text_has_safety_question
+
+    wordings = fixed_replies_get().wordings(field)
+    assert len(wordings) >= 3 and all(text_has_safety_question(w) for w in wordings)
+    session = session_create(user=enduser, session_type="check_in")
+    _turn(session, HIGH)
+    replies = [_turn(session, answer).reply for _ in range(len(wordings) + 1)]
+    said = [next(w for w in wordings if w in r.text) for r in replies]
+    assert said[: len(wordings)] == wordings  # each once, in order
+    assert said[-1] == wordings[0]  # then the one said longest ago
+    assert all(r.resources for r in replies) or field == "safety_clarify_text"
+    assert all(text_has_safety_question(r.text) for r in replies)
+    assert [r.text for r in replies] == said  # each wording as written: nothing added to it
+    assert ChatSession.objects.get(pk=session.pk).safety_mode
+
+
+def test_the_admin_refuses_a_wording_that_does_not_ask_about_safety(starter_content):
+    from conversations.admin import EmergencyReplyForm
+    from conversations.selectors import fixed_replies_get
+
+    fixed = fixed_replies_get()
+    data = {f.name: getattr(fixed, f.name) for f in fixed._meta.concrete_fields if f.name != "id"}
+    data["safety_mode_variants"] = "I'm here with you.\nAre you safe right now?"
+    form = EmergencyReplyForm(data=data, instance=fixed)
+    assert not form.is_valid()
+    assert "does not ask whether the person is safe" in str(form.errors["safety_mode_variants"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 
 from conversations.backends.base import GenerationRequest
 from conversations.backends.generation import (
@@ -71,7 +72,7 @@ def generate(
     """The reply's words before the filter; safety routes also set resources, suggested replies,
     the intent and entering or leaving safety-check mode on ``turn``."""
     if route.fixed:
-        return _fixed(route, session=session, fixed=fixed, turn=turn)
+        return _fixed(route, session=session, fixed=fixed, turn=turn, history=history)
     turn.flow_step = route.flow_step
     turn.next_flow_step = route.next_flow_step
     persona = persona_prompt_get_active()
@@ -105,7 +106,24 @@ def generate(
     return text
 
 
-def _fixed(route: Route, *, session: ChatSession, fixed, turn: Turn) -> str:
+# Fixed texts that safety-check mode may say turn after turn: each has admin-written variants.
+SAFETY_MODE_WORDING_FIELDS = ("safety_mode_text", "safety_clarify_text", "safety_reminder_text")
+
+
+def fixed_wording(fixed, field: str, said: Sequence[str]) -> str:
+    """``field``'s text or one of its variants: the first not yet said in the session, or, when
+    all were, the one said longest ago (``said``: Ari's messages, oldest first)."""
+    wordings = fixed.wordings(field) if field in SAFETY_MODE_WORDING_FIELDS else []
+    if len(wordings) < 2:
+        return getattr(fixed, field)
+
+    def last_said(wording: str) -> int:
+        return max((i for i, text in enumerate(said) if wording in text), default=-1)
+
+    return min(wordings, key=last_said)
+
+
+def _fixed(route: Route, *, session: ChatSession, fixed, turn: Turn, history=()) -> str:
     kind = route.kind
     turn.model_versions["generator"] = "fixed"
     turn.provenance.update({"backend": "fixed", "kind": str(kind)})
@@ -122,7 +140,8 @@ def _fixed(route: Route, *, session: ChatSession, fixed, turn: Turn) -> str:
     if kind is RouteKind.EMERGENCY:
         turn.enter_safety_mode = True
         turn.intent = Intent.EMERGENCY
-    return getattr(fixed, _FIXED_TEXT[kind])
+    said = [text for role, text, _, _ in history if role == "assistant"]
+    return fixed_wording(fixed, _FIXED_TEXT[kind], said)
 
 
 def _failed(turn: Turn, backend: str, reason: str) -> None:
