@@ -145,7 +145,7 @@ class SafetyPredictor:
         context_possible = self.context_possible if self.context_possible is not None else np.inf
         possible_at = np.where(is_context, context_possible, possible)
         # The segment nearest its own threshold decides; its P(high) is the turn's score.
-        decisive = int((p_high_each / high_at).argmax())
+        decisive = int((p_high_each / np.maximum(high_at, 1e-9)).argmax())
         p_high = float(p_high_each[decisive])
         if (p_high_each >= high_at).any():
             chosen = decisive

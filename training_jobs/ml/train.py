@@ -27,8 +27,8 @@ from training_jobs.ml.thresholds import tune_threshold_for_recall
 
 Progress = Callable[[str, int], None]
 LINEAR_C_DEFAULT = {"safety": 16.0, "intent": 8.0}
-CV_BACKENDS = ("linear", "hybrid")
-LSO_SCORES_FILE = "lso_scores.jsonl"  # cheap enough to refit once per fold
+CV_BACKENDS = ("linear", "hybrid")  # cheap enough to refit once per fold
+LSO_SCORES_FILE = "lso_scores.jsonl"  # every training row's held-out scores, beside the artifact
 
 
 @dataclass
@@ -157,7 +157,7 @@ def tune_on_source_folds(
             truth, [served_score(p) for p in held_parts], settings, method=method
         )
         thresholds["context_candidate"] = with_context["context"]
-        thresholds["leave_source_out"] = leave_source_out_report(held_order, held_parts, thresholds)
+    thresholds["leave_source_out"] = leave_source_out_report(held_order, held_parts, thresholds)
     thresholds["blend"] = blend
     thresholds["blend_false_alarms"] = {str(b): round(choices[b][0], 6) for b in blends}
     thresholds["folds"] = n_folds
@@ -215,7 +215,6 @@ def choose_thresholds_with_context(
         context[f"validation_{name}"] = choice.as_dict()
     context["possible"] = min(context["possible"], context["high"])
     thresholds["context"] = context
-    thresholds["leave_source_out"] = leave_source_out_report(rows, parts, thresholds)
     return thresholds
 
 
