@@ -109,9 +109,12 @@ def test_blinded_sample_through_the_queue_gives_the_estimate_and_alerts(
     expected = clopper_pearson(6, 30)
     assert (lower, upper) == (pytest.approx(expected.lower), pytest.approx(expected.upper))
     # Per safety version: the factory's turns were scored by "safety-v1".
-    assert MetricValue.objects.get(
-        name="live_fn_rate", day=week, model_version="safety-v1"
-    ).denominator == 30
+    assert (
+        MetricValue.objects.get(
+            name="live_fn_rate", day=week, model_version="safety-v1"
+        ).denominator
+        == 30
+    )
 
     # Each miss opened an alert linking to its item (where it can join the exemplar bank),
     # and e-mailed the on-call address through the outbox.
