@@ -15,7 +15,6 @@ from conversations.services import clinician_alert_mark_read, notifications_disp
 from evaluation.models import AlertRule, MetricValue, MonitoringAlert
 from evaluation.services import (
     alert_acknowledge,
-    alert_resolve,
     alert_rule_update,
     alert_rules_ensure,
     alerts_evaluate,
