@@ -12,7 +12,10 @@ the page's rows only (two queries, never one per row).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
+
+from django.core.cache import cache
 
 from django.db.models import Q
 from django.utils import timezone
@@ -23,6 +26,24 @@ from evaluation.models import IntentLabel, SafetyLabel, WorkItem
 
 PAGE_SIZE = 50
 ARI = "ari"
+# Masking (NER) costs about 10 ms a text, 100 texts a page: masked texts are cached by the hash
+# of the text (the key carries no text), so a page read again costs one cache round trip.
+MASK_CACHE_SECONDS = 24 * 3600
+
+
+def masked_many(texts: list[str]) -> list[str]:
+    """Each text masked (``mask_text``), through the cache."""
+    keys = [f"dsmask:{hashlib.sha256(t.encode()).hexdigest()}" for t in texts]
+    found = cache.get_many(keys)
+    missing = {}
+    out = []
+    for key, text in zip(keys, texts, strict=True):
+        if key not in found:
+            found[key] = missing[key] = mask_text(text)
+        out.append(found[key])
+    if missing:
+        cache.set_many(missing, MASK_CACHE_SECONDS)
+    return out
 
 
 @dataclass(frozen=True)
@@ -146,6 +167,11 @@ def _ari_page(filters: DatasetFilters, *, after, before) -> DatasetPage:
     safety_items, safety_labels = _label_index("safety", message_ids=ids)
     intent_items, intent_labels = _label_index("intent", message_ids=reply_ids)
     rows = []
+    texts = []
+    for m in messages:
+        reply = getattr(m, "reply", None)
+        texts += [m.text, reply.text if reply is not None else ""]
+    masked = iter(masked_many(texts))
     for m in messages:
         reply = getattr(m, "reply", None)
         safety_item = safety_items.get(m.pk)
@@ -155,9 +181,9 @@ def _ari_page(filters: DatasetFilters, *, after, before) -> DatasetPage:
                 id=m.pk,
                 created_at=m.created_at,
                 source=ARI,
-                text=mask_text(m.text),
+                text=next(masked),
                 risk=m.risk_level,
-                reply=mask_text(reply.text) if reply is not None else "",
+                reply=next(masked),
                 intent=reply.intent if reply is not None else "",
                 session_id=m.session_id,
                 labels={
@@ -200,6 +226,7 @@ def _imported_page(filters: DatasetFilters, *, after, before) -> DatasetPage:
     _, safety_labels = _label_index("safety", item_ids=ids)
     _, intent_labels = _label_index("intent", item_ids=ids)
     rows = []
+    masked = iter(masked_many([item.text for item in items]))
     for item in items:
         suggestion = item.suggestion or {}
         safety = item.kind == WorkItem.Kind.SAFETY
@@ -208,7 +235,7 @@ def _imported_page(filters: DatasetFilters, *, after, before) -> DatasetPage:
                 id=item.pk,
                 created_at=item.created_at,
                 source=item.source,
-                text=mask_text(item.text),
+                text=next(masked),
                 risk=str(suggestion.get("risk_level") or "") if safety else "",
                 intent=str(suggestion.get("intent") or "") if item.kind == "intent" else "",
                 labels={
