@@ -16,7 +16,6 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-
 from django.db.models import Q
 from django.utils import timezone
 
