@@ -17,6 +17,7 @@ from conversations.backends.base import IntentPrediction
 from conversations.models import ChatSession, Message
 from conversations.services import chat_turn_run, session_create, session_end, session_rate
 from conversations.services.filter.cues import text_validates
+from evaluation.metrics_catalogue import METRICS
 from evaluation.models import MetricValue
 from evaluation.services import (
     ReplyInput,
@@ -202,6 +203,29 @@ def test_clinician_judged_metrics_from_ratings(traffic, clinician):
     assert MetricValue.objects.count() == rows
     body = api_as(clinician).get("/api/v1/metrics/?name=appropriateness").json()
     assert {r["rollout_arm"] for r in body["results"]} == {"", "canary"}
+
+
+def test_dashboards_filter_by_version_arm_and_dates_with_a_table_per_chart(
+    traffic, client, clinician
+):
+    metrics_compute()
+    client.force_login(clinician)
+    html = client.get("/dashboards/").content.decode()
+    for name in ("validation_rate", "safety_recall", "latency_p95", "appropriateness"):
+        assert f'id="chart-{name}"' in html and f'id="chart-{name}-data"' in html
+        assert f"Table: {METRICS[name][0]}" in html
+    assert 'id="chart-live_fn_rate"' in html
+    assert '<option value="canary"' in html and '<option value="words:recording-1"' in html
+    today = timezone.localdate().isoformat()
+    assert f'<th scope="row">{today}</th>' in html  # a table row per day
+    assert '"type": "date"' in html and '"dash": "dot"' in html  # time axis, target lines
+    by_arm = client.get("/dashboards/?arm=canary").content.decode()
+    assert "arm canary" in by_arm and "version words:recording-1" not in by_arm
+    by_version = client.get("/dashboards/?version=words:recording-1").content.decode()
+    assert "version words:recording-1" in by_version and "arm canary" not in by_version
+    past = client.get("/dashboards/?since=2020-01-01&until=2020-01-31").content.decode()
+    assert f'<th scope="row">{today}</th>' not in past and "No data yet" in past
+    assert client.get("/dashboards/plotly.min.js").status_code == 200
 
 
 def test_tasks_call_their_services(clinician):
