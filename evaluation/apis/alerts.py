@@ -16,6 +16,7 @@ from evaluation.services import alert_acknowledge, alert_resolve
 
 class AlertOutputSerializer(serializers.ModelSerializer):
     rule = serializers.CharField(source="rule.key")
+    status = serializers.CharField(help_text="open, acknowledged or resolved.")
 
     class Meta:
         model = MonitoringAlert
