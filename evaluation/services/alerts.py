@@ -7,8 +7,8 @@ Rules and their defaults (ARCHITECTURE.md, "alerts while serving"; docs/monitori
 - ``latency_p95_high``: today's p95 latency above 3000 ms (per generator version).
 - ``error_rate_high``: today's model error rate above 1% (per generator version).
 - ``live_fn_upper_high``: the latest week's live miss-rate upper bound above 5% (per version).
-- ``escalation_unacknowledged``: an open escalation nobody acknowledged (read its in-app alert
-  or closed it) within 15 minutes.
+- ``escalation_unacknowledged``: an open escalation nobody acknowledged (read its in-app alert,
+  opened its session in the workspace, or closed it) within 15 minutes.
 - ``review_backlog_high``: more than 200 sessions waiting in the review queue.
 - ``live_fn_miss``: a blinded sample turned out high risk (opened by the label, not by beat).
 
@@ -26,12 +26,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import CharField, Exists, OuterRef, Q
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
 from ari_review.audit import audit_event_record
+from ari_review.models import AuditEvent
 from ari_review.roles import ADMIN, CLINICIAN, user_has_role
 from conversations.models import ClinicianAlert, Escalation
 from conversations.services import notifications_queue
@@ -352,15 +354,23 @@ def _live_fn_rule(rule: AlertRule, result: EvaluationResult) -> None:
             result.resolved += alert_clear(rule=rule, subject=subject)
 
 
-def _acknowledged(escalation_ref) -> Q:
-    read = ClinicianAlert.objects.filter(escalation=escalation_ref, read_at__isnull=False)
-    return Q(Exists(read))
+def _acknowledged() -> Q:
+    """Someone read the escalation's in-app alert, or opened its session in the workspace
+    after it was opened (the review page records each view as ``transcript.view``)."""
+    read = ClinicianAlert.objects.filter(escalation=OuterRef("pk"), read_at__isnull=False)
+    viewed = AuditEvent.objects.filter(
+        action__in=("transcript.view", "transcript.reveal"),
+        object_type="conversations.chatsession",
+        object_id=Cast(OuterRef("session_id"), CharField()),
+        created_at__gte=OuterRef("created_at"),
+    )
+    return Q(Exists(read)) | Q(Exists(viewed))
 
 
 def _escalation_rule(rule: AlertRule, result: EvaluationResult, now: dt.datetime) -> None:
     cutoff = now - dt.timedelta(minutes=rule.threshold)
     late = Escalation.objects.filter(status=Escalation.Status.OPEN, created_at__lte=cutoff).exclude(
-        _acknowledged(OuterRef("pk"))
+        _acknowledged()
     )
     late_ids = set()
     for escalation_id, session_id, created_at in late.values_list("pk", "session_id", "created_at")[

@@ -114,6 +114,20 @@ def test_unacknowledged_escalation_alert_resolves_when_its_alert_is_read(clinici
     assert not _unresolved("escalation_unacknowledged").exists()
 
 
+def test_opening_the_escalated_session_acknowledges_it(client, clinician):
+    session = make_session(max_risk_level="high", flagged=True)
+    escalation = make_escalation(session)
+    Escalation.objects.filter(pk=escalation.pk).update(
+        created_at=timezone.now() - dt.timedelta(minutes=20)
+    )
+    alerts_evaluate()
+    assert _unresolved("escalation_unacknowledged").count() == 1
+    item = review_item(session, priority=0.0)
+    client.force_login(clinician)
+    assert client.get(f"/review/items/{item.pk}/").status_code == 200
+    assert alerts_evaluate()["resolved"] == 1
+
+
 def test_backlog_alert_acknowledged_and_resolved_by_a_person_with_audit(
     clinician, admin_user, enduser
 ):
