@@ -133,6 +133,7 @@ CELERY_TASK_ROUTES = {
     "conversations.tasks.sessions_retention_purge_task": {"queue": "default"},
     "conversations.tasks.*": {"queue": "chat"},
     "training_jobs.tasks.*": {"queue": "training"},
+    "evaluation.tasks.evaluation_run_task": {"queue": "training"},
 }
 # All periodic schedules, in one place.
 CELERY_BEAT_SCHEDULE = {

@@ -96,6 +96,7 @@ class WorkItem(models.Model):
         UNCERTAIN = "uncertain", "Model uncertain"
         IMPORTED = "imported", "Imported"
         UNSAFE_CANDIDATE = "unsafe_candidate", "Candidate marked unsafe"
+        EVALUATION = "evaluation", "Evaluation run reply"
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
@@ -405,3 +406,13 @@ class MetricValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.day} {self.model_version or 'all'}: {self.value}"
+
+
+# Frozen test sets and evaluation runs (a module of their own; imported here so Django sees them).
+from evaluation.models_evaluation_runs import (  # noqa: E402, F401
+    EvaluationPrediction,
+    EvaluationRun,
+    FrozenSet,
+    FrozenSetItem,
+    FrozenSetKind,
+)

@@ -34,3 +34,24 @@ def work_queues_refresh_task() -> dict:
 def agreement_refresh_task() -> list[str]:
     """Recompute the agreement figures shown on the agreement page (cached)."""
     return agreement_cache_refresh()
+
+
+@shared_task(
+    name="evaluation.tasks.evaluation_run_task",
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+    acks_late=True,
+)
+def evaluation_run_task(run_id: int) -> str:
+    """Run one evaluation run. Idempotent: a run that already ran (or is running) is left alone."""
+    from evaluation.services.evaluation_runs import evaluation_run_execute
+
+    return evaluation_run_execute(run_id=run_id).status
+
+
+@shared_task(name="evaluation.tasks.evaluation_runs_reconcile_task")
+def evaluation_runs_reconcile_task() -> list[int]:
+    """Re-queue evaluation runs never picked up or whose worker died."""
+    from evaluation.services.evaluation_runs import evaluation_runs_reconcile
+
+    return evaluation_runs_reconcile()
