@@ -17,6 +17,7 @@ NAVIGATION = (
     ("Agreement", "evaluation:agreement", (CLINICIAN, ADMIN)),
     ("Risk signals", "evaluation:risk-signals", (CLINICIAN, ADMIN)),
     ("Dashboards", "evaluation:dashboards", (CLINICIAN, ADMIN)),
+    ("Evaluation runs", "evaluation:evaluation-runs", (CLINICIAN, ADMIN)),
     ("Models", "training_jobs:model-list", (ADMIN,)),
     ("Audit", "evaluation:audit-log", (ADMIN,)),
     ("Django admin", "admin:index", (ADMIN,)),

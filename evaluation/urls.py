@@ -1,7 +1,15 @@
 from django.urls import path
 
 from evaluation.models import WorkItem
-from evaluation.views import agreement, audit, dashboards, dialogues, queue, risk_signals
+from evaluation.views import (
+    agreement,
+    audit,
+    dashboards,
+    dialogues,
+    evaluation_runs,
+    queue,
+    risk_signals,
+)
 
 Kind = WorkItem.Kind
 app_name = "evaluation"
@@ -52,6 +60,23 @@ urlpatterns = [
     path("dashboards/", dashboards.DashboardPage.as_view(), name="dashboards"),
     path("dashboards/plotly.min.js", dashboards.PlotlyJs.as_view(), name="plotly-js"),
     path("audit/", audit.AuditLogPage.as_view(), name="audit-log"),
+    # Frozen test sets and evaluation runs
+    path("evaluation/", evaluation_runs.EvaluationRunListPage.as_view(), name="evaluation-runs"),
+    path(
+        "evaluation/runs/<int:run_id>/",
+        evaluation_runs.EvaluationRunPage.as_view(),
+        name="evaluation-run",
+    ),
+    path(
+        "evaluation/compare/",
+        evaluation_runs.EvaluationRunComparePage.as_view(),
+        name="evaluation-compare",
+    ),
+    path(
+        "evaluation/frozen-sets/<int:frozen_set_id>/freeze/",
+        evaluation_runs.FrozenSetFreezePage.as_view(),
+        name="frozen-set-freeze",
+    ),
     path("signals/", risk_signals.RiskSignalPage.as_view(), name="risk-signals"),
     path(
         "labels/safety/items/<int:item_id>/exemplar/",

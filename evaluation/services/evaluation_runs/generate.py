@@ -1,6 +1,8 @@
 """Play every item of a frozen set through the real chat turn with the run's generation
 configuration: one session per item, owned by the run's own end user (``evaluation-run-<id>``,
-so live metrics can leave these sessions out), and queue the sessions for clinician rating."""
+so live metrics can leave these sessions out), and queue the sessions for clinician rating.
+A high-risk message gets the emergency reply as always, but opens no escalation and pages nobody
+(``conversations.services.crisis.escalations_offline``)."""
 
 from __future__ import annotations
 
