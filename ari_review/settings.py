@@ -394,6 +394,10 @@ ARI_WARM_ON_START = env.bool("ARI_WARM_ON_START", default=True)
 ARI_SAFETY_WARM_WAIT_S = env.float("ARI_SAFETY_WARM_WAIT_S", 2.0, minimum=0.0)
 _GENERATORS = ("composed", "approved", "openai", "transformers")
 ARI_GENERATOR = env.str("ARI_GENERATOR", "composed")
+# The approved backend lets the active reward model (a "reward" model version) choose among its
+# best few candidates; off by default (docs/evaluation-runs.md).
+ARI_REWARD_RERANK = env.bool("ARI_REWARD_RERANK", default=False)
+ARI_REWARD_RERANK_TOP = env.int("ARI_REWARD_RERANK_TOP", 3, minimum=2)
 ARI_CRISIS_LOCALE = env.str("ARI_CRISIS_LOCALE", "US")
 # Users in this group (plus ONCALL_EMAILS) are notified of escalations; empty group: all clinicians.
 ARI_ONCALL_GROUP = env.str("ARI_ONCALL_GROUP", "oncall")

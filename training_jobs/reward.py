@@ -167,3 +167,19 @@ def reward_model_load(version: ModelVersion) -> RewardModel:
         model = RewardModel.load(version.artifact_dir)
         _loaded[version.name] = model
     return model
+
+
+def active_reward_rank(user_text: str, replies) -> list[float] | None:
+    """Rewards of ``replies`` to ``user_text`` under the active reward version (None without
+    one): the ranker the approved backend uses with ``ARI_REWARD_RERANK``."""
+    from ari_review.ttl_cache import active_model_version_key, ttl_cached
+    from training_jobs.selectors import model_version_active_get
+
+    version = ttl_cached(
+        active_model_version_key(ModelKind.REWARD),
+        lambda: model_version_active_get(kind=ModelKind.REWARD),
+    )
+    if version is None:
+        return None
+    model = reward_model_load(version)
+    return model.score([user_text] * len(replies), list(replies)).tolist()
