@@ -211,6 +211,7 @@ def frozen_set_freeze(*, frozen_set: FrozenSet, user=None) -> FrozenSet:
         after={"status": locked.status, "content_hash": locked.content_hash, "items": len(rows)},
     )
     logger.info("frozen set frozen id=%s items=%s", locked.pk, len(rows))
+    frozen_set.refresh_from_db()  # the caller's instance reads as frozen too
     return locked
 
 
