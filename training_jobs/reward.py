@@ -126,6 +126,7 @@ def reward_model_train(
                 "kind": "reward",
                 "backend": "bt",
                 "version": name,
+                "labels": {"reward": ["preferred"]},
                 "features": "reply vector, context x reply, plain features",
                 "encoder": get_encoder().identity,
                 "train_pairs": len(train),

@@ -53,7 +53,7 @@ def _check_kind_backend(kind: str, backend: str) -> None:
     if kind == ModelKind.REWARD:
         if backend != Backend.BRADLEY_TERRY:
             raise ApplicationError(
-                f"A reward model is trained with backend {Backend.BRADLEY_TERRY!r}."
+                f"A reward model is trained with backend {Backend.BRADLEY_TERRY.value!r}."
             )
         return
     if kind not in KINDS:

@@ -266,3 +266,30 @@ def test_api_and_pages(tiny_models, clinician, admin_user, client):
     assert EvaluationRun.objects.count() == 2
     compare = client.get(f"/evaluation/compare/?left={run_id}&right={run_id}")
     assert compare.status_code == 200
+
+
+@pytest.mark.celery_worker
+def test_run_started_through_the_api_runs_on_the_worker_with_progress(
+    celery_worker, tiny_models, admin_user
+):
+    import time
+
+    frozen = frozen_set_starter_load(kind="edge")
+    version = _version(tiny_models["safety"], "safety")
+    api = api_as(admin_user)
+    response = api.post(
+        "/api/v1/evaluation-runs/",
+        {"frozen_set_id": frozen.pk, "model_version_id": version.pk},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    run_id = response.json()["id"]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        state = api.get(f"/api/v1/evaluation-runs/{run_id}/").json()
+        if state["status"] in ("succeeded", "failed"):
+            break
+        time.sleep(0.5)
+    assert state["status"] == "succeeded", state["error"]
+    assert state["progress"] == 100 and state["stage"] == "done"
+    assert EvaluationPrediction.objects.filter(run_id=run_id).count() == 50
