@@ -52,9 +52,7 @@ def test_rerank_is_off_by_default_and_the_ranker_then_goes_unasked(starter_conte
     assert ranker == []
 
 
-def test_rerank_lets_the_ranker_choose_among_the_best_candidates(
-    starter_content, ranker, settings
-):
+def test_rerank_lets_the_ranker_choose_among_the_best_candidates(starter_content, ranker, settings):
     generator = ApprovedContentGenerator()
     before = _replies(generator)
     settings.ARI_REWARD_RERANK = True
