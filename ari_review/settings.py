@@ -149,6 +149,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "training_jobs.tasks.training_jobs_reconcile_task",
         "schedule": crontab(minute="*/10"),
     },
+    "evaluation-reconcile-stuck-runs": {
+        "task": "evaluation.tasks.evaluation_runs_reconcile_task",
+        "schedule": crontab(minute="*/10"),
+    },
     # Escalation e-mails (the outbox): sends whatever is pending and due, whether or not its
     # own task was ever queued. Expires rather than piling up while no worker runs.
     "conversations-dispatch-notifications": {
