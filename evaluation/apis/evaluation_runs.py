@@ -156,16 +156,45 @@ class EvaluationRunMissesApi(ClinicianApi):
 
 
 class EvaluationRunCompareApi(ClinicianApi):
+    class RowSerializer(serializers.Serializer):
+        key = serializers.CharField()
+        label = serializers.CharField()
+        left = serializers.JSONField(allow_null=True)
+        right = serializers.JSONField(allow_null=True)
+        delta = serializers.FloatField(allow_null=True, help_text="right minus left")
+
+    class DifferingSerializer(serializers.Serializer):
+        item = serializers.CharField()
+        stratum = serializers.CharField()
+        text = serializers.CharField(help_text="Masked.")
+        left_correct = serializers.BooleanField(allow_null=True)
+        right_correct = serializers.BooleanField(allow_null=True)
+
+    class OutputSerializer(serializers.Serializer):
+        rows = serializers.ListField(child=serializers.DictField(), help_text="RowSerializer")
+        same_set = serializers.BooleanField()
+        differing = serializers.ListField(
+            child=serializers.DictField(),
+            help_text="Items right in one run and wrong in the other (masked).",
+        )
+
     @extend_schema(
         parameters=[
             OpenApiParameter("left", int, required=True),
             OpenApiParameter("right", int, required=True),
         ],
-        responses={200: serializers.JSONField()},
+        responses=OutputSerializer,
     )
     def get(self, request):
         try:
             left, right = int(request.query_params["left"]), int(request.query_params["right"])
         except (KeyError, ValueError):
             raise ApplicationError("left and right must be run ids.") from None
-        return Response(evaluation_runs_compare(left=_run_or_404(left), right=_run_or_404(right)))
+        compared = evaluation_runs_compare(left=_run_or_404(left), right=_run_or_404(right))
+        return Response(
+            {
+                "rows": self.RowSerializer(compared["rows"], many=True).data,
+                "same_set": compared["same_set"],
+                "differing": self.DifferingSerializer(compared["differing"], many=True).data,
+            }
+        )
