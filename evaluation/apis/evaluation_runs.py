@@ -155,27 +155,28 @@ class EvaluationRunMissesApi(ClinicianApi):
         return Response(self.OutputSerializer(misses, many=True).data)
 
 
+class CompareRowSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    left = serializers.JSONField(allow_null=True)
+    right = serializers.JSONField(allow_null=True)
+    delta = serializers.FloatField(allow_null=True, help_text="right minus left")
+
+
+class CompareItemSerializer(serializers.Serializer):
+    item = serializers.CharField()
+    stratum = serializers.CharField()
+    text = serializers.CharField(help_text="Masked.")
+    left_correct = serializers.BooleanField(allow_null=True)
+    right_correct = serializers.BooleanField(allow_null=True)
+
+
 class EvaluationRunCompareApi(ClinicianApi):
-    class RowSerializer(serializers.Serializer):
-        key = serializers.CharField()
-        label = serializers.CharField()
-        left = serializers.JSONField(allow_null=True)
-        right = serializers.JSONField(allow_null=True)
-        delta = serializers.FloatField(allow_null=True, help_text="right minus left")
-
-    class DifferingSerializer(serializers.Serializer):
-        item = serializers.CharField()
-        stratum = serializers.CharField()
-        text = serializers.CharField(help_text="Masked.")
-        left_correct = serializers.BooleanField(allow_null=True)
-        right_correct = serializers.BooleanField(allow_null=True)
-
     class OutputSerializer(serializers.Serializer):
-        rows = serializers.ListField(child=serializers.DictField(), help_text="RowSerializer")
+        rows = CompareRowSerializer(many=True)
         same_set = serializers.BooleanField()
-        differing = serializers.ListField(
-            child=serializers.DictField(),
-            help_text="Items right in one run and wrong in the other (masked).",
+        differing = CompareItemSerializer(
+            many=True, help_text="Items right in one run and wrong in the other (same set)."
         )
 
     @extend_schema(
@@ -191,10 +192,4 @@ class EvaluationRunCompareApi(ClinicianApi):
         except (KeyError, ValueError):
             raise ApplicationError("left and right must be run ids.") from None
         compared = evaluation_runs_compare(left=_run_or_404(left), right=_run_or_404(right))
-        return Response(
-            {
-                "rows": self.RowSerializer(compared["rows"], many=True).data,
-                "same_set": compared["same_set"],
-                "differing": self.DifferingSerializer(compared["differing"], many=True).data,
-            }
-        )
+        return Response(self.OutputSerializer(compared).data)
