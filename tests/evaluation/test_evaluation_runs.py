@@ -254,6 +254,14 @@ def test_api_and_pages(tiny_models, clinician, admin_user, client):
     assert detail["status"] == "succeeded" and "false_positive_rate" in detail["metrics"]
     misses = api_as(clinician).get(f"/api/v1/evaluation-runs/{run_id}/misses/")
     assert misses.status_code == 200
+    compared = api_as(clinician).get(
+        f"/api/v1/evaluation-runs/compare/?left={run_id}&right={run_id}"
+    )
+    assert compared.status_code == 200 and compared.json()["same_set"] is True
+    assert {r["key"] for r in compared.json()["rows"]} >= {"false_positive_rate", "false_alarms"}
+    assert api_as(clinician).get("/api/v1/evaluation-runs/compare/?left=x").status_code == 400
+    sets = api_as(clinician).get("/api/v1/frozen-sets/").json()
+    assert [s["kind"] for s in sets["results"]] == ["edge"]
     client.force_login(clinician)
     page = client.get("/evaluation/")
     assert page.status_code == 200 and b"Start a run" not in page.content
