@@ -240,3 +240,66 @@ def frozen_set_item_add(*, frozen_set: FrozenSet, row: dict, user=None) -> Froze
         actor=user, action="frozen_set.item_add", obj=locked, after={"item_id": item.pk}
     )
     return item
+
+
+@transaction.atomic
+def frozen_set_next_version(*, frozen_set: FrozenSet, created_by=None) -> FrozenSet:
+    """A new draft version of ``frozen_set``'s kind holding a copy of its items, for clinicians
+    to verify (or drop) item by item before it is frozen in turn; the frozen one is untouched."""
+    rows = [
+        {
+            "id": item.external_id,
+            "text": item.text,
+            "history": item.history,
+            "expected": item.expected,
+            "stratum": item.stratum,
+            "tags": item.tags,
+            "lang": item.lang,
+            "provenance": item.provenance,
+            "verification": item.verification,
+        }
+        for item in frozen_set.items.order_by("position")
+    ]
+    return frozen_set_draft_create(
+        kind=frozen_set.kind,
+        rows=rows,
+        source=f"{frozen_set.kind} v{frozen_set.version}",
+        description=f"Next version of {frozen_set.kind} v{frozen_set.version}, to verify.",
+        created_by=created_by,
+    )
+
+
+@transaction.atomic
+def frozen_set_item_verify(*, item: FrozenSetItem, clinician, keep: bool = True) -> FrozenSetItem:
+    """A clinician verifies one item of a draft (its text and expectation hold), or drops it
+    (``keep=False``). Refused on a frozen set. Audited; the item records the clinician's
+    pseudonym, never the name."""
+    from ari_review.privacy.masking import pseudonym
+
+    locked = FrozenSet.objects.select_for_update().get(pk=item.frozen_set_id)
+    if locked.is_frozen:
+        raise ApplicationError(
+            f"Frozen set {locked.kind} v{locked.version} is frozen; verify items on a new version."
+        )
+    before = {"verification": item.verification, "external_id": item.external_id}
+    if not keep:
+        item_id = item.pk
+        item.delete()
+        audit_event_record(
+            actor=clinician,
+            action="frozen_set.item_drop",
+            obj=locked,
+            before=before,
+            after={"item_id": item_id},
+        )
+        return item
+    item.verification = f"clinician-verified ({pseudonym(clinician.pk)})"
+    item.save(update_fields=["verification"])
+    audit_event_record(
+        actor=clinician,
+        action="frozen_set.item_verify",
+        obj=locked,
+        before=before,
+        after={"item_id": item.pk, "verification": item.verification},
+    )
+    return item

@@ -23,6 +23,8 @@ from evaluation.services.frozen_sets import (
     frozen_set_draft_create,
     frozen_set_freeze,
     frozen_set_item_add,
+    frozen_set_item_verify,
+    frozen_set_next_version,
     frozen_set_starter_load,
 )
 from tests.evaluation.conftest import api_as
@@ -211,3 +213,23 @@ def test_dataset_build_refuses_training_rows_repeating_a_starter_frozen_text():
         if len(datasets._norm(json.loads(line)["text"])) >= 15
     }
     assert not (shipped & long_prints)
+
+
+def test_next_version_is_verified_item_by_item_then_frozen(admin_user, clinician):
+    frozen = frozen_set_freeze(
+        frozen_set=frozen_set_draft_create(kind="safety", rows=_rows(3), source="t")
+    )
+    draft = frozen_set_next_version(frozen_set=frozen, created_by=admin_user)
+    assert (draft.version, draft.items.count(), draft.is_frozen) == (2, 3, False)
+    first, second, _ = draft.items.order_by("position")
+    verified = frozen_set_item_verify(item=first, clinician=clinician)
+    assert verified.verification.startswith("clinician-verified (u-")
+    assert clinician.username not in verified.verification
+    frozen_set_item_verify(item=second, clinician=clinician, keep=False)
+    assert draft.items.count() == 2
+    v2 = frozen_set_freeze(frozen_set=draft, user=admin_user)
+    assert v2.content_hash != frozen.content_hash and frozen.items.count() == 3
+    with pytest.raises(ApplicationError, match="verify items on a new version"):
+        frozen_set_item_verify(item=v2.items.first(), clinician=clinician)
+    assert AuditEvent.objects.filter(action="frozen_set.item_verify").count() == 1
+    assert AuditEvent.objects.filter(action="frozen_set.item_drop").count() == 1

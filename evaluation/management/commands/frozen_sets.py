@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from ari_review.api.errors import ApplicationError
-from evaluation.models import FrozenSetKind
+from evaluation.models import FrozenSetItem, FrozenSetKind
 from evaluation.selectors.frozen_sets import (
     frozen_set_get,
     frozen_set_list,
@@ -21,6 +21,8 @@ from evaluation.selectors.frozen_sets import (
 from evaluation.services.frozen_sets import (
     frozen_set_draft_create,
     frozen_set_freeze,
+    frozen_set_item_verify,
+    frozen_set_next_version,
     frozen_set_starter_load,
 )
 
@@ -29,10 +31,14 @@ class Command(BaseCommand):
     help = "Manage the frozen test sets (starter versions, drafts from labels, freezing)."
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["load-starter", "from-labels", "freeze", "list"])
+        parser.add_argument(
+            "action",
+            choices=["load-starter", "from-labels", "freeze", "next-version", "verify", "list"],
+        )
         parser.add_argument("frozen_set_id", nargs="?", type=int)
         parser.add_argument("--kind", choices=FrozenSetKind.values)
-        parser.add_argument("--user", help="the admin or clinician who freezes (audited)")
+        parser.add_argument("--user", help="the admin or clinician acting (audited)")
+        parser.add_argument("--drop", action="store_true", help="verify: drop the item instead")
 
     def _user(self, username):
         if not username:
@@ -68,6 +74,23 @@ class Command(BaseCommand):
                     raise CommandError(f"no frozen set {frozen_set_id}")
                 frozen = frozen_set_freeze(frozen_set=frozen, user=who)
                 self.stdout.write(f"frozen {frozen.kind} v{frozen.version}: {frozen.content_hash}")
+            elif action in ("next-version", "verify"):
+                if not frozen_set_id:
+                    raise CommandError(f"{action} needs an id")
+                if action == "next-version":
+                    frozen = frozen_set_get(frozen_set_id=frozen_set_id)
+                    if frozen is None:
+                        raise CommandError(f"no frozen set {frozen_set_id}")
+                    draft = frozen_set_next_version(frozen_set=frozen, created_by=who)
+                    self.stdout.write(f"draft {draft.kind} v{draft.version} (id {draft.pk})")
+                else:
+                    if who is None:
+                        raise CommandError("verify needs --user (the clinician verifying)")
+                    item = FrozenSetItem.objects.filter(pk=frozen_set_id).first()
+                    if item is None:
+                        raise CommandError(f"no frozen set item {frozen_set_id}")
+                    frozen_set_item_verify(item=item, clinician=who, keep=not options["drop"])
+                    self.stdout.write("dropped" if options["drop"] else item.verification)
             else:
                 for f in frozen_set_list(kind=kind):
                     self.stdout.write(
