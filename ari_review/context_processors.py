@@ -18,6 +18,7 @@ NAVIGATION = (
     ("Risk signals", "evaluation:risk-signals", (CLINICIAN, ADMIN)),
     ("Dashboards", "evaluation:dashboards", (CLINICIAN, ADMIN)),
     ("Datasets", "evaluation:datasets", (CLINICIAN, ADMIN)),
+    ("Evaluation runs", "evaluation:evaluation-runs", (CLINICIAN, ADMIN)),
     ("Models", "training_jobs:model-list", (ADMIN,)),
     ("Audit", "evaluation:audit-log", (ADMIN,)),
     ("Django admin", "admin:index", (ADMIN,)),

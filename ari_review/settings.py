@@ -133,6 +133,7 @@ CELERY_TASK_ROUTES = {
     "conversations.tasks.sessions_retention_purge_task": {"queue": "default"},
     "conversations.tasks.*": {"queue": "chat"},
     "training_jobs.tasks.*": {"queue": "training"},
+    "evaluation.tasks.evaluation_run_task": {"queue": "training"},
 }
 # All periodic schedules, in one place.
 CELERY_BEAT_SCHEDULE = {
@@ -146,6 +147,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "training-reconcile-stuck-jobs": {
         "task": "training_jobs.tasks.training_jobs_reconcile_task",
+        "schedule": crontab(minute="*/10"),
+    },
+    "evaluation-reconcile-stuck-runs": {
+        "task": "evaluation.tasks.evaluation_runs_reconcile_task",
         "schedule": crontab(minute="*/10"),
     },
     # Escalation e-mails (the outbox): sends whatever is pending and due, whether or not its
@@ -405,6 +410,10 @@ ARI_WARM_ON_START = env.bool("ARI_WARM_ON_START", default=True)
 ARI_SAFETY_WARM_WAIT_S = env.float("ARI_SAFETY_WARM_WAIT_S", 2.0, minimum=0.0)
 _GENERATORS = ("composed", "approved", "openai", "transformers")
 ARI_GENERATOR = env.str("ARI_GENERATOR", "composed")
+# The approved backend lets the active reward model (a "reward" model version) choose among its
+# best few candidates; off by default (docs/evaluation-runs.md).
+ARI_REWARD_RERANK = env.bool("ARI_REWARD_RERANK", default=False)
+ARI_REWARD_RERANK_TOP = env.int("ARI_REWARD_RERANK_TOP", 3, minimum=2)
 ARI_CRISIS_LOCALE = env.str("ARI_CRISIS_LOCALE", "US")
 # Users in this group (plus ONCALL_EMAILS) are notified of escalations; empty group: all clinicians.
 ARI_ONCALL_GROUP = env.str("ARI_ONCALL_GROUP", "oncall")

@@ -6,6 +6,7 @@ from evaluation.apis import (
     audit,
     dialogues,
     escalations,
+    evaluation_runs,
     imports,
     labels,
     metrics,
@@ -16,6 +17,28 @@ from evaluation.apis import (
 
 # ``kind`` is one of review | safety | intent | preference (other values: 404).
 urlpatterns = [
+    path("frozen-sets/", evaluation_runs.FrozenSetListApi.as_view(), name="eval-frozen-sets"),
+    path(
+        "frozen-sets/<int:frozen_set_id>/freeze/",
+        evaluation_runs.FrozenSetFreezeApi.as_view(),
+        name="eval-frozen-set-freeze",
+    ),
+    path("evaluation-runs/", evaluation_runs.EvaluationRunListApi.as_view(), name="eval-runs"),
+    path(
+        "evaluation-runs/compare/",
+        evaluation_runs.EvaluationRunCompareApi.as_view(),
+        name="eval-runs-compare",
+    ),
+    path(
+        "evaluation-runs/<int:run_id>/",
+        evaluation_runs.EvaluationRunDetailApi.as_view(),
+        name="eval-run",
+    ),
+    path(
+        "evaluation-runs/<int:run_id>/misses/",
+        evaluation_runs.EvaluationRunMissesApi.as_view(),
+        name="eval-run-misses",
+    ),
     path("queues/<str:kind>/items/", queue.QueueItemListApi.as_view(), name="eval-queue-items"),
     path("queues/<str:kind>/next/", queue.QueueNextApi.as_view(), name="eval-queue-next"),
     path(

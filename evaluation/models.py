@@ -99,6 +99,7 @@ class WorkItem(models.Model):
         # The weekly blinded sample of sessions scored none/low (live false-negative estimate):
         # queued without the model's score, ``session`` set (one item per session).
         FN_SAMPLE = "fn_sample", "Random sample (blinded)"
+        EVALUATION = "evaluation", "Evaluation run reply"
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
@@ -481,3 +482,13 @@ class MonitoringAlert(models.Model):
 
     def __str__(self) -> str:
         return f"Alert {self.pk}: {self.title} ({self.status})"
+
+
+# Frozen test sets and evaluation runs (a module of their own; imported here so Django sees them).
+from evaluation.models_evaluation_runs import (  # noqa: E402, F401
+    EvaluationPrediction,
+    EvaluationRun,
+    FrozenSet,
+    FrozenSetItem,
+    FrozenSetKind,
+)

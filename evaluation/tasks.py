@@ -52,3 +52,24 @@ def alerts_evaluate_task() -> dict:
 def live_fn_sample_task() -> int:
     """Weekly: queue the blinded random sample of sessions scored none/low for labelling."""
     return live_fn_sample_draw()
+
+
+@shared_task(
+    name="evaluation.tasks.evaluation_run_task",
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+    acks_late=True,
+)
+def evaluation_run_task(run_id: int) -> str:
+    """Run one evaluation run. Idempotent: a run that already ran (or is running) is left alone."""
+    from evaluation.services.evaluation_runs import evaluation_run_execute
+
+    return evaluation_run_execute(run_id=run_id).status
+
+
+@shared_task(name="evaluation.tasks.evaluation_runs_reconcile_task")
+def evaluation_runs_reconcile_task() -> list[int]:
+    """Re-queue evaluation runs never picked up or whose worker died."""
+    from evaluation.services.evaluation_runs import evaluation_runs_reconcile
+
+    return evaluation_runs_reconcile()

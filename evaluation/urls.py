@@ -8,6 +8,7 @@ from evaluation.views import (
     dashboards,
     datasets,
     dialogues,
+    evaluation_runs,
     queue,
     risk_signals,
 )
@@ -64,6 +65,23 @@ urlpatterns = [
     path("alerts/", alerts.AlertHistoryPage.as_view(), name="alerts"),
     path("alerts/<int:alert_id>/", alerts.AlertActionPage.as_view(), name="alert-action"),
     path("datasets/", datasets.DatasetBrowserPage.as_view(), name="datasets"),
+    # Frozen test sets and evaluation runs
+    path("evaluation/", evaluation_runs.EvaluationRunListPage.as_view(), name="evaluation-runs"),
+    path(
+        "evaluation/runs/<int:run_id>/",
+        evaluation_runs.EvaluationRunPage.as_view(),
+        name="evaluation-run",
+    ),
+    path(
+        "evaluation/compare/",
+        evaluation_runs.EvaluationRunComparePage.as_view(),
+        name="evaluation-compare",
+    ),
+    path(
+        "evaluation/frozen-sets/<int:frozen_set_id>/freeze/",
+        evaluation_runs.FrozenSetFreezePage.as_view(),
+        name="frozen-set-freeze",
+    ),
     path("signals/", risk_signals.RiskSignalPage.as_view(), name="risk-signals"),
     path(
         "labels/safety/items/<int:item_id>/exemplar/",

@@ -15,11 +15,13 @@ from django.db import models
 class ModelKind(models.TextChoices):
     SAFETY = "safety", "Safety classifier"
     INTENT = "intent", "Intent classifier"
+    REWARD = "reward", "Reward model (clinician preferences)"
 
 
 class Backend(models.TextChoices):
     LINEAR = "linear", "Linear (word + character n-grams)"
     MINILM = "minilm", "MiniLM fine-tuned (int8 at serving)"
+    BRADLEY_TERRY = "bt", "Bradley-Terry, linear on MiniLM sentence vectors"
 
 
 class ModelVersion(models.Model):
@@ -74,6 +76,11 @@ class ModelVersion(models.Model):
                 "high_recall": m.get("high_recall"),
                 "clearly_safe_high_rate": m.get("clearly_safe_high_rate"),
                 "p95_ms": latency.get("p95_ms"),
+            }
+        if self.kind == ModelKind.REWARD:
+            return {
+                "pairwise_accuracy": m.get("heldout_pairwise_accuracy"),
+                "pairs": m.get("pairs"),
             }
         return {"accuracy": m.get("accuracy"), "p95_ms": latency.get("p95_ms")}
 

@@ -23,10 +23,12 @@ from ari_review.audit import audit_event_record
 from ari_review.celery import task_enqueue
 from ari_review.ttl_cache import active_model_version_key, ttl_cache_invalidate
 from training_jobs import selectors
+from training_jobs.frozen_texts import training_rows_without_frozen
 from training_jobs.ml.data import DatasetPaths
 from training_jobs.ml.labels import BACKENDS, KINDS
 from training_jobs.ml.train import TrainSettings, train_and_evaluate
-from training_jobs.models import ModelVersion, TrainingJob
+from training_jobs.models import Backend, ModelKind, ModelVersion, TrainingJob
+from training_jobs.reward import reward_model_train
 
 logger = logging.getLogger(__name__)
 RUN_TASK = "training_jobs.tasks.training_job_run_task"
@@ -48,6 +50,12 @@ class TrainResult:
 
 
 def _check_kind_backend(kind: str, backend: str) -> None:
+    if kind == ModelKind.REWARD:
+        if backend != Backend.BRADLEY_TERRY:
+            raise ApplicationError(
+                f"A reward model is trained with backend {Backend.BRADLEY_TERRY.value!r}."
+            )
+        return
     if kind not in KINDS:
         raise ApplicationError(
             f"Unknown classifier kind {kind!r}: choose one of {', '.join(KINDS)}."
@@ -85,6 +93,10 @@ def model_version_train(
             train=root / f"{kind}_train.jsonl", test=root / f"{kind}_test.jsonl"
         )
     database_rows = selectors.database_label_rows(kind=kind) if use_database_labels else []
+    # The frozen test sets' texts never train (database rows dropped, shipped rows refused).
+    database_rows = training_rows_without_frozen(
+        kind=kind, database_rows=database_rows, paths=dataset_paths
+    )
     extra = database_rows
     name = _version_name(kind, backend)
     artifact_root = Path(settings.MODEL_ARTIFACT_DIR)
@@ -166,6 +178,22 @@ def model_version_activate(*, version: ModelVersion, user=None) -> ModelVersion:
         )
         ttl_cache_invalidate(active_model_version_key(version.kind))
     return version
+
+
+def reward_version_train(
+    *, created_by=None, activate: bool = False, rows: list[dict] | None = None, progress=None
+) -> TrainResult:
+    """Train a reward model on the clinician preference pairs (``training_jobs.reward``) and
+    activate it when asked and its gate holds (it then ranks replies where settings allow)."""
+    version = reward_model_train(created_by=created_by, rows=rows, progress=progress)
+    activated, note = False, "not requested"
+    if activate:
+        if version.gate_passed:
+            model_version_activate(version=version, user=created_by)
+            activated, note = True, "activated"
+        else:
+            note = f"not activated: {version.gate_reason}"
+    return TrainResult(version=version, activated=activated, activation_note=note)
 
 
 def models_ensure_active(*, backend: str = "hybrid", log: Callable[[str], None] = print) -> dict:
@@ -260,14 +288,19 @@ def training_job_run(*, job_id: int, train_settings: TrainSettings | None = None
         )
     logger.info("training job started job_id=%s attempt=%s", job.pk, job.attempts)
     try:
-        result = model_version_train(
-            kind=job.kind,
-            backend=job.backend,
-            activate=job.activate,
-            created_by=job.created_by,
-            train_settings=train_settings,
-            progress=_job_progress(job.pk),
-        )
+        if job.kind == ModelKind.REWARD:
+            result = reward_version_train(
+                created_by=job.created_by, activate=job.activate, progress=_job_progress(job.pk)
+            )
+        else:
+            result = model_version_train(
+                kind=job.kind,
+                backend=job.backend,
+                activate=job.activate,
+                created_by=job.created_by,
+                train_settings=train_settings,
+                progress=_job_progress(job.pk),
+            )
     except Exception as exc:
         logger.exception("training job failed job_id=%s", job.pk)
         TrainingJob.objects.filter(pk=job.pk).update(

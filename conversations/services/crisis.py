@@ -17,8 +17,11 @@ This module never imports ``conversations.tasks``: it queues the task by name.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 
@@ -57,6 +60,24 @@ NOTIFY_RETRY_BASE_SECONDS = 30
 NOTIFY_RETRY_MAX_SECONDS = 30 * 60
 # A claimed notification is not claimed again for this long (its dispatcher died mid-send).
 NOTIFY_CLAIM_SECONDS = 5 * 60
+
+
+_offline = contextvars.ContextVar("escalations_offline", default=False)
+
+
+@contextmanager
+def escalations_offline() -> Iterator[None]:
+    """Offline evaluation (frozen test sets played through the chat turn): the emergency reply
+    is produced and recorded as always, but no escalation is opened and nobody is paged."""
+    token = _offline.set(True)
+    try:
+        yield
+    finally:
+        _offline.reset(token)
+
+
+def escalations_are_offline() -> bool:
+    return _offline.get()
 
 
 def escalation_open(*, session: ChatSession, message: Message) -> tuple[Escalation, bool]:

@@ -37,6 +37,8 @@ COVERAGE_START = "<!-- coverage:start -->"
 COVERAGE_END = "<!-- coverage:end -->"
 NEAR_COPY_JACCARD = 0.6
 MIN_OWN_CHARS = 15
+# The frozen evaluation sets' starter files (evaluation/frozen_sets/): no training row repeats them.
+FROZEN_SET_DIR = DATA_DIR.parent.parent / "evaluation" / "frozen_sets"
 REQUIRED_SAFETY_KEYS = ("text", "history", "risk_level", "category", "family", "lang", "source")
 
 
@@ -67,6 +69,7 @@ def refused_rows(
         datasets.text_fingerprint(t) for t in dev_texts
     }
     dev_shingles = [_shingles(t) for t in dev_texts if _long(t)]
+    frozen_prints = frozen_set_fingerprints()
     seen: dict[str, tuple[str, str]] = {}
     for path in safety_files:
         try:
@@ -89,6 +92,8 @@ def refused_rows(
                 datasets.row_fingerprint({"text": turn}) in test_prints for turn in row["history"]
             ):
                 refuse("repeats a frozen test row")
+            if any(datasets.text_fingerprint(t) in frozen_prints for t in texts if _long(t)):
+                refuse("repeats a text of a frozen evaluation set")
             if any(datasets.text_fingerprint(t) in dev_prints for t in texts if _long(t)):
                 refuse("repeats a text of the external dev set")
             elif dev_shingles and _near_copy(texts, dev_shingles):
@@ -107,6 +112,20 @@ def refused_rows(
         if datasets.row_fingerprint(row) in intent_test:
             problems.append((path, line, "repeats a frozen test row"))
     return problems
+
+
+def frozen_set_fingerprints(directory: Path = FROZEN_SET_DIR) -> frozenset[str]:
+    """Fingerprints of the texts (and earlier turns) of the frozen evaluation sets' starter
+    files; the sets frozen in the database are refused by the training job itself."""
+    prints = set()
+    for path in sorted(directory.glob("*.jsonl")) if directory.is_dir() else []:
+        for line in path.read_text("utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                prints |= {
+                    datasets.text_fingerprint(t) for t in [row["text"], *row.get("history", [])]
+                }
+    return frozenset(prints)
 
 
 def drop_refused(problems: list[tuple[Path, int, str]]) -> None:

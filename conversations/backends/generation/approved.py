@@ -31,6 +31,7 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 from django.db.models import Count, Max, Sum
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -38,6 +39,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from ari_review.ttl_cache import APPROVED_INDEX_KEY, ttl_cached
 from conversations.backends.base import GenerationRequest
 from conversations.backends.generation import Generated, GenerationError
+from conversations.backends.ranking import reply_rank
 from training_jobs.ml.linear import compile_tfidf
 
 logger = logging.getLogger(__name__)
@@ -56,6 +58,9 @@ RETURNING_BONUS = 0.3
 RETURNING_PENALTY = 10.0
 # Weight of the previous session's themes in the first reply's similarity.
 SUMMARY_WEIGHT = 0.2
+# ARI_REWARD_RERANK: candidates the reward model may choose among must match the message within
+# this much of the best match's similarity score.
+RERANK_MARGIN = 0.05
 _THEMES_RX = re.compile(r"Themes:\s*([^.]+)\.")
 
 
@@ -190,6 +195,23 @@ class ApprovedIndex:
         chars = found.chars @ self._chars_compiled.dense(text)
         return np.asarray((words + chars) * 0.5).ravel()
 
+    def _reranked(
+        self, request: GenerationRequest, found, pool: list[int], scores, best: int
+    ) -> int:
+        """With ``ARI_REWARD_RERANK``: the reward model's pick among the best few candidates
+        (``ARI_REWARD_RERANK_TOP``, each within ``RERANK_MARGIN`` of the best match), so a
+        reply that fits the message less well is never chosen for style alone."""
+        ranked = sorted(pool, key=lambda k: (-scores[k], found.indexes[k]))
+        top = [
+            k
+            for k in ranked[: settings.ARI_REWARD_RERANK_TOP]
+            if scores[k] >= scores[best] - RERANK_MARGIN
+        ]
+        rewards = reply_rank(request.user_text, [self.pairs[found.indexes[k]].reply for k in top])
+        if rewards is None:
+            return best
+        return top[max(range(len(top)), key=lambda i: (rewards[i], -i))]
+
     def choose(self, request: GenerationRequest) -> tuple[Pair, float, str, bool]:
         """The best pair, its similarity to the user's text, how it was matched, and whether
         the previous session's summary counted."""
@@ -227,6 +249,8 @@ class ApprovedIndex:
         # (or unless nothing else is approved for the step).
         pool = [*pool, *found.returning.tolist()]
         best = max(pool, key=lambda k: (scores[k], -indexes[k]))
+        if settings.ARI_REWARD_RERANK:
+            best = self._reranked(request, found, pool, scores, best)
         pair = self.pairs[indexes[best]]
         if pair.is_returning:
             match = f"{found.match}_returning"

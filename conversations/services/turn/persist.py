@@ -19,7 +19,7 @@ from ari_review.api.errors import ApplicationError
 from conversations.backends.base import RiskAssessment
 from conversations.models import ChatSession, Message, SafetyResolution
 from conversations.selectors import session_get_for_user
-from conversations.services.crisis import escalation_open
+from conversations.services.crisis import escalation_open, escalations_are_offline
 from conversations.services.turn.state import Turn, ms_since
 from training_jobs.ml.labels import max_level
 
@@ -176,7 +176,9 @@ def turn_persist(
         enter_safety_mode=turn.enter_safety_mode,
         leave_safety_mode=turn.leave_safety_mode,
     )
-    if escalate:
+    if escalate and escalations_are_offline():
+        turn.provenance["escalation_skipped"] = "offline evaluation"
+    elif escalate:
         escalation, created = escalation_open(session=session, message=user_message)
         turn.provenance["escalation_id"] = escalation.pk
         turn.provenance["escalation_created"] = created

@@ -68,6 +68,12 @@ def _enqueue_sessions(session_ids, *, tier: float, reason: str, high_risk: bool)
     return len(new) + upgraded
 
 
+@transaction.atomic
+def review_queue_add_sessions(*, session_ids, reason: str = WorkItem.Reason.SAMPLE) -> int:
+    """Queue ``session_ids`` for clinician rating at the sample tier (evaluation runs' replies)."""
+    return _enqueue_sessions(session_ids, tier=TIER_SAMPLE, reason=reason, high_risk=False)
+
+
 def _escalated_session_ids() -> set[int]:
     flagged = ChatSession.objects.filter(flagged=True).values_list("id", flat=True)
     escalated = Escalation.objects.filter(status=Escalation.Status.OPEN).values_list(
