@@ -4,6 +4,8 @@ Anonymous requests get 401 (token auth advertises ``WWW-Authenticate``) or 403; 
 with the wrong role gets 403.
 """
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -35,7 +37,7 @@ class BaseApi(APIView):
     def paginate(self, queryset, serializer_class):
         """Page a queryset and return the paginated response of ``serializer_class``."""
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        page: list[Any] | None = paginator.paginate_queryset(queryset, self.request, view=self)
         return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
