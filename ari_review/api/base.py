@@ -17,7 +17,8 @@ from ari_review.api.permissions import HasAnyRole, IsAdmin, IsClinician, IsEndUs
 
 class BaseApi(APIView):
     permission_classes = [IsAuthenticated]
-    pagination_class = DefaultPagination
+    # None on views that answer a plain array (no paginate()).
+    pagination_class: type[DefaultPagination] | None = DefaultPagination
 
     def __init_subclass__(cls, **kwargs):
         """Name nested serializers after their view in the OpenAPI schema
@@ -36,6 +37,8 @@ class BaseApi(APIView):
 
     def paginate(self, queryset, serializer_class):
         """Page a queryset and return the paginated response of ``serializer_class``."""
+        if self.pagination_class is None:
+            raise TypeError(f"{type(self).__name__} has no pagination_class to paginate with")
         paginator = self.pagination_class()
         page: list[Any] | None = paginator.paginate_queryset(queryset, self.request, view=self)
         return paginator.get_paginated_response(serializer_class(page, many=True).data)
