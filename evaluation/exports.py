@@ -34,7 +34,7 @@ from evaluation.models import (
 )
 from evaluation.services.preferences import preference_pairs
 
-LABEL_FIELDS = {
+LABEL_FIELDS: dict[str, tuple[str, ...]] = {
     WorkItem.Kind.SAFETY: ("risk_level", "category", "urgency"),
     WorkItem.Kind.INTENT: ("intent",),
 }

@@ -16,7 +16,7 @@ from evaluation.selectors.items import label_item_detail, preference_item_detail
 from evaluation.selectors.queue import work_item_get
 
 Kind = WorkItem.Kind
-KIND_PAGES = {
+KIND_PAGES: dict[str, str] = {
     Kind.REVIEW: "evaluation:review-item",
     Kind.SAFETY: "evaluation:safety-item",
     Kind.INTENT: "evaluation:intent-item",

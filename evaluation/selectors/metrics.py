@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from evaluation.metrics_catalogue import METRIC_ORDER
@@ -13,7 +14,7 @@ from evaluation.models import (
 )
 
 
-def metric_values_list(*, days: int = 30, name: str = ""):
+def metric_values_list(*, days: int = 30, name: str = "") -> QuerySet[MetricValue]:
     since = timezone.localdate() - dt.timedelta(days=days - 1)
     qs = MetricValue.objects.filter(day__gte=since)
     if name:
@@ -23,7 +24,9 @@ def metric_values_list(*, days: int = 30, name: str = ""):
 
 def metric_series(*, days: int = 30) -> dict[str, dict[str, list[tuple[dt.date, float | None]]]]:
     """{metric: {series label: [(day, value)]}}: "all", each model version and each arm."""
-    series: dict[str, dict[str, list]] = {name: defaultdict(list) for name in METRIC_ORDER}
+    series: dict[str, dict[str, list[tuple[dt.date, float | None]]]] = {
+        name: defaultdict(list) for name in METRIC_ORDER
+    }
     for name, version, arm, day, value in metric_values_list(days=days).values_list(
         "name", "model_version", "rollout_arm", "day", "value"
     ):

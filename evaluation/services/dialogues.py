@@ -4,6 +4,7 @@ draft -> in review -> approved | rejected (with reviewer, time, reason and check
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -14,6 +15,9 @@ from ari_review.audit import audit_event_record
 from ari_review.ttl_cache import APPROVED_INDEX_KEY, ttl_cache_invalidate
 from conversations.models import SessionType
 from evaluation.models import SeedDialogue
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +96,7 @@ def dialogue_snapshot(dialogue: SeedDialogue) -> dict:
 @transaction.atomic
 def dialogue_create(
     *,
-    author,
+    author: User,
     messages: list[dict],
     title: str = "",
     session_type: str = "",
@@ -122,7 +126,7 @@ def dialogue_create(
 
 
 @transaction.atomic
-def dialogue_update(*, dialogue: SeedDialogue, editor, **changes) -> SeedDialogue:
+def dialogue_update(*, dialogue: SeedDialogue, editor: User, **changes) -> SeedDialogue:
     """Edit a dialogue. Editing an approved or rejected dialogue sends it back to draft: only
     reviewed text may be approved."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
@@ -154,7 +158,7 @@ def dialogue_update(*, dialogue: SeedDialogue, editor, **changes) -> SeedDialogu
 
 @transaction.atomic
 def dialogue_variant_create(
-    *, original: SeedDialogue, author, message_index: int, content: str
+    *, original: SeedDialogue, author: User, message_index: int, content: str
 ) -> SeedDialogue:
     """A paraphrase variant: the same dialogue with one user message reworded, grouped under
     the original."""
@@ -178,7 +182,7 @@ def dialogue_variant_create(
     )
 
 
-def _transition(dialogue, *, user, allowed: tuple[str, ...], to: str, action: str, **fields):
+def _transition(dialogue, *, user: User, allowed: tuple[str, ...], to: str, action: str, **fields):
     dialogue = SeedDialogue.objects.select_for_update().get(pk=dialogue.pk)
     if dialogue.state not in allowed:
         raise ApplicationError(
@@ -203,7 +207,7 @@ def _transition(dialogue, *, user, allowed: tuple[str, ...], to: str, action: st
 
 
 @transaction.atomic
-def dialogue_submit(*, dialogue: SeedDialogue, user) -> SeedDialogue:
+def dialogue_submit(*, dialogue: SeedDialogue, user: User) -> SeedDialogue:
     return _transition(
         dialogue,
         user=user,
@@ -213,7 +217,7 @@ def dialogue_submit(*, dialogue: SeedDialogue, user) -> SeedDialogue:
     )
 
 
-def _check_reviewer(dialogue: SeedDialogue, reviewer) -> None:
+def _check_reviewer(dialogue: SeedDialogue, reviewer: User) -> None:
     if (
         not settings.EVALUATION_ALLOW_SELF_APPROVAL
         and dialogue.created_by_id is not None
@@ -224,7 +228,7 @@ def _check_reviewer(dialogue: SeedDialogue, reviewer) -> None:
 
 @transaction.atomic
 def dialogue_approve(
-    *, dialogue: SeedDialogue, reviewer, checklist: dict[str, bool], reason: str = ""
+    *, dialogue: SeedDialogue, reviewer: User, checklist: dict[str, bool], reason: str = ""
 ) -> SeedDialogue:
     _check_reviewer(dialogue, reviewer)
     missing = [label for key, label in QUALITY_CHECKLIST if not checklist.get(key)]
@@ -245,7 +249,7 @@ def dialogue_approve(
 
 @transaction.atomic
 def dialogue_reject(
-    *, dialogue: SeedDialogue, reviewer, reason: str, checklist: dict[str, bool] | None = None
+    *, dialogue: SeedDialogue, reviewer: User, reason: str, checklist: dict[str, bool] | None = None
 ) -> SeedDialogue:
     _check_reviewer(dialogue, reviewer)
     if not (reason or "").strip():

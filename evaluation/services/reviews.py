@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -18,6 +19,9 @@ from evaluation.models import (
     WorkItem,
 )
 from evaluation.services.queues.work import work_item_record_review
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +65,7 @@ def _check_replies(item: WorkItem, replies: list[ReplyInput]) -> list[ReplyInput
 def session_rating_create(
     *,
     item: WorkItem,
-    clinician,
+    clinician: User,
     appropriateness: str,
     replies: list[ReplyInput] | None = None,
     note: str = "",

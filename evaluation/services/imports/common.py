@@ -8,7 +8,7 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
 
@@ -16,6 +16,9 @@ from ari_review.api.errors import ApplicationError
 from ari_review.audit import audit_event_record
 from ari_review.validation import CONTROL_CHARS, control_chars_message, data_problem
 from evaluation.services.dialogues import messages_validate
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +141,7 @@ def ids_unique_check(records: list[tuple[str, str]]) -> None:
         seen[external_id] = where
 
 
-def import_audit(user, action: str, filename: str, result: ImportResult) -> None:
+def import_audit(user: User, action: str, filename: str, result: ImportResult) -> None:
     audit_event_record(
         actor=user,
         action=action,

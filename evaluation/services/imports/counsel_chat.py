@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from django.db import transaction
 
@@ -21,6 +21,9 @@ from evaluation.services.imports.common import (
     text_field,
 )
 from evaluation.services.queues.labelling import imported_label_item_build
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 _COUNSEL_COLUMNS = {
     "question_id": ("questionID", "question_id", "questionId"),
@@ -64,7 +67,7 @@ def _pick(row: dict, name: str) -> str:
 
 @transaction.atomic
 def counsel_chat_import(
-    *, fileobj: IO, filename: str = "", user=None, dialogues: bool = False
+    *, fileobj: IO, filename: str = "", user: User | None = None, dialogues: bool = False
 ) -> ImportResult:
     """counsel-chat (CSV with questionID, questionTitle, questionText, topic, answerText; or the
     JSONL variant): each question becomes a safety-labelling item; with ``dialogues`` each

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from django.db import transaction
 
@@ -20,6 +20,9 @@ from evaluation.services.imports.common import (
     jsonl_load,
     messages_field,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 @dataclass
@@ -70,7 +73,9 @@ def _dialogue_record(raw, where: str, *, allow_variants: bool = True) -> _Dialog
 
 
 @transaction.atomic
-def dialogues_import(*, fileobj: IO, filename: str = "", user=None, source: str = "import"):
+def dialogues_import(
+    *, fileobj: IO, filename: str = "", user: User | None = None, source: str = "import"
+):
     """Seed dialogues: a JSON list of ``{"id"?, "title"?, "messages", "session_type"?,
     "flow_step"?, "tags"?, "state"?: draft|in_review, "variants"?: [...]}``, or JSONL with one
     ``{"messages": [...]}`` per line (the OpenAI fine-tuning format)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from django.db import transaction
 
@@ -34,6 +34,9 @@ from evaluation.services.imports.common import (
     text_field,
 )
 from evaluation.services.queues.labelling import imported_label_item_build
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # ESConv supporter strategy -> Ari intent (a suggestion shown to intent labellers).
 ESCONV_STRATEGY_TO_INTENT = {
@@ -56,7 +59,7 @@ CONTEXT_TURNS = 4  # earlier turns shown with a reply to label
 
 @transaction.atomic
 def esconv_import(
-    *, fileobj: IO, filename: str = "", user=None, intent_items: bool = False
+    *, fileobj: IO, filename: str = "", user: User | None = None, intent_items: bool = False
 ) -> ImportResult:
     """Conversations (JSON) or supporter turns with their strategy (JSONL); see the module."""
     text = file_text_read(fileobj)
@@ -152,7 +155,7 @@ def _turns_import(text: str) -> ImportResult:
     return result
 
 
-def _conversations_import(data, user, intent_items: bool) -> ImportResult:
+def _conversations_import(data, user: User, intent_items: bool) -> ImportResult:
     if isinstance(data, dict):
         data = [data]
     file_check(

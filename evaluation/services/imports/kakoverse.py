@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from django.db import transaction
 
@@ -19,9 +19,12 @@ from evaluation.services.imports.common import (
 )
 from evaluation.services.queues.work import label_reviews_required
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 @transaction.atomic
-def kakoverse_import(*, files: list[tuple[str, IO]], user=None) -> ImportResult:
+def kakoverse_import(*, files: list[tuple[str, IO]], user: User | None = None) -> ImportResult:
     """KakoVerse conversation JSON (``{"persona_id", "turns": [{"turn_index",
     "seeker_message", "supporter_responses": [{"style", "care_level", "message"}]}]}``, one per
     file or a list): every supporter turn becomes a preference item whose candidates are its
