@@ -3,6 +3,8 @@ models' internals."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -22,6 +24,9 @@ from conversations.models import (
     Message,
     PersonaPrompt,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # Fixed safety texts used when no admin-edited row exists (the starter content stores these).
 DEFAULT_EMERGENCY_TEXT = (
@@ -92,7 +97,7 @@ def crisis_resources_list(*, locale: str | None = None) -> list[CrisisResource]:
     return []
 
 
-def crisis_resource_snapshot(resource: CrisisResource) -> dict:
+def crisis_resource_snapshot(resource: CrisisResource) -> dict[str, Any]:
     return {
         "id": resource.pk,
         "name": resource.name,
@@ -106,7 +111,7 @@ def crisis_resource_snapshot(resource: CrisisResource) -> dict:
     }
 
 
-def crisis_resource_snapshots(*, locale: str | None = None) -> list[dict]:
+def crisis_resource_snapshots(*, locale: str | None = None) -> list[dict[str, Any]]:
     """:func:`crisis_resource_snapshot` of each entry of :func:`crisis_resources_list`."""
     return [crisis_resource_snapshot(r) for r in crisis_resources_list(locale=locale)]
 
@@ -120,12 +125,12 @@ def crisis_catalogue_get():
     return ttl_cached("catalogue", load)
 
 
-def chat_preferences_get(*, user) -> dict:
+def chat_preferences_get(*, user: User) -> dict[str, Any]:
     prefs = ChatPreferences.objects.filter(user=user).first()
     return prefs.as_dict() if prefs else ChatPreferences(user=user).as_dict()
 
 
-def session_list_for_user(*, user) -> QuerySet[ChatSession]:
+def session_list_for_user(*, user: User) -> QuerySet[ChatSession]:
     return (
         ChatSession.objects.filter(user=user)
         .annotate(message_count=Count("messages"))
@@ -133,7 +138,7 @@ def session_list_for_user(*, user) -> QuerySet[ChatSession]:
     )
 
 
-def session_get_for_user(*, user, public_id, for_update: bool = False) -> ChatSession:
+def session_get_for_user(*, user: User, public_id, for_update: bool = False) -> ChatSession:
     """The user's own session; anyone else's (or a malformed id) is a 404.
 
     ``for_update`` locks the row (``SELECT ... FOR UPDATE``: inside a transaction only).
@@ -150,7 +155,7 @@ def session_get_for_user(*, user, public_id, for_update: bool = False) -> ChatSe
     return session
 
 
-def session_open_latest(*, user) -> ChatSession | None:
+def session_open_latest(*, user: User) -> ChatSession | None:
     return (
         ChatSession.objects.filter(user=user, status=ChatSession.Status.OPEN)
         .order_by("-created_at", "-id")
@@ -180,7 +185,7 @@ def session_history(*, session: ChatSession, before_id: int, limit: int = 20):
     return list(reversed(rows))
 
 
-def previous_summary_for_user(*, user) -> str:
+def previous_summary_for_user(*, user: User) -> str:
     last = (
         ChatSession.objects.filter(user=user, status=ChatSession.Status.ENDED)
         .exclude(summary="")
@@ -204,7 +209,7 @@ def oncall_recipients():
     return User.objects.filter(is_active=True, groups__name=CLINICIAN).distinct()
 
 
-def clinician_alert_list(*, user, unread_only: bool = True) -> QuerySet[ClinicianAlert]:
+def clinician_alert_list(*, user: User, unread_only: bool = True) -> QuerySet[ClinicianAlert]:
     alerts = ClinicianAlert.objects.filter(recipient=user).select_related("escalation")
     if unread_only:
         alerts = alerts.filter(read_at__isnull=True)
@@ -215,7 +220,7 @@ def session_has_emergency(*, session: ChatSession) -> bool:
     return session.messages.filter(Q(emergency=True)).exists()
 
 
-def user_data_summary(*, user) -> dict:
+def user_data_summary(*, user: User) -> dict[str, Any]:
     """What the "Your data" page says is stored: sessions, messages, preferences, and how many
     sessions an erasure would keep (an open escalation), in three queries."""
     counts = ChatSession.objects.filter(user=user).aggregate(

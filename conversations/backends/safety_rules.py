@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -37,7 +38,7 @@ class Rule:
     id: str
     level: str
     category: str
-    groups: tuple[re.Pattern, ...]  # every group must match (a pattern entry has one)
+    groups: tuple[re.Pattern[str], ...]  # every group must match (a pattern entry has one)
     window: int | None = None  # words between the first and the last group's match
     negatable: bool = True
 
@@ -62,7 +63,7 @@ def _phrase(phrase: str) -> str:
     return r"(?<!\w)" + r"\W+".join(parts) + (r"(?!\w)" if not words[-1].endswith("*") else "")
 
 
-def compile_entry(entry: dict) -> Rule:
+def compile_entry(entry: dict[str, Any]) -> Rule:
     """One entry of the data file (or a workspace row) as a rule; clear error when malformed."""
     name = entry.get("id") if isinstance(entry, dict) else None
     where = f"risk signal {name!r}" if name else "a risk signal without an id"

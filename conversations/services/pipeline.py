@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError
 
@@ -39,6 +40,9 @@ from conversations.services.turn.route import Route, RouteKind, route
 from conversations.services.turn.screen import screen
 from conversations.services.turn.state import Turn, TurnResult, ms_since
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["TurnResult", "chat_turn_run"]
@@ -50,7 +54,7 @@ _ESCALATING = {RouteKind.EMERGENCY, RouteKind.SAFETY_REMINDER}
 def chat_turn_run(
     *,
     session: ChatSession | None = None,
-    user=None,
+    user: User | None = None,
     session_public_id=None,
     text,
     idempotency_key: str = "",

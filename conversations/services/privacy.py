@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +22,9 @@ from ari_review.api.errors import ApplicationError
 from ari_review.audit import audit_event_record
 from ari_review.ttl_cache import ttl_cache_invalidate
 from conversations.models import ChatPreferences, ChatSession, Escalation, Message, RiskExemplar
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +56,7 @@ def _audit(**kwargs):
 # --- Download --------------------------------------------------------------------------------
 
 
-def _message_export(message: Message) -> dict:
+def _message_export(message: Message) -> dict[str, Any]:
     return {
         "id": message.pk,
         "role": message.role,
@@ -64,7 +68,7 @@ def _message_export(message: Message) -> dict:
     }
 
 
-def _session_export(session: ChatSession) -> dict:
+def _session_export(session: ChatSession) -> dict[str, Any]:
     return {
         "id": str(session.public_id),
         "session_type": session.session_type,
@@ -93,7 +97,7 @@ def _session_export(session: ChatSession) -> dict:
     }
 
 
-def user_data_export(*, user, via: str) -> dict:
+def user_data_export(*, user: User, via: str) -> dict[str, Any]:
     """Everything the chat stores about ``user``, as one JSON-ready dict (three queries):
     account, default preferences, and every session with its messages, rating and escalations.
     Audited (``data.export``, counts only). ``via``: ``api`` or ``page``."""
@@ -147,9 +151,9 @@ class ErasureResult:
     preferences_erased: bool
     exemplars_erased: int
     clinician_labels_erased: int
-    deleted: dict = field(default_factory=dict)  # rows per model, cascades included
+    deleted: dict[str, Any] = field(default_factory=dict)  # rows per model, cascades included
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "sessions_erased": self.sessions_erased,
             "messages_erased": self.messages_erased,
@@ -164,7 +168,7 @@ def _open_escalation():
     return Exists(Escalation.objects.filter(session=OuterRef("pk"), status=Escalation.Status.OPEN))
 
 
-def _sessions_delete(session_ids: list[int]) -> tuple[int, dict]:
+def _sessions_delete(session_ids: list[int]) -> tuple[int, dict[str, Any]]:
     """Delete sessions with everything that refers to them: messages, escalations and their
     alerts and e-mails, the work items of the clinician workspace with their ratings, labels
     and adjudications. Returns (messages deleted, rows deleted per model)."""
@@ -175,7 +179,7 @@ def _sessions_delete(session_ids: list[int]) -> tuple[int, dict]:
     return messages, {label: n for label, n in sorted(per_model.items()) if n}
 
 
-def user_data_erase(*, user, via: str) -> ErasureResult:
+def user_data_erase(*, user: User, via: str) -> ErasureResult:
     """Erase what the chat stores about ``user``, in one transaction, audited (``data.erase``:
     ids and counts). Sessions, messages (and the clinician labels that refer to them), default
     preferences and the exemplars clinicians made from the user's messages are deleted; a session
@@ -249,7 +253,7 @@ class PurgeResult:
     held_open_escalation: int = 0
     batches: int = 0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "enabled": self.enabled,
             "sessions": self.sessions,
@@ -352,7 +356,7 @@ def reveal_reason_clean(reason) -> str:
     return reason
 
 
-def transcript_reveal(*, actor, session_id: int, reason: str) -> ChatSession:
+def transcript_reveal(*, actor: User, session_id: int, reason: str) -> ChatSession:
     """A session with its raw (unmasked) messages, for staff who gave a reason. Every reveal is
     audited (``transcript.reveal``: session id, the reason, the number of messages shown)."""
     reason = reveal_reason_clean(reason)

@@ -4,7 +4,7 @@ draft -> in review -> approved | rejected (with reviewer, time, reason and check
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -36,7 +36,7 @@ CHECKLIST_KEYS = tuple(key for key, _ in QUALITY_CHECKLIST)
 EDITABLE_FIELDS = ("title", "messages", "session_type", "flow_step", "tags")
 
 
-def messages_validate(messages, *, where: str = "messages") -> list[dict]:
+def messages_validate(messages, *, where: str = "messages") -> list[dict[str, Any]]:
     """Check the messages format and return a clean copy (only ``role`` and ``content``)."""
     if not isinstance(messages, list) or not messages:
         raise ApplicationError(f"{where} must be a non-empty list of messages.")
@@ -56,7 +56,7 @@ def messages_validate(messages, *, where: str = "messages") -> list[dict]:
     return cleaned
 
 
-def _check_fields(fields: dict) -> dict:
+def _check_fields(fields: dict[str, Any]) -> dict[str, Any]:
     out = {}
     if "messages" in fields:
         out["messages"] = messages_validate(fields["messages"])
@@ -79,7 +79,7 @@ def _check_fields(fields: dict) -> dict:
     return out
 
 
-def dialogue_snapshot(dialogue: SeedDialogue) -> dict:
+def dialogue_snapshot(dialogue: SeedDialogue) -> dict[str, Any]:
     """What the audit trail records of a dialogue."""
     return {
         "title": dialogue.title,
@@ -97,7 +97,7 @@ def dialogue_snapshot(dialogue: SeedDialogue) -> dict:
 def dialogue_create(
     *,
     author: User,
-    messages: list[dict],
+    messages: list[dict[str, Any]],
     title: str = "",
     session_type: str = "",
     flow_step: str = "",

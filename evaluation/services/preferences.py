@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -54,8 +54,8 @@ def candidate_display_order(
 @transaction.atomic
 def preference_item_create(
     *,
-    context: list[dict],
-    candidates: list[dict],
+    context: list[dict[str, Any]],
+    candidates: list[dict[str, Any]],
     source: str,
     external_id: str = "",
 ) -> WorkItem:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,7 +31,7 @@ STARTER_REVIEW_REASON = (
 )
 
 
-def starter_dialogues_read() -> list[dict]:
+def starter_dialogues_read() -> list[dict[str, Any]]:
     return json.loads((FIXTURES / "starter_dialogues.json").read_text(encoding="utf-8"))
 
 
@@ -117,7 +118,7 @@ def seed_bank_load() -> int:
     return created
 
 
-def _draft(entry: dict, parent_pk: int | None) -> SeedDialogue:
+def _draft(entry: dict[str, Any], parent_pk: int | None) -> SeedDialogue:
     feelings = entry.get("feelings", [])
     return SeedDialogue(
         title=entry["title"][:200],

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -205,7 +205,7 @@ def _iso(timestamp: float | None) -> str | None:
     return datetime.fromtimestamp(timestamp, tz=UTC).isoformat(timespec="seconds")
 
 
-def breaker_states() -> list[dict]:
+def breaker_states() -> list[dict[str, Any]]:
     """The state of every known breaker: ``backend``, ``model``, ``id``, ``state`` (closed, open,
     half_open), ``failures``, ``opened_at`` and ``retry_at`` (ISO times, or None).
 
@@ -261,7 +261,7 @@ class GenerationHealth:
 
     ok: bool
     detail: str
-    breakers: list[dict]
+    breakers: list[dict[str, Any]]
 
 
 def generation_health() -> GenerationHealth:

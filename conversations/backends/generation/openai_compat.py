@@ -43,6 +43,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -132,7 +133,7 @@ class OpenAICompatibleGenerator:
         self._path = (parts.path or "").rstrip("/") + "/chat/completions"
 
     # -- protocol ------------------------------------------------------------------------------
-    def _body(self, messages: list[dict], temperature: float) -> bytes:
+    def _body(self, messages: list[dict[str, Any]], temperature: float) -> bytes:
         payload = {
             "model": self.model,
             "messages": messages,
@@ -142,7 +143,7 @@ class OpenAICompatibleGenerator:
         }
         return json.dumps(payload).encode()
 
-    def _headers(self) -> dict:
+    def _headers(self) -> dict[str, Any]:
         headers = {
             "Content-Type": "application/json",
             "Accept": "text/event-stream" if self.stream else "application/json",
@@ -215,7 +216,7 @@ class OpenAICompatibleGenerator:
         )
 
     def complete(
-        self, messages: list[dict], *, temperature: float, require_finished: bool = False
+        self, messages: list[dict[str, Any]], *, temperature: float, require_finished: bool = False
     ) -> tuple[str, int]:
         """The server's reply to ``messages`` and the attempts it took, within the deadline;
         :class:`GenerationError` (with a reason) otherwise. Also used by the safety judge.
@@ -247,7 +248,7 @@ class OpenAICompatibleGenerator:
         return text, attempts
 
 
-def outgoing_masked(messages: list[dict]) -> list[dict]:
+def outgoing_masked(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``messages`` as an untrusted server gets them: what users wrote masked, the system
     prompt (staff-written; its user-derived part is masked by the caller) as it is."""
     return [
@@ -293,7 +294,7 @@ def _piece_reader(watchdog: _Watchdog, response, deadline: float) -> Callable[[]
     return read
 
 
-def _finished(choice: dict, *, require_finished: bool) -> None:
+def _finished(choice: dict[str, Any], *, require_finished: bool) -> None:
     reason = choice.get("finish_reason")
     if require_finished and reason in UNFINISHED:
         raise GenerationError(UNFINISHED[reason])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +23,9 @@ from conversations.selectors import session_get_for_user
 from conversations.services.crisis import escalation_open
 from conversations.services.turn.state import Turn, ms_since
 from training_jobs.ml.labels import max_level
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 RISK_FIELDS = (
     "risk_level",
@@ -41,7 +45,7 @@ def _session_gone(session_pk: int) -> ChatSession.DoesNotExist:
     return ChatSession.DoesNotExist(f"chat session {session_pk} no longer exists")
 
 
-def _session_locked(*, session_pk=None, user=None, public_id=None) -> ChatSession:
+def _session_locked(*, session_pk=None, user: User | None = None, public_id=None) -> ChatSession:
     if session_pk is None:
         return session_get_for_user(user=user, public_id=public_id, for_update=True)
     locked = ChatSession.objects.select_for_update().filter(pk=session_pk).first()
@@ -62,7 +66,7 @@ def message_store(
     text: str,
     idempotency_key: str = "",
     session: ChatSession | None = None,
-    user=None,
+    user: User | None = None,
     public_id=None,
 ) -> tuple[Message, bool]:
     """Store the user's message (the session must be open) in its own transaction.

@@ -8,7 +8,7 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 
@@ -32,7 +32,7 @@ class ImportResult:
     format: str
     created: int = 0
     skipped: int = 0
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> str:
         extra = "".join(f", {k}: {v}" for k, v in self.details.items())
@@ -42,7 +42,7 @@ class ImportResult:
         )
 
 
-def file_text_read(fileobj: IO) -> str:
+def file_text_read(fileobj: IO[Any]) -> str:
     size = getattr(fileobj, "size", None)  # uploads (Django's UploadedFile)
     if size is not None and size > settings.ARI_MAX_UPLOAD_BYTES:
         raise ImportFileError(
@@ -81,7 +81,7 @@ def json_load(text: str, what: str):
     return json_checked(value, what)
 
 
-def jsonl_load(text: str) -> list[tuple[int, dict]]:
+def jsonl_load(text: str) -> list[tuple[int, dict[str, Any]]]:
     rows = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -110,7 +110,7 @@ def text_field(value, where: str, name: str) -> str:
     return value.strip()
 
 
-def messages_field(value, where: str) -> list[dict]:
+def messages_field(value, where: str) -> list[dict[str, Any]]:
     try:
         return messages_validate(value)
     except ApplicationError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -34,7 +34,7 @@ _COUNSEL_COLUMNS = {
 }
 
 
-def _counsel_rows(text: str, filename: str) -> list[tuple[str, dict]]:
+def _counsel_rows(text: str, filename: str) -> list[tuple[str, dict[str, Any]]]:
     if filename.endswith(".jsonl"):
         return [(f"line {n}", row) for n, row in jsonl_load(text)]
     reader = csv.DictReader(io.StringIO(text))
@@ -58,7 +58,7 @@ def _counsel_rows(text: str, filename: str) -> list[tuple[str, dict]]:
     return rows
 
 
-def _pick(row: dict, name: str) -> str:
+def _pick(row: dict[str, Any], name: str) -> str:
     for alias in _COUNSEL_COLUMNS[name]:
         if alias in row and row[alias] is not None:
             return str(row[alias])
@@ -67,7 +67,7 @@ def _pick(row: dict, name: str) -> str:
 
 @transaction.atomic
 def counsel_chat_import(
-    *, fileobj: IO, filename: str = "", user: User | None = None, dialogues: bool = False
+    *, fileobj: IO[Any], filename: str = "", user: User | None = None, dialogues: bool = False
 ) -> ImportResult:
     """counsel-chat (CSV with questionID, questionTitle, questionText, topic, answerText; or the
     JSONL variant): each question becomes a safety-labelling item; with ``dialogues`` each

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 class _DialogueRecord:
     where: str
     external_id: str
-    fields: dict
+    fields: dict[str, Any]
     variants: list[_DialogueRecord] = field(default_factory=list)
 
 
@@ -74,7 +74,7 @@ def _dialogue_record(raw, where: str, *, allow_variants: bool = True) -> _Dialog
 
 @transaction.atomic
 def dialogues_import(
-    *, fileobj: IO, filename: str = "", user: User | None = None, source: str = "import"
+    *, fileobj: IO[Any], filename: str = "", user: User | None = None, source: str = "import"
 ):
     """Seed dialogues: a JSON list of ``{"id"?, "title"?, "messages", "session_type"?,
     "flow_step"?, "tags"?, "state"?: draft|in_review, "variants"?: [...]}``, or JSONL with one

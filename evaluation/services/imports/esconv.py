@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -59,7 +59,7 @@ CONTEXT_TURNS = 4  # earlier turns shown with a reply to label
 
 @transaction.atomic
 def esconv_import(
-    *, fileobj: IO, filename: str = "", user: User | None = None, intent_items: bool = False
+    *, fileobj: IO[Any], filename: str = "", user: User | None = None, intent_items: bool = False
 ) -> ImportResult:
     """Conversations (JSON) or supporter turns with their strategy (JSONL); see the module."""
     text = file_text_read(fileobj)
@@ -83,7 +83,7 @@ def _is_turn_lines(text: str, filename: str) -> bool:
     return isinstance(row, dict) and "reply" in row
 
 
-def _role(turn: dict, where: str) -> str:
+def _role(turn: dict[str, Any], where: str) -> str:
     speaker = str(turn.get("speaker", "")).lower()
     if speaker in ESCONV_SEEKER:
         return "user"
@@ -92,7 +92,9 @@ def _role(turn: dict, where: str) -> str:
     raise ImportFileError(f"{where}: speaker {speaker!r} is not seeker/supporter.")
 
 
-def _intent_item(*, text: str, external_id: str, context: list[dict], strategy) -> WorkItem:
+def _intent_item(
+    *, text: str, external_id: str, context: list[dict[str, Any]], strategy
+) -> WorkItem:
     suggestion = {}
     if strategy in ESCONV_STRATEGY_TO_INTENT:
         suggestion = {
@@ -169,7 +171,7 @@ def _conversations_import(data, user: User, intent_items: bool) -> ImportResult:
         file_check(
             isinstance(dialog, list) and bool(dialog), where, "dialog must be a non-empty list."
         )
-        messages: list[dict] = []
+        messages: list[dict[str, Any]] = []
         strategies: list[str | None] = []
         for t, turn in enumerate(dialog):
             turn_where = f"{where}, dialog[{t}]"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from evaluation.services.imports.common import ImportFileError, ImportResult
 from evaluation.services.imports.counsel_chat import counsel_chat_import
@@ -17,7 +17,7 @@ FORMATS = ("dialogues", "counsel_chat", "esconv", "kakoverse")
 
 
 def import_file(
-    *, format: str, fileobj: IO, filename: str, user: User | None = None, **options
+    *, format: str, fileobj: IO[Any], filename: str, user: User | None = None, **options
 ) -> ImportResult:
     """One entry point for the admin action, the page and the API."""
     if format == "dialogues":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -43,7 +43,7 @@ def kakoverse_import(*, files: list[tuple[str, IO]], user: User | None = None) -
             file_check(
                 isinstance(turns, list) and bool(turns), where, "turns must be a non-empty list."
             )
-            context: list[dict] = []
+            context: list[dict[str, Any]] = []
             for t, turn in enumerate(turns):
                 turn_where = f"{where}, turns[{t}]"
                 file_check(isinstance(turn, dict), turn_where, "each turn must be an object.")

@@ -4,6 +4,7 @@ sure of, and imported text, ordered by uncertainty."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -18,7 +19,7 @@ from evaluation.services.queues.work import label_reviews_required
 logger = logging.getLogger(__name__)
 
 
-def _safety_suggestion(message: Message) -> dict:
+def _safety_suggestion(message: Message) -> dict[str, Any]:
     """What the model said of a user message. Its turn's model versions are on the reply: the
     user message itself keeps only the risk fields."""
     reply = getattr(message, "reply", None)
@@ -31,7 +32,7 @@ def _safety_suggestion(message: Message) -> dict:
     }
 
 
-def _intent_suggestion(message: Message) -> dict:
+def _intent_suggestion(message: Message) -> dict[str, Any]:
     return {
         "intent": message.intent,
         "score": message.intent_score,
@@ -133,8 +134,8 @@ def imported_label_item_build(
     text: str,
     source: str,
     external_id: str,
-    context: list[dict] | None = None,
-    suggestion: dict | None = None,
+    context: list[dict[str, Any]] | None = None,
+    suggestion: dict[str, Any] | None = None,
     text_role: str = "user",
 ) -> WorkItem:
     """An unsaved labelling item for imported text (the importer bulk-creates them)."""
