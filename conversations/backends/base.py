@@ -60,6 +60,8 @@ class SafetyClassifier(Protocol):
 class IntentClassifier(Protocol):
     def predict(self, text: str) -> IntentPrediction: ...
 
+    def predict_many(self, texts: Sequence[str]) -> list[IntentPrediction]: ...
+
 
 class Generator(Protocol):
     name: str

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.cache import cache
 
+from conversations.backends.base import Generator
 from conversations.backends.generation import GenerationError
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class _Ticket:
     seen: bool
 
 
-def breaker_key(generator) -> BreakerKey:
+def breaker_key(generator: Generator) -> BreakerKey:
     """The breaker of ``generator``: its name, model (or model directory) and base URL."""
     backend = str(getattr(generator, "name", "") or type(generator).__name__)
     model = str(getattr(generator, "model", "") or "")
@@ -90,11 +91,11 @@ def breaker_key(generator) -> BreakerKey:
     return BreakerKey(id=digest[:16], backend=backend, model=shown)
 
 
-def breaker_exempt(generator) -> bool:
+def breaker_exempt(generator: Generator) -> bool:
     return getattr(generator, "name", "") in EXEMPT_BACKENDS
 
 
-def breaker_call(generator, call: Callable[[], T]) -> T:
+def breaker_call(generator: Generator, call: Callable[[], T]) -> T:
     """``call()`` guarded by ``generator``'s breaker: refused with ``circuit_open`` while the
     breaker is open, its outcome recorded otherwise (any exception is a failure, re-raised)."""
     key = breaker_key(generator)

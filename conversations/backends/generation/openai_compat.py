@@ -85,7 +85,7 @@ class _Watchdog:
         self._timer.start()
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._timer.cancel()
 
     def _fire(self) -> None:
@@ -272,7 +272,9 @@ def _remaining(deadline: float) -> float:
     return remaining
 
 
-def _piece_reader(watchdog: _Watchdog, response, deadline: float) -> Callable[[], bytes]:
+def _piece_reader(
+    watchdog: _Watchdog, response: http.client.HTTPResponse, deadline: float
+) -> Callable[[], bytes]:
     """A function returning the next piece of the body (``b""`` at its end), each read bounded
     by the time left, the deadline checked before and after each, the total size capped."""
     total = 0
@@ -300,7 +302,9 @@ def _finished(choice: dict[str, Any], *, require_finished: bool) -> None:
         raise GenerationError(UNFINISHED[reason])
 
 
-def _read_json(read, response, *, require_finished: bool) -> str:
+def _read_json(
+    read: Callable[[], bytes], response: http.client.HTTPResponse, *, require_finished: bool
+) -> str:
     pieces = []
     while piece := read():
         pieces.append(piece)
@@ -318,7 +322,7 @@ def _read_json(read, response, *, require_finished: bool) -> str:
     return text
 
 
-def _read_stream(read, *, require_finished: bool) -> str:
+def _read_stream(read: Callable[[], bytes], *, require_finished: bool) -> str:
     """The text of a server-sent event stream that ended with ``data: [DONE]``."""
     chunks: list[str] = []
     buffer = bytearray()
