@@ -3,7 +3,8 @@ models' internals."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -27,6 +28,10 @@ from conversations.models import (
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+# One earlier message of a session, as session_history returns it:
+# (role, text, flow_step, risk_level).
+HistoryRow: TypeAlias = tuple[str, str, str, str]
 
 # Fixed safety texts used when no admin-edited row exists (the starter content stores these).
 DEFAULT_EMERGENCY_TEXT = (
@@ -116,10 +121,10 @@ def crisis_resource_snapshots(*, locale: str | None = None) -> list[dict[str, An
     return [crisis_resource_snapshot(r) for r in crisis_resources_list(locale=locale)]
 
 
-def crisis_catalogue_get():
+def crisis_catalogue_get() -> Catalogue:
     """Everything the response filter may let through: every active catalogue entry."""
 
-    def load():
+    def load() -> Catalogue:
         return Catalogue.from_resources(ttl_cached("resources", _active_resources))
 
     return ttl_cached("catalogue", load)
@@ -138,7 +143,9 @@ def session_list_for_user(*, user: User) -> QuerySet[ChatSession]:
     )
 
 
-def session_get_for_user(*, user: User, public_id, for_update: bool = False) -> ChatSession:
+def session_get_for_user(
+    *, user: User, public_id: UUID | str, for_update: bool = False
+) -> ChatSession:
     """The user's own session; anyone else's (or a malformed id) is a 404.
 
     ``for_update`` locks the row (``SELECT ... FOR UPDATE``: inside a transaction only).
@@ -174,7 +181,7 @@ def session_transcript_get(*, session_id: int) -> ChatSession:
     ).get(pk=session_id)
 
 
-def session_history(*, session: ChatSession, before_id: int, limit: int = 20):
+def session_history(*, session: ChatSession, before_id: int, limit: int = 20) -> list[HistoryRow]:
     """(role, text, flow_step, risk_level) of the last ``limit`` messages before ``before_id``,
     oldest first."""
     rows = (
@@ -196,7 +203,7 @@ def previous_summary_for_user(*, user: User) -> str:
     return last or ""
 
 
-def oncall_recipients():
+def oncall_recipients() -> QuerySet[User]:
     """Active clinicians/admins in the on-call group; every active clinician if it is empty."""
     User = get_user_model()
     on_call = (

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -25,6 +25,8 @@ from conversations.models import ChatPreferences, ChatSession, Escalation, Messa
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+    from ari_review.models import AuditEvent
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _audit(**kwargs):
+def _audit(**kwargs: Any) -> AuditEvent:
     return audit_event_record(**kwargs)
 
 
@@ -110,7 +112,7 @@ def user_data_export(*, user: User, via: str) -> dict[str, Any]:
         .order_by("created_at", "id")
     )
     preferences = ChatPreferences.objects.filter(user=user).first()
-    data = {
+    data: dict[str, Any] = {
         "format": EXPORT_FORMAT,
         "generated_at": _iso(timezone.now()),
         "account": {
@@ -164,7 +166,7 @@ class ErasureResult:
         }
 
 
-def _open_escalation():
+def _open_escalation() -> Exists:
     return Exists(Escalation.objects.filter(session=OuterRef("pk"), status=Escalation.Status.OPEN))
 
 
@@ -263,7 +265,7 @@ class PurgeResult:
         }
 
 
-def _inactive_since(cutoff: datetime):
+def _inactive_since(cutoff: datetime) -> QuerySet[ChatSession]:
     """Sessions with no activity (start, message, end, rating) since ``cutoff``."""
     return (
         ChatSession.objects.filter(created_at__lt=cutoff)
@@ -340,7 +342,7 @@ def sessions_retention_purge(
 # --- Revealing raw text to staff -------------------------------------------------------------
 
 
-def reveal_reason_clean(reason) -> str:
+def reveal_reason_clean(reason: object) -> str:
     """The reason for a reveal: required, ``REVEAL_REASON_MIN_CHARS`` to
     ``REVEAL_REASON_MAX_CHARS`` characters, one line."""
     reason = " ".join(str(reason or "").split())

@@ -92,7 +92,11 @@ def session_create(
 
 @transaction.atomic
 def chat_preferences_update(
-    *, user: User, session_length: str | None = None, tone: str | None = None, session=None
+    *,
+    user: User,
+    session_length: str | None = None,
+    tone: str | None = None,
+    session: ChatSession | None = None,
 ) -> dict[str, Any]:
     """Change the user's defaults (and, when given, the open session's own copy)."""
     changes = _clean_preferences({"session_length": session_length, "tone": tone})
@@ -111,7 +115,7 @@ def chat_preferences_update(
 
 
 def _themes(texts: list[str], limit: int = 3) -> list[str]:
-    words = Counter()
+    words: Counter[str] = Counter()
     for text in texts:
         for word in re.findall(r"[a-zA-Z][a-zA-Z']{3,}", text.lower()):
             if word not in _STOPWORDS:

@@ -140,7 +140,11 @@ class TransformersGenerator:
         limit = getattr(model.config, "max_position_embeddings", None) or getattr(
             model.config, "n_positions", 2048
         )
-        keep = max(8, int(limit) - self.max_new_tokens)
+        if limit is None:
+            raise GenerationError(
+                "model_config_error", "The model's config names no context length."
+            )
+        keep = max(8, limit - self.max_new_tokens)
         input_ids = inputs["input_ids"][:, -keep:]
         attention = inputs.get("attention_mask")
         attention = attention[:, -keep:] if attention is not None else torch.ones_like(input_ids)
