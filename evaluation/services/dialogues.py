@@ -36,7 +36,7 @@ CHECKLIST_KEYS = tuple(key for key, _ in QUALITY_CHECKLIST)
 EDITABLE_FIELDS = ("title", "messages", "session_type", "flow_step", "tags")
 
 
-def messages_validate(messages, *, where: str = "messages") -> list[dict[str, Any]]:
+def messages_validate(messages: object, *, where: str = "messages") -> list[dict[str, Any]]:
     """Check the messages format and return a clean copy (only ``role`` and ``content``)."""
     if not isinstance(messages, list) or not messages:
         raise ApplicationError(f"{where} must be a non-empty list of messages.")
@@ -57,7 +57,7 @@ def messages_validate(messages, *, where: str = "messages") -> list[dict[str, An
 
 
 def _check_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     if "messages" in fields:
         out["messages"] = messages_validate(fields["messages"])
     if "title" in fields:
@@ -126,7 +126,7 @@ def dialogue_create(
 
 
 @transaction.atomic
-def dialogue_update(*, dialogue: SeedDialogue, editor: User, **changes) -> SeedDialogue:
+def dialogue_update(*, dialogue: SeedDialogue, editor: User, **changes: Any) -> SeedDialogue:
     """Edit a dialogue. Editing an approved or rejected dialogue sends it back to draft: only
     reviewed text may be approved."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
@@ -182,7 +182,15 @@ def dialogue_variant_create(
     )
 
 
-def _transition(dialogue, *, user: User, allowed: tuple[str, ...], to: str, action: str, **fields):
+def _transition(
+    dialogue: SeedDialogue,
+    *,
+    user: User,
+    allowed: tuple[str, ...],
+    to: str,
+    action: str,
+    **fields: Any,
+) -> SeedDialogue:
     dialogue = SeedDialogue.objects.select_for_update().get(pk=dialogue.pk)
     if dialogue.state not in allowed:
         raise ApplicationError(

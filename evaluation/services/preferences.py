@@ -208,7 +208,9 @@ def preference_judgement_create(
     return judgement
 
 
-def preference_pairs(judgement: PreferenceJudgement, candidate_ids: list[int], unsafe: set[int]):
+def preference_pairs(
+    judgement: PreferenceJudgement, candidate_ids: list[int], unsafe: set[int]
+) -> list[tuple[int, int]]:
     """(chosen_id, rejected_id) pairs one judgement yields: the pick over every other
     candidate, and every safe candidate over every unsafe one."""
     pairs: list[tuple[int, int]] = []

@@ -74,13 +74,14 @@ def session_rating_create(
         raise ApplicationError(
             f"Appropriateness must be one of: {', '.join(Appropriateness.values)}."
         )
-    if item.kind != WorkItem.Kind.REVIEW or item.session_id is None:
+    session_id = item.session_id
+    if item.kind != WorkItem.Kind.REVIEW or session_id is None:
         raise ApplicationError("This item is not a session review.")
     replies = _check_replies(item, list(replies or []))
     item = work_item_record_review(item=item, clinician=clinician, kind=WorkItem.Kind.REVIEW)
     rating = SessionRating.objects.create(
         item=item,
-        session_id=item.session_id,
+        session_id=session_id,
         clinician=clinician,
         appropriateness=appropriateness,
         note=note.strip(),

@@ -20,6 +20,8 @@ from evaluation.services.dialogues import messages_validate
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+    from evaluation.models import SeedDialogue, WorkItem
+
 logger = logging.getLogger(__name__)
 
 
@@ -49,7 +51,7 @@ def file_text_read(fileobj: IO[Any]) -> str:
             f"The file is {size:,} bytes; an import may be at most "
             f"{settings.ARI_MAX_UPLOAD_BYTES:,} bytes (ARI_MAX_UPLOAD_BYTES)."
         )
-    data = fileobj.read()
+    data: str | bytes = fileobj.read()
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")
@@ -61,7 +63,7 @@ def file_text_read(fileobj: IO[Any]) -> str:
     return data
 
 
-def json_checked(value, where: str):
+def json_checked(value: Any, where: str) -> Any:
     """``value`` parsed from JSON, or ImportFileError naming the record and field."""
     problem = data_problem(value, max_depth=settings.ARI_MAX_JSON_DEPTH, root="record")
     if problem is not None:
@@ -69,7 +71,7 @@ def json_checked(value, where: str):
     return value
 
 
-def json_load(text: str, what: str):
+def json_load(text: str, what: str) -> Any:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -103,21 +105,22 @@ def file_check(condition: bool, where: str, problem: str) -> None:
         raise ImportFileError(f"{where}: {problem}")
 
 
-def text_field(value, where: str, name: str) -> str:
-    file_check(
-        isinstance(value, str) and value.strip() != "", where, f"{name} must be non-empty text."
-    )
+def text_field(value: object, where: str, name: str) -> str:
+    if not isinstance(value, str) or value.strip() == "":
+        raise ImportFileError(f"{where}: {name} must be non-empty text.")
     return value.strip()
 
 
-def messages_field(value, where: str) -> list[dict[str, Any]]:
+def messages_field(value: object, where: str) -> list[dict[str, Any]]:
     try:
         return messages_validate(value)
     except ApplicationError as exc:
         raise ImportFileError(f"{where}: {exc.message}") from None
 
 
-def ids_existing(model, source: str, ids: Iterable[str], **filters) -> set[str]:
+def ids_existing(
+    model: type[SeedDialogue] | type[WorkItem], source: str, ids: Iterable[str], **filters: Any
+) -> set[str]:
     ids = [i for i in ids if i]
     if not ids:
         return set()
@@ -141,7 +144,7 @@ def ids_unique_check(records: list[tuple[str, str]]) -> None:
         seen[external_id] = where
 
 
-def import_audit(user: User, action: str, filename: str, result: ImportResult) -> None:
+def import_audit(user: User | None, action: str, filename: str, result: ImportResult) -> None:
     audit_event_record(
         actor=user,
         action=action,

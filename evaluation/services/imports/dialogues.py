@@ -33,7 +33,7 @@ class _DialogueRecord:
     variants: list[_DialogueRecord] = field(default_factory=list)
 
 
-def _dialogue_record(raw, where: str, *, allow_variants: bool = True) -> _DialogueRecord:
+def _dialogue_record(raw: Any, where: str, *, allow_variants: bool = True) -> _DialogueRecord:
     file_check(isinstance(raw, dict), where, "each dialogue must be a JSON object.")
     messages = messages_field(raw.get("messages"), where)
     state = raw.get("state", SeedDialogue.State.DRAFT)
@@ -75,7 +75,7 @@ def _dialogue_record(raw, where: str, *, allow_variants: bool = True) -> _Dialog
 @transaction.atomic
 def dialogues_import(
     *, fileobj: IO[Any], filename: str = "", user: User | None = None, source: str = "import"
-):
+) -> ImportResult:
     """Seed dialogues: a JSON list of ``{"id"?, "title"?, "messages", "session_type"?,
     "flow_step"?, "tags"?, "state"?: draft|in_review, "variants"?: [...]}``, or JSONL with one
     ``{"messages": [...]}`` per line (the OpenAI fine-tuning format)."""

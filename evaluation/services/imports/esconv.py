@@ -93,7 +93,7 @@ def _role(turn: dict[str, Any], where: str) -> str:
 
 
 def _intent_item(
-    *, text: str, external_id: str, context: list[dict[str, Any]], strategy
+    *, text: str, external_id: str, context: list[dict[str, Any]], strategy: Any
 ) -> WorkItem:
     suggestion = {}
     if strategy in ESCONV_STRATEGY_TO_INTENT:
@@ -157,7 +157,7 @@ def _turns_import(text: str) -> ImportResult:
     return result
 
 
-def _conversations_import(data, user: User, intent_items: bool) -> ImportResult:
+def _conversations_import(data: Any, user: User | None, intent_items: bool) -> ImportResult:
     if isinstance(data, dict):
         data = [data]
     file_check(

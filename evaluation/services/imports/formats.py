@@ -17,7 +17,7 @@ FORMATS = ("dialogues", "counsel_chat", "esconv", "kakoverse")
 
 
 def import_file(
-    *, format: str, fileobj: IO[Any], filename: str, user: User | None = None, **options
+    *, format: str, fileobj: IO[Any], filename: str, user: User | None = None, **options: Any
 ) -> ImportResult:
     """One entry point for the admin action, the page and the API."""
     if format == "dialogues":

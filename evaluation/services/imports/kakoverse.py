@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -24,7 +25,9 @@ if TYPE_CHECKING:
 
 
 @transaction.atomic
-def kakoverse_import(*, files: list[tuple[str, IO]], user: User | None = None) -> ImportResult:
+def kakoverse_import(
+    *, files: Sequence[tuple[str, IO[Any]]], user: User | None = None
+) -> ImportResult:
     """KakoVerse conversation JSON (``{"persona_id", "turns": [{"turn_index",
     "seeker_message", "supporter_responses": [{"style", "care_level", "message"}]}]}``, one per
     file or a list): every supporter turn becomes a preference item whose candidates are its
@@ -54,7 +57,7 @@ def kakoverse_import(*, files: list[tuple[str, IO]], user: User | None = None) -
                     turn_where,
                     "supporter_responses must list 2 or 3 replies.",
                 )
-                candidates = []
+                candidates: list[dict[str, Any]] = []
                 for r, response in enumerate(responses):
                     r_where = f"{turn_where}.supporter_responses[{r}]"
                     file_check(isinstance(response, dict), r_where, "each reply must be an object.")

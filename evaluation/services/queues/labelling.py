@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, FloatField, OuterRef
+from django.db.models import Exists, F, FloatField, OuterRef, QuerySet
 from django.db.models.functions import Abs
 
 from ari_review.api.errors import ApplicationError
@@ -86,7 +86,7 @@ def label_queue_refresh(*, kind: str, limit: int | None = None) -> int:
     if kind == WorkItem.Kind.SAFETY:
         possible, high = band
         middle = (possible + high) / 2.0 if possible is not None and high is not None else 0.5
-        candidates = (
+        candidates: QuerySet[Message] = (
             Message.objects.filter(role=Message.Role.USER, risk_score__isnull=False)
             .select_related("reply")
             .exclude(Exists(queued))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -56,7 +56,9 @@ def _done_by(kind: str, clinician: User) -> Exists:
     return Exists(model.objects.filter(item=OuterRef("pk"), clinician=clinician))
 
 
-def available_items(*, kind: str, clinician: User, now: datetime | None = None):
+def available_items(
+    *, kind: str, clinician: User, now: datetime | None = None
+) -> QuerySet[WorkItem]:
     """Open items of ``kind`` this clinician may take now, in queue order."""
     now = now or timezone.now()
     return (
