@@ -6,11 +6,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Type check (docs/typing.md): the django-stubs plugin reads tests.settings, which needs no
+# environment; the four apps are checked, strictly where pyproject.toml says.
+MYPY := $(BIN)/mypy ari_review conversations evaluation training_jobs
 # The test suite's services (README: "Running the tests").
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ari_review
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run setup app-data test test-setup services chromium lint format bench emotions bench-workspace worker beat clean
+.PHONY: run setup app-data test test-setup services chromium lint typecheck format bench emotions bench-workspace worker beat clean
 
 ## run: set up .venv, migrate, load demo data and models, serve on 127.0.0.1:8000
 run: setup app-data
@@ -38,6 +41,7 @@ app-data: setup
 test: test-setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MYPY)
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m pytest -q -p no:cacheprovider
 
 test-setup: setup services chromium
@@ -62,6 +66,11 @@ lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(MYPY)
+
+## typecheck: mypy with django-stubs (strict on services, selectors and backends; docs/typing.md)
+typecheck: setup
+	$(MYPY)
 
 format:
 	$(BIN)/ruff check --fix .

@@ -23,7 +23,11 @@ admin.site.unregister(User)
 admin.site.unregister(AccessAttempt)
 
 
-@admin.action(permissions=["delete"], description=django_delete_selected.short_description)
+@admin.action(
+    permissions=["delete"],
+    # Set on Django's action by its @action decorator; not in django-stubs.
+    description=django_delete_selected.short_description,  # type: ignore[attr-defined]
+)
 def delete_selected(modeladmin, request, queryset):
     """Django's "delete selected" action, audited: Django logs a deletion of one object with a
     LogEntry save (audited by ari_review.receivers) but several at once in bulk, without it."""

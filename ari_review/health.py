@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-_probes: dict[str, Callable[[], object]] = {}
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_probes: dict[str, Callable[[], DataclassInstance]] = {}
 
 
-def degradation_probe_register(name: str, probe: Callable[[], object]) -> None:
+def degradation_probe_register(name: str, probe: Callable[[], DataclassInstance]) -> None:
     _probes[name] = probe
 
 
-def degradation_probes_run() -> dict[str, dict]:
+def degradation_probes_run() -> dict[str, dict[str, Any]]:
     """``{name: {"ok", "detail", ...}}`` of every registered probe, in registration order."""
     return {name: dataclasses.asdict(probe()) for name, probe in _probes.items()}

@@ -15,7 +15,7 @@ class RoleRequiredMixin(AccessMixin):
         if not user_has_role(request.user, *self.roles):
             self.raise_exception = True
             return self.handle_no_permission()
-        return super().dispatch(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]  # View's, next in the MRO
 
 
 class EndUserRequired(RoleRequiredMixin):

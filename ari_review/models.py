@@ -24,7 +24,8 @@ class AuditEventQuerySet(models.QuerySet):
         objs = list(objs)
         if any(obj.pk is not None for obj in objs):
             raise AuditImmutableError("Audit events are append-only: they cannot be updated.")
-        using = self._db or router.db_for_write(self.model)
+        # QuerySet._db is private, not in django-stubs.
+        using = self._db or router.db_for_write(self.model)  # type: ignore[attr-defined]
         with transaction.atomic(using=using, savepoint=False):
             audit_chain.chain_append(self.model, objs, using=using)
             return super().bulk_create(objs, *args, **kwargs)

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
@@ -17,13 +18,16 @@ from ari_review.api.errors import ApplicationError
 from ari_review.audit import audit_event_record
 from ari_review.roles import ADMIN, ROLES, roles_sync
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 logger = logging.getLogger(__name__)
 SUPERUSER_LOGIN_TASK = "ari_review.tasks.superuser_login_notify_task"
 
 
 @dataclass(frozen=True)
 class UserUpsertResult:
-    user: object
+    user: User
     created: bool
     password_set: bool
 

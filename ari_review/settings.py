@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from celery.schedules import crontab
 from csp.constants import NONCE as CSP_NONCE
@@ -351,7 +352,7 @@ ARI_THROTTLE_RATES = {
     "export": env.rate("ARI_THROTTLE_EXPORT", "60/hour"),
     "import": env.rate("ARI_THROTTLE_IMPORT", "30/hour"),
 }
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "knox.auth.TokenAuthentication",

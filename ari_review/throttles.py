@@ -68,6 +68,8 @@ class ScopedThrottle(ScopedRateThrottle):
     failing open when the cache cannot be reached."""
 
     def get_rate(self):
+        if self.scope is None:
+            raise ImproperlyConfigured("No throttle rate for scope None")
         try:
             return settings.ARI_THROTTLE_RATES[self.scope]
         except KeyError:

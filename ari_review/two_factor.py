@@ -167,7 +167,7 @@ class TwoFactorMiddleware:
     @staticmethod
     def _outstanding(request) -> str | None:
         user = getattr(request, "user", None)
-        if not getattr(user, "is_authenticated", False):
+        if user is None or not getattr(user, "is_authenticated", False):
             return None
         path = request.path
         if path.startswith("/accounts/2fa/") or path.startswith(_OPEN_PATHS):

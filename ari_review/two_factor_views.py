@@ -44,7 +44,7 @@ class TwoFactorRequired(RoleRequiredMixin):
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and request.user.is_superuser:
-            return super(RoleRequiredMixin, self).dispatch(request, *args, **kwargs)
+            return super(RoleRequiredMixin, self).dispatch(request, *args, **kwargs)  # type: ignore[misc]  # View's, later in the MRO
         return super().dispatch(request, *args, **kwargs)
 
 

@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
 from ari_review import apis, two_factor_views, views
 from ari_review.headers import inline_styles_allowed
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", apis.TokenCreateApi.as_view(), name="api-token-create"),
     path("auth/logout/", apis.TokenRevokeApi.as_view(), name="api-token-revoke"),
     path("auth/logout-all/", apis.TokenRevokeAllApi.as_view(), name="api-token-revoke-all"),

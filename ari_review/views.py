@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -9,7 +9,7 @@ from ari_review.roles import ADMIN, CLINICIAN, ENDUSER, user_role
 from ari_review.selectors import broker_health, database_health
 
 # Where each role lands after login (pages may not exist yet while issues are in progress).
-_ROLE_HOME = {ENDUSER: "/chat/", CLINICIAN: "/review/", ADMIN: "/models/"}
+_ROLE_HOME: dict[str | None, str] = {ENDUSER: "/chat/", CLINICIAN: "/review/", ADMIN: "/models/"}
 
 
 @require_GET
@@ -43,6 +43,7 @@ def login_lockout(request, original_response=None, credentials=None):
     """django-axes' answer to a locked-out login (``AXES_LOCKOUT_CALLABLE``): 429 with
     ``Retry-After``; JSON for the API, the lockout page otherwise. Names no account."""
     seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    response: HttpResponse
     if request.path.startswith("/api/"):
         response = JsonResponse(
             {"detail": f"{LOCKOUT_MESSAGE} Try again in {seconds // 60} minutes."}, status=429

@@ -332,6 +332,10 @@ class CrisisResourceAdmin(admin.ModelAdmin):
 class VersionedTextAdmin(admin.ModelAdmin):
     """Saving an edit stores a new row, so every version stays on record."""
 
+    def _new_version(self, request, obj):
+        """Set what a new version row needs (subclasses: its number, who wrote it)."""
+        raise NotImplementedError
+
     def save_model(self, request, obj, form, change):
         if change:
             obj.pk = None
@@ -363,7 +367,7 @@ class EmergencyReplyForm(forms.ModelForm):
         fields = "__all__"  # noqa: DJ007 - the admin edits every text of the fixed replies
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         for field in SAFETY_MODE_WORDING_FIELDS:
             variants = field.replace("_text", "_variants")
             for line in (cleaned.get(variants) or "").splitlines():

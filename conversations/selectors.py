@@ -3,6 +3,9 @@ models' internals."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, TypeAlias
+from uuid import UUID
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -22,6 +25,13 @@ from conversations.models import (
     Message,
     PersonaPrompt,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+# One earlier message of a session, as session_history returns it:
+# (role, text, flow_step, risk_level).
+HistoryRow: TypeAlias = tuple[str, str, str, str]
 
 # Fixed safety texts used when no admin-edited row exists (the starter content stores these).
 DEFAULT_EMERGENCY_TEXT = (
@@ -92,7 +102,7 @@ def crisis_resources_list(*, locale: str | None = None) -> list[CrisisResource]:
     return []
 
 
-def crisis_resource_snapshot(resource: CrisisResource) -> dict:
+def crisis_resource_snapshot(resource: CrisisResource) -> dict[str, Any]:
     return {
         "id": resource.pk,
         "name": resource.name,
@@ -106,26 +116,26 @@ def crisis_resource_snapshot(resource: CrisisResource) -> dict:
     }
 
 
-def crisis_resource_snapshots(*, locale: str | None = None) -> list[dict]:
+def crisis_resource_snapshots(*, locale: str | None = None) -> list[dict[str, Any]]:
     """:func:`crisis_resource_snapshot` of each entry of :func:`crisis_resources_list`."""
     return [crisis_resource_snapshot(r) for r in crisis_resources_list(locale=locale)]
 
 
-def crisis_catalogue_get():
+def crisis_catalogue_get() -> Catalogue:
     """Everything the response filter may let through: every active catalogue entry."""
 
-    def load():
+    def load() -> Catalogue:
         return Catalogue.from_resources(ttl_cached("resources", _active_resources))
 
     return ttl_cached("catalogue", load)
 
 
-def chat_preferences_get(*, user) -> dict:
+def chat_preferences_get(*, user: User) -> dict[str, Any]:
     prefs = ChatPreferences.objects.filter(user=user).first()
     return prefs.as_dict() if prefs else ChatPreferences(user=user).as_dict()
 
 
-def session_list_for_user(*, user) -> QuerySet[ChatSession]:
+def session_list_for_user(*, user: User) -> QuerySet[ChatSession]:
     return (
         ChatSession.objects.filter(user=user)
         .annotate(message_count=Count("messages"))
@@ -133,7 +143,9 @@ def session_list_for_user(*, user) -> QuerySet[ChatSession]:
     )
 
 
-def session_get_for_user(*, user, public_id, for_update: bool = False) -> ChatSession:
+def session_get_for_user(
+    *, user: User, public_id: UUID | str, for_update: bool = False
+) -> ChatSession:
     """The user's own session; anyone else's (or a malformed id) is a 404.
 
     ``for_update`` locks the row (``SELECT ... FOR UPDATE``: inside a transaction only).
@@ -150,7 +162,7 @@ def session_get_for_user(*, user, public_id, for_update: bool = False) -> ChatSe
     return session
 
 
-def session_open_latest(*, user) -> ChatSession | None:
+def session_open_latest(*, user: User) -> ChatSession | None:
     return (
         ChatSession.objects.filter(user=user, status=ChatSession.Status.OPEN)
         .order_by("-created_at", "-id")
@@ -169,7 +181,7 @@ def session_transcript_get(*, session_id: int) -> ChatSession:
     ).get(pk=session_id)
 
 
-def session_history(*, session: ChatSession, before_id: int, limit: int = 20):
+def session_history(*, session: ChatSession, before_id: int, limit: int = 20) -> list[HistoryRow]:
     """(role, text, flow_step, risk_level) of the last ``limit`` messages before ``before_id``,
     oldest first."""
     rows = (
@@ -180,7 +192,7 @@ def session_history(*, session: ChatSession, before_id: int, limit: int = 20):
     return list(reversed(rows))
 
 
-def previous_summary_for_user(*, user) -> str:
+def previous_summary_for_user(*, user: User) -> str:
     last = (
         ChatSession.objects.filter(user=user, status=ChatSession.Status.ENDED)
         .exclude(summary="")
@@ -191,7 +203,7 @@ def previous_summary_for_user(*, user) -> str:
     return last or ""
 
 
-def oncall_recipients():
+def oncall_recipients() -> QuerySet[User]:
     """Active clinicians/admins in the on-call group; every active clinician if it is empty."""
     User = get_user_model()
     on_call = (
@@ -204,7 +216,7 @@ def oncall_recipients():
     return User.objects.filter(is_active=True, groups__name=CLINICIAN).distinct()
 
 
-def clinician_alert_list(*, user, unread_only: bool = True) -> QuerySet[ClinicianAlert]:
+def clinician_alert_list(*, user: User, unread_only: bool = True) -> QuerySet[ClinicianAlert]:
     alerts = ClinicianAlert.objects.filter(recipient=user).select_related("escalation")
     if unread_only:
         alerts = alerts.filter(read_at__isnull=True)
@@ -215,7 +227,7 @@ def session_has_emergency(*, session: ChatSession) -> bool:
     return session.messages.filter(Q(emergency=True)).exists()
 
 
-def user_data_summary(*, user) -> dict:
+def user_data_summary(*, user: User) -> dict[str, Any]:
     """What the "Your data" page says is stored: sessions, messages, preferences, and how many
     sessions an erasure would keep (an open escalation), in three queries."""
     counts = ChatSession.objects.filter(user=user).aggregate(

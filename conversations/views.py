@@ -40,7 +40,7 @@ from conversations.services import (
 )
 from conversations.services.message_input import MAX_MESSAGE_CHARS
 
-SESSION_TYPE_HELP = {
+SESSION_TYPE_HELP: dict[str, str] = {
     SessionType.CHECK_IN: "A short mood check-in: how are you arriving today?",
     SessionType.GENTLE_DEEP: (
         "Gently explore a recurring feeling or belief, step by step, at your pace. Ari always "
@@ -48,7 +48,7 @@ SESSION_TYPE_HELP = {
     ),
     SessionType.MICRO_PRACTICE: "A two-minute guided breathing or grounding practice.",
 }
-SESSION_INTROS = {
+SESSION_INTROS: dict[str, str] = {
     SessionType.CHECK_IN: "Hi, I'm Ari. How are you arriving today, in a word or two?",
     SessionType.GENTLE_DEEP: (
         "Hi, I'm Ari. What's been on your mind lately? Take your time; there's no rush."

@@ -151,7 +151,9 @@ class SeedDialogueAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         import_view = self.admin_site.admin_view(self.import_view)
-        import_view.accepts_uploads = True  # up to ARI_MAX_UPLOAD_BYTES (ari_review.request_edges)
+        # Up to ARI_MAX_UPLOAD_BYTES (ari_review.request_edges); django-stubs types the view as a
+        # plain Callable, without attributes.
+        import_view.accepts_uploads = True  # type: ignore[attr-defined]
         return [
             path("import/", import_view, name="evaluation_seeddialogue_import"),
             *super().get_urls(),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
-from typing import TextIO
+from typing import Any, TextIO
 
 from django.db.models import Prefetch
 
@@ -34,7 +34,7 @@ from evaluation.models import (
 )
 from evaluation.services.preferences import preference_pairs
 
-LABEL_FIELDS = {
+LABEL_FIELDS: dict[str, tuple[str, ...]] = {
     WorkItem.Kind.SAFETY: ("risk_level", "category", "urgency"),
     WorkItem.Kind.INTENT: ("intent",),
 }
@@ -123,17 +123,19 @@ def _label_items(kind: str, queryset=None):
 
 
 def _item_text(item: WorkItem) -> tuple[str, str]:
-    if item.message_id:
+    if item.message is not None:  # selected with the item
         return mask_text(item.message.text), item.message.role
     return mask_text(item.text), item.text_role
 
 
 def _item_gold(kind: str, item: WorkItem) -> dict:
-    decided = {a.label_set: a.value for a in item.decisions}
+    # Prefetch(to_attr=...) attributes are not known to django-stubs.
+    decided = {a.label_set: a.value for a in item.decisions}  # type: ignore[attr-defined]
     gold = {}
     for name in LABEL_FIELDS[kind]:
         key = f"{kind}.{name}"
-        gold[name] = _gold([getattr(label, name) for label in item.labels], decided.get(key))
+        labels = item.labels  # type: ignore[attr-defined]  # Prefetch(to_attr=...), as above
+        gold[name] = _gold([getattr(label, name) for label in labels], decided.get(key))
     return gold
 
 
@@ -279,7 +281,7 @@ def preferences_export(out: TextIO, queryset=None, *, with_meta: bool = False) -
                 batches.append((judgement, preference_pairs(judgement, ids, unsafe)))
         for judgement, pairs in batches:
             for chosen_id, rejected_id in pairs:
-                row = {
+                row: dict[str, Any] = {
                     "prompt": prompt,
                     "chosen": [
                         {"role": "assistant", "content": mask_text(candidates[chosen_id].text)}

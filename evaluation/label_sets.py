@@ -4,6 +4,7 @@ and which values are allowed. Agreement, adjudication and exports all read from 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from conversations.models import Intent, RiskCategory, RiskLevel
 from evaluation.models import (
@@ -16,13 +17,16 @@ from evaluation.models import (
     WorkItem,
 )
 
+# The model of one clinician's answer to an item (one per queue).
+LabelModel: TypeAlias = SessionRating | SafetyLabel | IntentLabel | PreferenceJudgement
+
 
 @dataclass(frozen=True)
 class LabelSet:
     key: str
     title: str
     kind: str
-    model: type
+    model: type[LabelModel]
     field: str  # a field of ``model`` (``preference.choice`` is derived, see below)
     values: tuple[str, ...]
 
@@ -84,14 +88,14 @@ LABEL_SETS: dict[str, LabelSet] = {
 }
 
 # The label set whose disagreement sends an item to adjudication, per queue.
-PRIMARY_LABEL_SET = {
+PRIMARY_LABEL_SET: dict[str, str] = {
     WorkItem.Kind.REVIEW: "review.appropriateness",
     WorkItem.Kind.SAFETY: "safety.risk_level",
     WorkItem.Kind.INTENT: "intent.intent",
     WorkItem.Kind.PREFERENCE: "preference.choice",
 }
 
-LABEL_MODEL_BY_KIND = {
+LABEL_MODEL_BY_KIND: dict[str, type[LabelModel]] = {
     WorkItem.Kind.REVIEW: SessionRating,
     WorkItem.Kind.SAFETY: SafetyLabel,
     WorkItem.Kind.INTENT: IntentLabel,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -42,7 +43,7 @@ def training_job_list(*, kind: str | None = None, limit: int = 20) -> list[Train
     return list(qs.order_by("-created_at", "-id")[:limit])
 
 
-def database_label_rows(*, kind: str) -> list[dict]:
+def database_label_rows(*, kind: str) -> list[dict[str, Any]]:
     """Clinician labels as training rows, through the evaluation app's label export.
 
     Only items with a gold value (adjudicated, or a strict majority) are used. Texts come out
@@ -68,7 +69,7 @@ def database_label_rows(*, kind: str) -> list[dict]:
                 {
                     "id": group,
                     "text": record["text"],
-                    "history": histories.get(record.get("message_id"), []),
+                    "history": histories.get(record.get("message_id") or 0, []),  # no pk is 0
                     "risk_level": level,
                     "category": (gold.get("category") or "") if level != "none" else "",
                     "urgency": gold.get("urgency") or level,
@@ -95,7 +96,7 @@ def database_label_rows(*, kind: str) -> list[dict]:
     return rows
 
 
-def response_safety_label_rows() -> list[dict]:
+def response_safety_label_rows() -> list[dict[str, Any]]:
     """Safety labels clinicians put on Ari's own replies (masked): evidence for the response
     side (filter rules, the judge, preference data), kept out of the user-risk model."""
     return [
@@ -105,7 +106,7 @@ def response_safety_label_rows() -> list[dict]:
     ]
 
 
-def _gold_records(kind: str) -> list[dict]:
+def _gold_records(kind: str) -> list[dict[str, Any]]:
     from evaluation.exports import labels_export_jsonl
 
     buffer = io.StringIO()

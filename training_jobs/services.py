@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -29,6 +30,9 @@ from training_jobs.ml.labels import BACKENDS, KINDS
 from training_jobs.ml.train import TrainSettings, train_and_evaluate
 from training_jobs.models import Backend, ModelKind, ModelVersion, TrainingJob
 from training_jobs.reward import reward_model_train
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 RUN_TASK = "training_jobs.tasks.training_job_run_task"
@@ -74,11 +78,11 @@ def model_version_train(
     kind: str,
     backend: str = "hybrid",
     activate: bool = False,
-    created_by=None,
+    created_by: User | None = None,
     use_database_labels: bool = True,
     train_settings: TrainSettings | None = None,
     progress: Progress | None = None,
-    dataset_paths=None,
+    dataset_paths: DatasetPaths | None = None,
 ) -> TrainResult:
     """Train, evaluate on the frozen test split, store a version, and activate it if allowed.
 
@@ -86,9 +90,10 @@ def model_version_train(
     written (and activated) atomically at the end.
     """
     _check_kind_backend(kind, backend)
-    if dataset_paths is None and getattr(settings, "TRAINING_DATASET_DIR", None):
+    dataset_dir = getattr(settings, "TRAINING_DATASET_DIR", None)
+    if dataset_paths is None and dataset_dir:
         # A different dataset directory (tests use a tiny one); same file names as shipped.
-        root = Path(settings.TRAINING_DATASET_DIR)
+        root = Path(dataset_dir)
         dataset_paths = DatasetPaths(
             train=root / f"{kind}_train.jsonl", test=root / f"{kind}_test.jsonl"
         )
@@ -147,7 +152,7 @@ def model_version_train(
     return TrainResult(version=version, activated=activated, activation_note=note)
 
 
-def model_version_activate(*, version: ModelVersion, user=None) -> ModelVersion:
+def model_version_activate(*, version: ModelVersion, user: User | None = None) -> ModelVersion:
     """Make ``version`` the one serving its kind. Refused unless it passed its gate."""
     if not version.gate_passed:
         raise ApplicationError(
@@ -196,13 +201,15 @@ def reward_version_train(
     return TrainResult(version=version, activated=activated, activation_note=note)
 
 
-def models_ensure_active(*, backend: str = "hybrid", log: Callable[[str], None] = print) -> dict:
+def models_ensure_active(
+    *, backend: str = "hybrid", log: Callable[[str], None] = print
+) -> dict[str, str]:
     """Train and activate a version of each kind that has no active one (idempotent).
 
     Also retrains when the active version's artifact has gone missing (e.g. a fresh
     ``var/models``).
     """
-    results = {}
+    results: dict[str, str] = {}
     for kind in KINDS:
         active = selectors.model_version_active_get(kind=kind)
         if active is not None and active.artifact_dir.is_dir():
@@ -220,7 +227,7 @@ def models_ensure_active(*, backend: str = "hybrid", log: Callable[[str], None] 
 
 # --- training jobs (Celery) --------------------------------------------------------------------
 def training_job_create(
-    *, kind: str, backend: str = "hybrid", activate: bool = False, created_by=None
+    *, kind: str, backend: str = "hybrid", activate: bool = False, created_by: User | None = None
 ) -> TrainingJob:
     _check_kind_backend(kind, backend)
     with transaction.atomic():

@@ -4,6 +4,8 @@ Anonymous requests get 401 (token auth advertises ``WWW-Authenticate``) or 403; 
 with the wrong role gets 403.
 """
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -15,7 +17,8 @@ from ari_review.api.permissions import HasAnyRole, IsAdmin, IsClinician, IsEndUs
 
 class BaseApi(APIView):
     permission_classes = [IsAuthenticated]
-    pagination_class = DefaultPagination
+    # None on views that answer a plain array (no paginate()).
+    pagination_class: type[DefaultPagination] | None = DefaultPagination
 
     def __init_subclass__(cls, **kwargs):
         """Name nested serializers after their view in the OpenAPI schema
@@ -34,8 +37,10 @@ class BaseApi(APIView):
 
     def paginate(self, queryset, serializer_class):
         """Page a queryset and return the paginated response of ``serializer_class``."""
+        if self.pagination_class is None:
+            raise TypeError(f"{type(self).__name__} has no pagination_class to paginate with")
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        page: list[Any] | None = paginator.paginate_queryset(queryset, self.request, view=self)
         return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 

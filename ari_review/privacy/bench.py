@@ -59,9 +59,10 @@ def masking_evaluate(rows: list[dict]) -> dict:
     pii_spans("warm up: my brother John")  # loads the NER layer once
     load_s = time.perf_counter() - start
 
-    gold_counts = defaultdict(lambda: [0, 0, 0])  # type -> gold, recalled, typed
-    lang_counts = defaultdict(lambda: [0, 0])  # (lang, type) -> gold, recalled
-    kind_counts = defaultdict(lambda: [0, 0])  # kind -> predicted, correct
+    # type -> gold, recalled, typed; (lang, type) -> gold, recalled; kind -> predicted, correct
+    gold_counts: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    lang_counts: defaultdict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    kind_counts: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
     misses, false_positives, detected_language, latencies = [], [], 0, []
     for row in rows:
         text = row["text"]
@@ -69,7 +70,7 @@ def masking_evaluate(rows: list[dict]) -> dict:
         predicted = pii_spans(text)
         latencies.append((time.perf_counter() - began) * 1000)
         detected_language += language_detect(text) == row["lang"]
-        covered = set()
+        covered: set[int] = set()
         for span in predicted:
             covered.update(range(span.start, span.end))
         for gold in row["spans"]:

@@ -28,7 +28,7 @@ _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 def language_detect(text: str) -> str:
     """ "en", "es", "de" or "fr"."""
     words = [w.replace("’", "'") for w in _TOKEN.findall(text.lower())]
-    scores = {lang: sum(w in _SETS[lang] for w in words) for lang in LANGUAGES}
+    scores: dict[str, float] = {lang: sum(w in _SETS[lang] for w in words) for lang in LANGUAGES}
     lowered = text.lower()
     for lang, letters in _LETTERS.items():
         scores[lang] += 0.5 * sum(lowered.count(ch) for ch in letters)

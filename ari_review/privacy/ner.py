@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import warnings
+from typing import Any
 
 from ari_review.privacy.spans import PiiSpan
 from ari_review.privacy.words import is_proper
@@ -93,6 +94,8 @@ def _build():
 
     class InstalledSpacyNlpEngine(SpacyNlpEngine):
         """Presidio's spaCy engine, loading installed packages only (never downloading)."""
+
+        nlp: dict[str, Any]  # type: ignore[assignment]  # presidio declares it None until load()
 
         def load(self) -> None:
             self.nlp = {}

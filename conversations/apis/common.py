@@ -79,7 +79,7 @@ class SessionOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ChatSession
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "session_type",
             "status",
@@ -115,7 +115,9 @@ def text_or_none(value) -> str | None:
 
 
 def resource_payload(resource: dict) -> dict:
-    payload = {name: text_or_none(resource[name]) for name in _RESOURCE_FIELDS}
+    payload: dict[str, str | int | None] = {
+        name: text_or_none(resource[name]) for name in _RESOURCE_FIELDS
+    }
     payload["id"] = None if resource["id"] is None else int(resource["id"])
     return payload
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class GenerationRequest:
     flow_step: str
     persona: str
     history: tuple[tuple[str, str], ...] = ()  # (role, text), oldest first
-    preferences: dict = field(default_factory=dict)
+    preferences: dict[str, Any] = field(default_factory=dict)
     previous_summary: str = ""
     risk_level: str = "none"
     # The screen's risk family ("" | suicidal_ideation | self_harm | harm_to_others | crisis),
@@ -59,6 +59,8 @@ class SafetyClassifier(Protocol):
 
 class IntentClassifier(Protocol):
     def predict(self, text: str) -> IntentPrediction: ...
+
+    def predict_many(self, texts: Sequence[str]) -> list[IntentPrediction]: ...
 
 
 class Generator(Protocol):

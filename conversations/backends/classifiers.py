@@ -13,15 +13,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from typing import TYPE_CHECKING, cast
 
 from ari_review.ttl_cache import active_model_version_key, ttl_cached
 from conversations.backends.base import IntentClassifier, SafetyClassifier
 from training_jobs.ml.artifact import ArtifactError
 
+if TYPE_CHECKING:
+    from training_jobs.ml.predictors import IntentPredictor, SafetyPredictor
+
 logger = logging.getLogger(__name__)
 
 _MAX_LOADED = 4
-_cache: OrderedDict[tuple[str, str], object] = OrderedDict()
+_cache: OrderedDict[tuple[str, str], SafetyPredictor | IntentPredictor] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -29,7 +33,7 @@ class ClassifierUnavailable(ArtifactError):
     """No usable model version for a classifier kind (none active, or its artifact is broken)."""
 
 
-def _predictor_for(kind: str):
+def _predictor_for(kind: str) -> SafetyPredictor | IntentPredictor:
     from training_jobs.ml.predictors import load_predictor
     from training_jobs.selectors import model_version_active_get
 
@@ -62,11 +66,12 @@ def _predictor_for(kind: str):
 
 
 def get_safety_classifier() -> SafetyClassifier:
-    return _predictor_for("safety")
+    # _predictor_for checked the artifact's kind.
+    return cast(SafetyClassifier, _predictor_for("safety"))
 
 
 def get_intent_classifier() -> IntentClassifier:
-    return _predictor_for("intent")
+    return cast(IntentClassifier, _predictor_for("intent"))
 
 
 def clear_cache() -> None:

@@ -24,6 +24,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from django.conf import settings
 
@@ -52,7 +53,7 @@ class JudgeOutcome:
     reason: str  # "ok", or why the cautious level stood (timeout, http_500, unparsable...)
     ms: float
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"verdict": self.verdict, "reason": self.reason, "ms": self.ms}
 
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -37,7 +38,7 @@ class Rule:
     id: str
     level: str
     category: str
-    groups: tuple[re.Pattern, ...]  # every group must match (a pattern entry has one)
+    groups: tuple[re.Pattern[str], ...]  # every group must match (a pattern entry has one)
     window: int | None = None  # words between the first and the last group's match
     negatable: bool = True
 
@@ -62,7 +63,7 @@ def _phrase(phrase: str) -> str:
     return r"(?<!\w)" + r"\W+".join(parts) + (r"(?!\w)" if not words[-1].endswith("*") else "")
 
 
-def compile_entry(entry: dict) -> Rule:
+def compile_entry(entry: dict[str, Any]) -> Rule:
     """One entry of the data file (or a workspace row) as a rule; clear error when malformed."""
     name = entry.get("id") if isinstance(entry, dict) else None
     where = f"risk signal {name!r}" if name else "a risk signal without an id"
@@ -90,12 +91,12 @@ def compile_entry(entry: dict) -> Rule:
         raise RiskSignalError(f"{where}: give either 'all' (phrase groups) or 'pattern'")
     try:
         if has_pattern:
-            groups = (re.compile(fold(str(entry["pattern"]))),)
+            groups: tuple[re.Pattern[str], ...] = (re.compile(fold(str(entry["pattern"]))),)
         else:
             raw = entry["all"]
             if not isinstance(raw, list) or not raw:
                 raise RiskSignalError(f"{where}: 'all' must be a list of phrase lists")
-            groups = []
+            compiled: list[re.Pattern[str]] = []
             for group in raw:
                 phrases = (
                     [p for p in group if isinstance(p, str) and p.strip()]
@@ -104,8 +105,8 @@ def compile_entry(entry: dict) -> Rule:
                 )
                 if not phrases or len(phrases) != len(group):
                     raise RiskSignalError(f"{where}: each group of 'all' is a list of phrases")
-                groups.append(re.compile("|".join(_phrase(p) for p in phrases)))
-            groups = tuple(groups)
+                compiled.append(re.compile("|".join(_phrase(p) for p in phrases)))
+            groups = tuple(compiled)
     except re.error as exc:
         raise RiskSignalError(f"{where}: its pattern is not a valid expression ({exc})") from None
     window = entry.get("window", DEFAULT_WINDOW if has_all else None)
@@ -183,7 +184,9 @@ def _first_hit(rule: Rule, prepared: str) -> int | None:
     return best
 
 
-def _combinations(spans: Sequence[list[tuple[int, int]]], limit: int = 6):
+def _combinations(
+    spans: Sequence[list[tuple[int, int]]], limit: int = 6
+) -> Iterator[tuple[tuple[int, int], ...]]:
     """One match per group (the first ``limit`` of each), every combination."""
     if not spans:
         yield ()
@@ -193,7 +196,7 @@ def _combinations(spans: Sequence[list[tuple[int, int]]], limit: int = 6):
             yield (head, *rest)
 
 
-def _word_index(text: str):
+def _word_index(text: str) -> Callable[[int], int]:
     starts = [m.start() for m in re.finditer(r"\S+", text)]
 
     def index(position: int) -> int:

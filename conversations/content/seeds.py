@@ -118,7 +118,7 @@ def _check_steps(session_type: str, steps: list[str], where: str) -> None:
             f"{where}: a {session_type} dialogue starts with step {flow[0]!r} and ends with "
             f"'close' (got {steps[0]!r} ... {steps[-1]!r})"
         )
-    position = {step: i for i, step in enumerate(flow)}
+    position: dict[str, float] = {step: i for i, step in enumerate(flow)}
     consent = position.get("consent", 0)
     position.update({CONSENT_REASK: consent, CONSENT_DECLINED: consent + 0.5})
     declined = False

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -46,6 +47,9 @@ from conversations.models import (
 )
 from conversations.selectors import oncall_recipients
 from conversations.services.safety_mode import safety_mode_end_by_clinician
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -393,7 +397,7 @@ def _error_summary(exc: Exception) -> str:
     return f"{type(exc).__name__}{f' {code}' if code else ''}"[:200]
 
 
-def escalation_close(*, escalation: Escalation, clinician, note: str = "") -> Escalation:
+def escalation_close(*, escalation: Escalation, clinician: User, note: str = "") -> Escalation:
     """A clinician closes an escalation; with none left open, the session leaves safety mode."""
     if not user_has_role(clinician, CLINICIAN, ADMIN):
         raise ApplicationError("Only clinicians can close escalations.")
@@ -422,7 +426,7 @@ def escalation_close(*, escalation: Escalation, clinician, note: str = "") -> Es
     return escalation
 
 
-def clinician_alert_mark_read(*, alert: ClinicianAlert, user) -> ClinicianAlert:
+def clinician_alert_mark_read(*, alert: ClinicianAlert, user: User) -> ClinicianAlert:
     if alert.recipient_id != user.pk:
         raise ApplicationError("This alert is not yours.", status_code=404)
     if alert.read_at is None:

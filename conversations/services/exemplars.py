@@ -12,6 +12,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.db import transaction
@@ -21,6 +22,9 @@ from ari_review.audit import audit_event_record
 from ari_review.ttl_cache import ttl_cache_invalidate, ttl_cached
 from conversations.models import Message, RiskExemplar, RiskLevel
 from training_jobs.ml.labels import FAMILIES, LANGS
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 CACHE_KEY = "risk_exemplars"
@@ -56,7 +60,7 @@ def _load_index() -> _Index | None:
     )
 
 
-def exemplar_nearest(text: str) -> dict:
+def exemplar_nearest(text: str) -> dict[str, Any]:
     """``{"id", "family", "risk_level", "similarity"}`` of the nearest active exemplar, or
     ``{}`` when the bank is empty or the encoder cannot run here (the screen goes on)."""
     try:
@@ -88,7 +92,7 @@ def _check(risk_level: str, family: str) -> None:
 
 
 def exemplar_add_from_message(
-    *, user, message: Message, risk_level: str, family: str, lang: str = "en"
+    *, user: User, message: Message, risk_level: str, family: str, lang: str = "en"
 ) -> RiskExemplar:
     """One action: a labelled user message becomes an exemplar (masked text), audited."""
     from ari_review.privacy.masking import mask_text

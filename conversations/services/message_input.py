@@ -39,7 +39,7 @@ def message_text_problem(text: str) -> str | None:
     return text_problem(text, subject=_SUBJECT)
 
 
-def message_text_clean(text) -> str:
+def message_text_clean(text: object) -> str:
     """The message as stored (surrounding whitespace trimmed), or ApplicationError (a 400)."""
     if not isinstance(text, str):
         raise ApplicationError("Message text must be a string.")
@@ -56,7 +56,7 @@ def message_text_clean(text) -> str:
     return cleaned
 
 
-def idempotency_key_clean(key) -> str:
+def idempotency_key_clean(key: str | None) -> str:
     key = (key or "").strip()
     if problem := text_problem(key, subject="Idempotency-Key"):
         raise ApplicationError(problem)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError
 
@@ -39,6 +40,15 @@ from conversations.services.turn.route import Route, RouteKind, route
 from conversations.services.turn.screen import screen
 from conversations.services.turn.state import Turn, TurnResult, ms_since
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from uuid import UUID
+
+    from django.contrib.auth.models import User
+
+    from conversations.backends.base import Generator, IntentClassifier, SafetyClassifier
+    from conversations.selectors import HistoryRow
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["TurnResult", "chat_turn_run"]
@@ -50,13 +60,13 @@ _ESCALATING = {RouteKind.EMERGENCY, RouteKind.SAFETY_REMINDER}
 def chat_turn_run(
     *,
     session: ChatSession | None = None,
-    user=None,
-    session_public_id=None,
-    text,
+    user: User | None = None,
+    session_public_id: UUID | str | None = None,
+    text: object,
     idempotency_key: str = "",
-    generator=None,
-    safety_classifier=None,
-    intent_classifier=None,
+    generator: Generator | None = None,
+    safety_classifier: SafetyClassifier | None = None,
+    intent_classifier: IntentClassifier | None = None,
 ) -> TurnResult:
     """Run one chat turn for ``session`` (or ``user``'s session ``session_public_id``: anyone
     else's is a 404) and return the stored user message and reply.
@@ -71,7 +81,7 @@ def chat_turn_run(
     key = idempotency_key_clean(idempotency_key)
 
     start = time.perf_counter()
-    store = {
+    store: dict[str, Any] = {
         "session": session,
         "user": user,
         "public_id": session_public_id,
@@ -157,8 +167,15 @@ def chat_turn_run(
 
 
 def _composer(
-    screened: Turn, *, user_text, history, risk_level, risk_category, generator, intent_classifier
-):
+    screened: Turn,
+    *,
+    user_text: str,
+    history: list[HistoryRow],
+    risk_level: str,
+    risk_category: str,
+    generator: Generator | None,
+    intent_classifier: IntentClassifier | None,
+) -> Callable[[Route, ChatSession], Turn]:
     """``compose(route, session) -> Turn``: generate, label and filter a reply for ``route``,
     each time on a fresh copy of the screened turn (a draft may be composed again)."""
     fixed = fixed_replies_get()

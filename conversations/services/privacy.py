@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -21,6 +22,11 @@ from ari_review.api.errors import ApplicationError
 from ari_review.audit import audit_event_record
 from ari_review.ttl_cache import ttl_cache_invalidate
 from conversations.models import ChatPreferences, ChatSession, Escalation, Message, RiskExemplar
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from ari_review.models import AuditEvent
 
 logger = logging.getLogger(__name__)
 
@@ -45,14 +51,14 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _audit(**kwargs):
+def _audit(**kwargs: Any) -> AuditEvent:
     return audit_event_record(**kwargs)
 
 
 # --- Download --------------------------------------------------------------------------------
 
 
-def _message_export(message: Message) -> dict:
+def _message_export(message: Message) -> dict[str, Any]:
     return {
         "id": message.pk,
         "role": message.role,
@@ -64,7 +70,7 @@ def _message_export(message: Message) -> dict:
     }
 
 
-def _session_export(session: ChatSession) -> dict:
+def _session_export(session: ChatSession) -> dict[str, Any]:
     return {
         "id": str(session.public_id),
         "session_type": session.session_type,
@@ -93,7 +99,7 @@ def _session_export(session: ChatSession) -> dict:
     }
 
 
-def user_data_export(*, user, via: str) -> dict:
+def user_data_export(*, user: User, via: str) -> dict[str, Any]:
     """Everything the chat stores about ``user``, as one JSON-ready dict (three queries):
     account, default preferences, and every session with its messages, rating and escalations.
     Audited (``data.export``, counts only). ``via``: ``api`` or ``page``."""
@@ -106,7 +112,7 @@ def user_data_export(*, user, via: str) -> dict:
         .order_by("created_at", "id")
     )
     preferences = ChatPreferences.objects.filter(user=user).first()
-    data = {
+    data: dict[str, Any] = {
         "format": EXPORT_FORMAT,
         "generated_at": _iso(timezone.now()),
         "account": {
@@ -147,9 +153,9 @@ class ErasureResult:
     preferences_erased: bool
     exemplars_erased: int
     clinician_labels_erased: int
-    deleted: dict = field(default_factory=dict)  # rows per model, cascades included
+    deleted: dict[str, Any] = field(default_factory=dict)  # rows per model, cascades included
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "sessions_erased": self.sessions_erased,
             "messages_erased": self.messages_erased,
@@ -160,11 +166,11 @@ class ErasureResult:
         }
 
 
-def _open_escalation():
+def _open_escalation() -> Exists:
     return Exists(Escalation.objects.filter(session=OuterRef("pk"), status=Escalation.Status.OPEN))
 
 
-def _sessions_delete(session_ids: list[int]) -> tuple[int, dict]:
+def _sessions_delete(session_ids: list[int]) -> tuple[int, dict[str, Any]]:
     """Delete sessions with everything that refers to them: messages, escalations and their
     alerts and e-mails, the work items of the clinician workspace with their ratings, labels
     and adjudications. Returns (messages deleted, rows deleted per model)."""
@@ -175,7 +181,7 @@ def _sessions_delete(session_ids: list[int]) -> tuple[int, dict]:
     return messages, {label: n for label, n in sorted(per_model.items()) if n}
 
 
-def user_data_erase(*, user, via: str) -> ErasureResult:
+def user_data_erase(*, user: User, via: str) -> ErasureResult:
     """Erase what the chat stores about ``user``, in one transaction, audited (``data.erase``:
     ids and counts). Sessions, messages (and the clinician labels that refer to them), default
     preferences and the exemplars clinicians made from the user's messages are deleted; a session
@@ -249,7 +255,7 @@ class PurgeResult:
     held_open_escalation: int = 0
     batches: int = 0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "enabled": self.enabled,
             "sessions": self.sessions,
@@ -259,7 +265,7 @@ class PurgeResult:
         }
 
 
-def _inactive_since(cutoff: datetime):
+def _inactive_since(cutoff: datetime) -> QuerySet[ChatSession]:
     """Sessions with no activity (start, message, end, rating) since ``cutoff``."""
     return (
         ChatSession.objects.filter(created_at__lt=cutoff)
@@ -336,7 +342,7 @@ def sessions_retention_purge(
 # --- Revealing raw text to staff -------------------------------------------------------------
 
 
-def reveal_reason_clean(reason) -> str:
+def reveal_reason_clean(reason: object) -> str:
     """The reason for a reveal: required, ``REVEAL_REASON_MIN_CHARS`` to
     ``REVEAL_REASON_MAX_CHARS`` characters, one line."""
     reason = " ".join(str(reason or "").split())
@@ -352,7 +358,7 @@ def reveal_reason_clean(reason) -> str:
     return reason
 
 
-def transcript_reveal(*, actor, session_id: int, reason: str) -> ChatSession:
+def transcript_reveal(*, actor: User, session_id: int, reason: str) -> ChatSession:
     """A session with its raw (unmasked) messages, for staff who gave a reason. Every reveal is
     audited (``transcript.reveal``: session id, the reason, the number of messages shown)."""
     reason = reveal_reason_clean(reason)

@@ -7,6 +7,7 @@ A workspace entry can only raise risk, like every signal; deactivating it is aud
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.db import DatabaseError, transaction
 
@@ -15,6 +16,9 @@ from ari_review.audit import audit_event_record
 from ari_review.ttl_cache import ttl_cache_invalidate, ttl_cached
 from conversations.backends.safety_rules import RULES, RiskSignalError, Rule, compile_entry
 from conversations.models import RiskSignal
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 CACHE_KEY = "risk_signals"
@@ -47,7 +51,7 @@ def _load() -> tuple[Rule, ...]:
 
 def risk_signal_create(
     *,
-    user,
+    user: User,
     entry_id: str,
     level: str,
     category: str,
@@ -91,7 +95,7 @@ def risk_signal_create(
     return signal
 
 
-def risk_signal_deactivate(*, user, signal: RiskSignal) -> RiskSignal:
+def risk_signal_deactivate(*, user: User, signal: RiskSignal) -> RiskSignal:
     with transaction.atomic():
         signal.is_active = False
         signal.save(update_fields=["is_active", "updated_at"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +22,9 @@ from conversations.models import (
     Tone,
 )
 from conversations.selectors import chat_preferences_get, previous_summary_for_user
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +53,7 @@ _STOPWORDS = frozenset(
 )
 
 
-def _clean_preferences(preferences: dict | None) -> dict:
+def _clean_preferences(preferences: dict[str, Any] | None) -> dict[str, Any]:
     preferences = dict(preferences or {})
     unknown = set(preferences) - {"session_length", "tone"}
     if unknown:
@@ -64,7 +68,9 @@ def _clean_preferences(preferences: dict | None) -> dict:
 
 
 @transaction.atomic
-def session_create(*, user, session_type: str, preferences: dict | None = None) -> ChatSession:
+def session_create(
+    *, user: User, session_type: str, preferences: dict[str, Any] | None = None
+) -> ChatSession:
     """Start a session; it gets the user's default preferences and the last session's summary."""
     if session_type not in SessionType.values:
         raise ApplicationError(
@@ -86,8 +92,12 @@ def session_create(*, user, session_type: str, preferences: dict | None = None) 
 
 @transaction.atomic
 def chat_preferences_update(
-    *, user, session_length: str | None = None, tone: str | None = None, session=None
-) -> dict:
+    *,
+    user: User,
+    session_length: str | None = None,
+    tone: str | None = None,
+    session: ChatSession | None = None,
+) -> dict[str, Any]:
     """Change the user's defaults (and, when given, the open session's own copy)."""
     changes = _clean_preferences({"session_length": session_length, "tone": tone})
     prefs, _ = ChatPreferences.objects.get_or_create(user=user)
@@ -105,7 +115,7 @@ def chat_preferences_update(
 
 
 def _themes(texts: list[str], limit: int = 3) -> list[str]:
-    words = Counter()
+    words: Counter[str] = Counter()
     for text in texts:
         for word in re.findall(r"[a-zA-Z][a-zA-Z']{3,}", text.lower()):
             if word not in _STOPWORDS:

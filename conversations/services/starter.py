@@ -51,7 +51,8 @@ def _persona_load(*, force: bool) -> int:
     text = (FIXTURES / "persona_prompt.txt").read_text(encoding="utf-8").strip()
     if PersonaPrompt.objects.exists():
         if force and not PersonaPrompt.objects.filter(text=text, active=True).exists():
-            version = (PersonaPrompt.objects.order_by("-version").first().version or 0) + 1
+            latest = PersonaPrompt.objects.order_by("-version").first()  # one exists (above)
+            version = ((latest.version if latest is not None else None) or 0) + 1
             PersonaPrompt.objects.create(version=version, text=text, active=True)
             return 1
         return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def models_ready(wait_s: float) -> bool:
     return _ready.wait(wait_s)
 
 
-def models_warm_in_background(steps: dict | None = None) -> threading.Thread:
+def models_warm_in_background(steps: dict[str, Any] | None = None) -> threading.Thread:
     """Start :func:`models_warm` in a daemon thread; turns see the warm-up from this call on."""
     _ready.clear()
     _warming.set()
@@ -41,7 +42,7 @@ def models_warm_in_background(steps: dict | None = None) -> threading.Thread:
     return thread
 
 
-def _default_steps() -> dict:
+def _default_steps() -> dict[str, Any]:
     from conversations.backends.classifiers import get_intent_classifier, get_safety_classifier
     from conversations.services.exemplars import exemplar_nearest
 
@@ -59,7 +60,7 @@ def _default_steps() -> dict:
     return steps
 
 
-def models_warm(steps: dict | None = None) -> dict[str, float | str]:
+def models_warm(steps: dict[str, Any] | None = None) -> dict[str, float | str]:
     """Load the classifiers, the encoder and the exemplar index (or run ``steps``, name ->
     callable); never raises. Returns the milliseconds each took, or the error's kind."""
     steps = steps if steps is not None else _default_steps()
@@ -75,7 +76,7 @@ def models_warm(steps: dict | None = None) -> dict[str, float | str]:
     return timings
 
 
-def _steps_run(steps: dict, timings: dict[str, float | str]) -> None:
+def _steps_run(steps: dict[str, Any], timings: dict[str, float | str]) -> None:
     for name, step in steps.items():
         start = time.perf_counter()
         try:

@@ -29,6 +29,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -182,7 +183,7 @@ def decide(
                 if best is not None
                 else choice.second_ratio[0] >= NEAR_THRESHOLD
             )
-    common = {"cues": tuple(h.cue_id for h in hits), "model_version": model_version}
+    common: dict[str, Any] = {"cues": tuple(h.cue_id for h in hits), "model_version": model_version}
     # Cues first, then (without a model) keywords, each in priority order.
     cue_only = [h for h in hits if not h.cue_id.startswith(KEYWORD_PREFIX)]
     from_cue = {h.feeling for h in cue_only}
@@ -252,7 +253,8 @@ class EmotionModel:
         self.blend = float(config.get("blend", 0.0))
         if not 0.0 <= self.blend <= 1.0:
             raise ValueError(f"blend {self.blend} is not in [0, 1]")
-        self.embedding_weights = self.embedding_bias = None
+        self.embedding_weights: np.ndarray | None = None
+        self.embedding_bias: np.ndarray | None = None
         if self.uses_encoder:
             self.embedding_weights = np.asarray(heads["embedding_W"], dtype=np.float32)
             self.embedding_bias = np.asarray(heads["embedding_b"], dtype=np.float32)
@@ -272,8 +274,11 @@ class EmotionModel:
         if self.uses_encoder:
             from training_jobs.ml.encoder import get_encoder
 
+            weights, bias = self.embedding_weights, self.embedding_bias
+            if weights is None or bias is None:  # loaded in __init__ whenever the encoder is used
+                raise RuntimeError(f"emotion model {self.version} has no embedding head")
             vectors = get_encoder().encode(cleaned)
-            z = vectors @ self.embedding_weights + self.embedding_bias
+            z = vectors @ weights + bias
             probs += (1.0 - self.blend) * _sigmoid(z)
         if self.tfidf is not None:
             probs += self.blend * self.tfidf.predict(cleaned)

@@ -12,11 +12,18 @@ from rest_framework.response import Response
 
 from ari_review.audit import transcript_view_record
 from evaluation.models import WorkItem
-from evaluation.selectors.items import label_item_detail, preference_item_detail, review_item_detail
+from evaluation.selectors.items import (
+    LabelItemView,
+    PreferenceItemView,
+    ReviewItemView,
+    label_item_detail,
+    preference_item_detail,
+    review_item_detail,
+)
 from evaluation.selectors.queue import work_item_get
 
 Kind = WorkItem.Kind
-KIND_PAGES = {
+KIND_PAGES: dict[str, str] = {
     Kind.REVIEW: "evaluation:review-item",
     Kind.SAFETY: "evaluation:safety-item",
     Kind.INTENT: "evaluation:intent-item",
@@ -113,8 +120,9 @@ class WorkItemDetailSerializer(serializers.Serializer):
     escalations = EscalationSerializer(many=True, required=False)
     text = serializers.CharField(required=False, help_text="Masked text to label.")
     role = serializers.CharField(required=False)
-    source = serializers.CharField(required=False)
-    context = ContextMessageSerializer(many=True, required=False)
+    # Fields named like Field attributes (source, context): DRF's stubs type those attributes.
+    source = serializers.CharField(required=False)  # type: ignore[assignment]
+    context = ContextMessageSerializer(many=True, required=False)  # type: ignore[assignment]
     suggestion = serializers.JSONField(
         required=False, allow_null=True, help_text="The model's prediction (null when blind)."
     )
@@ -131,6 +139,7 @@ def work_item_payload(item: WorkItem, clinician, *, blind: bool) -> dict:
         "reviews_done": item.reviews_done,
         **item_urls(item),
     }
+    view: ReviewItemView | PreferenceItemView | LabelItemView
     if item.kind == Kind.REVIEW:
         view = review_item_detail(item=item, clinician=clinician)
         s = view.session

@@ -29,7 +29,7 @@ class DialogueOutputSerializer(serializers.Serializer):
     session_type = serializers.CharField()
     flow_step = serializers.CharField()
     tags = serializers.ListField(child=serializers.CharField())
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # DRF stubs: Field.source
     state = serializers.CharField()
     variant_of = serializers.IntegerField(source="variant_of_id", allow_null=True)
     reviewer = serializers.CharField(source="reviewer.username", allow_null=True, default=None)

@@ -33,7 +33,7 @@ class PreferenceJudgementCreateApi(ClinicianApi):
             for i, raw in enumerate(value):
                 score = PreferenceJudgementCreateApi.ScoreSerializer(data=raw)
                 if not score.is_valid():
-                    raise serializers.ValidationError({i: score.errors})
+                    raise serializers.ValidationError({str(i): score.errors})
                 parsed.append(score.validated_data)
             return parsed
 

@@ -37,7 +37,7 @@ class QueueItemListApi(ClinicianApi):
         locked_by_me = serializers.BooleanField()
         done_by_me = serializers.BooleanField()
         created_at = serializers.DateTimeField()
-        source = serializers.CharField()
+        source = serializers.CharField()  # type: ignore[assignment]  # DRF stubs: Field.source
         user = serializers.SerializerMethodField(help_text="Pseudonymous user id (sessions).")
         session_type = serializers.SerializerMethodField()
         max_risk_level = serializers.SerializerMethodField()

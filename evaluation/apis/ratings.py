@@ -32,7 +32,7 @@ class SessionRatingCreateApi(ClinicianApi):
             for i, raw in enumerate(value):
                 reply = SessionRatingCreateApi.ReplySerializer(data=raw)
                 if not reply.is_valid():
-                    raise serializers.ValidationError({i: reply.errors})
+                    raise serializers.ValidationError({str(i): reply.errors})
                 parsed.append(reply.validated_data)
             return parsed
 

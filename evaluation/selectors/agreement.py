@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Count,
+    QuerySet,
     Value,
 )
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
@@ -43,9 +46,13 @@ def label_units(specs: list[LabelSet]) -> dict[str, list[tuple[list[int], list[s
             "stamps": ArrayAgg(stamp, order_by="id"),
             **{f"raw{i}": ArrayAgg(field, order_by="id") for i, field in enumerate(fields)},
         }
-        grouped = qs.values("item_id").annotate(**aggregates).order_by().values_list(*aggregates)
+        grouped: Iterable[Any] = (
+            qs.values("item_id").annotate(**aggregates).order_by().values_list(*aggregates)
+        )
     else:
-        by_item: dict[int, list] = defaultdict(lambda: [[] for _ in range(2 + len(fields))])
+        by_item: dict[int, list[list[Any]]] = defaultdict(
+            lambda: [[] for _ in range(2 + len(fields))]
+        )
         for item_id, clinician_id, value_stamp, *raws in (
             qs.annotate(stamp=stamp)
             .order_by("id")
@@ -57,7 +64,7 @@ def label_units(specs: list[LabelSet]) -> dict[str, list[tuple[list[int], list[s
             for i, raw in enumerate(raws):
                 entry[2 + i].append(raw)
         grouped = by_item.values()
-    units: dict[str, list] = {spec.key: [] for spec in specs}
+    units: dict[str, list[tuple[list[int], list[str], str]]] = {spec.key: [] for spec in specs}
     for clinicians, stamps, *raws in grouped:
         if len(clinicians) < 2:
             continue
@@ -72,7 +79,9 @@ def _fmt(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def _agreement(spec: LabelSet, units: list, names: dict[int, str]) -> dict:
+def _agreement(
+    spec: LabelSet, units: list[tuple[list[int], list[str], str]], names: dict[int, str]
+) -> dict[str, Any]:
     pairs, months, by_pair = [], defaultdict(list), defaultdict(list)
     month_units = defaultdict(list)
     more_than_two = 0
@@ -122,13 +131,13 @@ def _agreement(spec: LabelSet, units: list, names: dict[int, str]) -> dict:
     }
 
 
-def agreement_compute_many(label_sets: list[str]) -> dict[str, dict]:
+def agreement_compute_many(label_sets: list[str]) -> dict[str, dict[str, Any]]:
     """Kappa (first vs second label of items with two labels), per-class kappa, Krippendorff's
     alpha over all raters, per clinician pair and per month, for each label set."""
     by_model: dict[type, list[LabelSet]] = defaultdict(list)
     for key in label_sets:
         by_model[LABEL_SETS[key].model].append(LABEL_SETS[key])
-    units: dict[str, list] = {}
+    units: dict[str, list[tuple[list[int], list[str], str]]] = {}
     for specs in by_model.values():
         units.update(label_units(specs))
     clinician_ids = {c for rows in units.values() for clinicians, _, _ in rows for c in clinicians}
@@ -138,7 +147,7 @@ def agreement_compute_many(label_sets: list[str]) -> dict[str, dict]:
     return {key: _agreement(LABEL_SETS[key], units[key], names) for key in label_sets}
 
 
-def agreement_compute(label_set: str) -> dict:
+def agreement_compute(label_set: str) -> dict[str, Any]:
     return agreement_compute_many([label_set])[label_set]
 
 
@@ -151,7 +160,7 @@ def _agreement_key(label_set: str) -> str:
     return f"evaluation:agreement:{label_set}"
 
 
-def agreement_summaries(*, label_sets: list[str], use_cache: bool = True) -> list[dict]:
+def agreement_summaries(*, label_sets: list[str], use_cache: bool = True) -> list[dict[str, Any]]:
     """Agreement figures from the cache; missing ones are computed (together) and stored."""
     cached = cache.get_many([_agreement_key(k) for k in label_sets]) if use_cache else {}
     missing = [k for k in label_sets if _agreement_key(k) not in cached]
@@ -166,7 +175,7 @@ def agreement_summaries(*, label_sets: list[str], use_cache: bool = True) -> lis
     return [cached[_agreement_key(k)] for k in label_sets]
 
 
-def agreement_summary(*, label_set: str, use_cache: bool = True) -> dict:
+def agreement_summary(*, label_set: str, use_cache: bool = True) -> dict[str, Any]:
     return agreement_summaries(label_sets=[label_set], use_cache=use_cache)[0]
 
 
@@ -189,7 +198,7 @@ def disagreements_list(*, label_set: str | None = None, limit: int = 50) -> list
     specs = [LABEL_SETS[label_set]] if label_set else list(LABEL_SETS.values())
     wanted: list[tuple[int, LabelSet]] = []
     for spec in specs:
-        value = spec.field
+        value: str | Coalesce = spec.field
         if spec.key == "preference.choice":
             value = Coalesce(spec.field, Value(-1))
         rows = (
@@ -218,9 +227,11 @@ def disagreements_list(*, label_set: str | None = None, limit: int = 50) -> list
     out = []
     for item_id, spec in wanted:
         item = items[item_id]
-        if item.message_id:
+        if item.message is not None:  # selected with the item
             preview = item.message.text
         elif item.kind == WorkItem.Kind.REVIEW:
+            if item.session is None:
+                raise ValueError(f"review item {item.pk} has no session")
             preview = f"Session of {pseudonym(item.session.user_id)}"
         else:
             preview = item.text or (item.context[-1]["content"] if item.context else "")
@@ -228,5 +239,5 @@ def disagreements_list(*, label_set: str | None = None, limit: int = 50) -> list
     return out
 
 
-def adjudications_list(*, limit: int = 50):
+def adjudications_list(*, limit: int = 50) -> QuerySet[Adjudication]:
     return Adjudication.objects.select_related("decided_by", "item").order_by("-created_at")[:limit]

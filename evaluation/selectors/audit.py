@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from ari_review.models import AuditEvent
 
 
-def audit_events_list(*, action: str = "", actor: str = "", object_type: str = ""):
+def audit_events_list(
+    *, action: str = "", actor: str = "", object_type: str = ""
+) -> QuerySet[AuditEvent]:
     qs = AuditEvent.objects.all()
     if action:
         qs = qs.filter(action__startswith=action)

@@ -7,6 +7,7 @@ from django.db.models import (
     Count,
     Prefetch,
     Q,
+    QuerySet,
 )
 
 from evaluation.models import (
@@ -14,12 +15,12 @@ from evaluation.models import (
 )
 
 
-def approved_dialogues_list():
+def approved_dialogues_list() -> QuerySet[SeedDialogue]:
     """Approved seed dialogues, the only text the ``approved`` chat backend may use."""
     return SeedDialogue.objects.filter(state=SeedDialogue.State.APPROVED).order_by("id")
 
 
-def dialogue_list(*, state: str | None = None, search: str = ""):
+def dialogue_list(*, state: str | None = None, search: str = "") -> QuerySet[SeedDialogue]:
     """Originals (newest edit first) with their paraphrase variants prefetched."""
     qs = SeedDialogue.objects.filter(variant_of__isnull=True)
     if state:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ari_review.privacy.masking import mask_messages, mask_text, pseudonym
 from conversations.models import ChatSession, Escalation, Message, RiskExemplar, RiskLevel
@@ -14,6 +15,9 @@ from evaluation.models import (
     WorkItem,
 )
 from evaluation.selectors.queue import work_lock_of
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 Kind = WorkItem.Kind
 DISTRESS_LEVELS = (RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH)
@@ -31,15 +35,15 @@ class Turn:
     risk_urgency: str = ""
     intent: str = ""
     intent_score: float | None = None
-    filter_hits: list = field(default_factory=list)
-    model_versions: dict = field(default_factory=dict)
-    provenance: dict = field(default_factory=dict)
-    latency_ms: dict = field(default_factory=dict)
+    filter_hits: list[Any] = field(default_factory=list)
+    model_versions: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    latency_ms: dict[str, Any] = field(default_factory=dict)
     emergency: bool = False
     reply_to_id: int | None = None
     distressed: bool = False  # an Ari reply to a message expressing distress
-    rule_hits: list = field(default_factory=list)  # risk signals that fired (entry ids)
-    exemplar: dict = field(default_factory=dict)  # the nearest exemplar, with its text
+    rule_hits: list[Any] = field(default_factory=list)  # risk signals that fired (entry ids)
+    exemplar: dict[str, Any] = field(default_factory=dict)  # the nearest exemplar, with its text
 
 
 @dataclass
@@ -68,7 +72,7 @@ class ReviewItemView:
 def _turn(message: Message, levels: dict[int, str], exemplars: dict[int, str]) -> Turn:
     exemplar = dict((message.risk_reason or {}).get("exemplar") or {})
     if exemplar:
-        exemplar["text"] = exemplars.get(exemplar.get("id"), "")
+        exemplar["text"] = exemplars.get(exemplar.get("id") or 0, "")  # no pk is 0
     return Turn(
         id=message.pk,
         role=message.role,
@@ -93,9 +97,11 @@ def _turn(message: Message, levels: dict[int, str], exemplars: dict[int, str]) -
     )
 
 
-def review_item_detail(*, item: WorkItem, clinician) -> ReviewItemView:
+def review_item_detail(*, item: WorkItem, clinician: User) -> ReviewItemView:
     """A session to rate: masked transcript with per-turn metadata, escalations, my lock."""
     session = item.session
+    if session is None:
+        raise ValueError(f"review item {item.pk} has no session")
     messages = list(
         Message.objects.filter(session_id=session.pk)
         .order_by("created_at", "id")
@@ -160,19 +166,19 @@ class LabelItemView:
     item: WorkItem
     text: str
     role: str
-    context: list[dict]
-    suggestion: dict | None
+    context: list[dict[str, Any]]
+    suggestion: dict[str, Any] | None
     user: str
     source: str
     lock_expires_at: dt.datetime | None
     done_by_me: bool
 
 
-def label_item_detail(*, item: WorkItem, clinician, blind: bool) -> LabelItemView:
+def label_item_detail(*, item: WorkItem, clinician: User, blind: bool) -> LabelItemView:
     """A message to label (safety or intent) with a little context; the model's suggestion is
     left out when labelling blind."""
-    if item.message_id is not None:
-        message = item.message
+    message = item.message  # None (no query) when message_id is None
+    if message is not None:
         text = message.text
         role = message.role
         earlier = list(
@@ -219,13 +225,13 @@ class CandidateView:
 @dataclass
 class PreferenceItemView:
     item: WorkItem
-    context: list[dict]
+    context: list[dict[str, Any]]
     candidates: list[CandidateView]
     lock_expires_at: dt.datetime | None
     done_by_me: bool
 
 
-def preference_item_detail(*, item: WorkItem, clinician) -> PreferenceItemView:
+def preference_item_detail(*, item: WorkItem, clinician: User) -> PreferenceItemView:
     """Candidates blind (no style or generator) in this clinician's random order."""
     from evaluation.services.preferences import candidate_display_order
 

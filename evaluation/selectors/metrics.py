@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from evaluation.metrics_catalogue import LIVE_FN_NAMES, METRIC_ORDER
@@ -13,7 +14,7 @@ from evaluation.models import (
 )
 
 
-def metric_values_list(*, days: int = 30, name: str = ""):
+def metric_values_list(*, days: int = 30, name: str = "") -> QuerySet[MetricValue]:
     since = timezone.localdate() - dt.timedelta(days=days - 1)
     qs = MetricValue.objects.filter(day__gte=since)
     if name:
@@ -56,7 +57,7 @@ def metric_series(
         rows = rows.filter(model_version__in=["", version], rollout_arm="")
     if arm:
         rows = rows.filter(rollout_arm__in=["", arm], model_version="")
-    series: dict[str, dict[str, list]] = {name: defaultdict(list) for name in METRIC_ORDER}
+    series: dict[str, dict[str, list[tuple[dt.date, float | None]]]] = {name: defaultdict(list) for name in METRIC_ORDER}
     for name, row_version, row_arm, day, value in rows.order_by(
         "name", "model_version", "rollout_arm", "day"
     ).values_list("name", "model_version", "rollout_arm", "day", "value"):

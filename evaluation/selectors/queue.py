@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import (
     Count,
     Exists,
     IntegerField,
     OuterRef,
+    QuerySet,
     Subquery,
 )
 from django.db.models.functions import Coalesce
@@ -22,8 +24,13 @@ from evaluation.models import (
     WorkLock,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def queue_items_list(*, kind: str, clinician, now: dt.datetime | None = None):
+
+def queue_items_list(
+    *, kind: str, clinician: User, now: dt.datetime | None = None
+) -> QuerySet[WorkItem]:
     """Open items of a queue in priority order, with lock state and, for sessions, whether an
     escalation is open and how many messages there are."""
     now = now or timezone.now()
@@ -76,7 +83,7 @@ class Progress:
     remaining: int
 
 
-def work_progress(*, kind: str, clinician) -> Progress:
+def work_progress(*, kind: str, clinician: User) -> Progress:
     """Items the clinician completed today, and open items still waiting for them."""
     model = LABEL_MODEL_BY_KIND[kind]
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
@@ -98,7 +105,7 @@ def work_item_get(*, item_id: int, kind: str | None = None) -> WorkItem | None:
     return qs.filter(pk=item_id).first()
 
 
-def work_lock_of(*, item: WorkItem, clinician) -> WorkLock | None:
+def work_lock_of(*, item: WorkItem, clinician: User) -> WorkLock | None:
     return WorkLock.objects.filter(
         item=item, clinician=clinician, expires_at__gt=timezone.now()
     ).first()

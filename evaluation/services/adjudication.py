@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
 from ari_review.api.errors import ApplicationError
@@ -10,15 +12,18 @@ from ari_review.roles import ADMIN, user_has_role
 from evaluation.label_sets import LABEL_SETS
 from evaluation.models import Adjudication, WorkItem
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def user_is_senior(user) -> bool:
+
+def user_is_senior(user: User) -> bool:
     """Admins, and clinicians given the ``evaluation.adjudicate`` permission."""
     return user_has_role(user, ADMIN) or user.has_perm("evaluation.adjudicate")
 
 
 @transaction.atomic
 def adjudication_create(
-    *, item: WorkItem, label_set: str, value: str, decided_by, reason: str = ""
+    *, item: WorkItem, label_set: str, value: str, decided_by: User, reason: str = ""
 ) -> Adjudication:
     if not user_is_senior(decided_by):
         raise ApplicationError("Only a senior clinician may adjudicate.", status_code=403)

@@ -11,8 +11,11 @@ table cannot UPDATE, DELETE or TRUNCATE it, nor disable or replace its trigger. 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any
 
 from django.db import connections, transaction
+from django.db.backends.utils import CursorWrapper
 
 from ari_review.api.errors import ApplicationError
 
@@ -30,7 +33,7 @@ def _role_name(name: str, what: str) -> str:
     return name
 
 
-def _fetch_one(cursor, sql: str, params=()):
+def _fetch_one(cursor: CursorWrapper, sql: str, params: Sequence[str] = ()) -> Any:
     cursor.execute(sql, params)
     return cursor.fetchone()
 

@@ -4,6 +4,7 @@ draft -> in review -> approved | rejected (with reviewer, time, reason and check
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -14,6 +15,9 @@ from ari_review.audit import audit_event_record
 from ari_review.ttl_cache import APPROVED_INDEX_KEY, ttl_cache_invalidate
 from conversations.models import SessionType
 from evaluation.models import SeedDialogue
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +36,7 @@ CHECKLIST_KEYS = tuple(key for key, _ in QUALITY_CHECKLIST)
 EDITABLE_FIELDS = ("title", "messages", "session_type", "flow_step", "tags")
 
 
-def messages_validate(messages, *, where: str = "messages") -> list[dict]:
+def messages_validate(messages: object, *, where: str = "messages") -> list[dict[str, Any]]:
     """Check the messages format and return a clean copy (only ``role`` and ``content``)."""
     if not isinstance(messages, list) or not messages:
         raise ApplicationError(f"{where} must be a non-empty list of messages.")
@@ -52,8 +56,8 @@ def messages_validate(messages, *, where: str = "messages") -> list[dict]:
     return cleaned
 
 
-def _check_fields(fields: dict) -> dict:
-    out = {}
+def _check_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     if "messages" in fields:
         out["messages"] = messages_validate(fields["messages"])
     if "title" in fields:
@@ -75,7 +79,7 @@ def _check_fields(fields: dict) -> dict:
     return out
 
 
-def dialogue_snapshot(dialogue: SeedDialogue) -> dict:
+def dialogue_snapshot(dialogue: SeedDialogue) -> dict[str, Any]:
     """What the audit trail records of a dialogue."""
     return {
         "title": dialogue.title,
@@ -92,8 +96,8 @@ def dialogue_snapshot(dialogue: SeedDialogue) -> dict:
 @transaction.atomic
 def dialogue_create(
     *,
-    author,
-    messages: list[dict],
+    author: User,
+    messages: list[dict[str, Any]],
     title: str = "",
     session_type: str = "",
     flow_step: str = "",
@@ -122,7 +126,7 @@ def dialogue_create(
 
 
 @transaction.atomic
-def dialogue_update(*, dialogue: SeedDialogue, editor, **changes) -> SeedDialogue:
+def dialogue_update(*, dialogue: SeedDialogue, editor: User, **changes: Any) -> SeedDialogue:
     """Edit a dialogue. Editing an approved or rejected dialogue sends it back to draft: only
     reviewed text may be approved."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
@@ -154,7 +158,7 @@ def dialogue_update(*, dialogue: SeedDialogue, editor, **changes) -> SeedDialogu
 
 @transaction.atomic
 def dialogue_variant_create(
-    *, original: SeedDialogue, author, message_index: int, content: str
+    *, original: SeedDialogue, author: User, message_index: int, content: str
 ) -> SeedDialogue:
     """A paraphrase variant: the same dialogue with one user message reworded, grouped under
     the original."""
@@ -178,7 +182,15 @@ def dialogue_variant_create(
     )
 
 
-def _transition(dialogue, *, user, allowed: tuple[str, ...], to: str, action: str, **fields):
+def _transition(
+    dialogue: SeedDialogue,
+    *,
+    user: User,
+    allowed: tuple[str, ...],
+    to: str,
+    action: str,
+    **fields: Any,
+) -> SeedDialogue:
     dialogue = SeedDialogue.objects.select_for_update().get(pk=dialogue.pk)
     if dialogue.state not in allowed:
         raise ApplicationError(
@@ -203,7 +215,7 @@ def _transition(dialogue, *, user, allowed: tuple[str, ...], to: str, action: st
 
 
 @transaction.atomic
-def dialogue_submit(*, dialogue: SeedDialogue, user) -> SeedDialogue:
+def dialogue_submit(*, dialogue: SeedDialogue, user: User) -> SeedDialogue:
     return _transition(
         dialogue,
         user=user,
@@ -213,7 +225,7 @@ def dialogue_submit(*, dialogue: SeedDialogue, user) -> SeedDialogue:
     )
 
 
-def _check_reviewer(dialogue: SeedDialogue, reviewer) -> None:
+def _check_reviewer(dialogue: SeedDialogue, reviewer: User) -> None:
     if (
         not settings.EVALUATION_ALLOW_SELF_APPROVAL
         and dialogue.created_by_id is not None
@@ -224,7 +236,7 @@ def _check_reviewer(dialogue: SeedDialogue, reviewer) -> None:
 
 @transaction.atomic
 def dialogue_approve(
-    *, dialogue: SeedDialogue, reviewer, checklist: dict[str, bool], reason: str = ""
+    *, dialogue: SeedDialogue, reviewer: User, checklist: dict[str, bool], reason: str = ""
 ) -> SeedDialogue:
     _check_reviewer(dialogue, reviewer)
     missing = [label for key, label in QUALITY_CHECKLIST if not checklist.get(key)]
@@ -245,7 +257,7 @@ def dialogue_approve(
 
 @transaction.atomic
 def dialogue_reject(
-    *, dialogue: SeedDialogue, reviewer, reason: str, checklist: dict[str, bool] | None = None
+    *, dialogue: SeedDialogue, reviewer: User, reason: str, checklist: dict[str, bool] | None = None
 ) -> SeedDialogue:
     _check_reviewer(dialogue, reviewer)
     if not (reason or "").strip():

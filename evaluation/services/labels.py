@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -12,6 +13,9 @@ from conversations.models import Intent, RiskCategory, RiskLevel
 from evaluation.models import IntentLabel, SafetyLabel, Urgency, WorkItem
 from evaluation.services.live_fn import live_fn_miss_record
 from evaluation.services.queues.work import work_item_record_review
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +40,7 @@ def _check_safety(*, risk_level: str, category: str, urgency: str, text_role: st
 def safety_label_create(
     *,
     item: WorkItem,
-    clinician,
+    clinician: User,
     risk_level: str,
     category: str = "",
     urgency: str = Urgency.NONE,
@@ -73,7 +77,7 @@ def safety_label_create(
 
 @transaction.atomic
 def intent_label_create(
-    *, item: WorkItem, clinician, intent: str, suggestion_shown: bool = False
+    *, item: WorkItem, clinician: User, intent: str, suggestion_shown: bool = False
 ) -> IntentLabel:
     if intent not in Intent.values:
         raise ApplicationError(f"Intent must be one of: {', '.join(Intent.values)}.")

@@ -28,6 +28,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -63,7 +64,7 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def reply_latency_ms(latency: dict | None) -> float | None:
+def reply_latency_ms(latency: dict[str, Any] | None) -> float | None:
     """Total latency of a turn: ``total`` when recorded, else the sum of the stages."""
     if not isinstance(latency, dict) or not latency:
         return None
@@ -73,7 +74,9 @@ def reply_latency_ms(latency: dict | None) -> float | None:
     return float(sum(stages)) if stages else None
 
 
-def generator_version(model_versions: dict | None, provenance: dict | None) -> str:
+def generator_version(
+    model_versions: dict[str, Any] | None, provenance: dict[str, Any] | None
+) -> str:
     versions = model_versions if isinstance(model_versions, dict) else {}
     value = versions.get("generator") or versions.get("generation")
     if not value and isinstance(provenance, dict):
@@ -81,7 +84,7 @@ def generator_version(model_versions: dict | None, provenance: dict | None) -> s
     return str(value or "unknown")[:100]
 
 
-def safety_version(*model_versions: dict | None) -> str:
+def safety_version(*model_versions: dict[str, Any] | None) -> str:
     """The first ``safety`` version found: the user message's own (what the chat turn stores),
     then its reply's (rows written before the message kept one)."""
     for versions in model_versions:

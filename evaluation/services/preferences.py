@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -23,6 +24,9 @@ from evaluation.models import (
 )
 from evaluation.services.queues.work import label_reviews_required, work_item_record_review
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 logger = logging.getLogger(__name__)
 
 SCORE_DIMENSIONS = ("empathy", "presence", "stabilization", "safety")
@@ -38,7 +42,9 @@ class CandidateScoreInput:
     unsafe: bool = False
 
 
-def candidate_display_order(*, item: WorkItem, clinician, candidate_ids: list[int]) -> list[int]:
+def candidate_display_order(
+    *, item: WorkItem, clinician: User, candidate_ids: list[int]
+) -> list[int]:
     """A random order per item and clinician that stays the same on reload."""
     order = sorted(candidate_ids)
     random.Random(f"{item.pk}:{clinician.pk}").shuffle(order)
@@ -48,8 +54,8 @@ def candidate_display_order(*, item: WorkItem, clinician, candidate_ids: list[in
 @transaction.atomic
 def preference_item_create(
     *,
-    context: list[dict],
-    candidates: list[dict],
+    context: list[dict[str, Any]],
+    candidates: list[dict[str, Any]],
     source: str,
     external_id: str = "",
 ) -> WorkItem:
@@ -78,7 +84,7 @@ def preference_item_create(
     return item
 
 
-def _unsafe_candidate_label(*, candidate: PreferenceCandidate, clinician) -> SafetyLabel:
+def _unsafe_candidate_label(*, candidate: PreferenceCandidate, clinician: User) -> SafetyLabel:
     """The safety label an "unsafe" mark creates for a candidate reply."""
     item, _ = WorkItem.objects.select_for_update().get_or_create(
         kind=WorkItem.Kind.SAFETY,
@@ -121,7 +127,7 @@ def _unsafe_candidate_label(*, candidate: PreferenceCandidate, clinician) -> Saf
 def preference_judgement_create(
     *,
     item: WorkItem,
-    clinician,
+    clinician: User,
     chosen_id: int | None,
     tie: bool,
     scores: list[CandidateScoreInput],
@@ -202,7 +208,9 @@ def preference_judgement_create(
     return judgement
 
 
-def preference_pairs(judgement: PreferenceJudgement, candidate_ids: list[int], unsafe: set[int]):
+def preference_pairs(
+    judgement: PreferenceJudgement, candidate_ids: list[int], unsafe: set[int]
+) -> list[tuple[int, int]]:
     """(chosen_id, rejected_id) pairs one judgement yields: the pick over every other
     candidate, and every safe candidate over every unsafe one."""
     pairs: list[tuple[int, int]] = []

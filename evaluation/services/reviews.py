@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -18,6 +19,9 @@ from evaluation.models import (
     WorkItem,
 )
 from evaluation.services.queues.work import work_item_record_review
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +65,7 @@ def _check_replies(item: WorkItem, replies: list[ReplyInput]) -> list[ReplyInput
 def session_rating_create(
     *,
     item: WorkItem,
-    clinician,
+    clinician: User,
     appropriateness: str,
     replies: list[ReplyInput] | None = None,
     note: str = "",
@@ -70,13 +74,14 @@ def session_rating_create(
         raise ApplicationError(
             f"Appropriateness must be one of: {', '.join(Appropriateness.values)}."
         )
-    if item.kind != WorkItem.Kind.REVIEW or item.session_id is None:
+    session_id = item.session_id
+    if item.kind != WorkItem.Kind.REVIEW or session_id is None:
         raise ApplicationError("This item is not a session review.")
     replies = _check_replies(item, list(replies or []))
     item = work_item_record_review(item=item, clinician=clinician, kind=WorkItem.Kind.REVIEW)
     rating = SessionRating.objects.create(
         item=item,
-        session_id=item.session_id,
+        session_id=session_id,
         clinician=clinician,
         appropriateness=appropriateness,
         note=note.strip(),

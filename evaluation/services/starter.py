@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,8 +32,11 @@ STARTER_REVIEW_REASON = (
 )
 
 
-def starter_dialogues_read() -> list[dict]:
-    return json.loads((FIXTURES / "starter_dialogues.json").read_text(encoding="utf-8"))
+def starter_dialogues_read() -> list[dict[str, Any]]:
+    dialogues: list[dict[str, Any]] = json.loads(
+        (FIXTURES / "starter_dialogues.json").read_text(encoding="utf-8")
+    )
+    return dialogues
 
 
 @transaction.atomic
@@ -78,7 +83,7 @@ def _starter_dialogues_load() -> int:
     return len(new)
 
 
-def _starter_dialogues_audit(dialogues) -> None:
+def _starter_dialogues_audit(dialogues: Iterable[SeedDialogue]) -> None:
     """Record that each starter dialogue entered as approved by the system, not by a clinician,
     so the audit trail shows which approved content no clinician has reviewed yet."""
     for dialogue in dialogues:
@@ -95,7 +100,7 @@ def seed_bank_load() -> int:
     linked to their originals); returns how many were created. Idempotent by (source, key)."""
     dialogues = seed_dialogues_read()
     stored = SeedDialogue.objects.filter(source__in={d["source"] for d in dialogues})
-    existing = {
+    existing: dict[tuple[str, str | None], int] = {
         (source, key): pk for source, key, pk in stored.values_list("source", "external_id", "pk")
     }
     created = 0
@@ -117,7 +122,7 @@ def seed_bank_load() -> int:
     return created
 
 
-def _draft(entry: dict, parent_pk: int | None) -> SeedDialogue:
+def _draft(entry: dict[str, Any], parent_pk: int | None) -> SeedDialogue:
     feelings = entry.get("feelings", [])
     return SeedDialogue(
         title=entry["title"][:200],

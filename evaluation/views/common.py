@@ -27,7 +27,7 @@ INTENT_KEYS = list(zip("1234567890", Intent.choices, strict=True))
 SCORE_KEYS = list(zip("epsf", SCORE_DIMENSIONS, strict=True))
 CHECKLIST_KEYS = list(zip("12345", QUALITY_CHECKLIST, strict=True))
 
-QUEUES = {
+QUEUES: dict[str, dict[str, str]] = {
     Kind.REVIEW: {
         "title": "Review queue",
         "queue_url": "evaluation:review-queue",

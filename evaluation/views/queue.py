@@ -15,7 +15,14 @@ from ari_review.audit import transcript_view_record
 from ari_review.mixins import ClinicianRequired
 from conversations.models import Escalation
 from evaluation.models import Urgency, WorkItem
-from evaluation.selectors.items import label_item_detail, preference_item_detail, review_item_detail
+from evaluation.selectors.items import (
+    LabelItemView,
+    PreferenceItemView,
+    ReviewItemView,
+    label_item_detail,
+    preference_item_detail,
+    review_item_detail,
+)
 from evaluation.selectors.queue import queue_items_list, work_item_get, work_progress
 from evaluation.services import (
     CandidateScoreInput,
@@ -121,7 +128,7 @@ class ItemPage(ClinicianRequired, View):
     saves the form (the no-JavaScript path) and moves on to the next item."""
 
     kind: str = Kind.REVIEW
-    panel_templates = {
+    panel_templates: dict[str, str] = {
         Kind.REVIEW: "evaluation/panels/review.html",
         Kind.SAFETY: "evaluation/panels/safety.html",
         Kind.INTENT: "evaluation/panels/intent.html",
@@ -149,6 +156,7 @@ class ItemPage(ClinicianRequired, View):
             "api_release": reverse("eval-item-release", args=[item.pk]),
             "panel_template": self.panel_templates[self.kind],
         }
+        view: ReviewItemView | PreferenceItemView | LabelItemView
         if self.kind == Kind.REVIEW:
             view = review_item_detail(item=item, clinician=request.user)
             ctx.update(

@@ -644,6 +644,8 @@ def _write_artifact(
     directory.mkdir(parents=True)
     heads = {}
     if blend < 1.0:
+        if emb is None:
+            raise ValueError("a blend under 1 needs the embedding head's weights")
         heads["embedding_W"] = emb[0].astype(np.float32)
         heads["embedding_b"] = emb[1].astype(np.float32)
     if blend > 0.0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from conversations.backends.safety_rules import rule_hits, rules_level
 from training_jobs.ml.labels import INTENTS, RISK_CATEGORIES, RISK_LEVELS
@@ -50,7 +51,7 @@ def _latency(call, inputs: Sequence, samples: int) -> dict:
 def safety_report(rows: Sequence[dict], levels: Sequence[str], categories: Sequence[str]) -> dict:
     """Level metrics, high-vs-rest rates, false alarms (safe, edge cases), recall per tag."""
     truth = [r["risk_level"] for r in rows]
-    report = {"levels": classification_metrics(truth, levels, RISK_LEVELS)}
+    report: dict[str, Any] = {"levels": classification_metrics(truth, levels, RISK_LEVELS)}
     high = binary_rates([t == "high" for t in truth], [p == "high" for p in levels])
     report["high"] = high
     report["high_recall"] = high["recall"]
@@ -63,7 +64,7 @@ def safety_report(rows: Sequence[dict], levels: Sequence[str], categories: Seque
     report["none_high_rate"] = (
         round(sum(levels[i] == "high" for i in none_idx) / len(none_idx), 6) if none_idx else None
     )
-    by_tag = {}
+    by_tag: dict[str, dict[str, float]] = {}
     for tag in REPORT_TAGS:
         idx = [
             i for i, r in enumerate(rows) if r["risk_level"] == "high" and tag in r.get("tags", [])

@@ -118,7 +118,7 @@ def esconv_intent_rows(split: str = "all", limit: int | None = None) -> list[dic
             first_turn = context[0] if context else str(index)
         previous_reply = record.get("reply") or ""
         fold = int(hashlib.sha256(first_turn.encode("utf-8")).hexdigest(), 16) % ESCONV_FOLDS
-        intent = ESCONV_TO_INTENT.get(record.get("strategy"))
+        intent = ESCONV_TO_INTENT.get(record.get("strategy") or "")
         text = previous_reply.strip()
         if not intent or len(text) <= 3:
             continue
@@ -174,7 +174,8 @@ def safety_proxy_checks(predictor, *, limit: int = 600) -> dict:
         if name == "esconv_seeker_turns":  # help-seekers' chat turns: ordinary distress
             records = esconv_seeker_turns(records)
         if name == "counsel_chat_questions":  # one row per question, a few topics
-            seen = _excerpted_question_ids()  # questions excerpted for training are skipped
+            # Questions excerpted for training are skipped.
+            seen: set[int | None] = set(_excerpted_question_ids())
             unique = []
             for r in records:
                 if r.get("question_id") not in seen and r.get("topic") in (
@@ -337,7 +338,11 @@ def sdcnl_report(predictor, *, limit: int | None = None) -> dict:
     negative = [
         a.score for r, a in zip(records, served, strict=True) if r["label"] != "suicidewatch"
     ]
-    out = {"n": len(records), "suicidewatch_n": len(positive), "depression_n": len(negative)}
+    out: dict[str, float] = {
+        "n": len(records),
+        "suicidewatch_n": len(positive),
+        "depression_n": len(negative),
+    }
     if positive and negative:
         out["auc"] = round(_auc(positive, negative), 4)
         ordered = sorted(negative, reverse=True)

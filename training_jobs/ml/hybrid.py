@@ -14,7 +14,7 @@ the frozen test split or the external dev set.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import joblib
@@ -79,7 +79,7 @@ class HybridTextModel:
 
     def __init__(
         self,
-        heads: dict[str, Sequence[str]],
+        heads: Mapping[str, Sequence[str]],
         *,
         C: float = 8.0,
         embedding_C: float = EMBEDDING_C,

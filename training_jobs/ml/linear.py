@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -201,7 +201,7 @@ def _head_proba(head: _CompiledHead, columns: list[int], values: np.ndarray) -> 
 class LinearTextModel:
     backend = "linear"
 
-    def __init__(self, heads: dict[str, Sequence[str]], *, C: float = 8.0, seed: int = 0):
+    def __init__(self, heads: Mapping[str, Sequence[str]], *, C: float = 8.0, seed: int = 0):
         self.heads = {name: tuple(labels) for name, labels in heads.items()}
         self.C = C
         self.seed = seed
@@ -222,7 +222,7 @@ class LinearTextModel:
         for done, head in enumerate(self.heads):
             y = targets[head]
             keep = [i for i, label in enumerate(y) if label is not None]
-            present = sorted({y[i] for i in keep})
+            present = sorted({label for label in y if label is not None})
             if len(present) < 2:
                 raise ValueError(
                     f"head '{head}' needs at least two labels in the training data, got {present}"

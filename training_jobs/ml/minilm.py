@@ -13,9 +13,10 @@ import math
 import os
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -78,8 +79,9 @@ def _torch():
 def _build_net(encoder, heads: dict[str, int]):
     torch = _torch()
     nn = torch.nn
+    module: Any = nn.Module  # torch is imported at run time (optional dependency)
 
-    class MultiHeadNet(nn.Module):
+    class MultiHeadNet(module):
         def __init__(self):
             super().__init__()
             self.encoder = encoder
@@ -102,11 +104,11 @@ def _build_net(encoder, heads: dict[str, int]):
 class MiniLMTextModel:
     backend = "minilm"
 
-    def __init__(self, heads: dict[str, Sequence[str]], settings: MiniLMSettings | None = None):
+    def __init__(self, heads: Mapping[str, Sequence[str]], settings: MiniLMSettings | None = None):
         self.heads = {name: tuple(labels) for name, labels in heads.items()}
         self.settings = settings or MiniLMSettings()
-        self.tokenizer = None
-        self.net = None
+        self.tokenizer: Any = None  # loaded by fit() or load()
+        self.net: Any = None
         self.quantized = False
         self.train_stats: dict = {}
 
@@ -226,7 +228,7 @@ class MiniLMTextModel:
                 batch = order[start : start + s.batch_size]
                 encoded = self._encode([texts[indices[j]] for j in batch])
                 outputs = self.net(**encoded)
-                loss = 0.0
+                loss: Any = 0.0
                 for head in self.heads:
                     target = y[head][batch]
                     if (target >= 0).any():
@@ -247,7 +249,7 @@ class MiniLMTextModel:
         if self.net is None:
             raise RuntimeError("model is not fitted")
         texts = list(texts)
-        out = {head: [] for head in self.heads}
+        out: dict[str, list[np.ndarray]] = {head: [] for head in self.heads}
         with torch.inference_mode():
             for start in range(0, len(texts), self.settings.inference_batch):
                 encoded = self._encode(texts[start : start + self.settings.inference_batch])

@@ -208,7 +208,9 @@ class IntentPredictor:
         ]
 
 
-def load_predictor(directory: Path | str, *, version: str | None = None, use_rules: bool = True):
+def load_predictor(
+    directory: Path | str, *, version: str | None = None, use_rules: bool = True
+) -> SafetyPredictor | IntentPredictor:
     """Load an artifact directory into a :class:`SafetyPredictor` or :class:`IntentPredictor`.
 
     Raises :class:`ArtifactError` naming the path when the artifact is missing or damaged.

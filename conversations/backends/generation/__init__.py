@@ -23,11 +23,12 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from conversations.backends.base import GeneratedReply, Generator
+from conversations.backends.base import GeneratedReply, GenerationRequest, Generator
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class GenerationError(Exception):
 class Generated(GeneratedReply):
     """A reply plus backend-specific provenance (dialogue turn, similarity, attempts...)."""
 
-    details: Mapping = field(default_factory=dict)
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 _lock = threading.Lock()
@@ -71,7 +72,8 @@ def generator_build(name: str) -> Generator:
             f"ARI_GENERATOR={name!r} is neither one of {sorted(BACKENDS)} nor an importable "
             f"class path ({exc}).",
         ) from exc
-    return cls()
+    generator: Generator = cls()
+    return generator
 
 
 def get_generator(name: str | None = None) -> Generator:
@@ -104,7 +106,7 @@ def generators_reset() -> None:
         logger.warning("generation breakers not reset error=%s", type(exc).__name__)
 
 
-def generation_run(generator: Generator, request) -> GeneratedReply:
+def generation_run(generator: Generator, request: GenerationRequest) -> GeneratedReply:
     """One guarded call of ``generator`` for ``request``: the chat turn's only way to generate.
 
     Raises :class:`GenerationError` (with a reason) when the backend cannot answer, and

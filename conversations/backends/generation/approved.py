@@ -29,10 +29,11 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, QuerySet, Sum
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -64,6 +65,17 @@ RERANK_MARGIN = 0.05
 _THEMES_RX = re.compile(r"Themes:\s*([^.]+)\.")
 
 
+class ApprovedDialogue(Protocol):
+    """What this backend reads of an approved seed dialogue (evaluation.models.SeedDialogue,
+    a floor above: not imported here)."""
+
+    pk: Any
+    messages: Any  # [{"role", "content"}, ...]
+    tags: Any
+    session_type: Any
+    flow_step: Any
+
+
 @dataclass(frozen=True)
 class Pair:
     dialogue_id: int
@@ -88,7 +100,7 @@ def _sentences(text: str) -> int:
     return max(1, len(re.findall(r"[.!?]+(?:\s|$)", text.strip())))
 
 
-def dialogue_pairs(dialogue) -> list[Pair]:
+def dialogue_pairs(dialogue: ApprovedDialogue) -> list[Pair]:
     """(user turn, the assistant reply that follows it) pairs of one dialogue."""
     pairs = []
     messages = dialogue.messages or []
@@ -261,13 +273,13 @@ _index_lock = threading.Lock()
 _index: ApprovedIndex | None = None
 
 
-def _approved_queryset():
+def _approved_queryset() -> QuerySet[Any]:
     from evaluation.selectors import approved_dialogues_list
 
     return approved_dialogues_list()
 
 
-def approved_index_key(queryset=None) -> str:
+def approved_index_key(queryset: QuerySet[Any] | None = None) -> str:
     queryset = _approved_queryset() if queryset is None else queryset
     stats = queryset.order_by().aggregate(n=Count("id"), ids=Sum("id"), newest=Max("updated_at"))
     newest = stats["newest"].isoformat() if stats["newest"] else "-"

@@ -27,11 +27,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 
+from conversations.backends.base import Generator
 from conversations.backends.generation import GenerationError
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class _Ticket:
     seen: bool
 
 
-def breaker_key(generator) -> BreakerKey:
+def breaker_key(generator: Generator) -> BreakerKey:
     """The breaker of ``generator``: its name, model (or model directory) and base URL."""
     backend = str(getattr(generator, "name", "") or type(generator).__name__)
     model = str(getattr(generator, "model", "") or "")
@@ -90,11 +91,11 @@ def breaker_key(generator) -> BreakerKey:
     return BreakerKey(id=digest[:16], backend=backend, model=shown)
 
 
-def breaker_exempt(generator) -> bool:
+def breaker_exempt(generator: Generator) -> bool:
     return getattr(generator, "name", "") in EXEMPT_BACKENDS
 
 
-def breaker_call(generator, call: Callable[[], T]) -> T:
+def breaker_call(generator: Generator, call: Callable[[], T]) -> T:
     """``call()`` guarded by ``generator``'s breaker: refused with ``circuit_open`` while the
     breaker is open, its outcome recorded otherwise (any exception is a failure, re-raised)."""
     key = breaker_key(generator)
@@ -205,7 +206,7 @@ def _iso(timestamp: float | None) -> str | None:
     return datetime.fromtimestamp(timestamp, tz=UTC).isoformat(timespec="seconds")
 
 
-def breaker_states() -> list[dict]:
+def breaker_states() -> list[dict[str, Any]]:
     """The state of every known breaker: ``backend``, ``model``, ``id``, ``state`` (closed, open,
     half_open), ``failures``, ``opened_at`` and ``retry_at`` (ISO times, or None).
 
@@ -261,7 +262,7 @@ class GenerationHealth:
 
     ok: bool
     detail: str
-    breakers: list[dict]
+    breakers: list[dict[str, Any]]
 
 
 def generation_health() -> GenerationHealth:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Iterable
 
 from conversations.backends.base import GenerationRequest
 from conversations.backends.generation import Generated, GenerationError
@@ -27,7 +28,7 @@ from conversations.understanding.message import understand
 DIRECT_QUESTION_CATEGORIES = ("suicidal_ideation", "self_harm")
 
 
-def safety_question_answered(history) -> bool:
+def safety_question_answered(history: Iterable[tuple[str, str]]) -> bool:
     """Did the user say they are safe after an earlier gentle safety question in this session?"""
     from conversations.services.filter import text_has_safety_question
     from conversations.services.safety_mode import user_says_safe

@@ -16,6 +16,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
@@ -30,8 +31,8 @@ _STOP_MARKERS = re.compile(r"\n\s*(?:user|system|assistant|ari)\s*:|<\|", re.IGN
 
 @dataclass
 class _Loaded:
-    model: object
-    tokenizer: object
+    model: Any  # a transformers model (or PEFT-wrapped one): loaded at run time
+    tokenizer: Any
     name: str
 
 
@@ -56,8 +57,9 @@ def _load(model_dir: str, adapter_dir: str) -> _Loaded:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         try:
-            tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
-            model = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True)
+            # transformers' from_pretrained is untyped
+            tokenizer: Any = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)  # type: ignore[no-untyped-call]
+            model: Any = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True)
         except (OSError, ValueError) as exc:
             raise GenerationError("model_load_error", f"Cannot load {model_dir!r}: {exc}") from exc
         name = os.path.basename(os.path.normpath(model_dir))
@@ -96,10 +98,13 @@ def loaded_models_reset() -> None:
         _loaded.clear()
 
 
-def _prompt(tokenizer, request: GenerationRequest) -> str:
+def _prompt(tokenizer: Any, request: GenerationRequest) -> str:
     messages = chat_messages(request)
     if getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        prompt: str = tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, tokenize=False
+        )
+        return prompt
     lines = []
     for message in messages:
         speaker = {"system": "System", "user": "User", "assistant": "Ari"}[message["role"]]
@@ -135,6 +140,10 @@ class TransformersGenerator:
         limit = getattr(model.config, "max_position_embeddings", None) or getattr(
             model.config, "n_positions", 2048
         )
+        if limit is None:
+            raise GenerationError(
+                "model_config_error", "The model's config names no context length."
+            )
         keep = max(8, limit - self.max_new_tokens)
         input_ids = inputs["input_ids"][:, -keep:]
         attention = inputs.get("attention_mask")

@@ -43,6 +43,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -84,7 +85,7 @@ class _Watchdog:
         self._timer.start()
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._timer.cancel()
 
     def _fire(self) -> None:
@@ -132,7 +133,7 @@ class OpenAICompatibleGenerator:
         self._path = (parts.path or "").rstrip("/") + "/chat/completions"
 
     # -- protocol ------------------------------------------------------------------------------
-    def _body(self, messages: list[dict], temperature: float) -> bytes:
+    def _body(self, messages: list[dict[str, Any]], temperature: float) -> bytes:
         payload = {
             "model": self.model,
             "messages": messages,
@@ -142,7 +143,7 @@ class OpenAICompatibleGenerator:
         }
         return json.dumps(payload).encode()
 
-    def _headers(self) -> dict:
+    def _headers(self) -> dict[str, Any]:
         headers = {
             "Content-Type": "application/json",
             "Accept": "text/event-stream" if self.stream else "application/json",
@@ -215,7 +216,7 @@ class OpenAICompatibleGenerator:
         )
 
     def complete(
-        self, messages: list[dict], *, temperature: float, require_finished: bool = False
+        self, messages: list[dict[str, Any]], *, temperature: float, require_finished: bool = False
     ) -> tuple[str, int]:
         """The server's reply to ``messages`` and the attempts it took, within the deadline;
         :class:`GenerationError` (with a reason) otherwise. Also used by the safety judge.
@@ -247,7 +248,7 @@ class OpenAICompatibleGenerator:
         return text, attempts
 
 
-def outgoing_masked(messages: list[dict]) -> list[dict]:
+def outgoing_masked(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``messages`` as an untrusted server gets them: what users wrote masked, the system
     prompt (staff-written; its user-derived part is masked by the caller) as it is."""
     return [
@@ -271,7 +272,9 @@ def _remaining(deadline: float) -> float:
     return remaining
 
 
-def _piece_reader(watchdog: _Watchdog, response, deadline: float) -> Callable[[], bytes]:
+def _piece_reader(
+    watchdog: _Watchdog, response: http.client.HTTPResponse, deadline: float
+) -> Callable[[], bytes]:
     """A function returning the next piece of the body (``b""`` at its end), each read bounded
     by the time left, the deadline checked before and after each, the total size capped."""
     total = 0
@@ -293,13 +296,15 @@ def _piece_reader(watchdog: _Watchdog, response, deadline: float) -> Callable[[]
     return read
 
 
-def _finished(choice: dict, *, require_finished: bool) -> None:
+def _finished(choice: dict[str, Any], *, require_finished: bool) -> None:
     reason = choice.get("finish_reason")
     if require_finished and reason in UNFINISHED:
         raise GenerationError(UNFINISHED[reason])
 
 
-def _read_json(read, response, *, require_finished: bool) -> str:
+def _read_json(
+    read: Callable[[], bytes], response: http.client.HTTPResponse, *, require_finished: bool
+) -> str:
     pieces = []
     while piece := read():
         pieces.append(piece)
@@ -317,7 +322,7 @@ def _read_json(read, response, *, require_finished: bool) -> str:
     return text
 
 
-def _read_stream(read, *, require_finished: bool) -> str:
+def _read_stream(read: Callable[[], bytes], *, require_finished: bool) -> str:
     """The text of a server-sent event stream that ended with ``data: [DONE]``."""
     chunks: list[str] = []
     buffer = bytearray()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from conversations.backends.base import GenerationRequest
 from conversations.flows import STEP_INSTRUCTIONS
@@ -103,7 +104,9 @@ def system_prompt(request: GenerationRequest, mask: Callable[[str], str] = str) 
     return "\n\n".join(lines)
 
 
-def chat_messages(request: GenerationRequest, mask: Callable[[str], str] = str) -> list[dict]:
+def chat_messages(
+    request: GenerationRequest, mask: Callable[[str], str] = str
+) -> list[dict[str, Any]]:
     """The system prompt (``mask`` applied to what in it comes from the user), the history and
     the new message."""
     messages = [{"role": "system", "content": system_prompt(request, mask)}]

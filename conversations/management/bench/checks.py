@@ -20,8 +20,8 @@ def messages_stored_check(sends: list[tuple[str, str]]) -> dict:
     key, and exactly one reply to it. Also counts what the sessions hold beyond what was sent."""
     sent = Counter(sends)
     session_ids = {session_id for session_id, _ in sent}
-    users = Counter()
-    replies = Counter()
+    users: Counter[tuple[str, str]] = Counter()
+    replies: Counter[tuple[str, str]] = Counter()
     unsent = 0
     rows = Message.objects.filter(
         session__public_id__in=session_ids, role=Message.Role.USER

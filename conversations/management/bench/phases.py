@@ -15,6 +15,7 @@ import math
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -273,7 +274,7 @@ def _escalation_ids(session_ids: list[str]) -> list[int]:
 
 
 # -- 3b. the LLM hangs or drips -----------------------------------------------------------------
-LLM_PHASES = {  # name: the loopback server's behaviour
+LLM_PHASES: dict[str, dict[str, Any]] = {  # name: the loopback server's behaviour
     "baseline": {"mode": "stream"},  # healthy: answers at once
     "hang": {"mode": "hang", "delay": 3600.0},  # reads the request, then says nothing
     "drip": {"mode": "drip", "drip_interval": 1.0, "drip_for": 3600.0},  # 1 byte a second

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from conversations.catalogue import Catalogue
 from conversations.services.filter.contacts import (
@@ -43,7 +44,7 @@ class FilterHit:
     action: str  # replaced | added | truncated | fallback
     version: str = RULESET_VERSION
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "rule": self.rule,
             "category": self.category,

@@ -35,7 +35,7 @@ class FilterRulesError(ValueError):
 class Rule:
     id: str
     category: str
-    patterns: tuple[re.Pattern, ...]
+    patterns: tuple[re.Pattern[str], ...]
     replacement: str
 
     def matches(self, text: str) -> bool:
@@ -59,7 +59,7 @@ def _joined(value: object, where: str) -> str:
 
 
 def _expand(text: str, pieces: dict[str, str], where: str) -> str:
-    def piece(match: re.Match) -> str:
+    def piece(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in pieces:
             raise FilterRulesError(f"{where}: unknown vocabulary piece {{{{{name}}}}}")
@@ -68,7 +68,7 @@ def _expand(text: str, pieces: dict[str, str], where: str) -> str:
     return _PIECE_RX.sub(piece, text)
 
 
-def _compile(pattern: str, where: str) -> re.Pattern:
+def _compile(pattern: str, where: str) -> re.Pattern[str]:
     try:
         return re.compile(pattern, re.IGNORECASE)
     except re.error as exc:

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from conversations.services.filter import response_filter_apply
 from conversations.services.turn.state import Turn, ms_since
 
+if TYPE_CHECKING:
+    from conversations.catalogue import Catalogue
+    from conversations.models import EmergencyReply
 
-def filter_reply(text: str, *, risk_level: str, user_text: str, fixed, catalogue, turn: Turn):
+
+def filter_reply(
+    text: str,
+    *,
+    risk_level: str,
+    user_text: str,
+    fixed: EmergencyReply,
+    catalogue: Catalogue,
+    turn: Turn,
+) -> None:
     """Set ``turn.text`` to ``text`` as the filter lets it through, and record its hits."""
     start = time.perf_counter()
     result = response_filter_apply(

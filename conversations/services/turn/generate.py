@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from conversations.backends.base import GenerationRequest
 from conversations.backends.generation import (
@@ -36,6 +37,12 @@ from conversations.services.filter.cues import (
 from conversations.services.safety_mode import SUGGESTED_REPLIES
 from conversations.services.turn.route import Route, RouteKind
 from conversations.services.turn.state import Turn, ms_since
+
+if TYPE_CHECKING:
+    from conversations.backends.base import GeneratedReply, Generator, IntentClassifier
+    from conversations.catalogue import Catalogue
+    from conversations.models import EmergencyReply
+    from conversations.selectors import HistoryRow
 
 logger = logging.getLogger(__name__)
 
@@ -60,14 +67,14 @@ def generate(
     *,
     session: ChatSession,
     user_text: str,
-    history,
+    history: Sequence[HistoryRow],
     risk_level: str,
-    fixed,
-    generator,
+    fixed: EmergencyReply,
+    generator: Generator | None,
     turn: Turn,
     risk_category: str = "",
-    catalogue=None,
-    intent_classifier=None,
+    catalogue: Catalogue | None = None,
+    intent_classifier: IntentClassifier | None = None,
 ) -> str:
     """The reply's words before the filter; safety routes also set resources, suggested replies,
     the intent and entering or leaving safety-check mode on ``turn``."""
@@ -110,12 +117,13 @@ def generate(
 SAFETY_MODE_WORDING_FIELDS = ("safety_mode_text", "safety_clarify_text", "safety_reminder_text")
 
 
-def fixed_wording(fixed, field: str, said: Sequence[str]) -> str:
+def fixed_wording(fixed: EmergencyReply, field: str, said: Sequence[str]) -> str:
     """``field``'s text or one of its variants: the first not yet said in the session, or, when
     all were, the one said longest ago (``said``: Ari's messages, oldest first)."""
     wordings = fixed.wordings(field) if field in SAFETY_MODE_WORDING_FIELDS else []
     if len(wordings) < 2:
-        return getattr(fixed, field)
+        text: str = getattr(fixed, field)
+        return text
 
     def last_said(wording: str) -> int:
         return max((i for i, text in enumerate(said) if wording in text), default=-1)
@@ -123,7 +131,14 @@ def fixed_wording(fixed, field: str, said: Sequence[str]) -> str:
     return min(wordings, key=last_said)
 
 
-def _fixed(route: Route, *, session: ChatSession, fixed, turn: Turn, history=()) -> str:
+def _fixed(
+    route: Route,
+    *,
+    session: ChatSession,
+    fixed: EmergencyReply,
+    turn: Turn,
+    history: Sequence[HistoryRow] = (),
+) -> str:
     kind = route.kind
     turn.model_versions["generator"] = "fixed"
     turn.provenance.update({"backend": "fixed", "kind": str(kind)})
@@ -153,7 +168,7 @@ def _failed(turn: Turn, backend: str, reason: str) -> None:
         turn.provenance.update({"fallback_from": backend, "fallback_reason": reason})
 
 
-def _answer(backend, request: GenerationRequest, turn: Turn):
+def _answer(backend: Generator, request: GenerationRequest, turn: Turn) -> GeneratedReply | None:
     """A fallback backend's reply, or None (recorded) when it cannot answer either."""
     try:
         return backend.generate(request)
@@ -167,7 +182,11 @@ def _reason(exc: Exception) -> str:
 
 
 def model_reply_problem(
-    request: GenerationRequest, text: str, *, catalogue, intent_classifier
+    request: GenerationRequest,
+    text: str,
+    *,
+    catalogue: Catalogue | None,
+    intent_classifier: IntentClassifier | None,
 ) -> str:
     """Why a model's reply may not be served as it is ("" when it may): it breaks a hard line
     of the response filter, or it does not validate a user who expressed distress."""
@@ -185,7 +204,7 @@ def model_reply_problem(
     return ""
 
 
-def _validates(text: str, intent_classifier) -> bool:
+def _validates(text: str, intent_classifier: IntentClassifier | None) -> bool:
     """Any sentence that validates, by the intent classifier when one is active, else by the
     filter's validation phrases."""
     if text_validates(text):
@@ -197,7 +216,13 @@ def _validates(text: str, intent_classifier) -> bool:
 
 
 def _generated(
-    generator, request: GenerationRequest, turn: Turn, fixed, *, catalogue, intent_classifier
+    generator: Generator | None,
+    request: GenerationRequest,
+    turn: Turn,
+    fixed: EmergencyReply,
+    *,
+    catalogue: Catalogue | None,
+    intent_classifier: IntentClassifier | None,
 ) -> str:
     """The active generator; when it fails, approved content; when a model's reply does not
     listen or breaks a hard line, the composed responder (approved parts) instead; when those
@@ -211,8 +236,9 @@ def _generated(
         _failed(turn, primary.name, _reason(exc))
     else:
         if primary.name in MODEL_BACKENDS:
-            checks = {"catalogue": catalogue, "intent_classifier": intent_classifier}
-            problem = model_reply_problem(request, reply.text, **checks)
+            problem = model_reply_problem(
+                request, reply.text, catalogue=catalogue, intent_classifier=intent_classifier
+            )
             if problem:
                 _failed(turn, primary.name, problem)
                 turn.provenance["rejected_text"] = reply.text  # Ari's words, for reviewers

@@ -6,9 +6,13 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 from conversations.backends.base import IntentPrediction
 from conversations.models import Intent
+
+if TYPE_CHECKING:
+    from conversations.backends.base import IntentClassifier
 from conversations.services.turn.state import Turn, ms_since
 
 logger = logging.getLogger(__name__)
@@ -20,7 +24,7 @@ _intent_cache: OrderedDict[tuple[str, str], IntentPrediction] = OrderedDict()
 _intent_cache_lock = threading.Lock()
 
 
-def intent_predict(classifier, text: str) -> IntentPrediction:
+def intent_predict(classifier: IntentClassifier, text: str) -> IntentPrediction:
     """``classifier.predict(text)``, remembered per (model version, text)."""
     version = getattr(classifier, "version", None)
     if not isinstance(version, str):
@@ -39,7 +43,7 @@ def intent_predict(classifier, text: str) -> IntentPrediction:
     return prediction
 
 
-def label(text: str, *, classifier, turn: Turn) -> None:
+def label(text: str, *, classifier: IntentClassifier | None, turn: Turn) -> None:
     """Set ``turn.intent`` and ``turn.intent_score`` for ``text``; a failing model gives
     ``other`` (recorded), never a failed turn."""
     start = time.perf_counter()

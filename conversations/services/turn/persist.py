@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +25,9 @@ from conversations.selectors import session_get_for_user
 from conversations.services.crisis import escalation_open, escalations_are_offline
 from conversations.services.turn.state import Turn, ms_since
 from training_jobs.ml.labels import max_level
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 RISK_FIELDS = (
     "risk_level",
@@ -42,8 +48,12 @@ def _session_gone(session_pk: int) -> ChatSession.DoesNotExist:
     return ChatSession.DoesNotExist(f"chat session {session_pk} no longer exists")
 
 
-def _session_locked(*, session_pk=None, user=None, public_id=None) -> ChatSession:
+def _session_locked(
+    *, session_pk: int | None = None, user: User | None = None, public_id: UUID | str | None = None
+) -> ChatSession:
     if session_pk is None:
+        if user is None or public_id is None:
+            raise TypeError("a session is locked by its pk, or by its user and public id")
         return session_get_for_user(user=user, public_id=public_id, for_update=True)
     locked = ChatSession.objects.select_for_update().filter(pk=session_pk).first()
     if locked is None:
@@ -52,7 +62,7 @@ def _session_locked(*, session_pk=None, user=None, public_id=None) -> ChatSessio
 
 
 @contextmanager
-def session_turn_lock(session_pk: int):
+def session_turn_lock(session_pk: int) -> Iterator[ChatSession]:
     """The session, locked for the rest of the turn, inside a transaction."""
     with _STRIPES[session_pk % len(_STRIPES)], transaction.atomic():
         yield _session_locked(session_pk=session_pk)
@@ -63,8 +73,8 @@ def message_store(
     text: str,
     idempotency_key: str = "",
     session: ChatSession | None = None,
-    user=None,
-    public_id=None,
+    user: User | None = None,
+    public_id: UUID | str | None = None,
 ) -> tuple[Message, bool]:
     """Store the user's message (the session must be open) in its own transaction.
 

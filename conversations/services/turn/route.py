@@ -21,12 +21,17 @@ meanwhile is seen by every later one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from conversations.flows import flow_next_step, flow_step_for_reply
 from conversations.models import ChatSession, RiskLevel
 from conversations.services.safety_mode import SafetyAnswer, is_suggested_safe, safety_answer
+
+if TYPE_CHECKING:
+    from conversations.selectors import HistoryRow
 
 
 class RouteKind(StrEnum):
@@ -61,7 +66,9 @@ _SAFETY_MODE_ROUTES = {
 }
 
 
-def route(*, session: ChatSession, level: str, user_text: str, history) -> Route:
+def route(
+    *, session: ChatSession, level: str, user_text: str, history: Sequence[HistoryRow]
+) -> Route:
     """The route of a turn (see the table above); ``history`` as ``session_history`` returns."""
     high = level == RiskLevel.HIGH
     if not session.safety_mode:
@@ -77,7 +84,7 @@ def route(*, session: ChatSession, level: str, user_text: str, history) -> Route
     return Route(_SAFETY_MODE_ROUTES[answer])
 
 
-def _flow_step(session: ChatSession, user_text: str, history) -> str:
+def _flow_step(session: ChatSession, user_text: str, history: Sequence[HistoryRow]) -> str:
     previous_step = next(
         (step for role, _, step, _ in reversed(history) if role == "assistant" and step), ""
     )
@@ -89,7 +96,7 @@ def _flow_step(session: ChatSession, user_text: str, history) -> str:
     )
 
 
-def _next(session: ChatSession, step: str, history) -> str:
+def _next(session: ChatSession, step: str, history: Sequence[HistoryRow]) -> str:
     replies_on_step = 1 + sum(1 for role, _, s, _ in history if role == "assistant" and s == step)
     return flow_next_step(
         session_type=session.session_type,

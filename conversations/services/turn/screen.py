@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
@@ -20,10 +22,14 @@ from conversations.services.turn.state import Turn, ms_since
 from conversations.services.warmup import models_ready
 from training_jobs.ml.labels import max_level
 
+if TYPE_CHECKING:
+    from conversations.backends.base import SafetyClassifier
+    from conversations.selectors import HistoryRow
+
 logger = logging.getLogger(__name__)
 
 
-def safety_context(history) -> list[str]:
+def safety_context(history: Sequence[HistoryRow]) -> list[str]:
     """The earlier user turns the safety classifier reads with the new message.
 
     The last ``ARI_SAFETY_HISTORY_TURNS`` user turns, but none from before (or at) the most
@@ -41,7 +47,13 @@ def safety_context(history) -> list[str]:
     return texts[::-1]
 
 
-def screen(text: str, *, history, classifier, turn: Turn) -> RiskAssessment:
+def screen(
+    text: str,
+    *,
+    history: Sequence[HistoryRow],
+    classifier: SafetyClassifier | None,
+    turn: Turn,
+) -> RiskAssessment:
     """The risk of ``text`` read with ``history`` (the session's last messages, oldest first)."""
     start = time.perf_counter()
     context = safety_context(history)
@@ -71,7 +83,13 @@ def screen(text: str, *, history, classifier, turn: Turn) -> RiskAssessment:
     return assessment
 
 
-def second_opinion(classifier, text, history, assessment, turn: Turn) -> RiskAssessment:
+def second_opinion(
+    classifier: SafetyClassifier,
+    text: str,
+    history: Sequence[str],
+    assessment: RiskAssessment,
+    turn: Turn,
+) -> RiskAssessment:
     """The optional safety judge, for a message in the model's possible-risk band only."""
     from conversations.backends import safety_judge
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from conversations.models import ChatSession, Message
 
@@ -21,16 +22,17 @@ class TurnResult:
 class Turn:
     """One turn's working state. Stages add to it; none reads back what a later one wrote."""
 
-    latency: dict = field(default_factory=dict)
-    model_versions: dict = field(default_factory=dict)
-    provenance: dict = field(default_factory=dict)
-    exemplar: dict = field(default_factory=dict)  # the nearest exemplar: why, for reviewers
-    resources: list = field(default_factory=list)
-    suggested_replies: list = field(default_factory=list)
+    latency: dict[str, Any] = field(default_factory=dict)
+    model_versions: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    # The nearest exemplar: why, for reviewers.
+    exemplar: dict[str, Any] = field(default_factory=dict)
+    resources: list[Any] = field(default_factory=list)
+    suggested_replies: list[Any] = field(default_factory=list)
     emergency: bool = False
     intent: str = ""
     intent_score: float | None = None
-    filter_hits: list = field(default_factory=list)
+    filter_hits: list[Any] = field(default_factory=list)
     filter_version: str = ""
     flow_step: str = ""
     next_flow_step: str | None = None

@@ -166,6 +166,8 @@ class Command(BaseCommand):
         page("page dialogues (in review)", reverse("evaluation:dialogue-list") + "?state=in_review")
         api_get("GET dialogues", "/api/v1/dialogues/")
         dialogue = SeedDialogue.objects.filter(variant_of__isnull=True).order_by("-id").first()
+        if dialogue is None:
+            raise CommandError("No seed dialogue to open: load the starter content first.")
         page("page dialogue detail", reverse("evaluation:dialogue-detail", args=[dialogue.pk]))
         rows.append(
             self.measure(

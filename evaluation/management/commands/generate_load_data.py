@@ -16,7 +16,8 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -96,7 +97,7 @@ def _copy(model: type[models.Model], rows: list[dict]) -> None:
     from psycopg.types.json import Jsonb
 
     fields = list(model._meta.concrete_fields)
-    columns = [f.column for f in fields]
+    columns = [cast(str, f.column) for f in fields]  # a concrete field has a column
     static_defaults = {}
     for f in fields:
         if f.has_default() and not callable(f.default):
@@ -133,7 +134,7 @@ def _reset_sequence(model: type[models.Model]) -> None:
 
 
 def _next_id(model: type[models.Model]) -> int:
-    return (model.objects.aggregate(m=models.Max("id"))["m"] or 0) + 1
+    return (model._default_manager.aggregate(m=models.Max("id"))["m"] or 0) + 1
 
 
 class Command(BaseCommand):
@@ -238,7 +239,7 @@ class Command(BaseCommand):
         session_id = _next_id(ChatSession)
         message_id = _next_id(Message)
         turns = per_session // 2
-        self.high_sessions: list[int] = []
+        self.high_sessions: list[tuple[int, int, datetime]] = []  # (session, message, created)
         done = 0
         while done < n_sessions:
             size = min(batch, n_sessions - done)
@@ -452,6 +453,8 @@ class Command(BaseCommand):
         ratings = []
         choices = ["harmful", "inappropriate", "appropriate", "appropriate", "excellent"]
         for item in review_items:
+            if item.session_id is None:
+                raise CommandError(f"review item {item.pk} has no session")
             for clinician in self._pair()[: item.required_reviews]:
                 ratings.append(
                     SessionRating(

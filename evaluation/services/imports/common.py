@@ -8,7 +8,7 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 
@@ -16,6 +16,11 @@ from ari_review.api.errors import ApplicationError
 from ari_review.audit import audit_event_record
 from ari_review.validation import CONTROL_CHARS, control_chars_message, data_problem
 from evaluation.services.dialogues import messages_validate
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from evaluation.models import SeedDialogue, WorkItem
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +34,7 @@ class ImportResult:
     format: str
     created: int = 0
     skipped: int = 0
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> str:
         extra = "".join(f", {k}: {v}" for k, v in self.details.items())
@@ -39,14 +44,14 @@ class ImportResult:
         )
 
 
-def file_text_read(fileobj: IO) -> str:
+def file_text_read(fileobj: IO[Any]) -> str:
     size = getattr(fileobj, "size", None)  # uploads (Django's UploadedFile)
     if size is not None and size > settings.ARI_MAX_UPLOAD_BYTES:
         raise ImportFileError(
             f"The file is {size:,} bytes; an import may be at most "
             f"{settings.ARI_MAX_UPLOAD_BYTES:,} bytes (ARI_MAX_UPLOAD_BYTES)."
         )
-    data = fileobj.read()
+    data: str | bytes = fileobj.read()
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")
@@ -58,7 +63,7 @@ def file_text_read(fileobj: IO) -> str:
     return data
 
 
-def json_checked(value, where: str):
+def json_checked(value: Any, where: str) -> Any:
     """``value`` parsed from JSON, or ImportFileError naming the record and field."""
     problem = data_problem(value, max_depth=settings.ARI_MAX_JSON_DEPTH, root="record")
     if problem is not None:
@@ -66,7 +71,7 @@ def json_checked(value, where: str):
     return value
 
 
-def json_load(text: str, what: str):
+def json_load(text: str, what: str) -> Any:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -78,7 +83,7 @@ def json_load(text: str, what: str):
     return json_checked(value, what)
 
 
-def jsonl_load(text: str) -> list[tuple[int, dict]]:
+def jsonl_load(text: str) -> list[tuple[int, dict[str, Any]]]:
     rows = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -100,21 +105,22 @@ def file_check(condition: bool, where: str, problem: str) -> None:
         raise ImportFileError(f"{where}: {problem}")
 
 
-def text_field(value, where: str, name: str) -> str:
-    file_check(
-        isinstance(value, str) and value.strip() != "", where, f"{name} must be non-empty text."
-    )
+def text_field(value: object, where: str, name: str) -> str:
+    if not isinstance(value, str) or value.strip() == "":
+        raise ImportFileError(f"{where}: {name} must be non-empty text.")
     return value.strip()
 
 
-def messages_field(value, where: str) -> list[dict]:
+def messages_field(value: object, where: str) -> list[dict[str, Any]]:
     try:
         return messages_validate(value)
     except ApplicationError as exc:
         raise ImportFileError(f"{where}: {exc.message}") from None
 
 
-def ids_existing(model, source: str, ids: Iterable[str], **filters) -> set[str]:
+def ids_existing(
+    model: type[SeedDialogue] | type[WorkItem], source: str, ids: Iterable[str], **filters: Any
+) -> set[str]:
     ids = [i for i in ids if i]
     if not ids:
         return set()
@@ -138,7 +144,7 @@ def ids_unique_check(records: list[tuple[str, str]]) -> None:
         seen[external_id] = where
 
 
-def import_audit(user, action: str, filename: str, result: ImportResult) -> None:
+def import_audit(user: User | None, action: str, filename: str, result: ImportResult) -> None:
     audit_event_record(
         actor=user,
         action=action,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -22,6 +22,9 @@ from evaluation.services.imports.common import (
 )
 from evaluation.services.queues.labelling import imported_label_item_build
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 _COUNSEL_COLUMNS = {
     "question_id": ("questionID", "question_id", "questionId"),
     "title": ("questionTitle", "title", "question_title"),
@@ -31,7 +34,7 @@ _COUNSEL_COLUMNS = {
 }
 
 
-def _counsel_rows(text: str, filename: str) -> list[tuple[str, dict]]:
+def _counsel_rows(text: str, filename: str) -> list[tuple[str, dict[str, Any]]]:
     if filename.endswith(".jsonl"):
         return [(f"line {n}", row) for n, row in jsonl_load(text)]
     reader = csv.DictReader(io.StringIO(text))
@@ -55,7 +58,7 @@ def _counsel_rows(text: str, filename: str) -> list[tuple[str, dict]]:
     return rows
 
 
-def _pick(row: dict, name: str) -> str:
+def _pick(row: dict[str, Any], name: str) -> str:
     for alias in _COUNSEL_COLUMNS[name]:
         if alias in row and row[alias] is not None:
             return str(row[alias])
@@ -64,7 +67,7 @@ def _pick(row: dict, name: str) -> str:
 
 @transaction.atomic
 def counsel_chat_import(
-    *, fileobj: IO, filename: str = "", user=None, dialogues: bool = False
+    *, fileobj: IO[Any], filename: str = "", user: User | None = None, dialogues: bool = False
 ) -> ImportResult:
     """counsel-chat (CSV with questionID, questionTitle, questionText, topic, answerText; or the
     JSONL variant): each question becomes a safety-labelling item; with ``dialogues`` each

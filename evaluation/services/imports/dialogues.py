@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -21,16 +21,19 @@ from evaluation.services.imports.common import (
     messages_field,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 @dataclass
 class _DialogueRecord:
     where: str
     external_id: str
-    fields: dict
+    fields: dict[str, Any]
     variants: list[_DialogueRecord] = field(default_factory=list)
 
 
-def _dialogue_record(raw, where: str, *, allow_variants: bool = True) -> _DialogueRecord:
+def _dialogue_record(raw: Any, where: str, *, allow_variants: bool = True) -> _DialogueRecord:
     file_check(isinstance(raw, dict), where, "each dialogue must be a JSON object.")
     messages = messages_field(raw.get("messages"), where)
     state = raw.get("state", SeedDialogue.State.DRAFT)
@@ -70,7 +73,9 @@ def _dialogue_record(raw, where: str, *, allow_variants: bool = True) -> _Dialog
 
 
 @transaction.atomic
-def dialogues_import(*, fileobj: IO, filename: str = "", user=None, source: str = "import"):
+def dialogues_import(
+    *, fileobj: IO[Any], filename: str = "", user: User | None = None, source: str = "import"
+) -> ImportResult:
     """Seed dialogues: a JSON list of ``{"id"?, "title"?, "messages", "session_type"?,
     "flow_step"?, "tags"?, "state"?: draft|in_review, "variants"?: [...]}``, or JSONL with one
     ``{"messages": [...]}`` per line (the OpenAI fine-tuning format)."""

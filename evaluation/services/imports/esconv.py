@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -34,6 +34,9 @@ from evaluation.services.imports.common import (
     text_field,
 )
 from evaluation.services.queues.labelling import imported_label_item_build
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # ESConv supporter strategy -> Ari intent (a suggestion shown to intent labellers).
 ESCONV_STRATEGY_TO_INTENT = {
@@ -56,7 +59,7 @@ CONTEXT_TURNS = 4  # earlier turns shown with a reply to label
 
 @transaction.atomic
 def esconv_import(
-    *, fileobj: IO, filename: str = "", user=None, intent_items: bool = False
+    *, fileobj: IO[Any], filename: str = "", user: User | None = None, intent_items: bool = False
 ) -> ImportResult:
     """Conversations (JSON) or supporter turns with their strategy (JSONL); see the module."""
     text = file_text_read(fileobj)
@@ -80,7 +83,7 @@ def _is_turn_lines(text: str, filename: str) -> bool:
     return isinstance(row, dict) and "reply" in row
 
 
-def _role(turn: dict, where: str) -> str:
+def _role(turn: dict[str, Any], where: str) -> str:
     speaker = str(turn.get("speaker", "")).lower()
     if speaker in ESCONV_SEEKER:
         return "user"
@@ -89,7 +92,9 @@ def _role(turn: dict, where: str) -> str:
     raise ImportFileError(f"{where}: speaker {speaker!r} is not seeker/supporter.")
 
 
-def _intent_item(*, text: str, external_id: str, context: list[dict], strategy) -> WorkItem:
+def _intent_item(
+    *, text: str, external_id: str, context: list[dict[str, Any]], strategy: Any
+) -> WorkItem:
     suggestion = {}
     if strategy in ESCONV_STRATEGY_TO_INTENT:
         suggestion = {
@@ -152,7 +157,7 @@ def _turns_import(text: str) -> ImportResult:
     return result
 
 
-def _conversations_import(data, user, intent_items: bool) -> ImportResult:
+def _conversations_import(data: Any, user: User | None, intent_items: bool) -> ImportResult:
     if isinstance(data, dict):
         data = [data]
     file_check(
@@ -166,7 +171,7 @@ def _conversations_import(data, user, intent_items: bool) -> ImportResult:
         file_check(
             isinstance(dialog, list) and bool(dialog), where, "dialog must be a non-empty list."
         )
-        messages: list[dict] = []
+        messages: list[dict[str, Any]] = []
         strategies: list[str | None] = []
         for t, turn in enumerate(dialog):
             turn_where = f"{where}, dialog[{t}]"

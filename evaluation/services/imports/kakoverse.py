@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import IO
+from collections.abc import Sequence
+from typing import IO, TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -19,9 +20,14 @@ from evaluation.services.imports.common import (
 )
 from evaluation.services.queues.work import label_reviews_required
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 @transaction.atomic
-def kakoverse_import(*, files: list[tuple[str, IO]], user=None) -> ImportResult:
+def kakoverse_import(
+    *, files: Sequence[tuple[str, IO[Any]]], user: User | None = None
+) -> ImportResult:
     """KakoVerse conversation JSON (``{"persona_id", "turns": [{"turn_index",
     "seeker_message", "supporter_responses": [{"style", "care_level", "message"}]}]}``, one per
     file or a list): every supporter turn becomes a preference item whose candidates are its
@@ -40,7 +46,7 @@ def kakoverse_import(*, files: list[tuple[str, IO]], user=None) -> ImportResult:
             file_check(
                 isinstance(turns, list) and bool(turns), where, "turns must be a non-empty list."
             )
-            context: list[dict] = []
+            context: list[dict[str, Any]] = []
             for t, turn in enumerate(turns):
                 turn_where = f"{where}, turns[{t}]"
                 file_check(isinstance(turn, dict), turn_where, "each turn must be an object.")
@@ -51,7 +57,7 @@ def kakoverse_import(*, files: list[tuple[str, IO]], user=None) -> ImportResult:
                     turn_where,
                     "supporter_responses must list 2 or 3 replies.",
                 )
-                candidates = []
+                candidates: list[dict[str, Any]] = []
                 for r, response in enumerate(responses):
                     r_where = f"{turn_where}.supporter_responses[{r}]"
                     file_check(isinstance(response, dict), r_where, "each reply must be an object.")

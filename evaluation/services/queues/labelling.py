@@ -4,10 +4,11 @@ sure of, and imported text, ordered by uncertainty."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, FloatField, OuterRef
+from django.db.models import Exists, F, FloatField, OuterRef, QuerySet
 from django.db.models.functions import Abs
 
 from ari_review.api.errors import ApplicationError
@@ -18,7 +19,7 @@ from evaluation.services.queues.work import label_reviews_required
 logger = logging.getLogger(__name__)
 
 
-def _safety_suggestion(message: Message) -> dict:
+def _safety_suggestion(message: Message) -> dict[str, Any]:
     """What the model said of a user message: the version that scored it is on the message
     (the chat turn stores it there), on its reply for rows stored before."""
     reply = getattr(message, "reply", None)
@@ -32,7 +33,7 @@ def _safety_suggestion(message: Message) -> dict:
     }
 
 
-def _intent_suggestion(message: Message) -> dict:
+def _intent_suggestion(message: Message) -> dict[str, Any]:
     return {
         "intent": message.intent,
         "score": message.intent_score,
@@ -86,7 +87,7 @@ def label_queue_refresh(*, kind: str, limit: int | None = None) -> int:
     if kind == WorkItem.Kind.SAFETY:
         possible, high = band
         middle = (possible + high) / 2.0 if possible is not None and high is not None else 0.5
-        candidates = (
+        candidates: QuerySet[Message] = (
             Message.objects.filter(role=Message.Role.USER, risk_score__isnull=False)
             .select_related("reply")
             .exclude(Exists(queued))
@@ -134,8 +135,8 @@ def imported_label_item_build(
     text: str,
     source: str,
     external_id: str,
-    context: list[dict] | None = None,
-    suggestion: dict | None = None,
+    context: list[dict[str, Any]] | None = None,
+    suggestion: dict[str, Any] | None = None,
     text_role: str = "user",
 ) -> WorkItem:
     """An unsaved labelling item for imported text (the importer bulk-creates them)."""

@@ -4,6 +4,7 @@ a monthly sample."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
@@ -32,7 +33,9 @@ def _review_required(high_risk: bool) -> int:
     return settings.EVALUATION_REVIEWS_PER_SESSION
 
 
-def _enqueue_sessions(session_ids, *, tier: float, reason: str, high_risk: bool) -> int:
+def _enqueue_sessions(
+    session_ids: Iterable[int], *, tier: float, reason: str, high_risk: bool
+) -> int:
     """Queue sessions at ``tier``; sessions already queued at a later tier move up (and reopen
     if they now need more reviews)."""
     session_ids = sorted(set(session_ids))

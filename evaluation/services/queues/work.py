@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 import zlib
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -17,6 +18,9 @@ from ari_review.api.errors import ApplicationError
 from evaluation.label_sets import LABEL_MODEL_BY_KIND
 from evaluation.models import WorkItem, WorkLock
 from evaluation.services.queues.review import review_queue_sync_urgent
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +39,7 @@ def label_reviews_required(*, key: str, high_risk: bool = False) -> int:
     return base
 
 
-def _others_active_locks(*, clinician, now: datetime) -> Coalesce:
+def _others_active_locks(*, clinician: User, now: datetime) -> Coalesce:
     locks = (
         WorkLock.objects.filter(item=OuterRef("pk"), expires_at__gt=now)
         .exclude(clinician=clinician)
@@ -47,12 +51,14 @@ def _others_active_locks(*, clinician, now: datetime) -> Coalesce:
     return Coalesce(Subquery(locks, output_field=IntegerField()), 0)
 
 
-def _done_by(kind: str, clinician) -> Exists:
+def _done_by(kind: str, clinician: User) -> Exists:
     model = LABEL_MODEL_BY_KIND[kind]
     return Exists(model.objects.filter(item=OuterRef("pk"), clinician=clinician))
 
 
-def available_items(*, kind: str, clinician, now: datetime | None = None):
+def available_items(
+    *, kind: str, clinician: User, now: datetime | None = None
+) -> QuerySet[WorkItem]:
     """Open items of ``kind`` this clinician may take now, in queue order."""
     now = now or timezone.now()
     return (
@@ -66,7 +72,7 @@ def available_items(*, kind: str, clinician, now: datetime | None = None):
 
 @transaction.atomic
 def work_item_take_next(
-    *, kind: str, clinician, exclude_ids: tuple[int, ...] | list[int] = ()
+    *, kind: str, clinician: User, exclude_ids: tuple[int, ...] | list[int] = ()
 ) -> WorkItem | None:
     """Lock and return the clinician's next item of ``kind`` (their current one if they hold
     one), or None when the queue is empty for them. ``exclude_ids``: items just skipped."""
@@ -113,7 +119,7 @@ def work_item_take_next(
 
 
 @transaction.atomic
-def work_item_lock(*, item: WorkItem, clinician) -> WorkLock:
+def work_item_lock(*, item: WorkItem, clinician: User) -> WorkLock:
     """Take (or extend) the clinician's lock on one item, if a review slot is free."""
     now = timezone.now()
     item = WorkItem.objects.select_for_update().get(pk=item.pk)
@@ -136,13 +142,13 @@ def work_item_lock(*, item: WorkItem, clinician) -> WorkLock:
 
 
 @transaction.atomic
-def work_item_release(*, item: WorkItem, clinician) -> int:
+def work_item_release(*, item: WorkItem, clinician: User) -> int:
     """Give the item back (skip). Returns the number of locks removed (0 or 1)."""
     deleted, _ = WorkLock.objects.filter(item=item, clinician=clinician).delete()
     return deleted
 
 
-def work_item_record_review(*, item: WorkItem, clinician, kind: str) -> WorkItem:
+def work_item_record_review(*, item: WorkItem, clinician: User, kind: str) -> WorkItem:
     """Count one completed review of ``item`` by ``clinician``. Call inside the transaction
     that writes the label: it locks the item row, enforces the N-reviews rule and the lock,
     and frees the clinician's lock."""

@@ -184,7 +184,7 @@ def _size_mb(directory: Path) -> float:
 
 
 def _machine() -> dict:
-    info = {
+    info: dict[str, object] = {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "platform": platform.platform(),

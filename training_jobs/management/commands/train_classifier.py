@@ -86,7 +86,7 @@ class Command(BaseCommand):
             esconv_intent=esconv,
             context_thresholds=context_thresholds,
         )
-        last = {"stage": None}
+        last: dict[str, str | None] = {"stage": None}
 
         def progress(stage: str, percent: int) -> None:
             if stage != last["stage"]:

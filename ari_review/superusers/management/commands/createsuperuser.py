@@ -15,12 +15,14 @@ class Command(createsuperuser.Command):
     def handle(self, *args, **options):
         password = os.environ.get("DJANGO_SUPERUSER_PASSWORD")
         if not options["interactive"] and password:
-            field = self.UserModel.USERNAME_FIELD
+            # Every user model has USERNAME_FIELD; django-stubs types UserModel as AbstractBaseUser.
+            field: str = self.UserModel.USERNAME_FIELD  # type: ignore[attr-defined]
             username = options.get(field) or os.environ.get(f"DJANGO_SUPERUSER_{field.upper()}")
             email = options.get("email") or os.environ.get("DJANGO_SUPERUSER_EMAIL", "")
             candidate = self.UserModel(**{field: username or "", "email": email or ""})
             try:
-                password_validation.validate_password(password, user=candidate)
+                # Any user model is accepted; django-stubs narrows user to User.
+                password_validation.validate_password(password, user=candidate)  # type: ignore[arg-type]
             except exceptions.ValidationError as exc:
                 raise CommandError("Password refused: " + " ".join(exc.messages)) from None
         return super().handle(*args, **options)
