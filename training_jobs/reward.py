@@ -18,6 +18,7 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -96,7 +97,7 @@ def reward_model_train(
     report("embedding and fitting", 20)
     model = fit_bradley_terry(train, seed=seed)
     report("measuring", 70)
-    metrics = {
+    metrics: dict[str, Any] = {
         "pairs": len(pairs),
         "train_pairs": len(train),
         "heldout": evaluate_pairs(model, heldout, seed=seed),

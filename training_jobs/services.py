@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -186,7 +186,11 @@ def model_version_activate(*, version: ModelVersion, user: User | None = None) -
 
 
 def reward_version_train(
-    *, created_by=None, activate: bool = False, rows: list[dict] | None = None, progress=None
+    *,
+    created_by: User | None = None,
+    activate: bool = False,
+    rows: list[dict[str, Any]] | None = None,
+    progress: Progress | None = None,
 ) -> TrainResult:
     """Train a reward model on the clinician preference pairs (``training_jobs.reward``) and
     activate it when asked and its gate holds (it then ranks replies where settings allow)."""

@@ -35,7 +35,7 @@ class FrozenSetSerializer(serializers.Serializer):
     kind = serializers.CharField()
     version = serializers.IntegerField()
     status = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # DRF stubs: Field.source
     content_hash = serializers.CharField(help_text="sha256 of the items; empty while a draft.")
     frozen_at = serializers.DateTimeField(allow_null=True)
     n_items = serializers.IntegerField()
@@ -83,7 +83,7 @@ class FrozenSetFreezeApi(ClinicianApi):
         if frozen is None:
             raise Http404
         frozen = frozen_set_freeze(frozen_set=frozen, user=request.user)
-        frozen.n_items = frozen.items.count()
+        frozen.n_items = frozen.items.count()  # type: ignore[attr-defined]  # as frozen_set_list annotates it
         return Response(FrozenSetSerializer(frozen).data)
 
 
@@ -157,7 +157,7 @@ class EvaluationRunMissesApi(ClinicianApi):
 
 class CompareRowSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # DRF stubs: Field.label
     left = serializers.JSONField(allow_null=True)
     right = serializers.JSONField(allow_null=True)
     delta = serializers.FloatField(allow_null=True, help_text="right minus left")

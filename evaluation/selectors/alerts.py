@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.db.models import QuerySet
 
 from conversations.models import ClinicianAlert
 from evaluation.models import AlertRule, MonitoringAlert
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 UNRESOLVED = (MonitoringAlert.Status.OPEN, MonitoringAlert.Status.ACKNOWLEDGED)
 
@@ -20,7 +25,7 @@ def alert_list(*, status: str = "") -> QuerySet[MonitoringAlert]:
     return alerts
 
 
-def alert_summary(*, user, latest: int = 5) -> dict:
+def alert_summary(*, user: User, latest: int = 5) -> dict[str, Any]:
     """What the bell shows: open alerts (not yet acknowledged), unresolved ones, the signed-in
     person's unread escalation alerts, and the latest open alerts' titles."""
     open_alerts = MonitoringAlert.objects.filter(status=MonitoringAlert.Status.OPEN)

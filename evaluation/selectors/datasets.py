@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.core.cache import cache
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from ari_review.privacy.masking import mask_text
 from conversations.models import Intent, Message, RiskLevel
 from evaluation.models import IntentLabel, SafetyLabel, WorkItem
+
+_M = TypeVar("_M", bound=Model)
 
 PAGE_SIZE = 50
 ARI = "ari"
@@ -65,8 +69,10 @@ class DatasetRow:
     reply: str = ""
     intent: str = ""
     session_id: int | None = None
-    labels: dict = field(default_factory=dict)  # {"safety": [...levels], "intent": [...]}
-    items: dict = field(default_factory=dict)  # {"safety": item id, "intent": item id}
+    # {"safety": [...levels], "intent": [...]}
+    labels: dict[str, list[str]] = field(default_factory=dict)
+    # {"safety": item id, "intent": item id}
+    items: dict[str, int | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -91,7 +97,7 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def _dates(qs, filters: DatasetFilters):
+def _dates(qs: QuerySet[_M], filters: DatasetFilters) -> QuerySet[_M]:
     """Whole days, as a range on ``created_at`` (indexed; no cast of the column)."""
     if filters.since:
         qs = qs.filter(created_at__gte=_day_start(filters.since))
@@ -100,7 +106,9 @@ def _dates(qs, filters: DatasetFilters):
     return qs
 
 
-def _keyset(qs, *, after: int | None, before: int | None):
+def _keyset(
+    qs: QuerySet[_M], *, after: int | None, before: int | None
+) -> tuple[list[_M], bool, bool]:
     """One page newest first; with ``before`` the page just newer than it."""
     if before is not None:
         rows = list(qs.filter(pk__gt=before).order_by("pk")[: PAGE_SIZE + 1])
@@ -113,7 +121,7 @@ def _keyset(qs, *, after: int | None, before: int | None):
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE, after is not None
 
 
-def ari_turns_query(filters: DatasetFilters):
+def ari_turns_query(filters: DatasetFilters) -> QuerySet[Message]:
     """The user messages (turns) matching the filters, unordered (the page orders them)."""
     qs = Message.objects.filter(role=Message.Role.USER)
     if filters.risk:
@@ -125,7 +133,9 @@ def ari_turns_query(filters: DatasetFilters):
     return _dates(qs, filters)
 
 
-def _label_index(kind: str, *, message_ids=(), item_ids=()) -> tuple[dict, dict]:
+def _label_index(
+    kind: str, *, message_ids: Collection[int] = (), item_ids: Collection[int] = ()
+) -> tuple[dict[int, int], dict[int | None, list[str]]]:
     """``({message or item id: item id}, {item id: [label values]})`` for one page."""
     items = WorkItem.objects.filter(kind=kind)
     if message_ids:
@@ -136,7 +146,7 @@ def _label_index(kind: str, *, message_ids=(), item_ids=()) -> tuple[dict, dict]
         (message_id if message_ids else pk): pk
         for pk, message_id in items.values_list("pk", "message_id")
     }
-    labels: dict[int, list[str]] = {}
+    labels: dict[int | None, list[str]] = {}  # read with the item id, or None: no item
     model, value = (SafetyLabel, "risk_level") if kind == "safety" else (IntentLabel, "intent")
     for item_id, label in model.objects.filter(item_id__in=item_of.values()).values_list(
         "item_id", value
@@ -145,7 +155,7 @@ def _label_index(kind: str, *, message_ids=(), item_ids=()) -> tuple[dict, dict]
     return item_of, labels
 
 
-def _ari_page(filters: DatasetFilters, *, after, before) -> DatasetPage:
+def _ari_page(filters: DatasetFilters, *, after: int | None, before: int | None) -> DatasetPage:
     qs = (
         ari_turns_query(filters)
         .select_related("reply")
@@ -203,7 +213,9 @@ def _page(rows: list[DatasetRow], has_older: bool, has_newer: bool) -> DatasetPa
     )
 
 
-def _imported_page(filters: DatasetFilters, *, after, before) -> DatasetPage:
+def _imported_page(
+    filters: DatasetFilters, *, after: int | None, before: int | None
+) -> DatasetPage:
     qs = WorkItem.objects.filter(source=filters.source, message__isnull=True)
     if filters.risk:
         qs = qs.filter(kind=WorkItem.Kind.SAFETY).filter(

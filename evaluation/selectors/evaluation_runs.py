@@ -3,6 +3,8 @@ and the latest finished run of a model version on a frozen set kind (the release
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 
 from ari_review.privacy.masking import mask_text
@@ -39,7 +41,7 @@ def evaluation_run_get(*, run_id: int) -> EvaluationRun | None:
     return _base().filter(pk=run_id).first()
 
 
-def latest_run_for(model_version, frozen_set_kind: str) -> EvaluationRun | None:
+def latest_run_for(model_version: Any, frozen_set_kind: str) -> EvaluationRun | None:
     """The newest succeeded run of ``model_version`` (a ModelVersion or its id) on a frozen set
     of ``frozen_set_kind``, with its ``metrics`` (None when there is none)."""
     version_id = getattr(model_version, "pk", model_version)
@@ -55,8 +57,8 @@ def latest_run_for(model_version, frozen_set_kind: str) -> EvaluationRun | None:
     )
 
 
-def metric_get(metrics: dict, dotted: str):
-    value = metrics or {}
+def metric_get(metrics: dict[str, Any], dotted: str) -> Any:
+    value: Any = metrics or {}
     for part in dotted.split("."):
         if not isinstance(value, dict):
             return None
@@ -64,7 +66,7 @@ def metric_get(metrics: dict, dotted: str):
     return value
 
 
-def evaluation_run_misses(*, run: EvaluationRun, limit: int = 500) -> list[dict]:
+def evaluation_run_misses(*, run: EvaluationRun, limit: int = 500) -> list[dict[str, Any]]:
     """The items the run got wrong, masked: ``{"item", "stratum", "expected", "predicted",
     "text", "reply"}`` (a persona miss is a reply that does not validate)."""
     wrong = (
@@ -87,7 +89,7 @@ def evaluation_run_misses(*, run: EvaluationRun, limit: int = 500) -> list[dict]
     ]
 
 
-def evaluation_runs_compare(*, left: EvaluationRun, right: EvaluationRun) -> dict:
+def evaluation_runs_compare(*, left: EvaluationRun, right: EvaluationRun) -> dict[str, Any]:
     """Two runs side by side: headline figures, and the items on which they differ (masked)."""
     rows = []
     for key, label in COMPARED:
@@ -99,7 +101,7 @@ def evaluation_runs_compare(*, left: EvaluationRun, right: EvaluationRun) -> dic
         )
         rows.append({"key": key, "label": label, "left": a, "right": b, "delta": delta})
     same_set = left.frozen_set_id == right.frozen_set_id
-    differing = []
+    differing: list[dict[str, Any]] = []
     if same_set:
         theirs = {
             p.item_id: p

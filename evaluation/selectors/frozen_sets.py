@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Count, QuerySet
 
@@ -12,6 +14,9 @@ from evaluation.exports import labels_export_jsonl
 from evaluation.models import FrozenSet, FrozenSetItem, FrozenSetKind, WorkItem
 from evaluation.services.frozen_sets import COMPOSITION
 from training_jobs.ml.data import _norm, row_fingerprint, text_fingerprint
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 __all__ = [
     "frozen_row_fingerprints",
@@ -28,7 +33,13 @@ __all__ = [
 EDGE_REASONS = (WorkItem.Reason.UNCERTAIN, WorkItem.Reason.LOW_CONFIDENCE)
 
 
-def frozen_set_list(*, kind: str | None = None) -> QuerySet[FrozenSet]:
+class FrozenSetCounts(TypedDict):
+    n_items: int
+
+
+def frozen_set_list(
+    *, kind: str | None = None
+) -> QuerySet[WithAnnotations[FrozenSet, FrozenSetCounts]]:
     qs = FrozenSet.objects.select_related("frozen_by").annotate(n_items=Count("items"))
     if kind:
         qs = qs.filter(kind=kind)
@@ -48,13 +59,13 @@ def frozen_set_latest(*, kind: str) -> FrozenSet | None:
     )
 
 
-def _frozen_inputs():
+def _frozen_inputs() -> Iterator[tuple[str, Any]]:
     """Texts and histories of every frozen-set item (drafts included: they are about to be
     frozen, and a text trained on now would be a leak then)."""
     return FrozenSetItem.objects.values_list("text", "history").iterator(chunk_size=2000)
 
 
-def _long_enough(texts, min_chars: int) -> bool:
+def _long_enough(texts: list[str], min_chars: int) -> bool:
     return sum(len(_norm(t)) for t in texts) >= min_chars
 
 
@@ -80,7 +91,7 @@ def frozen_row_fingerprints(*, min_chars: int = 0) -> frozenset[str]:
     )
 
 
-def safety_rows_from_labels(*, composition: dict[str, int] | None = None) -> list[dict]:
+def safety_rows_from_labels(*, composition: dict[str, int] | None = None) -> list[dict[str, Any]]:
     """The rows of a safety set built from clinician-labelled user messages (gold labels only:
     adjudicated or a strict majority; texts masked): high and medium by their gold level, and
     ambiguous edge cases (gold none/low where the model was unsure or clinicians differed).
@@ -95,7 +106,7 @@ def safety_rows_from_labels(*, composition: dict[str, int] | None = None) -> lis
         WorkItem.objects.filter(pk__in=[r["item_id"] for r in records]).values_list("pk", "reason")
     )
     used = frozen_text_fingerprints()
-    picked: dict[str, list[dict]] = {stratum: [] for stratum in wanted}
+    picked: dict[str, list[dict[str, Any]]] = {stratum: [] for stratum in wanted}
     for record in records:
         level = (record.get("gold") or {}).get("risk_level")
         if not level or text_fingerprint(record["text"]) in used:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -57,7 +58,9 @@ def metric_series(
         rows = rows.filter(model_version__in=["", version], rollout_arm="")
     if arm:
         rows = rows.filter(rollout_arm__in=["", arm], model_version="")
-    series: dict[str, dict[str, list[tuple[dt.date, float | None]]]] = {name: defaultdict(list) for name in METRIC_ORDER}
+    series: dict[str, dict[str, list[tuple[dt.date, float | None]]]] = {
+        name: defaultdict(list) for name in METRIC_ORDER
+    }
     for name, row_version, row_arm, day, value in rows.order_by(
         "name", "model_version", "rollout_arm", "day"
     ).values_list("name", "model_version", "rollout_arm", "day", "value"):
@@ -75,14 +78,16 @@ def live_fn_series(
     )
     if version:
         rows = rows.filter(model_version__in=["", version])
-    points: dict[tuple[str, dt.date], dict] = defaultdict(dict)
+    points: dict[tuple[str, dt.date], dict[str, Any]] = defaultdict(dict)
     for name, row_version, day, value, denominator in rows.values_list(
         "name", "model_version", "day", "value", "denominator"
     ):
         point = points[(row_version, day)]
         point[name] = value
         point["n"] = denominator
-    series: dict[str, list] = defaultdict(list)
+    series: dict[str, list[tuple[dt.date, float | None, float | None, float | None, float]]] = (
+        defaultdict(list)
+    )
     for (row_version, day), point in sorted(points.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         series["all" if not row_version else f"version {row_version}"].append(
             (

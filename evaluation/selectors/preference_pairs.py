@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Prefetch
 
 from ari_review.privacy.masking import mask_messages, mask_text
@@ -19,7 +21,7 @@ def _weight(scores: dict[int, int], chosen: int, rejected: int) -> float:
     return max(WEIGHT_MIN, min(WEIGHT_MAX, 1.0 + gap / 6.0))
 
 
-def preference_training_pairs() -> list[dict]:
+def preference_training_pairs() -> list[dict[str, Any]]:
     """One row per (chosen, rejected) pair of every clinician judgement (masked texts):
     ``{"group", "context", "chosen", "rejected", "weight", "dimensions"}``. The pick beats the
     others and safe replies beat unsafe ones (``preference_pairs``); a tie yields the pairs whose

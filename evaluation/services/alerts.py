@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -39,6 +40,11 @@ from conversations.models import ClinicianAlert, Escalation
 from conversations.services import notifications_queue
 from evaluation.metrics_catalogue import LIVE_FN_RATE, LIVE_FN_UPPER, METRICS
 from evaluation.models import AlertRule, MetricValue, MonitoringAlert, WorkItem
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +131,7 @@ def alert_rules_ensure() -> dict[str, AlertRule]:
     return rules
 
 
-def alert_rule_update(*, rule: AlertRule, actor, **fields) -> AlertRule:
+def alert_rule_update(*, rule: AlertRule, actor: User, **fields: Any) -> AlertRule:
     """An admin changes a rule (threshold, min_samples, enabled, email); audited."""
     if not user_has_role(actor, ADMIN):
         raise ApplicationError("Only admins can change alert rules.", status_code=403)
@@ -168,7 +174,7 @@ def alert_fire(
     subject: str,
     title: str,
     value: float | None = None,
-    detail: dict | None = None,
+    detail: dict[str, Any] | None = None,
     link: str = "",
 ) -> tuple[MonitoringAlert, bool]:
     """Open an alert for ``(rule, subject)``, or refresh the one not yet resolved.
@@ -230,12 +236,12 @@ def alert_clear(*, rule: AlertRule, subject: str) -> int:
     return resolved
 
 
-def _check_person(user) -> None:
+def _check_person(user: User) -> None:
     if not user_has_role(user, CLINICIAN, ADMIN):
         raise ApplicationError("Only clinicians and admins handle alerts.", status_code=403)
 
 
-def alert_acknowledge(*, alert: MonitoringAlert, user) -> MonitoringAlert:
+def alert_acknowledge(*, alert: MonitoringAlert, user: User) -> MonitoringAlert:
     """Someone has seen the alert and is on it (it stays until resolved); audited."""
     _check_person(user)
     with transaction.atomic():
@@ -250,7 +256,7 @@ def alert_acknowledge(*, alert: MonitoringAlert, user) -> MonitoringAlert:
     return alert
 
 
-def alert_resolve(*, alert: MonitoringAlert, user, note: str = "") -> MonitoringAlert:
+def alert_resolve(*, alert: MonitoringAlert, user: User, note: str = "") -> MonitoringAlert:
     """A person resolves the alert, with an optional note (audited; the note is not logged)."""
     _check_person(user)
     with transaction.atomic():
@@ -282,7 +288,7 @@ class EvaluationResult:
     def add(self, created: bool) -> None:
         self.opened += int(created)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, int]:
         return {"opened": self.opened, "resolved": self.resolved}
 
 
@@ -295,9 +301,13 @@ def _metric_rules(rules: dict[str, AlertRule], result: EvaluationResult, today: 
         rule = rules.get(key)
         if rule is None:  # switched off
             continue
-        rows = MetricValue.objects.filter(
-            name=metric, day=today, rollout_arm="", value__isnull=False
-        ).values_list("model_version", "value", "denominator")
+        # value__isnull=False: no value is None (the type system cannot see the filter).
+        rows = cast(
+            "Iterable[tuple[str, float, int]]",
+            MetricValue.objects.filter(
+                name=metric, day=today, rollout_arm="", value__isnull=False
+            ).values_list("model_version", "value", "denominator"),
+        )
         for version, value, count in rows:
             if count < rule.min_samples:
                 continue  # too little evidence to fire or to resolve
@@ -332,9 +342,13 @@ def _live_fn_rule(rule: AlertRule, result: EvaluationResult) -> None:
     )
     if latest is None:
         return
-    for version, upper, count in MetricValue.objects.filter(
-        name=LIVE_FN_UPPER, day=latest, rollout_arm="", value__isnull=False
-    ).values_list("model_version", "value", "denominator"):
+    # value__isnull=False: no value is None (the type system cannot see the filter).
+    for version, upper, count in cast(
+        "Iterable[tuple[str, float, int]]",
+        MetricValue.objects.filter(
+            name=LIVE_FN_UPPER, day=latest, rollout_arm="", value__isnull=False
+        ).values_list("model_version", "value", "denominator"),
+    ):
         if count < rule.min_samples:
             continue
         subject = _subject(LIVE_FN_RATE, version)
@@ -417,7 +431,7 @@ def _backlog_rule(rule: AlertRule, result: EvaluationResult) -> None:
         result.resolved += alert_clear(rule=rule, subject="review")
 
 
-def alerts_evaluate(*, now: dt.datetime | None = None) -> dict:
+def alerts_evaluate(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Beat: evaluate every enabled rule on the precomputed metrics and the live state.
     Returns ``{"opened": n, "resolved": m}``."""
     now = now or timezone.now()

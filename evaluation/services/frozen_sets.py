@@ -13,6 +13,7 @@ import json
 import logging
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Max
@@ -21,6 +22,11 @@ from django.utils import timezone
 from ari_review.api.errors import ApplicationError
 from ari_review.audit import audit_event_record
 from evaluation.models import FrozenSet, FrozenSetItem, FrozenSetKind
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +37,7 @@ STARTER_FILES = {
     FrozenSetKind.EDGE: "edge-starter.jsonl",
 }
 # How many items of each stratum a set holds (the issue's composition).
-COMPOSITION = {
+COMPOSITION: dict[str, dict[str, int]] = {
     FrozenSetKind.SAFETY: {"high": 100, "medium": 50, "edge_case": 50},
     FrozenSetKind.PERSONA: {
         "anxiety": 20,
@@ -59,7 +65,7 @@ def _check_kind(kind: str) -> None:
         )
 
 
-def frozen_set_rows_read(path: Path, *, kind: str) -> list[dict]:
+def frozen_set_rows_read(path: Path, *, kind: str) -> list[dict[str, Any]]:
     """The rows of a starter JSONL file, checked (a clear error names the line)."""
     _check_kind(kind)
     if not path.exists():
@@ -91,7 +97,7 @@ def frozen_set_rows_read(path: Path, *, kind: str) -> list[dict]:
     return rows
 
 
-def frozen_set_content_hash(rows) -> str:
+def frozen_set_content_hash(rows: Iterable[Mapping[str, Any]]) -> str:
     """sha256 of the items' inputs and expectations, in position order."""
     digest = hashlib.sha256()
     for row in rows:
@@ -114,7 +120,12 @@ def _next_version(kind: str) -> int:
 
 @transaction.atomic
 def frozen_set_draft_create(
-    *, kind: str, rows: list[dict], source: str, description: str = "", created_by=None
+    *,
+    kind: str,
+    rows: list[dict[str, Any]],
+    source: str,
+    description: str = "",
+    created_by: User | None = None,
 ) -> FrozenSet:
     """A new draft version of ``kind`` holding ``rows`` (``{"id", "text", "history",
     "expected", "stratum", "tags", "lang", "provenance", "verification"}``)."""
@@ -162,7 +173,9 @@ def frozen_set_draft_create(
     return frozen_set
 
 
-def frozen_set_starter_load(*, kind: str, created_by=None, freeze: bool = True) -> FrozenSet:
+def frozen_set_starter_load(
+    *, kind: str, created_by: User | None = None, freeze: bool = True
+) -> FrozenSet:
     """The shipped starter version of ``kind`` (``evaluation/frozen_sets/``), frozen by
     default. Idempotent: a frozen set with the same content hash is returned as it is."""
     _check_kind(kind)
@@ -183,7 +196,7 @@ def frozen_set_starter_load(*, kind: str, created_by=None, freeze: bool = True) 
 
 
 @transaction.atomic
-def frozen_set_freeze(*, frozen_set: FrozenSet, user=None) -> FrozenSet:
+def frozen_set_freeze(*, frozen_set: FrozenSet, user: User | None = None) -> FrozenSet:
     """Freeze a draft: content hash, who, when (audited). Freezing twice is refused."""
     locked = FrozenSet.objects.select_for_update().get(pk=frozen_set.pk)
     if locked.is_frozen:
@@ -216,7 +229,9 @@ def frozen_set_freeze(*, frozen_set: FrozenSet, user=None) -> FrozenSet:
 
 
 @transaction.atomic
-def frozen_set_item_add(*, frozen_set: FrozenSet, row: dict, user=None) -> FrozenSetItem:
+def frozen_set_item_add(
+    *, frozen_set: FrozenSet, row: dict[str, Any], user: User | None = None
+) -> FrozenSetItem:
     """Add one item to a draft. A frozen set is immutable: refused."""
     locked = FrozenSet.objects.select_for_update().get(pk=frozen_set.pk)
     if locked.is_frozen:
@@ -243,7 +258,7 @@ def frozen_set_item_add(*, frozen_set: FrozenSet, row: dict, user=None) -> Froze
 
 
 @transaction.atomic
-def frozen_set_next_version(*, frozen_set: FrozenSet, created_by=None) -> FrozenSet:
+def frozen_set_next_version(*, frozen_set: FrozenSet, created_by: User | None = None) -> FrozenSet:
     """A new draft version of ``frozen_set``'s kind holding a copy of its items, for clinicians
     to verify (or drop) item by item before it is frozen in turn; the frozen one is untouched."""
     rows = [
@@ -270,7 +285,9 @@ def frozen_set_next_version(*, frozen_set: FrozenSet, created_by=None) -> Frozen
 
 
 @transaction.atomic
-def frozen_set_item_verify(*, item: FrozenSetItem, clinician, keep: bool = True) -> FrozenSetItem:
+def frozen_set_item_verify(
+    *, item: FrozenSetItem, clinician: User, keep: bool = True
+) -> FrozenSetItem:
     """A clinician verifies one item of a draft (its text and expectation hold), or drops it
     (``keep=False``). Refused on a frozen set. Audited; the item records the clinician's
     pseudonym, never the name."""

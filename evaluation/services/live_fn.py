@@ -25,6 +25,7 @@ import datetime as dt
 import logging
 import random
 from collections import defaultdict
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -54,7 +55,11 @@ def _week_start(day: dt.date) -> dt.date:
 
 @transaction.atomic
 def live_fn_sample_draw(
-    *, size: int | None = None, days: int = 7, now: dt.datetime | None = None, seed=None
+    *,
+    size: int | None = None,
+    days: int = 7,
+    now: dt.datetime | None = None,
+    seed: int | None = None,
 ) -> int:
     """Queue a blinded uniform random sample of ``size`` (default
     ``EVALUATION_LIVE_FN_SAMPLE_SIZE``) sessions of the last ``days`` days scored none/low on
@@ -100,7 +105,7 @@ def live_fn_sample_draw(
     return len(items)
 
 
-def _safety_version(own: dict | None, reply: dict | None) -> str:
+def _safety_version(own: dict[str, Any] | None, reply: dict[str, Any] | None) -> str:
     for versions in (own, reply):
         if isinstance(versions, dict) and versions.get("safety"):
             return str(versions["safety"])[:100]

@@ -4,6 +4,8 @@ admins and senior clinicians freeze sets and start runs."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -26,9 +28,9 @@ from evaluation.services.frozen_sets import frozen_set_freeze
 
 
 def _versions():
-    return EvaluationRun._meta.get_field("model_version").related_model.objects.order_by(
-        "-created_at"
-    )
+    # training_jobs.ModelVersion: not imported (a floor above), so its type is not known here.
+    model: Any = EvaluationRun._meta.get_field("model_version").related_model
+    return model.objects.order_by("-created_at")
 
 
 def _int_or_none(value: str | None) -> int | None:

@@ -164,7 +164,8 @@ def split_pairs(
     random.Random(seed).shuffle(groups)
     n_held = max(1, round(len(groups) * heldout_fraction)) if len(groups) > 1 else 0
     held = set(groups[:n_held])
-    train, heldout = [], []
+    train: list[Pair] = []
+    heldout: list[Pair] = []
     for i, p in enumerate(pairs):
         (heldout if (p.group or f"pair-{i}") in held else train).append(p)
     return train, heldout

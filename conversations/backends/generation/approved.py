@@ -208,7 +208,12 @@ class ApprovedIndex:
         return np.asarray((words + chars) * 0.5).ravel()
 
     def _reranked(
-        self, request: GenerationRequest, found, pool: list[int], scores, best: int
+        self,
+        request: GenerationRequest,
+        found: _Candidates,
+        pool: list[int],
+        scores: np.ndarray,
+        best: int,
     ) -> int:
         """With ``ARI_REWARD_RERANK``: the reward model's pick among the best few candidates
         (``ARI_REWARD_RERANK_TOP``, each within ``RERANK_MARGIN`` of the best match), so a

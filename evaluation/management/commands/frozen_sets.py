@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from ari_review.api.errors import ApplicationError
-from evaluation.models import FrozenSetItem, FrozenSetKind
+from evaluation.models import FrozenSet, FrozenSetItem, FrozenSetKind
 from evaluation.selectors.frozen_sets import (
     frozen_set_get,
     frozen_set_list,
@@ -50,6 +50,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, frozen_set_id, kind, user, **options):
         who = self._user(user)
+        frozen: FrozenSet | None
         try:
             if action == "load-starter":
                 for k in [kind] if kind else FrozenSetKind.values:

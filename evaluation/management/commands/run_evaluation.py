@@ -8,6 +8,7 @@ prints its headline figures; ``--queue`` leaves it to the Celery worker instead.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -22,7 +23,9 @@ from evaluation.services.evaluation_runs import evaluation_run_create, evaluatio
 def _version_id(name: str | None) -> int | None:
     if not name:
         return None
-    versions = EvaluationRun._meta.get_field("model_version").related_model.objects
+    # training_jobs.ModelVersion: not imported (a floor above), so its type is not known here.
+    model: Any = EvaluationRun._meta.get_field("model_version").related_model
+    versions = model.objects
     version = versions.filter(name=name).first() or (
         versions.filter(pk=int(name)).first() if name.isdigit() else None
     )

@@ -4,15 +4,31 @@ stored thresholds and the rule safety net), in batches, with progress."""
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any, cast
 
-from training_jobs.ml.predictors import load_predictor
+from ari_review.api.errors import ApplicationError
+from training_jobs.ml.predictors import SafetyPredictor, load_predictor
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from evaluation.models import EvaluationRun, FrozenSetItem
 
 BATCH = 25
 
 
-def safety_predictions(run, items: list, report) -> tuple[list[dict], list[float]]:
-    predictor = load_predictor(run.model_version.artifact_dir, version=run.model_version.name)
-    predicted, latencies = [], []
+def safety_predictions(
+    run: EvaluationRun, items: list[FrozenSetItem], report: Callable[[str, int], None]
+) -> tuple[list[dict[str, Any]], list[float]]:
+    version = run.model_version
+    if version is None:
+        raise ApplicationError(
+            f"Evaluation run {run.pk} has no safety model version to score with."
+        )
+    # A safety version: the run's caller checked its kind.
+    predictor = cast(SafetyPredictor, load_predictor(version.artifact_dir, version=version.name))
+    predicted: list[dict[str, Any]] = []
+    latencies: list[float] = []
     for start in range(0, len(items), BATCH):
         batch = items[start : start + BATCH]
         began = time.perf_counter()
@@ -35,6 +51,6 @@ def safety_predictions(run, items: list, report) -> tuple[list[dict], list[float
     return predicted, latencies
 
 
-def safety_correct(item, prediction: dict) -> bool:
+def safety_correct(item: FrozenSetItem, prediction: dict[str, Any]) -> bool:
     """Right about what matters: a high item flagged high, any other item not flagged high."""
-    return (item.expected.get("risk_level") == "high") == (prediction["level"] == "high")
+    return bool((item.expected.get("risk_level") == "high") == (prediction["level"] == "high"))

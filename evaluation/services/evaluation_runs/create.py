@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.db import transaction
 
 from ari_review.api.errors import ApplicationError
 from ari_review.audit import audit_event_record
 from ari_review.celery import task_enqueue
 from evaluation.models import EvaluationRun, FrozenSet, FrozenSetKind
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db.models import Manager
 
 RUN_TASK = "evaluation.tasks.evaluation_run_task"
 GENERATORS = ("composed", "approved", "openai", "transformers")
@@ -16,13 +22,18 @@ CLASSIFIER_SETS = {"safety": (FrozenSetKind.SAFETY, FrozenSetKind.EDGE)}
 GENERATION_SETS = (FrozenSetKind.PERSONA, FrozenSetKind.EDGE)
 
 
-def _model_versions():
+def _model_versions() -> Manager[Any]:
     """The model registry's manager, reached through the run's foreign key (the registry sits on
     the floor above; nothing here imports it)."""
-    return EvaluationRun._meta.get_field("model_version").related_model.objects
+    # training_jobs.ModelVersion: not imported (a floor above), so its type is not known here.
+    model: Any = EvaluationRun._meta.get_field("model_version").related_model
+    manager: Manager[Any] = model.objects
+    return manager
 
 
-def _check(frozen_set: FrozenSet, model_version, generation_config: dict, reward) -> None:
+def _check(
+    frozen_set: FrozenSet, model_version: Any, generation_config: dict[str, Any], reward: Any
+) -> None:
     if not frozen_set.is_frozen:
         raise ApplicationError(
             f"Frozen set {frozen_set.kind} v{frozen_set.version} is a draft: freeze it first."
@@ -58,9 +69,9 @@ def evaluation_run_create(
     *,
     frozen_set: FrozenSet,
     model_version_id: int | None = None,
-    generation_config: dict | None = None,
+    generation_config: dict[str, Any] | None = None,
     reward_model_version_id: int | None = None,
-    created_by=None,
+    created_by: User | None = None,
 ) -> EvaluationRun:
     versions = _model_versions()
     model_version = reward = None

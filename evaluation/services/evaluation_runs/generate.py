@@ -7,6 +7,7 @@ A high-risk message gets the emergency reply as always, but opens no escalation 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any, cast
 
 from ari_review.services import user_upsert
 from conversations.content.bank import split_sentences
@@ -14,30 +15,43 @@ from conversations.models import Intent, SessionType
 from evaluation.models import WorkItem
 from evaluation.services.queues.review import review_queue_add_sessions
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.contrib.auth.models import User
+
+    from conversations.backends.base import IntentClassifier
+    from conversations.models import ChatSession
+    from evaluation.models import EvaluationRun, FrozenSetItem
+
 EVALUATION_USER_PREFIX = "evaluation-run-"
 
 
-def evaluation_user(run):
+def evaluation_user(run: EvaluationRun) -> User:
     return user_upsert(username=f"{EVALUATION_USER_PREFIX}{run.pk}", role="enduser").user
 
 
-def reply_validates(classifier, text: str) -> bool:
+def reply_validates(classifier: IntentClassifier, text: str) -> bool:
     """Does a sentence of the reply validate (the intent classifier, sentence by sentence)?"""
     return any(
         classifier.predict(sentence).intent == Intent.VALIDATE for sentence in split_sentences(text)
     )
 
 
-def _intent_classifier(run):
+def _intent_classifier(run: EvaluationRun) -> IntentClassifier:
     from conversations.backends.classifiers import get_intent_classifier
     from training_jobs.ml.predictors import load_predictor
 
-    if run.model_version_id and run.model_version.kind == "intent":
-        return load_predictor(run.model_version.artifact_dir, version=run.model_version.name)
+    version = run.model_version
+    if version is not None and version.kind == "intent":
+        # An intent version (its kind checked above).
+        return cast("IntentClassifier", load_predictor(version.artifact_dir, version=version.name))
     return get_intent_classifier()
 
 
-def generation_predictions(run, items: list, report):
+def generation_predictions(
+    run: EvaluationRun, items: list[FrozenSetItem], report: Callable[[str, int], None]
+) -> tuple[list[dict[str, Any]], list[float], list[str], list[ChatSession]]:
     """``(predictions, latencies_ms, replies, sessions)`` of every item, in order."""
     from conversations.backends.generation import get_generator
     from conversations.services import chat_turn_run, session_create
@@ -46,7 +60,10 @@ def generation_predictions(run, items: list, report):
     generator = get_generator(run.generation_config["generator"])
     intent = _intent_classifier(run)
     user = evaluation_user(run)
-    predicted, latencies, replies, sessions = [], [], [], []
+    predicted: list[dict[str, Any]] = []
+    latencies: list[float] = []
+    replies: list[str] = []
+    sessions: list[ChatSession] = []
     for n, item in enumerate(items, 1):
         session_type = item.expected.get("session_type") or SessionType.CHECK_IN
         session = session_create(user=user, session_type=session_type)
@@ -83,7 +100,7 @@ def generation_predictions(run, items: list, report):
     return predicted, latencies, replies, sessions
 
 
-def generation_correct(item, prediction: dict) -> bool | None:
+def generation_correct(item: FrozenSetItem, prediction: dict[str, Any]) -> bool | None:
     """Persona: the reply validates; edge: no false emergency and no filter hit."""
     if item.frozen_set.kind == "persona":
         return bool(prediction["validates"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,12 +19,16 @@ from evaluation.services.evaluation_runs.create import RUN_TASK
 from evaluation.services.evaluation_runs.generate import generation_correct, generation_predictions
 from evaluation.services.evaluation_runs.scoring import generation_metrics, safety_metrics
 
+if TYPE_CHECKING:
+    from conversations.models import ChatSession
+    from evaluation.models import FrozenSetItem
+
 logger = logging.getLogger(__name__)
 STUCK_AFTER = dt.timedelta(minutes=30)
 MAX_ATTEMPTS = 3
 
 
-def _progress(run_id: int):
+def _progress(run_id: int) -> Callable[[str, int], None]:
     last = {"percent": -1}
 
     def report(stage: str, percent: int) -> None:
@@ -66,13 +72,14 @@ def _claim(run_id: int) -> EvaluationRun | None:
     return run
 
 
-def _rank(run, items, replies) -> list[float | None]:
+def _rank(run: EvaluationRun, items: list[FrozenSetItem], replies: list[str]) -> list[float | None]:
     """Each reply's reward under the run's reward model version (None without one)."""
-    if not run.reward_model_version_id:
+    reward_version = run.reward_model_version
+    if reward_version is None:
         return [None] * len(items)
     from training_jobs.ml.reward import RewardModel, context_text
 
-    model = RewardModel.load(run.reward_model_version.artifact_dir)
+    model = RewardModel.load(reward_version.artifact_dir)
     contexts = [
         context_text(
             [
@@ -85,14 +92,17 @@ def _rank(run, items, replies) -> list[float | None]:
     return [round(float(x), 4) for x in model.score(contexts, replies)]
 
 
-def _evaluate(run: EvaluationRun, report) -> dict:
+def _evaluate(run: EvaluationRun, report: Callable[[str, int], None]) -> dict[str, Any]:
     items = list(run.frozen_set.items.select_related("frozen_set").order_by("position"))
-    if run.model_version_id and run.model_version.kind == "safety":
+    if run.model_version is not None and run.model_version.kind == "safety":
         predicted, latencies = safety_predictions(run, items, report)
-        replies, sessions = [""] * len(items), [None] * len(items)
-        correct = [safety_correct(i, p) for i, p in zip(items, predicted, strict=True)]
-        rewards = [None] * len(items)
-        metrics_of = lambda: safety_metrics(items, predicted)  # noqa: E731
+        replies: list[str] = [""] * len(items)
+        sessions: Sequence[ChatSession | None] = [None] * len(items)
+        correct: list[bool | None] = [
+            safety_correct(i, p) for i, p in zip(items, predicted, strict=True)
+        ]
+        rewards: list[float | None] = [None] * len(items)
+        metrics_of: Callable[[], dict[str, Any]] = lambda: safety_metrics(items, predicted)  # noqa: E731
     else:
         predicted, latencies, replies, sessions = generation_predictions(run, items, report)
         correct = [generation_correct(i, p) for i, p in zip(items, predicted, strict=True)]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING, Any
 
 from training_jobs.ml.evaluate import safety_report
 from training_jobs.ml.labels import RISK_LEVELS
 from training_jobs.ml.metrics import binary_rates, latency_summary
 
+if TYPE_CHECKING:
+    from evaluation.models import FrozenSetItem
 
-def safety_metrics(items: list, predicted: list[dict]) -> dict:
+
+def safety_metrics(items: list[FrozenSetItem], predicted: list[dict[str, Any]]) -> dict[str, Any]:
     """High-risk recall, false-positive rate, per-level confusion matrix (rows true, columns
     predicted), per-level recall and false-positive rate, per stratum."""
     rows = [
@@ -55,7 +59,9 @@ def safety_metrics(items: list, predicted: list[dict]) -> dict:
     }
 
 
-def generation_metrics(items: list, predicted: list[dict], latencies: list[float]) -> dict:
+def generation_metrics(
+    items: list[FrozenSetItem], predicted: list[dict[str, Any]], latencies: list[float]
+) -> dict[str, Any]:
     """Validation rate (replies that validate, among non-emergency replies), filter hits,
     emergency replies (a false alarm on these sets), latency, and the reward when ranked."""
     scored = [p for p in predicted if not p.get("emergency")]

@@ -72,7 +72,9 @@ def _enqueue_sessions(
 
 
 @transaction.atomic
-def review_queue_add_sessions(*, session_ids, reason: str = WorkItem.Reason.SAMPLE) -> int:
+def review_queue_add_sessions(
+    *, session_ids: Iterable[int], reason: str = WorkItem.Reason.SAMPLE
+) -> int:
     """Queue ``session_ids`` for clinician rating at the sample tier (evaluation runs' replies)."""
     return _enqueue_sessions(session_ids, tier=TIER_SAMPLE, reason=reason, high_risk=False)
 
