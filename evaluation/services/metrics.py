@@ -45,6 +45,7 @@ from evaluation.models import (
     SafetyLabel,
     SessionRating,
 )
+from evaluation.services.evaluation_runs.generate import EVALUATION_USER_PREFIX
 from evaluation.services.live_fn import live_fn_estimate_compute
 
 logger = logging.getLogger(__name__)
@@ -137,19 +138,25 @@ def _compute_day(day: date) -> list[MetricValue]:
     acc = _Acc()
 
     # Replies: latency, generation errors, and validation of distressed users.
-    replies = Message.objects.filter(
-        role=Message.Role.ASSISTANT, created_at__gte=start, created_at__lt=end
-    ).values_list(
-        "latency_ms",
-        "model_versions",
-        "provenance",
-        "session__rollout_arm",
-        "intent",
-        "text",
-        "emergency",
-        "flow_step",
-        "reply_to__risk_level",
-        "reply_to__text",
+    # Sessions played by evaluation runs (their own users) are measured by the runs, not here.
+    offline = {"session__user__username__startswith": EVALUATION_USER_PREFIX}
+    replies = (
+        Message.objects.filter(
+            role=Message.Role.ASSISTANT, created_at__gte=start, created_at__lt=end
+        )
+        .exclude(**offline)
+        .values_list(
+            "latency_ms",
+            "model_versions",
+            "provenance",
+            "session__rollout_arm",
+            "intent",
+            "text",
+            "emergency",
+            "flow_step",
+            "reply_to__risk_level",
+            "reply_to__text",
+        )
     )
     for row in replies.iterator(chunk_size=5000):
         latency, versions, provenance, arm, intent, text, emergency, step, level, said = row
@@ -165,7 +172,9 @@ def _compute_day(day: date) -> list[MetricValue]:
             acc.add("validation_rate", hit, version=version, arm=arm)
 
     # Sessions: escalation rate and satisfaction.
-    sessions = ChatSession.objects.filter(created_at__gte=start, created_at__lt=end)
+    sessions = ChatSession.objects.filter(created_at__gte=start, created_at__lt=end).exclude(
+        user__username__startswith=EVALUATION_USER_PREFIX
+    )
     escalated = set(
         Escalation.objects.filter(session__in=sessions).values_list("session_id", flat=True)
     )
@@ -175,16 +184,22 @@ def _compute_day(day: date) -> list[MetricValue]:
             acc.sample("satisfaction", float(stars), arm=arm)
 
     # Clinician ratings.
-    ratings = SessionRating.objects.filter(created_at__gte=start, created_at__lt=end)
+    ratings = SessionRating.objects.filter(created_at__gte=start, created_at__lt=end).exclude(
+        **offline
+    )
     for value, arm in ratings.values_list("appropriateness", "session__rollout_arm"):
         acc.add("appropriateness", 1.0 if value in _GOOD else 0.0, arm=arm)
-    assessed = ReplyAssessment.objects.filter(
-        rating__created_at__gte=start, rating__created_at__lt=end, validated__isnull=False
-    ).values_list(
-        "validated",
-        "message__model_versions",
-        "message__provenance",
-        "rating__session__rollout_arm",
+    assessed = (
+        ReplyAssessment.objects.filter(
+            rating__created_at__gte=start, rating__created_at__lt=end, validated__isnull=False
+        )
+        .exclude(rating__session__user__username__startswith=EVALUATION_USER_PREFIX)
+        .values_list(
+            "validated",
+            "message__model_versions",
+            "message__provenance",
+            "rating__session__rollout_arm",
+        )
     )
     for validated, versions, provenance, arm in assessed:
         acc.add(
@@ -195,17 +210,21 @@ def _compute_day(day: date) -> list[MetricValue]:
         )
 
     # Safety: model prediction at serve time against clinician labels.
-    labels = SafetyLabel.objects.filter(
-        created_at__gte=start,
-        created_at__lt=end,
-        item__message__isnull=False,
-        item__text_role="user",
-    ).values_list(
-        "risk_level",
-        "item__message__risk_level",
-        "item__message__model_versions",  # the version that scored it (the chat turn's write)
-        "item__message__reply__model_versions",
-        "item__message__session__rollout_arm",
+    labels = (
+        SafetyLabel.objects.filter(
+            created_at__gte=start,
+            created_at__lt=end,
+            item__message__isnull=False,
+            item__text_role="user",
+        )
+        .exclude(item__message__session__user__username__startswith=EVALUATION_USER_PREFIX)
+        .values_list(
+            "risk_level",
+            "item__message__risk_level",
+            "item__message__model_versions",  # the version that scored it (the chat turn's write)
+            "item__message__reply__model_versions",
+            "item__message__session__rollout_arm",
+        )
     )
     for clinician_level, model_level, own_versions, reply_versions, arm in labels:
         version = safety_version(own_versions, reply_versions)

@@ -243,3 +243,24 @@ def test_queue_refresh_runs_on_a_real_celery_worker(celery_worker):
     result = work_queues_refresh_task.delay()
     assert result.get(timeout=30)["review"]["escalated"] == 1
     assert WorkItem.objects.get(kind="review").session_id == session.pk
+
+
+def test_sessions_played_by_evaluation_runs_stay_out_of_live_metrics(traffic):
+    from ari_review.services import user_upsert
+    from evaluation.services.evaluation_runs.generate import EVALUATION_USER_PREFIX
+
+    metrics_compute()
+    live_errors = _value("error_rate")
+    live_escalations = _value("escalation_rate")
+    run_user = user_upsert(username=f"{EVALUATION_USER_PREFIX}99", role="enduser").user
+    played = session_create(user=run_user, session_type="check_in")
+    broken = RecordingGenerator(fail=RuntimeError("model down"), name="words")
+    _turn(played, HIGH_RISK, safety=FixedRisk("high"), generator=broken)
+    metrics_compute()
+    # The run's failing, escalating turn changes nothing the dashboards show.
+    errors, escalations = _value("error_rate"), _value("escalation_rate")
+    assert (errors.numerator, errors.denominator) == (
+        live_errors.numerator,
+        live_errors.denominator,
+    )
+    assert escalations.denominator == live_escalations.denominator == 3
