@@ -6,11 +6,11 @@ import logging
 import re
 from collections import Counter
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
+from conversations.catalogue import region_normalise
 from conversations.flows import FLOWS, STEP_LABELS, flow_first_step
 from conversations.models import (
     ChatPreferences,
@@ -20,7 +20,12 @@ from conversations.models import (
     SessionType,
     Tone,
 )
-from conversations.selectors import chat_preferences_get, previous_summary_for_user
+from conversations.selectors import (
+    chat_preferences_get,
+    crisis_locale_for,
+    crisis_locales_available,
+    previous_summary_for_user,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +69,11 @@ def _clean_preferences(preferences: dict | None) -> dict:
 
 
 @transaction.atomic
-def session_create(*, user, session_type: str, preferences: dict | None = None) -> ChatSession:
-    """Start a session; it gets the user's default preferences and the last session's summary."""
+def session_create(
+    *, user, session_type: str, preferences: dict | None = None, accept_language: str = ""
+) -> ChatSession:
+    """Start a session; it gets the user's default preferences, the last session's summary and
+    the crisis catalogue of the user's region (their choice, else ``accept_language``'s)."""
     if session_type not in SessionType.values:
         raise ApplicationError(
             f"Unknown session type {session_type!r}; choose one of: "
@@ -77,7 +85,7 @@ def session_create(*, user, session_type: str, preferences: dict | None = None) 
         session_type=session_type,
         flow_step=flow_first_step(session_type),
         preferences=merged,
-        locale=settings.ARI_CRISIS_LOCALE,
+        locale=crisis_locale_for(user=user, accept_language=accept_language),
         previous_summary=previous_summary_for_user(user=user),
     )
     logger.info("session created session_id=%s type=%s", session.pk, session_type)
@@ -86,13 +94,27 @@ def session_create(*, user, session_type: str, preferences: dict | None = None) 
 
 @transaction.atomic
 def chat_preferences_update(
-    *, user, session_length: str | None = None, tone: str | None = None, session=None
+    *,
+    user,
+    session_length: str | None = None,
+    tone: str | None = None,
+    crisis_region: str | None = None,
+    session=None,
 ) -> dict:
-    """Change the user's defaults (and, when given, the open session's own copy)."""
+    """Change the user's defaults (and, when given, the open session's own copy).
+    ``crisis_region`` picks whose crisis lines are shown ("" = from the browser's region); a
+    region the catalogue does not cover is refused."""
     changes = _clean_preferences({"session_length": session_length, "tone": tone})
+    region = None
+    if crisis_region is not None:
+        region = region_normalise(crisis_region)
+        if crisis_region.strip() and region not in crisis_locales_available():
+            raise ApplicationError("Choose a country from the list for the crisis lines.")
     prefs, _ = ChatPreferences.objects.get_or_create(user=user)
     for key, value in changes.items():
         setattr(prefs, key, value)
+    if region is not None:
+        prefs.crisis_region = region
     prefs.save()
     if session is not None:
         if session.user_id != user.pk:
@@ -100,7 +122,9 @@ def chat_preferences_update(
         session = ChatSession.objects.select_for_update().get(pk=session.pk)
         if session.status == ChatSession.Status.OPEN:
             session.preferences = {**session.preferences, **changes}
-            session.save(update_fields=["preferences"])
+            if region:
+                session.locale = region
+            session.save(update_fields=["preferences", "locale"])
     return prefs.as_dict()
 
 
