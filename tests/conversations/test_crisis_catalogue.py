@@ -54,16 +54,20 @@ def test_the_data_file_covers_ten_countries_and_the_international_directory():
     assert intl["url"] == "https://findahelpline.com/"
 
 
+HEAD = "version: '1'\nresources:\n  - {locale: US, name: X, contact: Y, "
+SOURCE = "source_url: 'https://a.example', "
+
+
 @pytest.mark.parametrize(
     ("broken", "message"),
     [
-        ("version: '1'\nresources:\n  - {locale: US, name: X, contact: Y, verified: 2026-01-01}", "source_url"),
-        ("version: '1'\nresources:\n  - {locale: US, name: X, contact: Y, source_url: 'https://a.example', phone: 'call 988', verified: 2026-01-01}", "digits"),
-        ("version: '1'\nresources:\n  - {locale: US, name: X, contact: Y, source_url: 'http://a.example', verified: 2026-01-01}", "https"),
-        ("version: '1'\nresources:\n  - {locale: US, name: X, contact: Y, source_url: 'https://a.example'}", "verified"),
+        (HEAD + "verified: 2026-01-01}", "source_url"),
+        (HEAD + SOURCE + "phone: 'call 988', verified: 2026-01-01}", "digits"),
+        (HEAD + "source_url: 'http://a.example', verified: 2026-01-01}", "https"),
+        (HEAD + "source_url: 'https://a.example'}", "verified"),
         ("resources: []", "version"),
     ],
-)  # fmt: skip
+)
 def test_an_invalid_data_file_is_refused_with_the_field_named(tmp_path, broken, message):
     path = tmp_path / "catalogue.yaml"
     path.write_text(broken, encoding="utf-8")
