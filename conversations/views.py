@@ -38,6 +38,7 @@ from conversations.services import (
     session_create,
     session_end,
     session_rate,
+    session_summary_update,
     user_data_erase,
     user_data_export,
 )
@@ -210,6 +211,22 @@ class SessionRateView(EndUserRequired, View):
             flash.success(request, "Thank you for your rating.")
         url = reverse("conversations:session", kwargs={"session_id": session.public_id})
         return redirect(f"{url}#rating")
+
+
+class SessionSummaryView(EndUserRequired, View):
+    """The user corrects (or, with "Delete", removes) their ended session's summary."""
+
+    def post(self, request, session_id):
+        session = session_get_for_user(user=request.user, public_id=session_id)
+        text = "" if request.POST.get("action") == "delete" else request.POST.get("summary", "")
+        try:
+            session = session_summary_update(session=session, text=text)
+        except ApplicationError as exc:
+            flash.error(request, exc.message)
+        else:
+            flash.success(request, "Summary saved." if session.summary else "Summary deleted.")
+        url = reverse("conversations:session", kwargs={"session_id": session.public_id})
+        return redirect(f"{url}#summary")
 
 
 class PreferencesView(EndUserRequired, View):

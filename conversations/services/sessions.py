@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import logging
-import re
-from collections import Counter
 
 from django.db import transaction
 from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
 from conversations.catalogue import region_normalise
-from conversations.flows import FLOWS, STEP_LABELS, flow_first_step
+from conversations.flows import flow_first_step
 from conversations.models import (
     ChatPreferences,
     ChatSession,
-    Message,
     SessionLength,
     SessionType,
     Tone,
@@ -26,32 +23,9 @@ from conversations.selectors import (
     crisis_locales_available,
     previous_summary_for_user,
 )
+from conversations.services.summary import SUMMARY_MAX_CHARS, session_summary_build
 
 logger = logging.getLogger(__name__)
-
-SUMMARY_MAX_CHARS = 600
-_STOPWORDS = frozenset(
-    " ".join(
-        (
-            "a about above after again against all also am an and any are aren't as at be",
-            "because been before being below between both but by can can't cannot could",
-            "couldn't did didn't do does doesn't doing don't down during each even ever every",
-            "feel feeling felt few for from further get gets getting go going gonna got had",
-            "hadn't has hasn't have haven't having he he'd he'll he's her here here's hers",
-            "herself him himself his how how's i i'd i'll i'm i've if in into is isn't it",
-            "it's its itself just know let's like lot make me more most much mustn't my",
-            "myself no nor not now of off on once only or other ought our ours ourselves out",
-            "over own really right said same say says she she'd she'll she's should shouldn't",
-            "so some something still such than that that's the their theirs them themselves",
-            "then there there's these they they'd they'll they're they've thing things think",
-            "this those though through to too today under until up very want was wasn't way",
-            "we we'd we'll we're we've well were weren't what what's when when's where",
-            "where's which while who who's whom why why's will with won't would wouldn't yeah",
-            "yes you you'd you'll you're you've your yours yourself yourselves okay ok maybe",
-            "kind sort time really always never",
-        )
-    ).split()
-)
 
 
 def _clean_preferences(preferences: dict | None) -> dict:
@@ -128,54 +102,6 @@ def chat_preferences_update(
     return prefs.as_dict()
 
 
-def _themes(texts: list[str], limit: int = 3) -> list[str]:
-    words = Counter()
-    for text in texts:
-        for word in re.findall(r"[a-zA-Z][a-zA-Z']{3,}", text.lower()):
-            if word not in _STOPWORDS:
-                words[word] += 1
-    return [word for word, _ in words.most_common(limit)]
-
-
-def _first_sentence(text: str) -> str:
-    match = re.match(r"(.+?[.!?])(\s|$)", text.strip())
-    return (match.group(1) if match else text.strip())[:200]
-
-
-def session_summary_build(*, session: ChatSession) -> str:
-    """A short, factual summary of a session (no model involved), for the next session."""
-    rows = list(
-        session.messages.order_by("created_at", "id").values_list("role", "text", "flow_step")
-    )
-    user_texts = [text for role, text, _ in rows if role == Message.Role.USER]
-    if not user_texts:
-        return ""
-    label = SessionType(session.session_type).label.lower()
-    exchanges = len(user_texts)
-    parts = [f"Last time: a {label} ({exchanges} message{'s' if exchanges != 1 else ''})."]
-    themes = _themes(user_texts)
-    if themes:
-        parts.append(f"Themes: {', '.join(themes)}.")
-    steps = [step for role, _, step in rows if role == Message.Role.ASSISTANT and step]
-    flow = FLOWS.get(session.session_type, ())
-    reached = max((s for s in steps if s in flow), key=flow.index, default="")
-    if reached and session.session_type == SessionType.GENTLE_DEEP:
-        parts.append(f"Reached: {STEP_LABELS.get(reached, reached).lower()}.")
-    experiment = next(
-        (
-            text
-            for role, text, step in reversed(rows)
-            if role == "assistant" and step == "experiment"
-        ),
-        "",
-    )
-    if experiment:
-        parts.append(f"Experiment offered: \u201c{_first_sentence(experiment)}\u201d")
-    if session.safety_mode or session.max_risk_level == "high":
-        parts.append("A safety check-in happened and crisis resources were shared.")
-    return " ".join(parts)[:SUMMARY_MAX_CHARS]
-
-
 @transaction.atomic
 def session_end(*, session: ChatSession) -> ChatSession:
     """End the session and store its summary. Ending an ended session changes nothing."""
@@ -205,4 +131,20 @@ def session_rate(*, session: ChatSession, stars: int, comment: str = "") -> Chat
     session.rating_comment = comment
     session.rated_at = timezone.now()
     session.save(update_fields=["rating_stars", "rating_comment", "rated_at"])
+    return session
+
+
+@transaction.atomic
+def session_summary_update(*, session: ChatSession, text: str) -> ChatSession:
+    """The user's correction of their ended session's summary; blank text deletes it. The next
+    session receives what is stored here (``previous_summary``)."""
+    session = ChatSession.objects.select_for_update().get(pk=session.pk)
+    if session.status != ChatSession.Status.ENDED:
+        raise ApplicationError("A summary can be changed once the session has ended.")
+    text = " ".join((text or "").split())
+    if len(text) > SUMMARY_MAX_CHARS:
+        raise ApplicationError(f"Please keep the summary under {SUMMARY_MAX_CHARS} characters.")
+    session.summary = text
+    session.save(update_fields=["summary"])
+    logger.info("session summary %s session_id=%s", "edited" if text else "deleted", session.pk)
     return session
