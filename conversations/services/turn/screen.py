@@ -65,10 +65,26 @@ def screen(text: str, *, history, classifier, turn: Turn) -> RiskAssessment:
         turn.provenance["safety_error"] = type(exc).__name__
     else:
         assessment = second_opinion(classifier, text, context, assessment, turn)
+        turn.thresholds = thresholds_of(classifier, with_history=bool(context))
     turn.exemplar = exemplar_nearest(text)
     turn.latency["safety"] = ms_since(start)
     turn.model_versions["safety"] = assessment.model_version
     return assessment
+
+
+def thresholds_of(classifier, *, with_history: bool) -> dict:
+    """The served model's thresholds that applied to this message ({} when it has none)."""
+    high = getattr(classifier, "threshold", None)
+    possible = getattr(classifier, "possible", None)
+    if with_history:
+        high = getattr(classifier, "context_threshold", high)
+        possible = getattr(classifier, "context_possible", possible)
+    if not isinstance(high, int | float):
+        return {}
+    found = {"high": round(float(high), 4), "with_history": with_history}
+    if isinstance(possible, int | float):
+        found["possible"] = round(float(possible), 4)
+    return found
 
 
 def second_opinion(classifier, text, history, assessment, turn: Turn) -> RiskAssessment:

@@ -25,6 +25,9 @@ class Turn:
     model_versions: dict = field(default_factory=dict)
     provenance: dict = field(default_factory=dict)
     exemplar: dict = field(default_factory=dict)  # the nearest exemplar: why, for reviewers
+    # The thresholds the score was compared with (and whether the message was read with its
+    # history, which has thresholds of its own): why, for reviewers.
+    thresholds: dict = field(default_factory=dict)
     resources: list = field(default_factory=list)
     suggested_replies: list = field(default_factory=list)
     emergency: bool = False
