@@ -1,7 +1,7 @@
 from django.urls import path
 
 from evaluation.models import WorkItem
-from evaluation.views import agreement, audit, dashboards, dialogues, queue, risk_signals
+from evaluation.views import agreement, audit, dashboards, dialogues, exports, queue, risk_signals
 
 Kind = WorkItem.Kind
 app_name = "evaluation"
@@ -18,6 +18,7 @@ urlpatterns = [
         name="safety-item",
     ),
     path("labels/intent/", queue.QueuePage.as_view(kind=Kind.INTENT), name="intent-labelling"),
+    path("labels/<str:kind>/export/", exports.LabelExportPage.as_view(), name="label-export"),
     path(
         "labels/intent/items/<int:item_id>/",
         queue.ItemPage.as_view(kind=Kind.INTENT),

@@ -1,0 +1,79 @@
+"""The queue page's export buttons: CSV and JSONL of the labels, with the page's filters
+(source, labelled since), audited with those filters; a malformed filter is refused by name."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.urls import reverse
+
+from ari_review.models import AuditEvent
+from evaluation.models import WorkItem
+from evaluation.services.labels import safety_label_create
+from tests.evaluation.factories import label_item
+
+pytestmark = pytest.mark.django_db
+
+
+def _labelled(clinician, *, source: str) -> WorkItem:
+    item = label_item(WorkItem.Kind.SAFETY, text="I can't sleep, write to me at a@b.org")
+    WorkItem.objects.filter(pk=item.pk).update(source=source)
+    safety_label_create(
+        item=item, clinician=clinician, risk_level="low", category="", urgency="low"
+    )
+    return item
+
+
+def test_queue_page_exports_labels_with_its_filters_and_audits_them(client, clinician):
+    kept = _labelled(clinician, source="imported")
+    _labelled(clinician, source="other")
+    client.force_login(clinician)
+    queue = client.get(reverse("evaluation:safety-labelling")).content.decode()
+    assert "Export CSV" in queue and "Export JSONL" in queue
+
+    url = reverse("evaluation:label-export", args=["safety"])
+    response = client.get(url, {"format": "csv", "source": "imported"})
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="safety-labels-')
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert {int(r["item_id"]) for r in rows} == {kept.pk}
+    assert "a@b.org" not in response.content.decode()  # masked
+
+    today = dt.date.today().isoformat()
+    jsonl = client.get(url, {"format": "jsonl", "since": today}).content.decode()
+    assert len(jsonl.splitlines()) == 2
+    assert json.loads(jsonl.splitlines()[0])["labels"][0]["risk_level"] == "low"
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    assert client.get(url, {"format": "jsonl", "since": tomorrow}).content == b""
+
+    events = list(AuditEvent.objects.filter(action="export.safety_labels").order_by("id"))
+    assert [(e.actor, e.after["format"], e.after["filters"], e.after["rows"]) for e in events] == [
+        (clinician, "csv", {"source": "imported"}, 1),
+        (clinician, "jsonl", {"since": today}, 2),
+        (clinician, "jsonl", {"since": tomorrow}, 0),
+    ]
+    assert all(e.after["via"] == "workspace" for e in events)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [({"format": "xls"}, "format must be one of"), ({"format": "csv", "since": "May"}, "since:")],
+)
+def test_a_malformed_export_request_is_refused_by_name(client, clinician, params, message):
+    client.force_login(clinician)
+    url = reverse("evaluation:label-export", args=["safety"])
+    response = client.get(url, params, follow=True)
+    assert message in response.content.decode()
+    assert not AuditEvent.objects.filter(action__startswith="export.").exists()
+
+
+def test_only_label_queues_export_and_only_clinicians(client, clinician, enduser):
+    client.force_login(clinician)
+    assert client.get(reverse("evaluation:label-export", args=["review"])).status_code == 404
+    client.force_login(enduser)
+    response = client.get(reverse("evaluation:label-export", args=["safety"]), {"format": "csv"})
+    assert response.status_code in (302, 403)
