@@ -1,5 +1,6 @@
-"""The queue page's export buttons: CSV and JSONL of the labels, with the page's filters
-(source, labelled since), audited with those filters; a malformed filter is refused by name."""
+"""Label pages: the queue page's export buttons (CSV, JSONL) with the page's filters
+(source, labelled since), audited with those filters, a malformed filter refused by name;
+and "Accept the suggestion" without JavaScript."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from django.urls import reverse
 
 from ari_review.models import AuditEvent
-from evaluation.models import WorkItem
+from evaluation.models import SafetyLabel, WorkItem
 from evaluation.services.labels import safety_label_create
 from tests.evaluation.factories import label_item
 
@@ -77,3 +78,18 @@ def test_only_label_queues_export_and_only_clinicians(client, clinician, enduser
     client.force_login(enduser)
     response = client.get(reverse("evaluation:label-export", args=["safety"]), {"format": "csv"})
     assert response.status_code in (302, 403)
+
+
+def test_accept_the_suggestion_without_javascript_saves_the_models_values(client, clinician):
+    item = label_item(
+        WorkItem.Kind.SAFETY,
+        suggestion={"risk_level": "low", "category": "", "urgency": "low", "score": 0.3},
+    )
+    client.force_login(clinician)
+    url = reverse("evaluation:safety-item", args=[item.pk])
+    page = client.get(url).content.decode()
+    assert 'name="accept_suggestion"' in page and "Label guidelines" in page
+    client.post(url, {"accept_suggestion": "1", "suggestion_shown": "1"})
+    label = SafetyLabel.objects.get(item=item)
+    assert (label.risk_level, label.category, label.urgency) == ("low", "", "low")
+    assert label.suggestion_shown is True
