@@ -1,7 +1,16 @@
 from django.urls import path
 
 from evaluation.models import WorkItem
-from evaluation.views import agreement, audit, dashboards, dialogues, exports, queue, risk_signals
+from evaluation.views import (
+    agreement,
+    audit,
+    dashboards,
+    dialogues,
+    exports,
+    my_labels,
+    queue,
+    risk_signals,
+)
 
 Kind = WorkItem.Kind
 app_name = "evaluation"
@@ -19,6 +28,8 @@ urlpatterns = [
     ),
     path("labels/intent/", queue.QueuePage.as_view(kind=Kind.INTENT), name="intent-labelling"),
     path("labels/<str:kind>/export/", exports.LabelExportPage.as_view(), name="label-export"),
+    path("labels/<str:kind>/undo/", my_labels.LabelUndoPage.as_view(), name="label-undo"),
+    path("labels/<str:kind>/mine/", my_labels.MyLabelsPage.as_view(), name="my-labels"),
     path(
         "labels/intent/items/<int:item_id>/",
         queue.ItemPage.as_view(kind=Kind.INTENT),

@@ -40,6 +40,7 @@ def test_accepting_the_models_suggestion_takes_one_key(
     live_server,
     page,  # noqa: F811
 ):
+    page.set_default_timeout(30_000)  # a loaded machine
     make_user("clinician", "dr_m", password="keyboard-only-1")
     safety = label_item(
         WorkItem.Kind.SAFETY,
@@ -70,6 +71,15 @@ def test_accepting_the_models_suggestion_takes_one_key(
     assert (label.risk_level, label.category, label.urgency) == ("medium", "self_harm", "medium")
     assert label.suggestion_shown is True
     print("\naccepting the model's suggestion on a safety item: 1 keystroke (m)")
+    page.keyboard.press("u")  # undo it: the item comes back to be labelled again
+    page.wait_for_selector(".flash")
+    assert page.url.endswith(f"/labels/safety/items/{safety.pk}/")
+    assert not SafetyLabel.objects.filter(item=safety).exists()
+    assert "Your last label was undone" in page.inner_text(".flash")
+    page.keyboard.press("m")  # and accept it again
+    page.wait_for_selector(".ws-empty")
+    assert SafetyLabel.objects.filter(item=safety).count() == 1
+    print("undoing the last label: 1 keystroke (u)")
 
     page.goto(f"{live_server.url}/labels/intent/")
     page.keyboard.press("s")

@@ -93,3 +93,51 @@ def test_accept_the_suggestion_without_javascript_saves_the_models_values(client
     label = SafetyLabel.objects.get(item=item)
     assert (label.risk_level, label.category, label.urgency) == ("low", "", "low")
     assert label.suggestion_shown is True
+
+
+def test_undo_the_last_label_and_edit_ones_own_labels_with_history_in_the_audit_log(
+    client, clinician, clinician2
+):
+    first = _labelled(clinician, source="imported")
+    last = _labelled(clinician, source="imported")
+    theirs = _labelled(clinician2, source="imported")
+    client.force_login(clinician)
+
+    response = client.post(reverse("evaluation:label-undo", args=["safety"]))
+    assert response["Location"] == reverse("evaluation:safety-item", args=[last.pk])
+    assert not SafetyLabel.objects.filter(item=last, clinician=clinician).exists()
+    last.refresh_from_db()
+    assert (last.reviews_done, last.status, last.completed_at) == (0, "open", None)
+    (undo,) = AuditEvent.objects.filter(action="safety_label.undo")
+    assert undo.actor == clinician and undo.before == {
+        "item_id": last.pk, "risk_level": "low", "category": "", "urgency": "low"
+    }  # fmt: skip
+
+    mine = reverse("evaluation:my-labels", args=["safety"])
+    page = client.get(mine).content.decode()
+    assert f'name="label_id" value="{SafetyLabel.objects.get(item=first).pk}"' in page
+    assert "a@b.org" not in page
+    label = SafetyLabel.objects.get(item=first)
+    client.post(
+        mine,
+        {"label_id": label.pk, "risk_level": "high", "category": "suicidal_ideation",
+         "urgency": "immediate"},
+    )  # fmt: skip
+    label.refresh_from_db()
+    assert (label.risk_level, label.category, label.urgency) == (
+        "high", "suicidal_ideation", "immediate"
+    )  # fmt: skip
+    (update,) = AuditEvent.objects.filter(action="safety_label.update")
+    assert update.before["risk_level"] == "low" and update.after["risk_level"] == "high"
+
+    # A medium risk without a category is refused as on the label page; theirs is not mine.
+    refused = client.post(
+        mine, {"label_id": label.pk, "risk_level": "medium", "category": "", "urgency": "low"},
+        follow=True,
+    )  # fmt: skip
+    assert "Choose a risk category" in refused.content.decode()
+    other = SafetyLabel.objects.get(item=theirs)
+    denied = client.post(mine, {"label_id": other.pk, "risk_level": "none"}, follow=True)
+    assert "No such label of yours." in denied.content.decode()
+    other.refresh_from_db()
+    assert other.risk_level == "low"
