@@ -28,7 +28,8 @@ def test_reviewers_see_score_thresholds_model_and_the_users_rating(chat_ready, s
     assert reason["thresholds"]["with_history"] is False
     assert second.user_message.risk_reason["thresholds"]["with_history"] is True
     session_end(session=session)
-    session_rate(session=session, stars=2, comment="Felt rushed, write to me at a@b.org")
+    comment = "The pace was too quick for me, write to me at a@b.org"
+    session_rate(session=session, stars=2, comment=comment)
 
     item = WorkItem.objects.create(
         kind=WorkItem.Kind.REVIEW, reason="sample", priority=1, required_reviews=1, session=session
@@ -41,4 +42,4 @@ def test_reviewers_see_score_thresholds_model_and_the_users_rating(chat_ready, s
     assert "(read with the earlier turns)" in html  # the second turn
     assert f"<code>{reason['model_version']}</code>" in html
     assert "the user rated it 2 of 5" in html
-    assert "Felt rushed" in html and "a@b.org" not in html  # masked like everything else
+    assert "The pace was too quick for me" in html and "a@b.org" not in html  # masked

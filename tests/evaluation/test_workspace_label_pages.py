@@ -15,7 +15,7 @@ from django.urls import reverse
 from ari_review.models import AuditEvent
 from evaluation.models import SafetyLabel, WorkItem
 from evaluation.services.labels import safety_label_create
-from tests.evaluation.factories import label_item
+from tests.evaluation.factories import label_item, preference_item
 
 pytestmark = pytest.mark.django_db
 
@@ -141,3 +141,12 @@ def test_undo_the_last_label_and_edit_ones_own_labels_with_history_in_the_audit_
     assert "No such label of yours." in denied.content.decode()
     other.refresh_from_db()
     assert other.risk_level == "low"
+
+
+def test_the_comparison_page_defines_each_dimension_beside_the_scores(client, clinician):
+    item = preference_item(texts=("Reply A.", "Reply B."))
+    client.force_login(clinician)
+    page = client.get(reverse("evaluation:preference-item", args=[item.pk])).content.decode()
+    assert "What the scores mean" in page
+    for dimension in ("Empathy", "Presence", "Stabilization", "Safety"):
+        assert f"<dt>{dimension}</dt>" in page
