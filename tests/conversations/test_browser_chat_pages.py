@@ -189,6 +189,8 @@ def test_offline_and_expired_sign_in_keep_the_draft(chromium, live_server, ready
     context.set_offline(True)
     box.fill(draft)
     box.press("Enter")
+    sign_in = page.get_by_role("link", name="Sign in again")
+    assert sign_in.is_hidden()  # only when signed out
     retry = page.get_by_role("button", name="Try again")
     retry.wait_for()
     assert "Couldn't reach Ari" in page.get_by_test_id("chat-error").inner_text()
@@ -205,7 +207,6 @@ def test_offline_and_expired_sign_in_keep_the_draft(chromium, live_server, ready
     context.clear_cookies()
     box.fill(draft)
     box.press("Enter")
-    sign_in = page.get_by_role("link", name="Sign in again")
     sign_in.wait_for()
     error = page.get_by_test_id("chat-error").inner_text()
     assert "signed out" in error and "waiting in the box" in error
