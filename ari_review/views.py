@@ -53,3 +53,10 @@ def login_lockout(request, original_response=None, credentials=None):
         response = render(request, "registration/locked_out.html", context, status=429)
     response["Retry-After"] = str(seconds)
     return response
+
+
+def csrf_failure(request, reason=""):
+    """A form sent from a page that was open too long, or from before a sign-in elsewhere:
+    said in plain words with the way back (Django's reason is logged by Django, not shown)."""
+    signed_in = request.user.is_authenticated
+    return render(request, "csrf_failure.html", {"signed_in": signed_in}, status=403)

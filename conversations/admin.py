@@ -16,12 +16,14 @@ from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
 from ari_review.audit import audit_event_record, transcript_view_record
 from ari_review.privacy.masking import mask_text
 from ari_review.roles import ADMIN, CLINICIAN, user_has_role
 from conversations.backends.generation.breaker import breaker_reset, generation_health
+from conversations.catalogue import STALE_AFTER, verification_is_stale
 from conversations.models import (
     ChatPreferences,
     ChatSession,
@@ -322,11 +324,68 @@ class ClinicianAlertAdmin(ReadOnlyAdmin):
     list_display = ("id", "escalation_id", "recipient", "created_at", "read_at")
 
 
+class VerificationFilter(admin.SimpleListFilter):
+    """Entries due a check: not verified for 12 months, or never verified on this installation."""
+
+    title = "verification"
+    parameter_name = "verification"
+
+    def lookups(self, request, model_admin):
+        return (("stale", "Not verified for 12 months"), ("never_here", "Never verified here"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "stale":
+            return queryset.filter(last_verified__lt=timezone.localdate() - STALE_AFTER)
+        if self.value() == "never_here":
+            return queryset.filter(verified_by="")
+        return queryset
+
+
 @admin.register(CrisisResource)
 class CrisisResourceAdmin(admin.ModelAdmin):
-    list_display = ("name", "locale", "contact", "hours", "last_verified", "active", "position")
-    list_filter = ("locale", "active")
+    """The catalogue (shipped in conversations/fixtures/crisis_resources.yaml). An entry not
+    verified for 12 months is flagged; "Mark as verified today" records who checked it (the
+    edit is audited as every admin change is)."""
+
+    list_display = (
+        "name",
+        "locale",
+        "contact",
+        "hours",
+        "last_verified",
+        "verification",
+        "verified_by",
+        "active",
+        "position",
+    )
+    list_filter = ("locale", "active", VerificationFilter)
     list_editable = ("active", "position")
+    actions = ("mark_verified_today",)
+
+    @admin.display(description="Verification")
+    def verification(self, obj):
+        if verification_is_stale(obj.last_verified, today=timezone.localdate()):
+            return "\u26a0 Not verified for 12 months: check it at its source"
+        if not obj.verified_by:
+            return "Never verified on this installation"
+        return "OK"
+
+    @admin.action(description="Mark as verified today (I checked each at its source address)")
+    def mark_verified_today(self, request, queryset):
+        today = timezone.localdate()
+        for resource in queryset:
+            before = {"last_verified": str(resource.last_verified), "by": resource.verified_by}
+            resource.last_verified = today
+            resource.verified_by = request.user.get_username()
+            resource.save(update_fields=["last_verified", "verified_by"])
+            audit_event_record(
+                actor=request.user,
+                action="crisis_resource.verify",
+                obj=resource,
+                before=before,
+                after={"last_verified": str(today), "by": resource.verified_by},
+            )
+        self.message_user(request, f"{queryset.count()} entr(y/ies) marked as verified today.")
 
 
 class VersionedTextAdmin(admin.ModelAdmin):

@@ -72,6 +72,17 @@ STEP_INSTRUCTIONS = {
     "practice": "Guide a short grounding or breathing practice, one step at a time.",
 }
 
+# One-tap answers offered under a reply on these steps (buttons on the page, and the API's
+# ``suggested_replies``). Each is read by ``conversations.understanding.answers`` as the answer
+# it says (tests/conversations/test_flow_suggestions.py): "Not right now" is a no, and so on.
+SUGGESTED_REPLIES = {
+    "consent": ("Yes, let's look at it", "Not right now", "I'm not sure"),
+    "consent_reask": ("Yes, slowly", "Not today"),
+    "invite": ("I'm ready", "Tell me a bit more first"),
+    "practice": ("Done", "Can we go slower?"),
+    "experiment": ("That feels doable", "Something smaller, please"),
+}
+
 # How many replies a step gets before the flow moves on, by session length preference.
 _STEP_TURNS = {
     "short": {},

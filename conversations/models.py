@@ -69,6 +69,8 @@ class ChatPreferences(models.Model):
         max_length=10, choices=SessionLength.choices, default=SessionLength.STANDARD
     )
     tone = models.CharField(max_length=10, choices=Tone.choices, default=Tone.GENTLE)
+    # Whose crisis lines to show (a CrisisResource.locale); blank: the browser's region.
+    crisis_region = models.CharField(max_length=10, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -197,7 +199,15 @@ class CrisisResource(models.Model):
     url = models.URLField(blank=True, default="")
     hours = models.CharField(max_length=100, default="24/7")
     source_url = models.URLField()
-    last_verified = models.DateField()
+    last_verified = models.DateField(
+        help_text="When the number and hours were last checked against the source address."
+    )
+    verified_by = models.CharField(
+        max_length=150,
+        blank=True,
+        default="",
+        help_text="Who checked it on this installation; blank: never checked here.",
+    )
     position = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
 

@@ -11,10 +11,16 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from ari_review.roles import ADMIN, CLINICIAN
 from ari_review.ttl_cache import ttl_cached
-from conversations.catalogue import Catalogue
+from conversations.catalogue import (
+    INTERNATIONAL,
+    Catalogue,
+    crisis_locale_choose,
+    verification_is_stale,
+)
 from conversations.models import (
     ChatPreferences,
     ChatSession,
@@ -92,14 +98,51 @@ def _active_resources() -> list[CrisisResource]:
 
 
 def crisis_resources_list(*, locale: str | None = None) -> list[CrisisResource]:
-    """Active catalogue entries for ``locale``; the default locale's when it has none."""
+    """Active catalogue entries for ``locale``; the international directory's when it has none
+    (then the installation's default locale's, then the US's)."""
     locale = locale or settings.ARI_CRISIS_LOCALE
     active = ttl_cached("resources", _active_resources)
-    for candidate in dict.fromkeys([locale, settings.ARI_CRISIS_LOCALE, "US"]):
+    for candidate in dict.fromkeys([locale, INTERNATIONAL, settings.ARI_CRISIS_LOCALE, "US"]):
         resources = [r for r in active if r.locale == candidate]
         if resources:
             return resources
     return []
+
+
+def crisis_locales_available() -> list[str]:
+    """The locales with at least one active entry (the international directory included)."""
+    return sorted({r.locale for r in ttl_cached("resources", _active_resources)})
+
+
+def chat_preferences_region(*, user: User) -> str:
+    """The region the user chose for crisis lines ("" = from their browser)."""
+    prefs = ChatPreferences.objects.filter(user=user).only("crisis_region").first()
+    return prefs.crisis_region if prefs else ""
+
+
+def crisis_locale_for(*, user: User, accept_language: str = "") -> str:
+    """The catalogue a new session of ``user`` shows: their chosen region, else their browser's
+    (``Accept-Language``), else the international directory or the installation's default
+    (``conversations.catalogue.crisis_locale_choose``)."""
+    return crisis_locale_choose(
+        preference=chat_preferences_region(user=user),
+        accept_language=accept_language,
+        available=crisis_locales_available(),
+        default=settings.ARI_CRISIS_LOCALE,
+    )
+
+
+def crisis_resources_unverified() -> tuple[list[str], list[str]]:
+    """Active entries (as "name (locale)") never verified on this installation, and those not
+    verified for 12 months (``conversations.catalogue.STALE_AFTER``)."""
+    today = timezone.localdate()
+    never_here, stale = [], []
+    for resource in CrisisResource.objects.filter(active=True).order_by("locale", "position"):
+        if not resource.verified_by:
+            never_here.append(str(resource))
+        if verification_is_stale(resource.last_verified, today=today):
+            stale.append(str(resource))
+    return never_here, stale
 
 
 def crisis_resource_snapshot(resource: CrisisResource) -> dict[str, Any]:

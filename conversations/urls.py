@@ -11,6 +11,7 @@ urlpatterns = [
     path("chat/<uuid:session_id>/send/", views.MessageSendView.as_view(), name="send"),
     path("chat/<uuid:session_id>/end/", views.SessionEndView.as_view(), name="end"),
     path("chat/<uuid:session_id>/rate/", views.SessionRateView.as_view(), name="rate"),
+    path("chat/<uuid:session_id>/summary/", views.SessionSummaryView.as_view(), name="summary"),
     path("sessions/", views.SessionListView.as_view(), name="session-list"),
     path("my-data/", views.MyDataView.as_view(), name="my-data"),
     path("my-data/download/", views.MyDataDownloadView.as_view(), name="my-data-download"),

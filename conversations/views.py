@@ -16,10 +16,13 @@ from django.views import View
 
 from ari_review.api.errors import ApplicationError
 from ari_review.mixins import EndUserRequired
+from conversations.catalogue import region_label
 from conversations.flows import FLOWS, STEP_LABELS
 from conversations.models import ChatSession, Message, SessionLength, SessionType, Tone
 from conversations.selectors import (
     chat_preferences_get,
+    chat_preferences_region,
+    crisis_locales_available,
     crisis_resource_snapshot,
     crisis_resources_list,
     previous_summary_for_user,
@@ -35,6 +38,7 @@ from conversations.services import (
     session_create,
     session_end,
     session_rate,
+    session_summary_update,
     user_data_erase,
     user_data_export,
 )
@@ -60,7 +64,11 @@ SESSION_INTROS: dict[str, str] = {
 
 
 def _preference_choices() -> dict:
-    return {"session_length": SessionLength.choices, "tone": Tone.choices}
+    return {
+        "session_length": SessionLength.choices,
+        "tone": Tone.choices,
+        "crisis_region": [(code, region_label(code)) for code in crisis_locales_available()],
+    }
 
 
 class ChatView(EndUserRequired, View):
@@ -77,7 +85,10 @@ class ChatView(EndUserRequired, View):
                 "session_types": [
                     (value, label, SESSION_TYPE_HELP[value]) for value, label in SessionType.choices
                 ],
-                "preferences": chat_preferences_get(user=request.user),
+                "preferences": {
+                    **chat_preferences_get(user=request.user),
+                    "crisis_region": chat_preferences_region(user=request.user),
+                },
                 "preference_choices": _preference_choices(),
                 "previous_summary": previous_summary_for_user(user=request.user),
                 "open_session": session,
@@ -95,6 +106,7 @@ class SessionStartView(EndUserRequired, View):
                 user=request.user,
                 session_type=request.POST.get("session_type", ""),
                 preferences=preferences,
+                accept_language=request.META.get("HTTP_ACCEPT_LANGUAGE", ""),
             )
         except ApplicationError as exc:
             flash.error(request, exc.message)
@@ -130,7 +142,11 @@ def _session_context(request, session: ChatSession, **extra) -> dict:
         "max_chars_label": f"{MAX_MESSAGE_CHARS:,}",
         "idempotency_key": uuid.uuid4().hex,
         "suggestion_idempotency_key": uuid.uuid4().hex,
-        "preferences": session.preferences,
+        "preferences": {
+            **session.preferences,
+            "crisis_region": chat_preferences_region(user=request.user),
+        },
+        "region_label": region_label(session.locale),
         "preference_choices": _preference_choices(),
         "draft": "",
         "error": "",
@@ -197,6 +213,22 @@ class SessionRateView(EndUserRequired, View):
         return redirect(f"{url}#rating")
 
 
+class SessionSummaryView(EndUserRequired, View):
+    """The user corrects (or, with "Delete", removes) their ended session's summary."""
+
+    def post(self, request, session_id):
+        session = session_get_for_user(user=request.user, public_id=session_id)
+        text = "" if request.POST.get("action") == "delete" else request.POST.get("summary", "")
+        try:
+            session = session_summary_update(session=session, text=text)
+        except ApplicationError as exc:
+            flash.error(request, exc.message)
+        else:
+            flash.success(request, "Summary saved." if session.summary else "Summary deleted.")
+        url = reverse("conversations:session", kwargs={"session_id": session.public_id})
+        return redirect(f"{url}#summary")
+
+
 class PreferencesView(EndUserRequired, View):
     def post(self, request):
         session = None
@@ -207,6 +239,7 @@ class PreferencesView(EndUserRequired, View):
                 user=request.user,
                 session_length=request.POST.get("session_length") or None,
                 tone=request.POST.get("tone") or None,
+                crisis_region=request.POST.get("crisis_region"),
                 session=session,
             )
         except ApplicationError as exc:

@@ -9,6 +9,8 @@ from evaluation.views import (
     datasets,
     dialogues,
     evaluation_runs,
+    exports,
+    my_labels,
     queue,
     risk_signals,
 )
@@ -28,6 +30,9 @@ urlpatterns = [
         name="safety-item",
     ),
     path("labels/intent/", queue.QueuePage.as_view(kind=Kind.INTENT), name="intent-labelling"),
+    path("labels/<str:kind>/export/", exports.LabelExportPage.as_view(), name="label-export"),
+    path("labels/<str:kind>/undo/", my_labels.LabelUndoPage.as_view(), name="label-undo"),
+    path("labels/<str:kind>/mine/", my_labels.MyLabelsPage.as_view(), name="my-labels"),
     path(
         "labels/intent/items/<int:item_id>/",
         queue.ItemPage.as_view(kind=Kind.INTENT),

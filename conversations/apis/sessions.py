@@ -63,7 +63,11 @@ class SessionsApi(EndUserApi):
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        session = session_create(user=request.user, **serializer.validated_data)
+        session = session_create(
+            user=request.user,
+            accept_language=request.META.get("HTTP_ACCEPT_LANGUAGE", ""),
+            **serializer.validated_data,
+        )
         return Response(session_payload(session), status=status.HTTP_201_CREATED)
 
 

@@ -18,6 +18,7 @@ from conversations.services.sessions import (
     session_create,
     session_end,
     session_rate,
+    session_summary_update,
 )
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "session_create",
     "session_end",
     "session_rate",
+    "session_summary_update",
     "sessions_retention_purge",
     "transcript_reveal",
     "user_data_erase",

@@ -3,54 +3,33 @@
 from __future__ import annotations
 
 import logging
-import re
-from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
-from conversations.flows import FLOWS, STEP_LABELS, flow_first_step
+from conversations.catalogue import region_normalise
+from conversations.flows import flow_first_step
 from conversations.models import (
     ChatPreferences,
     ChatSession,
-    Message,
     SessionLength,
     SessionType,
     Tone,
 )
-from conversations.selectors import chat_preferences_get, previous_summary_for_user
+from conversations.selectors import (
+    chat_preferences_get,
+    crisis_locale_for,
+    crisis_locales_available,
+    previous_summary_for_user,
+)
+from conversations.services.summary import SUMMARY_MAX_CHARS, session_summary_build
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
-
-SUMMARY_MAX_CHARS = 600
-_STOPWORDS = frozenset(
-    " ".join(
-        (
-            "a about above after again against all also am an and any are aren't as at be",
-            "because been before being below between both but by can can't cannot could",
-            "couldn't did didn't do does doesn't doing don't down during each even ever every",
-            "feel feeling felt few for from further get gets getting go going gonna got had",
-            "hadn't has hasn't have haven't having he he'd he'll he's her here here's hers",
-            "herself him himself his how how's i i'd i'll i'm i've if in into is isn't it",
-            "it's its itself just know let's like lot make me more most much mustn't my",
-            "myself no nor not now of off on once only or other ought our ours ourselves out",
-            "over own really right said same say says she she'd she'll she's should shouldn't",
-            "so some something still such than that that's the their theirs them themselves",
-            "then there there's these they they'd they'll they're they've thing things think",
-            "this those though through to too today under until up very want was wasn't way",
-            "we we'd we'll we're we've well were weren't what what's when when's where",
-            "where's which while who who's whom why why's will with won't would wouldn't yeah",
-            "yes you you'd you'll you're you've your yours yourself yourselves okay ok maybe",
-            "kind sort time really always never",
-        )
-    ).split()
-)
 
 
 def _clean_preferences(preferences: dict[str, Any] | None) -> dict[str, Any]:
@@ -69,9 +48,14 @@ def _clean_preferences(preferences: dict[str, Any] | None) -> dict[str, Any]:
 
 @transaction.atomic
 def session_create(
-    *, user: User, session_type: str, preferences: dict[str, Any] | None = None
+    *,
+    user: User,
+    session_type: str,
+    preferences: dict[str, Any] | None = None,
+    accept_language: str = "",
 ) -> ChatSession:
-    """Start a session; it gets the user's default preferences and the last session's summary."""
+    """Start a session; it gets the user's default preferences, the last session's summary and
+    the crisis catalogue of the user's region (their choice, else ``accept_language``'s)."""
     if session_type not in SessionType.values:
         raise ApplicationError(
             f"Unknown session type {session_type!r}; choose one of: "
@@ -83,7 +67,7 @@ def session_create(
         session_type=session_type,
         flow_step=flow_first_step(session_type),
         preferences=merged,
-        locale=settings.ARI_CRISIS_LOCALE,
+        locale=crisis_locale_for(user=user, accept_language=accept_language),
         previous_summary=previous_summary_for_user(user=user),
     )
     logger.info("session created session_id=%s type=%s", session.pk, session_type)
@@ -96,13 +80,23 @@ def chat_preferences_update(
     user: User,
     session_length: str | None = None,
     tone: str | None = None,
+    crisis_region: str | None = None,
     session: ChatSession | None = None,
 ) -> dict[str, Any]:
-    """Change the user's defaults (and, when given, the open session's own copy)."""
+    """Change the user's defaults (and, when given, the open session's own copy).
+    ``crisis_region`` picks whose crisis lines are shown ("" = from the browser's region); a
+    region the catalogue does not cover is refused."""
     changes = _clean_preferences({"session_length": session_length, "tone": tone})
+    region = None
+    if crisis_region is not None:
+        region = region_normalise(crisis_region)
+        if crisis_region.strip() and region not in crisis_locales_available():
+            raise ApplicationError("Choose a country from the list for the crisis lines.")
     prefs, _ = ChatPreferences.objects.get_or_create(user=user)
     for key, value in changes.items():
         setattr(prefs, key, value)
+    if region is not None:
+        prefs.crisis_region = region
     prefs.save()
     if session is not None:
         if session.user_id != user.pk:
@@ -110,56 +104,10 @@ def chat_preferences_update(
         session = ChatSession.objects.select_for_update().get(pk=session.pk)
         if session.status == ChatSession.Status.OPEN:
             session.preferences = {**session.preferences, **changes}
-            session.save(update_fields=["preferences"])
+            if region:
+                session.locale = region
+            session.save(update_fields=["preferences", "locale"])
     return prefs.as_dict()
-
-
-def _themes(texts: list[str], limit: int = 3) -> list[str]:
-    words: Counter[str] = Counter()
-    for text in texts:
-        for word in re.findall(r"[a-zA-Z][a-zA-Z']{3,}", text.lower()):
-            if word not in _STOPWORDS:
-                words[word] += 1
-    return [word for word, _ in words.most_common(limit)]
-
-
-def _first_sentence(text: str) -> str:
-    match = re.match(r"(.+?[.!?])(\s|$)", text.strip())
-    return (match.group(1) if match else text.strip())[:200]
-
-
-def session_summary_build(*, session: ChatSession) -> str:
-    """A short, factual summary of a session (no model involved), for the next session."""
-    rows = list(
-        session.messages.order_by("created_at", "id").values_list("role", "text", "flow_step")
-    )
-    user_texts = [text for role, text, _ in rows if role == Message.Role.USER]
-    if not user_texts:
-        return ""
-    label = SessionType(session.session_type).label.lower()
-    exchanges = len(user_texts)
-    parts = [f"Last time: a {label} ({exchanges} message{'s' if exchanges != 1 else ''})."]
-    themes = _themes(user_texts)
-    if themes:
-        parts.append(f"Themes: {', '.join(themes)}.")
-    steps = [step for role, _, step in rows if role == Message.Role.ASSISTANT and step]
-    flow = FLOWS.get(session.session_type, ())
-    reached = max((s for s in steps if s in flow), key=flow.index, default="")
-    if reached and session.session_type == SessionType.GENTLE_DEEP:
-        parts.append(f"Reached: {STEP_LABELS.get(reached, reached).lower()}.")
-    experiment = next(
-        (
-            text
-            for role, text, step in reversed(rows)
-            if role == "assistant" and step == "experiment"
-        ),
-        "",
-    )
-    if experiment:
-        parts.append(f"Experiment offered: \u201c{_first_sentence(experiment)}\u201d")
-    if session.safety_mode or session.max_risk_level == "high":
-        parts.append("A safety check-in happened and crisis resources were shared.")
-    return " ".join(parts)[:SUMMARY_MAX_CHARS]
 
 
 @transaction.atomic
@@ -191,4 +139,20 @@ def session_rate(*, session: ChatSession, stars: int, comment: str = "") -> Chat
     session.rating_comment = comment
     session.rated_at = timezone.now()
     session.save(update_fields=["rating_stars", "rating_comment", "rated_at"])
+    return session
+
+
+@transaction.atomic
+def session_summary_update(*, session: ChatSession, text: str) -> ChatSession:
+    """The user's correction of their ended session's summary; blank text deletes it. The next
+    session receives what is stored here (``previous_summary``)."""
+    session = ChatSession.objects.select_for_update().get(pk=session.pk)
+    if session.status != ChatSession.Status.ENDED:
+        raise ApplicationError("A summary can be changed once the session has ended.")
+    text = " ".join((text or "").split())
+    if len(text) > SUMMARY_MAX_CHARS:
+        raise ApplicationError(f"Please keep the summary under {SUMMARY_MAX_CHARS} characters.")
+    session.summary = text
+    session.save(update_fields=["summary"])
+    logger.info("session summary %s session_id=%s", "edited" if text else "deleted", session.pk)
     return session

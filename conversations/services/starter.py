@@ -9,8 +9,6 @@ Existing rows are never overwritten (admins and clinicians may have edited them)
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import logging
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from conversations.catalogue import catalogue_file_read
 from conversations.models import CrisisResource, EmergencyReply, PersonaPrompt
 from conversations.selectors import (
     DEFAULT_EMERGENCY_TEXT,
@@ -34,10 +33,12 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def _crisis_resources_load(*, force: bool) -> int:
+    """The catalogue's data file (``conversations/catalogue.py`` validates it) into rows."""
     created = 0
-    for entry in json.loads((FIXTURES / "crisis_resources.json").read_text(encoding="utf-8")):
-        fields = dict(entry["fields"])
-        fields["last_verified"] = dt.date.fromisoformat(fields["last_verified"])
+    version, entries = catalogue_file_read()
+    logger.info("crisis catalogue file version=%s entries=%d", version, len(entries))
+    for fields in entries:
+        fields = dict(fields)
         lookup = {"locale": fields.pop("locale"), "name": fields.pop("name")}
         if force:
             _, was_created = CrisisResource.objects.update_or_create(**lookup, defaults=fields)

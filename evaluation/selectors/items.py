@@ -44,6 +44,8 @@ class Turn:
     distressed: bool = False  # an Ari reply to a message expressing distress
     rule_hits: list[Any] = field(default_factory=list)  # risk signals that fired (entry ids)
     exemplar: dict[str, Any] = field(default_factory=dict)  # the nearest exemplar, with its text
+    thresholds: dict[str, Any] = field(default_factory=dict)  # what the score was compared with
+    safety_model: str = ""  # the safety model version that scored it
 
 
 @dataclass
@@ -67,6 +69,9 @@ class ReviewItemView:
     escalations: list[EscalationView]
     lock_expires_at: dt.datetime | None
     done_by_me: bool
+    # The user's own rating of the session (1-5, None when not rated) and comment, masked.
+    user_rating: int | None = None
+    user_rating_comment: str = ""
 
 
 def _turn(message: Message, levels: dict[int, str], exemplars: dict[int, str]) -> Turn:
@@ -94,6 +99,8 @@ def _turn(message: Message, levels: dict[int, str], exemplars: dict[int, str]) -
         and levels.get(message.reply_to_id or -1, "") in DISTRESS_LEVELS,
         rule_hits=list(message.safety_rule_hits or []),
         exemplar=exemplar,
+        thresholds=dict((message.risk_reason or {}).get("thresholds") or {}),
+        safety_model=str((message.risk_reason or {}).get("model_version") or ""),
     )
 
 
@@ -158,6 +165,8 @@ def review_item_detail(*, item: WorkItem, clinician: User) -> ReviewItemView:
         escalations=escalations,
         lock_expires_at=lock.expires_at if lock else None,
         done_by_me=done,
+        user_rating=session.rating_stars,
+        user_rating_comment=mask_text(session.rating_comment) if session.rating_comment else "",
     )
 
 

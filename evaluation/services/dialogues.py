@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
 from ari_review.audit import audit_event_record
+from ari_review.models import AuditEvent
 from ari_review.ttl_cache import APPROVED_INDEX_KEY, ttl_cache_invalidate
 from conversations.models import SessionType
 from evaluation.models import SeedDialogue
@@ -226,12 +227,24 @@ def dialogue_submit(*, dialogue: SeedDialogue, user: User) -> SeedDialogue:
 
 
 def _check_reviewer(dialogue: SeedDialogue, reviewer: User) -> None:
-    if (
-        not settings.EVALUATION_ALLOW_SELF_APPROVAL
-        and dialogue.created_by_id is not None
-        and dialogue.created_by_id == reviewer.pk
-    ):
-        raise ApplicationError("Another clinician must review a dialogue you wrote.")
+    """Four eyes: nobody reviews a dialogue they wrote or imported (``created_by``) or submitted
+    for review (the latest ``dialogue.submitted`` in the audit trail)."""
+    if settings.EVALUATION_ALLOW_SELF_APPROVAL:
+        return
+    if dialogue.created_by_id is not None and dialogue.created_by_id == reviewer.pk:
+        raise ApplicationError("Another clinician must review a dialogue you wrote or imported.")
+    submitted = (
+        AuditEvent.objects.filter(
+            action="dialogue.submitted",
+            object_type=dialogue._meta.label_lower,
+            object_id=str(dialogue.pk),
+        )
+        .order_by("-id")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+    if submitted is not None and submitted == reviewer.pk:
+        raise ApplicationError("Another clinician must review a dialogue you submitted.")
 
 
 @transaction.atomic

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def _check_safety(*, risk_level: str, category: str, urgency: str, text_role: str) -> None:
+def safety_label_values_check(
+    *, risk_level: str, category: str, urgency: str, text_role: str
+) -> None:
     if risk_level not in RiskLevel.values:
         raise ApplicationError(f"Risk level must be one of: {', '.join(RiskLevel.values)}.")
     if category not in RiskCategory.values:
@@ -46,7 +48,7 @@ def safety_label_create(
     urgency: str = Urgency.NONE,
     suggestion_shown: bool = False,
 ) -> SafetyLabel:
-    _check_safety(
+    safety_label_values_check(
         risk_level=risk_level, category=category, urgency=urgency, text_role=item.text_role
     )
     item = work_item_record_review(item=item, clinician=clinician, kind=WorkItem.Kind.SAFETY)

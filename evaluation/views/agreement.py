@@ -65,6 +65,10 @@ class AdjudicationPage(ClinicianRequired, View):
         item = work_item_get(item_id=int(request.POST.get("item_id", 0) or 0))
         if item is None:
             raise Http404
+        back = f"{reverse('evaluation:adjudication')}?label_set={request.POST.get('label_set', '')}"
+        if "value" not in request.POST:  # nothing is pre-selected: a decision is always chosen
+            messages.error(request, "Choose the final value first.")
+            return redirect(back)
         try:
             adjudication_create(
                 item=item,
@@ -76,6 +80,4 @@ class AdjudicationPage(ClinicianRequired, View):
             messages.success(request, "Decision saved.")
         except ApplicationError as exc:
             messages.error(request, exc.message)
-        return redirect(
-            f"{reverse('evaluation:adjudication')}?label_set={request.POST.get('label_set', '')}"
-        )
+        return redirect(back)

@@ -123,6 +123,17 @@ class EscalationClosePage(ClinicianRequired, View):
         return redirect("evaluation:review-queue")
 
 
+def _with_suggestion(data, suggestion: dict, *, kind: str):
+    """The form's data with the model's suggestion as the answer ("Accept the suggestion")."""
+    data = data.copy()
+    fields = ("risk_level", "category", "urgency") if kind == Kind.SAFETY else ("intent",)
+    for name in fields:
+        if name in suggestion:
+            data[name] = suggestion[name] or ""
+    data["suggestion_shown"] = "1"
+    return data
+
+
 class ItemPage(ClinicianRequired, View):
     """One queue item: GET shows it (``?fragment=1``: only the panel, for workspace.js); POST
     saves the form (the no-JavaScript path) and moves on to the next item."""
@@ -198,6 +209,8 @@ class ItemPage(ClinicianRequired, View):
 
     def save(self, request, item: WorkItem) -> None:
         data = request.POST
+        if data.get("accept_suggestion") == "1" and item.suggestion:
+            data = _with_suggestion(data, item.suggestion, kind=self.kind)
         if self.kind == Kind.REVIEW:
             replies = []
             for key in data:

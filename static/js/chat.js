@@ -49,8 +49,57 @@
     return Date.now().toString(36) + Math.random().toString(36).slice(2);
   }
 
+  var retryButton = document.getElementById("chat-retry");
+  var signInLink = document.getElementById("chat-sign-in");
+  var retryText = null; // what the retry button sends again (a suggested reply is not in the box)
+
   function setError(message) {
     errorLine.textContent = message || "";
+    if (!message) {
+      showRetry(null);
+      showSignIn(false);
+    }
+  }
+
+  function showRetry(text) {
+    retryText = text;
+    if (retryButton) {
+      retryButton.hidden = text === null;
+    }
+  }
+
+  function showSignIn(show) {
+    if (signInLink) {
+      signInLink.hidden = !show;
+    }
+  }
+
+  // --- The draft survives a reload, a lost connection and an expired sign-in (this device) ---
+
+  var draftKey = "ari-draft:" + apiUrl;
+
+  function draftSave() {
+    try {
+      if (textarea.value.trim()) {
+        window.localStorage.setItem(draftKey, textarea.value);
+      } else {
+        window.localStorage.removeItem(draftKey);
+      }
+    } catch (e) {
+      /* storage off (private mode): the draft stays in the box only */
+    }
+  }
+
+  function draftRestore() {
+    try {
+      var saved = window.localStorage.getItem(draftKey);
+      if (saved && !textarea.value.trim()) {
+        textarea.value = saved;
+        statusLine.textContent = "Your unsent message is back in the box.";
+      }
+    } catch (e) {
+      /* storage off */
+    }
   }
 
   // --- Length: counted as the server counts (code points, surrounding whitespace trimmed) ---
@@ -155,6 +204,8 @@
     }
   }
 
+  // The same markup as templates/conversations/_resources.html: name and hours, how to reach
+  // it, then large call / text / website buttons.
   function resourceList(resources) {
     var list = document.createElement("ul");
     list.className = "resources";
@@ -162,30 +213,34 @@
     resources.forEach(function (r) {
       var item = document.createElement("li");
       item.className = "resource";
+      var head = document.createElement("p");
+      head.className = "resource-head";
       var name = document.createElement("strong");
       name.className = "resource-name";
       name.textContent = r.name;
-      var contact = document.createElement("span");
-      contact.className = "resource-contact";
-      contact.textContent = r.contact;
-      item.appendChild(name);
-      item.appendChild(contact);
+      head.appendChild(name);
       if (r.hours) {
         var hours = document.createElement("span");
         hours.className = "resource-hours";
-        hours.textContent = " (" + r.hours + ")";
-        item.appendChild(hours);
+        hours.textContent = r.hours;
+        head.appendChild(document.createTextNode(" "));
+        head.appendChild(hours);
       }
-      var links = document.createElement("span");
+      var contact = document.createElement("p");
+      contact.className = "resource-contact";
+      contact.textContent = r.contact;
+      item.appendChild(head);
+      item.appendChild(contact);
+      var links = document.createElement("p");
       links.className = "resource-links";
       if (r.phone) {
-        links.appendChild(link("tel:" + r.phone, "Call " + r.phone));
+        links.appendChild(action("tel:" + r.phone, "Call", r.phone, r.name, "resource-call"));
       }
       if (r.sms) {
-        links.appendChild(link("sms:" + r.sms, "Text " + r.sms));
+        links.appendChild(action("sms:" + r.sms, "Text", r.sms, r.name, "resource-text"));
       }
-      if (r.url && /^https?:\/\//.test(r.url)) {
-        var site = link(r.url, "Website");
+      if (r.url && /^https:\/\//.test(r.url)) {
+        var site = action(r.url, "Website", "", "", "resource-site");
         site.target = "_blank";
         site.rel = "noopener noreferrer";
         var hidden = document.createElement("span");
@@ -200,10 +255,18 @@
     return list;
   }
 
-  function link(href, text) {
+  function action(href, verb, number, name, kind) {
     var a = document.createElement("a");
     a.href = href;
-    a.textContent = text;
+    a.className = "resource-action " + kind;
+    a.appendChild(document.createTextNode(verb));
+    if (number) {
+      var hidden = document.createElement("span");
+      hidden.className = "sr-only";
+      hidden.textContent = " " + name + " on";
+      a.appendChild(hidden);
+      a.appendChild(document.createTextNode(" " + number));
+    }
     return a;
   }
 
@@ -217,6 +280,7 @@
     }
     if (options.emergency) {
       item.setAttribute("data-emergency", "true");
+      item.tabIndex = -1;
     }
     var author = document.createElement("span");
     author.className = "msg-author";
@@ -250,7 +314,10 @@
 
   function detailOf(data, status) {
     if (status === 401 || status === 403) {
-      return "Your sign-in has expired. Please reload the page and log in again.";
+      return (
+        "You've been signed out, so this message wasn't sent. Sign in again and your message " +
+        "will be waiting in the box."
+      );
     }
     if (status === 429) {
       return "You're sending messages faster than Ari can answer. Please wait a moment and try again.";
@@ -296,13 +363,24 @@
     statusLine.textContent = "Ari is writing\u2026";
     var accepted = false;
 
-    function failed(message) {
+    function failed(message, status) {
       pending.remove();
       setSuggestionsBusy(false);
       var hint = fromBox && textarea.value.trim() ? " Your message is still in the box." : "";
+      draftSave();
       setError(message + hint);
+      var signedOut = status === 401 || status === 403;
+      showSignIn(signedOut);
+      // Offline or a server error: one button sends the same message again (same key).
+      showRetry(!signedOut && (status === 0 || status === 429 || status >= 500) ? text : null);
       statusLine.textContent = "";
-      textarea.focus();
+      if (signedOut && signInLink) {
+        signInLink.focus();
+      } else if (retryText !== null && retryButton) {
+        retryButton.focus();
+      } else {
+        textarea.focus();
+      }
     }
 
     fetch(apiUrl, {
@@ -334,7 +412,7 @@
             keyInput.value = newKey();
             unansweredText = null;
           }
-          failed(detailOf(result.data, result.status));
+          failed(detailOf(result.data, result.status), result.status);
           return;
         }
         // The server has the message: only now does the draft leave the box.
@@ -343,13 +421,14 @@
         keyInput.value = newKey();
         if (textarea.value.trim() === text) {
           textarea.value = ""; // a suggested reply leaves an unrelated draft where it is
+          draftSave();
         }
         updateLength();
         var data = result.data;
         pending.classList.remove("msg-pending");
         pending.id = "m-" + data.user_message.id;
         var reply = data.reply;
-        bubble("assistant", reply.text, {
+        var replyItem = bubble("assistant", reply.text, {
           id: reply.id,
           emergency: reply.emergency,
           resources: reply.resources,
@@ -364,14 +443,17 @@
         }
         var status = "Ari replied.";
         if (focusPanel) {
-          status += " Support you can reach right now is shown above.";
+          status += " Support you can reach right now is listed with the reply.";
         }
         if (suggested) {
           status += " Suggested replies are below the conversation.";
         }
         statusLine.textContent = status;
         if (focusPanel) {
-          crisisPanel.focus();
+          // Mobile first: Ari's words at the top of the screen, the call and text buttons
+          // right under them, nothing to scroll to.
+          replyItem.focus({ preventScroll: true });
+          replyItem.scrollIntoView({ block: "start" });
         } else {
           textarea.focus();
         }
@@ -381,7 +463,7 @@
           setError("Ari replied, but this page could not show it. Please reload the page.");
           return;
         }
-        failed("Couldn't reach Ari. Check your connection and try again.");
+        failed("Couldn't reach Ari. Check your connection and try again.", 0);
       })
       .then(function () {
         sending = false;
@@ -403,7 +485,18 @@
     }
   });
 
-  textarea.addEventListener("input", updateLength);
+  textarea.addEventListener("input", function () {
+    updateLength();
+    draftSave();
+  });
+
+  if (retryButton) {
+    retryButton.addEventListener("click", function () {
+      if (retryText !== null) {
+        send(retryText, retryText === textarea.value.trim());
+      }
+    });
+  }
 
   if (suggestionForm) {
     // Buttons rendered by the server (after a reload) and by showSuggestions alike.
@@ -420,6 +513,19 @@
     });
   }
 
+  // "Somewhere else?" under the helplines opens the preferences at the country list.
+  var regionLink = document.getElementById("crisis-region-change");
+  var preferences = document.getElementById("preferences");
+  var regionSelect = document.getElementById("pref-region");
+  if (regionLink && preferences && regionSelect) {
+    regionLink.addEventListener("click", function (event) {
+      event.preventDefault();
+      preferences.open = true;
+      regionSelect.focus();
+    });
+  }
+
+  draftRestore();
   updateLength();
   scrollToEnd();
 })();

@@ -311,6 +311,20 @@
     }
   });
 
+  // "Accept the suggestion" (key m): tick the model's values, then the click submits the form.
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest && event.target.closest("button[name=accept_suggestion]");
+    if (!button || !button.form) return;
+    for (const [key, value] of Object.entries(button.dataset)) {
+      if (!key.startsWith("accept")) continue;
+      const name = key.slice("accept".length).replace(/^[A-Z]/, (c) => c.toLowerCase());
+      const radio = Array.from(button.form.querySelectorAll(`input[type=radio][name="${name}"]`)).find(
+        (r) => r.value === value
+      );
+      if (radio) radio.checked = true;
+    }
+  });
+
   document.addEventListener("click", (event) => {
     const scope = event.target.closest && event.target.closest(".kbd-scope");
     if (scope && !scope.classList.contains("is-current")) setCurrent(scope);

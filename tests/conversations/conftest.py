@@ -57,7 +57,7 @@ def session(enduser):
 
 @pytest.fixture
 def us_catalogue():
-    """The shipped US catalogue as the filter sees it (no database needed)."""
+    """The shipped catalogue (US entries and the others) as the filter sees it (no database)."""
     return shipped_catalogue()
 
 

@@ -93,7 +93,8 @@ def test_user_chats_without_reloads_and_gets_the_emergency_flow(chromium, live_s
     assert crisis_panel.is_visible()
     panel_text = crisis_panel.inner_text()
     assert "Call or text 988" in panel_text and "Text HOME to 741741" in panel_text
-    assert page.evaluate("document.activeElement.id") == "crisis-panel"
+    # Focus moves to Ari's emergency reply (its words, then the call and text buttons).
+    assert page.evaluate("document.activeElement.dataset.emergency") == "true"
     assert "Support you can reach right now" in page.locator("#chat-status").inner_text()
     assert replies.count() == 2
     assert "Are you safe right now?" in replies.nth(1).inner_text()

@@ -110,11 +110,22 @@ def test_end_and_rate_a_session(browser, chat_ready):
     page = browser.get(f"/chat/{session.public_id}/").content.decode()
     assert "This session has ended" in page
     assert 'id="chat-form"' not in page
-    assert "Last time: a check-in" in page  # the stored summary
+    session.refresh_from_db()
+    assert session.summary.startswith("We talked about work")  # sentences, not keywords
+    assert session.summary in page  # the stored summary, shown to its author
 
     browser.post(f"/chat/{session.public_id}/rate/", {"stars": "5", "comment": "Thanks"})
     session.refresh_from_db()
     assert session.rating_stars == 5 and session.rating_comment == "Thanks"
+
+    # The user corrects the summary, then deletes it; the next session gets what is stored.
+    browser.post(f"/chat/{session.public_id}/summary/", {"summary": "  Work was a lot.  "})
+    session.refresh_from_db()
+    assert session.summary == "Work was a lot."
+    browser.post(f"/chat/{session.public_id}/summary/", {"summary": "x", "action": "delete"})
+    session.refresh_from_db()
+    assert session.summary == ""
+    assert "No summary is kept" in browser.get(f"/chat/{session.public_id}/").content.decode()
 
 
 def test_someone_elses_session_page_is_not_found(browser, chat_ready, other_enduser):

@@ -63,7 +63,7 @@ def test_unsafe_sentence_is_replaced_and_recorded(reply, rule, us_catalogue):
         ("Look at www.feelbetter.com today.", "RF-CT-02"),
         ("See calmnow.app for ideas.", "RF-CT-02"),
         ("Write to help@support.org.", "RF-CT-03"),
-        ("The Samaritans are there for you.", "RF-CT-04"),
+        ("The Befrienders are there for you.", "RF-CT-04"),
         ("There is a national hotline for this.", "RF-CT-04"),
         ("Try the Hopeline, they are kind.", "RF-CT-04"),
     ],
@@ -85,6 +85,17 @@ def test_catalogue_contacts_pass_unchanged(us_catalogue):
     result = run(text, us_catalogue)
     assert result.text == text
     assert result.hits == ()
+
+
+def test_other_countries_catalogue_contacts_pass_and_invented_ones_do_not(us_catalogue):
+    # Entries of the shipped catalogue's other locales are catalogue contacts too ...
+    text = "You can call Samaritans on 116 123, or Lifeline Australia on 13 11 14."
+    result = run(text, us_catalogue)
+    assert result.text == text and result.hits == ()
+    # ... and a number that only looks like one of theirs is not.
+    result = run("You can call Samaritans on 116 124.", us_catalogue)
+    assert "116 124" not in result.text
+    assert "RF-CT-01" in {h.rule for h in result.hits}
 
 
 def test_lookalike_of_a_catalogue_url_is_removed(us_catalogue):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ari_review.api.errors import ApplicationError
@@ -23,7 +25,7 @@ def test_unknown_preference_is_refused(enduser):
         session_create(user=enduser, session_type="check_in", preferences={"colour": "blue"})
 
 
-def test_summary_names_themes_steps_experiment_and_safety(chat_ready, enduser):
+def test_summary_is_two_or_three_sentences_with_topic_feeling_step_and_safety(chat_ready, enduser):
     session = session_create(user=enduser, session_type="gentle_deep")
     risk = FixedRisk("none", overrides={"I want to end my life tonight": "high"})
     for text in (
@@ -37,15 +39,20 @@ def test_summary_names_themes_steps_experiment_and_safety(chat_ready, enduser):
         chat_turn_run(session=session, text=text, safety_classifier=risk)
     summary = session_end(session=session).summary
 
-    assert summary.startswith("Last time: a gentle deep dive (6 messages).")
-    assert "manager" in summary and "meeting" in summary
-    assert "Reached: one small experiment." in summary
-    assert "Experiment offered:" in summary
+    sentences = re.findall(r"[^.!?\u201d]+[.!?][\u201d]?", summary)
+    assert 2 <= len(sentences) <= 3, summary
+    assert summary.startswith("We talked about work")
+    assert "We ended with one small experiment: \u201c" in summary
+    assert "Themes" not in summary and "manager" not in summary  # no keywords, no quoting
     assert "safety" not in summary.lower()
 
     other = session_create(user=enduser, session_type="check_in")
     chat_turn_run(session=other, text="I want to end my life tonight", safety_classifier=risk)
-    assert "A safety check-in happened" in session_end(session=other).summary
+    other_summary = session_end(session=other).summary
+    assert other_summary.startswith("We did a short check-in on how you were arriving")
+    assert other_summary.endswith(
+        "We also checked in about your safety, and the helplines are there whenever you need them."
+    )
 
 
 def test_empty_session_has_an_empty_summary(enduser):

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.urls import reverse
 from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
@@ -187,3 +188,20 @@ def test_grouping_in_python_matches_grouping_in_postgresql(clinician, clinician2
     in_db = agreement_compute("intent.intent")
     monkeypatch.setattr(connection, "vendor", "sqlite")  # the SQLite quick-start path
     assert agreement_compute("intent.intent") == in_db
+
+
+def test_adjudication_pre_selects_nothing_and_refuses_a_missing_value(
+    client, clinician, clinician2, admin_user
+):
+    _, differ = _double(clinician, clinician2, [("validate", "validate"), ("validate", "reframe")])
+    client.force_login(admin_user)
+    url = reverse("evaluation:adjudication") + "?label_set=intent.intent"
+    page = client.get(url).content.decode()
+    assert '<option value="" disabled selected>Choose the final value</option>' in page
+    assert page.count(" selected>") == page.count("disabled selected>")  # nothing else chosen
+    # A form sent without choosing (the placeholder is not submitted) decides nothing.
+    response = client.post(
+        url, {"item_id": differ.pk, "label_set": "intent.intent", "reason": "x"}, follow=True
+    )
+    assert "Choose the final value first." in response.content.decode()
+    assert [r.item.pk for r in disagreements_list(label_set="intent.intent")] == [differ.pk]

@@ -16,6 +16,7 @@ from evaluation.services import (
     dialogue_variant_create,
 )
 from evaluation.services.dialogues import CHECKLIST_KEYS
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 ALL_TICKED = dict.fromkeys(CHECKLIST_KEYS, True)
@@ -42,7 +43,7 @@ def test_full_workflow_records_reviewer_time_reason_and_audit(clinician, clinici
     assert dialogue.reviewed_at is not None and dialogue.review_reason == "Warm and safe."
     assert list(approved_dialogues_list()) == [dialogue]
     actions = list(
-        AuditEvent.objects.filter(object_id=str(dialogue.pk))
+        AuditEvent.objects.filter(object_type="evaluation.seeddialogue", object_id=str(dialogue.pk))
         .order_by("id")
         .values_list("action", flat=True)
     )
@@ -62,6 +63,23 @@ def test_approval_needs_the_whole_checklist_and_another_clinician(clinician, cli
         dialogue_approve(dialogue=dialogue, reviewer=clinician2, checklist=partial)
     dialogue.refresh_from_db()
     assert dialogue.state == "in_review"
+
+
+def test_the_clinician_who_submitted_or_imported_a_dialogue_cannot_approve_it(
+    clinician, clinician2
+):
+    third = make_user("third-clinician", "clinician")
+    dialogue = dialogue_create(author=clinician, messages=MESSAGES)
+    dialogue = dialogue_submit(dialogue=dialogue, user=clinician2)  # submitted by another
+    with pytest.raises(ApplicationError, match="a dialogue you submitted"):
+        dialogue_approve(dialogue=dialogue, reviewer=clinician2, checklist=ALL_TICKED)
+    imported = dialogue_create(author=clinician2, messages=MESSAGES)  # created_by: importer
+    imported = dialogue_submit(dialogue=imported, user=third)
+    with pytest.raises(ApplicationError, match="you wrote or imported"):
+        dialogue_approve(dialogue=imported, reviewer=clinician2, checklist=ALL_TICKED)
+    assert dialogue_approve(dialogue=dialogue, reviewer=third, checklist=ALL_TICKED).state == (
+        "approved"
+    )
 
 
 @override_settings(EVALUATION_ALLOW_SELF_APPROVAL=True)

@@ -26,6 +26,7 @@ from conversations.backends.generation import (
 )
 from conversations.backends.generation.composed import safety_question_answered
 from conversations.content.bank import split_sentences
+from conversations.flows import SUGGESTED_REPLIES as FLOW_SUGGESTED_REPLIES
 from conversations.models import ChatSession, Intent, RiskLevel
 from conversations.selectors import crisis_resource_snapshots, persona_prompt_get_active
 from conversations.services.filter.apply import violations
@@ -103,6 +104,8 @@ def generate(
         catalogue=catalogue,
         intent_classifier=intent_classifier,
     )
+    if route.flow_step in FLOW_SUGGESTED_REPLIES and risk_level != RiskLevel.MEDIUM:
+        turn.suggested_replies = list(FLOW_SUGGESTED_REPLIES[route.flow_step])
     if (
         risk_level == RiskLevel.MEDIUM
         and not text_has_safety_question(text)

@@ -172,7 +172,15 @@ def turn_persist(
     user_message.risk_score = assessment.score
     user_message.risk_urgency = assessment.urgency or ""
     user_message.safety_rule_hits = list(assessment.rule_hits)
-    user_message.risk_reason = {"exemplar": turn.exemplar} if turn.exemplar else {}
+    user_message.risk_reason = {
+        key: value
+        for key, value in (
+            ("exemplar", turn.exemplar),
+            ("thresholds", turn.thresholds),
+            ("model_version", assessment.model_version),
+        )
+        if value
+    }
     # The version that decided this message's risk (and, with a release, its arm's): safety
     # metrics per version read it here (evaluation/services/metrics.py).
     user_message.model_versions = {"safety": assessment.model_version}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
@@ -77,10 +77,26 @@ def screen(
         turn.provenance["safety_error"] = type(exc).__name__
     else:
         assessment = second_opinion(classifier, text, context, assessment, turn)
+        turn.thresholds = thresholds_of(classifier, with_history=bool(context))
     turn.exemplar = exemplar_nearest(text)
     turn.latency["safety"] = ms_since(start)
     turn.model_versions["safety"] = assessment.model_version
     return assessment
+
+
+def thresholds_of(classifier: object, *, with_history: bool) -> dict[str, Any]:
+    """The served model's thresholds that applied to this message ({} when it has none)."""
+    high = getattr(classifier, "threshold", None)
+    possible = getattr(classifier, "possible", None)
+    if with_history:
+        high = getattr(classifier, "context_threshold", high)
+        possible = getattr(classifier, "context_possible", possible)
+    if not isinstance(high, int | float):
+        return {}
+    found: dict[str, Any] = {"high": round(float(high), 4), "with_history": with_history}
+    if isinstance(possible, int | float):
+        found["possible"] = round(float(possible), 4)
+    return found
 
 
 def second_opinion(

@@ -29,6 +29,9 @@ class Turn:
     exemplar: dict[str, Any] = field(default_factory=dict)
     resources: list[Any] = field(default_factory=list)
     suggested_replies: list[Any] = field(default_factory=list)
+    # The thresholds the score was compared with (and whether the message was read with its
+    # history, which has thresholds of its own): why, for reviewers.
+    thresholds: dict[str, Any] = field(default_factory=dict)
     emergency: bool = False
     intent: str = ""
     intent_score: float | None = None
