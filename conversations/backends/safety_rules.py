@@ -240,8 +240,12 @@ def rules_level(hits: list[RuleHit]) -> tuple[str, str]:
 
 
 def apply_safety_net(level: str, category: str, hits: list[RuleHit]) -> tuple[str, str]:
-    """Combine the model's ``(level, category)`` with the hits. Only ever raises."""
+    """Combine the model's ``(level, category)`` with the hits. Only ever raises the level; at
+    the same level the family a signal found in the user's own words replaces the model's guess
+    (the reply may name it: a direct question about what the user said)."""
     rule_level, rule_category = rules_level(hits)
     if level_rank(rule_level) > level_rank(level):
         return rule_level, rule_category
+    if hits and rule_level == level and rule_category:
+        return level, rule_category
     return level, category

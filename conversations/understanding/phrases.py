@@ -64,6 +64,24 @@ _VERB_HINT = re.compile(
     r"\b(?:i|we)\s+[a-z']+|\b(?:never|always|still|barely|hardly)\s+[a-z']+"
 )
 MIN_WORDS, MAX_WORDS = 3, 16
+# A harsh judgement of oneself ("I always mess things up", "it's all my fault"): reflected as
+# what a part of the user believes, never stated back as a fact about them.
+_SELF_JUDGEMENT = re.compile(
+    r"(?i)\bi\s+(?:always|never|just)\s+(?:mess|screw|ruin|fail|get\s+(?:it|things|everything)"
+    r"\s+wrong|do\s+anything\s+right|let\s+\w+\s+down)|"
+    r"\b(?:i'?m|i\s+am)\s+(?:such\s+|just\s+|so\s+|completely\s+|totally\s+|a\s+|an\s+)*"
+    r"(?:failure|loser|burden|disappointment|worthless|useless|stupid|pathetic|unlovable|"
+    r"not\s+good\s+enough|idiot|disgusting|hopeless\s+case|waste\s+of\s+space)\b|"
+    r"\b(?:it'?s|everything\s+is|it\s+was)\s+(?:all\s+)?my\s+fault\b|"
+    r"\bi\s+(?:can'?t|cannot)\s+do\s+anything\s+right\b|"
+    r"\bi\s+don'?t\s+deserve\b|\bno\s*(?:one|body)\s+(?:could|would|will)\s+(?:ever\s+)?love\s+me\b"
+)
+# A condition named as what one is ("I am depressed about..."): reflected as a feeling, so the
+# reply never reads as a diagnosis (the response filter would replace it as one).
+_SELF_LABEL = re.compile(
+    r"(?i)^(?:i'?m|i\s+am)\s+(?:so\s+|really\s+|very\s+)?(depressed|anxious|traumati[sz]ed|"
+    r"bipolar|ocd|manic|paranoid)\b"
+)
 
 
 def second_person(clause: str) -> str:
@@ -93,8 +111,14 @@ def key_phrase(text: str) -> str | None:
             continue
         if not _VERB_HINT.search(clause):
             continue
+        label = _SELF_LABEL.match(clause)
+        if label:
+            clause = f"I have been feeling {label.group(1).lower()}" + clause[label.end() :]
         turned = second_person(clause)
-        return turned[0].lower() + turned[1:] if turned[:1].isupper() else turned
+        turned = turned[0].lower() + turned[1:] if turned[:1].isupper() else turned
+        if _SELF_JUDGEMENT.search(clause):
+            return f"part of you believes that {turned}"
+        return turned
     return None
 
 

@@ -113,6 +113,17 @@ def test_closing_signals():
         ("I'm anxious", None),  # only a feeling: nothing to reflect
         ("Do you think I am broken?", None),  # addressed to Ari
         ("Okay, I can try that.", None),  # an intention, not the situation
+        # A harsh belief about oneself is reflected as a belief, never as a fact.
+        ("That I always mess things up.", "part of you believes that you always mess things up"),
+        (
+            "Honestly it's all my fault that we split",
+            "part of you believes that it's all your fault that you split",
+        ),
+        # A condition named as what one is reads as a feeling, not a diagnosis.
+        (
+            "I am depressed about the Covid-19 pandemic",
+            "you have been feeling depressed about the Covid-19 pandemic",
+        ),
     ],
 )
 def test_the_users_own_words_in_the_second_person(text, phrase):

@@ -146,3 +146,25 @@ def test_high_signals_stay_quiet_on_the_everyday_training_rows():
                 counts[hit.rule_id] = counts.get(hit.rule_id, 0) + 1
     noisy = {rule: n for rule, n in counts.items() if n > 0.002 * len(rows)}
     assert not noisy, f"signals firing on everyday rows: {noisy}"
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        ("I'm just having a lot of suicidal thoughts and I've hit a wall", True),
+        ("I have been having suicidal thoughts again", True),
+        ("I'm thinking about suicide", True),
+        ("I used to have suicidal thoughts years ago", False),  # past
+        ("My friend is having suicidal thoughts", False),  # not the user
+        ("I'm not having suicidal thoughts, just tired", False),  # denied
+        ("We did a training on suicidal thoughts at work", False),
+    ],
+)
+def test_current_suicidal_thoughts_named_as_thoughts_are_at_least_medium(text, fires):
+    """Named, current suicidal thoughts always get a direct question that names them (the
+    composed reply asks directly only when a signal named the family); the model decides high."""
+    hits = [h for h in rule_hits(text) if h.rule_id == "si.suicidal_thoughts"]
+    assert bool(hits) is fires
+    if fires:
+        assert rules_level(rule_hits(text))[0] in ("medium", "high")
+        assert hits[0].category == "suicidal_ideation"

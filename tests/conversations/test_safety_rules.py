@@ -78,8 +78,21 @@ def test_idioms_negations_and_mentions_do_not_raise_to_high(text):
 def test_the_safety_net_never_lowers_the_model_level(level, category, text):
     combined_level, combined_category = apply_safety_net(level, category, rule_hits(text))
     assert level_rank(combined_level) >= level_rank(level)
+    hits = rule_hits(text)
+    top_level, top_category = rules_level(hits)
     if combined_level == level:
-        assert combined_category == category
+        # At the same level, the family the user's own words named wins over the model's guess.
+        expected = top_category if hits and top_level == level and top_category else category
+        assert combined_category == expected
+
+
+def test_at_the_same_level_the_family_named_in_the_users_words_wins():
+    text = "I'm just having a lot of suicidal thoughts"
+    assert apply_safety_net("medium", "crisis", rule_hits(text)) == (
+        "medium",
+        "suicidal_ideation",
+    )
+    assert apply_safety_net("high", "self_harm", rule_hits(text)) == ("high", "self_harm")
 
 
 def test_the_safety_net_raises_a_none_model_verdict_on_an_explicit_phrase():
