@@ -30,7 +30,6 @@ class ClassifierUnavailable(ArtifactError):
 
 
 def _predictor_for(kind: str):
-    from training_jobs.ml.predictors import load_predictor
     from training_jobs.selectors import model_version_active_get
 
     version = ttl_cached(
@@ -41,6 +40,12 @@ def _predictor_for(kind: str):
             f"no active {kind} model version: run `python manage.py ensure_models` "
             f"or `python manage.py train_classifier {kind} --activate`"
         )
+    return _predictor_of(kind, version)
+
+
+def _predictor_of(kind: str, version):
+    from training_jobs.ml.predictors import load_predictor
+
     key = (version.name, str(version.artifact_dir))
     with _lock:
         predictor = _cache.get(key)
@@ -67,6 +72,19 @@ def get_safety_classifier() -> SafetyClassifier:
 
 def get_intent_classifier() -> IntentClassifier:
     return _predictor_for("intent")
+
+
+def get_classifier_for_version(kind: str, version_id: int):
+    """The predictor of model version ``version_id`` (a release candidate's, docs/releases.md);
+    the row is read once per ``ARI_CONFIG_CACHE_SECONDS``, the artifact loaded once."""
+    from training_jobs.selectors import model_version_get
+
+    version = ttl_cached(
+        f"model_version:{version_id}", lambda: model_version_get(version_id=version_id)
+    )
+    if version is None:
+        raise ClassifierUnavailable(f"model version {version_id} does not exist")
+    return _predictor_of(kind, version)
 
 
 def clear_cache() -> None:

@@ -162,7 +162,11 @@ def turn_persist(
     user_message.risk_urgency = assessment.urgency or ""
     user_message.safety_rule_hits = list(assessment.rule_hits)
     user_message.risk_reason = {"exemplar": turn.exemplar} if turn.exemplar else {}
-    user_message.save(update_fields=RISK_FIELDS)
+    user_message.release_id, user_message.rollout_arm = turn.release_id, turn.rollout_arm
+    user_message.save(update_fields=(*RISK_FIELDS, "release", "rollout_arm"))
+    if (session.release_id, session.rollout_arm) != (turn.release_id, turn.rollout_arm):
+        session.release_id, session.rollout_arm = turn.release_id, turn.rollout_arm
+        session.save(update_fields=["release", "rollout_arm"])
     session_state_apply(
         session,
         level=assessment.level,
@@ -196,4 +200,6 @@ def turn_persist(
         suggested_replies=turn.suggested_replies,
         risk_level=assessment.level,
         risk_category=assessment.category or "",
+        release_id=turn.release_id,
+        rollout_arm=turn.rollout_arm,
     )

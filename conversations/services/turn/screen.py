@@ -41,8 +41,22 @@ def safety_context(history) -> list[str]:
     return texts[::-1]
 
 
-def screen(text: str, *, history, classifier, turn: Turn) -> RiskAssessment:
-    """The risk of ``text`` read with ``history`` (the session's last messages, oldest first)."""
+def screen(
+    text: str,
+    *,
+    history,
+    classifier,
+    turn: Turn,
+    candidate_version_id: int | None = None,
+    candidate_served: bool = False,
+) -> RiskAssessment:
+    """The risk of ``text`` read with ``history`` (the session's last messages, oldest first).
+
+    With ``candidate_version_id`` (a release's safety model in staging or canary) the candidate
+    screens the message too: its decision is stored beside the served one, and, when
+    ``candidate_served`` (the canary arm), the more cautious of the two is served. A candidate
+    can only add caution, never take it away (docs/releases.md).
+    """
     start = time.perf_counter()
     context = safety_context(history)
     if not models_ready(settings.ARI_SAFETY_WARM_WAIT_S):
@@ -65,10 +79,45 @@ def screen(text: str, *, history, classifier, turn: Turn) -> RiskAssessment:
         turn.provenance["safety_error"] = type(exc).__name__
     else:
         assessment = second_opinion(classifier, text, context, assessment, turn)
+        if candidate_version_id is not None:
+            assessment = candidate_screen(
+                text, context, assessment, turn, candidate_version_id, served=candidate_served
+            )
     turn.exemplar = exemplar_nearest(text)
     turn.latency["safety"] = ms_since(start)
     turn.model_versions["safety"] = assessment.model_version
     return assessment
+
+
+def candidate_screen(
+    text: str, context, incumbent: RiskAssessment, turn: Turn, version_id: int, *, served: bool
+) -> RiskAssessment:
+    """The release candidate's decision, kept in ``provenance["safety_candidate"]``; served only
+    when ``served`` and strictly more cautious than the incumbent's."""
+    from conversations.backends.classifiers import get_classifier_for_version
+
+    start = time.perf_counter()
+    try:
+        candidate = get_classifier_for_version("safety", version_id).assess(text, history=context)
+    except Exception as exc:  # a broken candidate never costs the user the incumbent's screen
+        logger.exception("candidate safety model failed version_id=%s", version_id)
+        turn.provenance["safety_candidate"] = {"error": type(exc).__name__}
+        return incumbent
+    more_cautious = max_level(incumbent.level, candidate.level) != incumbent.level
+    chosen = candidate if served and more_cautious else incumbent
+    turn.provenance["safety_candidate"] = {
+        "model_version": candidate.model_version,
+        "level": candidate.level,
+        "category": candidate.category or "",
+        "score": round(candidate.score, 4),
+        "served": chosen is candidate,
+    }
+    turn.provenance["safety_incumbent"] = {
+        "model_version": incumbent.model_version,
+        "level": incumbent.level,
+    }
+    turn.latency["safety_candidate"] = ms_since(start)
+    return chosen
 
 
 def second_opinion(classifier, text, history, assessment, turn: Turn) -> RiskAssessment:
