@@ -143,7 +143,7 @@ def test_train_classifier_stores_thresholds_hashes_and_activates(tiny_dataset, m
 @pytest.mark.django_db
 def test_activation_is_refused_for_a_version_below_the_gate(tiny_dataset):
     from ari_review.api.errors import ApplicationError
-    from training_jobs.services import model_version_activate
+    from training_jobs.releases.registry import model_version_activate
 
     version = model_version_train(
         kind="safety",

@@ -3,6 +3,8 @@ service (docs/releases.md)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -86,13 +88,16 @@ class ReleaseDetailApi(AdminApi):
         release = selectors.release_get(release_id=release_id)
         if release is None:
             raise Http404
-        data = self.OutputSerializer(release).data
-        data["checklist"] = [i.as_dict() for i in release_checklist(release)]
-        data["arms"] = {arm: m.__dict__ for arm, (m, _) in arm_metrics(release).items()}
-        data["events"] = ReleaseEventSerializer(
-            selectors.release_events(release=release), many=True
-        ).data
-        return Response(data)
+        data = {
+            **ReleaseSerializer(release).data,
+            "checklist": [i.as_dict() for i in release_checklist(release)],
+            "arms": {arm: asdict(m) for arm, (m, _) in arm_metrics(release).items()},
+            "last_check": release.last_check,
+            "events": ReleaseEventSerializer(
+                selectors.release_events(release=release), many=True
+            ).data,
+        }
+        return Response(self.OutputSerializer(data).data)
 
 
 class ReleaseCreateApi(AdminApi):

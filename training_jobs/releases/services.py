@@ -169,7 +169,7 @@ def release_promote(
     override_reason = (override_reason or "").strip()[:REASON_MAX]
     with transaction.atomic():
         release = (
-            Release.objects.select_for_update()
+            Release.objects.select_for_update(of=("self",))
             .select_related("safety_version", "intent_version", "incumbent")
             .filter(pk=release_id)
             .first()
@@ -265,7 +265,7 @@ def release_rollback(
         raise ApplicationError("Say why the release is rolled back.")
     with transaction.atomic():
         release = (
-            Release.objects.select_for_update()
+            Release.objects.select_for_update(of=("self",))
             .select_related("incumbent__safety_version", "incumbent__intent_version")
             .filter(pk=release_id)
             .first()
