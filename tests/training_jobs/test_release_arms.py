@@ -160,5 +160,6 @@ def test_the_served_level_never_drops_below_the_incumbents(
                 served_by_candidate += shadow["served"]
             else:  # shadow only: never served
                 assert message.risk_level == expected and shadow["served"] is False
+    print(f"stage={stage} texts={len(_texts())} served_by_candidate={served_by_candidate}")
     if stage == "staging":
         assert served_by_candidate == 0
