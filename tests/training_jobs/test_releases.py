@@ -226,6 +226,7 @@ def test_api_creates_promotes_and_rolls_back_with_the_checklist(live, active_mod
     )
     assert stale.status_code == 400 and "someone else moved it" in stale.json()["detail"]
     detail = api.get(reverse("api-release-detail", args=[release_id])).json()
+    assert [(e["to_stage"], e["actor"]) for e in detail["events"]] == [("staging", "root_admin")]
     statuses = {i["key"]: i["status"] for i in detail["checklist"]}
     assert statuses["validation"] == "pending" and statuses["safety_recall"] == "pass"
     assert set(detail["arms"]) == {"control", "canary"}

@@ -93,9 +93,7 @@ class ReleaseDetailApi(AdminApi):
             "checklist": [i.as_dict() for i in release_checklist(release)],
             "arms": {arm: asdict(m) for arm, (m, _) in arm_metrics(release).items()},
             "last_check": release.last_check,
-            "events": ReleaseEventSerializer(
-                selectors.release_events(release=release), many=True
-            ).data,
+            "events": selectors.release_events(release=release),
         }
         return Response(self.OutputSerializer(data).data)
 
