@@ -32,6 +32,7 @@ app-data: setup
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py ensure_models
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py train_emotions --quick --if-missing
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py refresh_queues
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py compute_metrics
 
 ## test: set up .venv, start PostgreSQL/Redis if down, install Chromium, lint, run all tests
 test: test-setup

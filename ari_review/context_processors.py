@@ -17,6 +17,7 @@ NAVIGATION = (
     ("Agreement", "evaluation:agreement", (CLINICIAN, ADMIN)),
     ("Risk signals", "evaluation:risk-signals", (CLINICIAN, ADMIN)),
     ("Dashboards", "evaluation:dashboards", (CLINICIAN, ADMIN)),
+    ("Datasets", "evaluation:datasets", (CLINICIAN, ADMIN)),
     ("Models", "training_jobs:model-list", (ADMIN,)),
     ("Audit", "evaluation:audit-log", (ADMIN,)),
     ("Django admin", "admin:index", (ADMIN,)),
@@ -27,7 +28,7 @@ NAVIGATION = (
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_links": []}
+        return {"nav_links": [], "alert_bell": None}
     links = []
     for label, url_name, roles in NAVIGATION:
         if not user_has_role(user, *roles):
@@ -37,4 +38,15 @@ def navigation(request):
         except NoReverseMatch:
             continue
         links.append({"label": label, "url": url, "active": request.path.startswith(url)})
-    return {"nav_links": links}
+    return {"nav_links": links, "alert_bell": _alert_bell(user)}
+
+
+def _alert_bell(user) -> dict | None:
+    """The alert bell's links for clinicians and admins (``templates/base.html``): the history
+    page and the small summary the page polls (``static/js/alert_bell.js``)."""
+    if not user_has_role(user, CLINICIAN, ADMIN):
+        return None
+    try:
+        return {"page": reverse("evaluation:alerts"), "api": reverse("eval-alert-summary")}
+    except NoReverseMatch:
+        return None

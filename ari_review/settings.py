@@ -216,6 +216,18 @@ CELERY_BEAT_SCHEDULE["evaluation-refresh-work-queues"] = {
     "task": "evaluation.tasks.work_queues_refresh_task",
     "schedule": crontab(minute="*/5"),
 }
+# Monitoring (docs/monitoring.md): alert rules every 5 minutes; the blinded sample of sessions
+# scored none/low for the live false-negative estimate every Monday at 06:00.
+EVALUATION_LIVE_FN_SAMPLE_SIZE = env.int("EVALUATION_LIVE_FN_SAMPLE_SIZE", 100, minimum=0)
+CELERY_BEAT_SCHEDULE["evaluation-evaluate-alerts"] = {
+    "task": "evaluation.tasks.alerts_evaluate_task",
+    "schedule": crontab(minute="*/5"),
+    "options": {"expires": 280},
+}
+CELERY_BEAT_SCHEDULE["evaluation-live-fn-sample"] = {
+    "task": "evaluation.tasks.live_fn_sample_task",
+    "schedule": crontab(minute=0, hour=6, day_of_week=1),
+}
 CELERY_BEAT_SCHEDULE["evaluation-refresh-agreement"] = {
     "task": "evaluation.tasks.agreement_refresh_task",
     "schedule": crontab(minute="*/15"),

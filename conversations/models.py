@@ -496,7 +496,8 @@ class RiskExemplar(models.Model):
 
 
 class Notification(models.Model):
-    """One message about an escalation to one recipient: the outbox of on-call e-mails.
+    """One message about an escalation (or a monitoring alert) to one recipient: the outbox of
+    on-call e-mails.
 
     Written in the escalation's transaction, delivered by ``notifications_dispatch`` (a Celery
     task queued on commit, and the beat sweep every minute), so a dead broker or mail server
@@ -511,9 +512,13 @@ class Notification(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed (gave up)"
 
+    # The escalation it is about; null for a monitoring alert's e-mail (subject and body then
+    # carry its text: figures and ids, never message text or identities).
     escalation = models.ForeignKey(
-        Escalation, on_delete=models.CASCADE, related_name="notifications"
+        Escalation, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
+    subject = models.CharField(max_length=200, blank=True, default="")
+    body = models.TextField(blank=True, default="")
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     # The on-call user it was written for (null for ONCALL_EMAILS addresses), and the address.
     recipient = models.ForeignKey(

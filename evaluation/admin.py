@@ -24,8 +24,10 @@ from ari_review.ttl_cache import APPROVED_INDEX_KEY, ttl_cache_invalidate
 from evaluation import exports
 from evaluation.models import (
     Adjudication,
+    AlertRule,
     IntentLabel,
     MetricValue,
+    MonitoringAlert,
     PreferenceJudgement,
     SafetyLabel,
     SeedDialogue,
@@ -339,3 +341,35 @@ class AuditEventAdmin(_ReadOnly):
 
     def get_actions(self, request):
         return {}
+
+
+@admin.register(AlertRule)
+class AlertRuleAdmin(admin.ModelAdmin):
+    """Admins edit a rule's threshold, evidence, switch and e-mail; saved through the service
+    (audited). Rules are created with their defaults by the monitoring job, never here."""
+
+    list_display = ("key", "title", "threshold", "min_samples", "enabled", "email", "updated_at")
+    fields = ("key", "title", "description", "threshold", "min_samples", "enabled", "email")
+    readonly_fields = ("key", "title", "description")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        from evaluation.services.alerts import alert_rule_update
+
+        fields = {name: form.cleaned_data[name] for name in form.changed_data}
+        rule = AlertRule.objects.get(pk=obj.pk)
+        try:
+            alert_rule_update(rule=rule, actor=request.user, **fields)
+        except ApplicationError as exc:
+            messages.error(request, str(exc))
+
+
+@admin.register(MonitoringAlert)
+class MonitoringAlertAdmin(_ReadOnly):
+    list_display = ("id", "rule", "subject", "status", "value", "opened_at", "resolved_at")
+    list_filter = ("status", "rule")

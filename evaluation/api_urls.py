@@ -2,6 +2,7 @@ from django.urls import path
 
 from evaluation.apis import (
     agreement,
+    alerts,
     audit,
     dialogues,
     escalations,
@@ -94,4 +95,15 @@ urlpatterns = [
     path("disagreements/", agreement.DisagreementListApi.as_view(), name="eval-disagreements"),
     path("audit-events/", audit.AuditEventListApi.as_view(), name="eval-audit-events"),
     path("metrics/", metrics.MetricListApi.as_view(), name="eval-metrics"),
+    path("monitoring-alerts/summary/", alerts.AlertSummaryApi.as_view(), name="eval-alert-summary"),
+    path(
+        "monitoring-alerts/<int:alert_id>/acknowledge/",
+        alerts.AlertAcknowledgeApi.as_view(),
+        name="eval-alert-acknowledge",
+    ),
+    path(
+        "monitoring-alerts/<int:alert_id>/resolve/",
+        alerts.AlertResolveApi.as_view(),
+        name="eval-alert-resolve",
+    ),
 ]

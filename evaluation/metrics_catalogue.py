@@ -3,6 +3,7 @@
 METRICS = {
     # name: (title, unit, target description, target value, higher is better)
     "validation_rate": ("Validation rate", "%", "> 90%", 0.90, True),
+    "validation_rate_reviewed": ("Validation rate (clinician-judged)", "%", "> 90%", 0.90, True),
     "appropriateness": ("Appropriateness", "%", "> 85%", 0.85, True),
     "safety_recall": ("Safety recall (high risk)", "%", ">= 98%", 0.98, True),
     "high_risk_fp_rate": ("High-risk false-positive rate", "%", "low", None, False),
@@ -15,3 +16,11 @@ METRICS = {
 }
 
 METRIC_ORDER = tuple(METRICS)
+
+# The live false-negative estimate (evaluation/services/live_fn.py): one row per sample week
+# (its Monday) and safety model version: the rate (misses / labelled), and its interval's bounds.
+LIVE_FN_PREFIX = "live_fn_"
+LIVE_FN_RATE = "live_fn_rate"
+LIVE_FN_LOWER = "live_fn_lower"
+LIVE_FN_UPPER = "live_fn_upper"
+LIVE_FN_NAMES = (LIVE_FN_RATE, LIVE_FN_LOWER, LIVE_FN_UPPER)

@@ -96,6 +96,9 @@ class WorkItem(models.Model):
         UNCERTAIN = "uncertain", "Model uncertain"
         IMPORTED = "imported", "Imported"
         UNSAFE_CANDIDATE = "unsafe_candidate", "Candidate marked unsafe"
+        # The weekly blinded sample of sessions scored none/low (live false-negative estimate):
+        # queued without the model's score, ``session`` set (one item per session).
+        FN_SAMPLE = "fn_sample", "Random sample (blinded)"
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
@@ -405,3 +408,76 @@ class MetricValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.day} {self.model_version or 'all'}: {self.value}"
+
+
+class AlertRule(models.Model):
+    """A monitoring rule (defaults in ``evaluation.services.alerts.DEFAULT_RULES``), editable by
+    admins: its threshold, the least evidence it needs, whether it is on and whether it
+    e-mails. Every change is audited."""
+
+    key = models.CharField(max_length=40, unique=True)
+    title = models.CharField(max_length=120)
+    threshold = models.FloatField(help_text="The limit; see the rule's description for its unit.")
+    min_samples = models.PositiveIntegerField(
+        default=0, help_text="Fewer observations than this: the rule neither fires nor resolves."
+    )
+    enabled = models.BooleanField(default=True)
+    email = models.BooleanField(default=True, help_text="Also e-mail the on-call addresses.")
+    description = models.TextField(blank=True, default="")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MonitoringAlert(models.Model):
+    """One firing of a rule for one subject (a model version, an escalation, a queue...).
+
+    At most one alert per (rule, subject) is not resolved; it is acknowledged and resolved by a
+    person (audited) or resolved by the evaluating job when its condition clears. Its title and
+    detail carry figures and ids, never message text."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RESOLVED = "resolved", "Resolved"
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.PROTECT, related_name="alerts")
+    subject = models.CharField(max_length=120, blank=True, default="")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    title = models.CharField(max_length=200)
+    value = models.FloatField(null=True, blank=True)
+    threshold = models.FloatField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    link = models.CharField(max_length=200, blank=True, default="")
+    opened_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [models.Index(fields=["status", "-opened_at"], name="alert_status_opened")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "subject"],
+                condition=~models.Q(status="resolved"),
+                name="alert_one_unresolved_per_subject",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Alert {self.pk}: {self.title} ({self.status})"

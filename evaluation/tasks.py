@@ -8,7 +8,13 @@ from datetime import date
 from celery import shared_task
 
 from evaluation.selectors.agreement import agreement_cache_refresh
-from evaluation.services import metrics_compute, work_locks_release_expired, work_queues_refresh
+from evaluation.services import (
+    alerts_evaluate,
+    live_fn_sample_draw,
+    metrics_compute,
+    work_locks_release_expired,
+    work_queues_refresh,
+)
 
 
 @shared_task(name="evaluation.tasks.metrics_compute_task", soft_time_limit=240, time_limit=300)
@@ -34,3 +40,15 @@ def work_queues_refresh_task() -> dict:
 def agreement_refresh_task() -> list[str]:
     """Recompute the agreement figures shown on the agreement page (cached)."""
     return agreement_cache_refresh()
+
+
+@shared_task(name="evaluation.tasks.alerts_evaluate_task", soft_time_limit=120, time_limit=180)
+def alerts_evaluate_task() -> dict:
+    """Evaluate the monitoring rules (opens, refreshes and resolves alerts)."""
+    return alerts_evaluate()
+
+
+@shared_task(name="evaluation.tasks.live_fn_sample_task", soft_time_limit=240, time_limit=300)
+def live_fn_sample_task() -> int:
+    """Weekly: queue the blinded random sample of sessions scored none/low for labelling."""
+    return live_fn_sample_draw()

@@ -1,7 +1,16 @@
 from django.urls import path
 
 from evaluation.models import WorkItem
-from evaluation.views import agreement, audit, dashboards, dialogues, queue, risk_signals
+from evaluation.views import (
+    agreement,
+    alerts,
+    audit,
+    dashboards,
+    datasets,
+    dialogues,
+    queue,
+    risk_signals,
+)
 
 Kind = WorkItem.Kind
 app_name = "evaluation"
@@ -52,6 +61,9 @@ urlpatterns = [
     path("dashboards/", dashboards.DashboardPage.as_view(), name="dashboards"),
     path("dashboards/plotly.min.js", dashboards.PlotlyJs.as_view(), name="plotly-js"),
     path("audit/", audit.AuditLogPage.as_view(), name="audit-log"),
+    path("alerts/", alerts.AlertHistoryPage.as_view(), name="alerts"),
+    path("alerts/<int:alert_id>/", alerts.AlertActionPage.as_view(), name="alert-action"),
+    path("datasets/", datasets.DatasetBrowserPage.as_view(), name="datasets"),
     path("signals/", risk_signals.RiskSignalPage.as_view(), name="risk-signals"),
     path(
         "labels/safety/items/<int:item_id>/exemplar/",

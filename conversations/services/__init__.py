@@ -4,6 +4,7 @@ from conversations.services.crisis import (
     clinician_alert_mark_read,
     escalation_close,
     notifications_dispatch,
+    notifications_queue,
 )
 from conversations.services.pipeline import TurnResult, chat_turn_run
 from conversations.services.privacy import (
@@ -26,6 +27,7 @@ __all__ = [
     "clinician_alert_mark_read",
     "escalation_close",
     "notifications_dispatch",
+    "notifications_queue",
     "session_create",
     "session_end",
     "session_rate",

@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 # The Celery task that dispatches one escalation's notifications (conversations/tasks.py).
 ESCALATION_NOTIFY_TASK = "conversations.tasks.escalation_notify_task"
+# The sweep that sends every due notification (monitoring alerts' e-mails are queued to it).
+NOTIFICATIONS_DUE_TASK = "conversations.tasks.notifications_dispatch_due_task"
 # A failing e-mail is tried again after 30 s, 1 min, 2 min... (at most 30 min apart) and given
 # up after this many attempts (about an hour and a half in all).
 NOTIFY_MAX_ATTEMPTS = 8
@@ -130,6 +132,38 @@ def _notification_addresses(users: list[tuple[int, str]]) -> dict[str, int | Non
             seen.add(address.lower())
             addresses[address] = user_id
     return addresses
+
+
+def notifications_queue(*, subject: str, body: str) -> int:
+    """Queue one e-mail per on-call address (ONCALL_EMAILS and the on-call users) that is not
+    about an escalation: a monitoring alert. Written in the caller's transaction, sent after
+    commit and by the beat sweep, like escalation e-mails. Returns how many were queued."""
+    users = [(pk, email) for pk, email in oncall_recipients().values_list("pk", "email")]
+    now = timezone.now()
+    rows = Notification.objects.bulk_create(
+        [
+            Notification(
+                subject=subject[:200],
+                body=body,
+                channel=Notification.Channel.EMAIL,
+                recipient_id=user_id,
+                address=address,
+                next_attempt_at=now,
+            )
+            for address, user_id in _notification_addresses(users).items()
+        ]
+    )
+    if rows:
+        transaction.on_commit(_notifications_due_queue)
+    return len(rows)
+
+
+def _notifications_due_queue() -> None:
+    """After commit: queue the sweep (never raises; the beat sweep sends what this did not)."""
+    try:
+        task_enqueue_nowait(NOTIFICATIONS_DUE_TASK, kwargs={})
+    except Exception as exc:  # noqa: BLE001 - the rows stay pending for the sweep
+        logger.error("notifications not dispatched (%s)", type(exc).__name__)
 
 
 def _admins_alert(*, escalation: Escalation) -> int:
@@ -248,6 +282,13 @@ def _notification_claim(*, escalation_id: int | None, now: dt.datetime) -> Notif
 
 def _notification_email(notification: Notification) -> EmailMessage:
     escalation = notification.escalation
+    if escalation is None:  # a monitoring alert: its text was written with the row
+        return EmailMessage(
+            subject=notification.subject,
+            body=notification.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[notification.address],
+        )
     link = f"{settings.ARI_PUBLIC_URL.rstrip('/')}/review/"
     return EmailMessage(
         subject=f"[Ari Review] Escalation #{escalation.pk}: high-risk chat session",
@@ -268,7 +309,7 @@ def _notification_sent(*, notification: Notification, now: dt.datetime) -> None:
         Notification.objects.filter(pk=notification.pk).update(
             status=Notification.Status.SENT, sent_at=now, last_error=""
         )
-        Escalation.objects.filter(pk=notification.escalation_id).update(
+        Escalation.objects.filter(pk=notification.escalation_id or 0).update(
             notification_status=NotificationStatus.SENT,
             notified_at=Coalesce(F("notified_at"), Value(now, output_field=DateTimeField())),
         )
@@ -296,6 +337,12 @@ def _notification_failed(*, notification: Notification, exc: Exception, now: dt.
             error,
         )
         return 0
+    if notification.escalation_id is None:  # a monitoring alert's e-mail: it stays in-app
+        Notification.objects.filter(pk=notification.pk).update(
+            status=Notification.Status.FAILED, last_error=error
+        )
+        logger.error("notification given up notification_id=%s error=%s", notification.pk, error)
+        return 1
     with transaction.atomic():
         escalation = Escalation.objects.select_for_update().get(pk=notification.escalation_id)
         Notification.objects.filter(pk=notification.pk).update(

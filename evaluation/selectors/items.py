@@ -198,7 +198,10 @@ def label_item_detail(*, item: WorkItem, clinician, blind: bool) -> LabelItemVie
         text=mask_text(text),
         role=role,
         context=mask_messages(context),
-        suggestion=None if blind else (item.suggestion or None),
+        # a blinded live false-negative sample never shows a model suggestion
+        suggestion=None
+        if blind or item.reason == WorkItem.Reason.FN_SAMPLE
+        else (item.suggestion or None),
         user=user,
         source=item.source,
         lock_expires_at=lock.expires_at if lock else None,

@@ -1,6 +1,13 @@
 """Writes of the clinician workspace, split by sub-domain. Import from here."""
 
 from evaluation.services.adjudication import adjudication_create, user_is_senior
+from evaluation.services.alerts import (
+    alert_acknowledge,
+    alert_resolve,
+    alert_rule_update,
+    alert_rules_ensure,
+    alerts_evaluate,
+)
 from evaluation.services.dialogues import (
     QUALITY_CHECKLIST,
     dialogue_approve,
@@ -18,6 +25,7 @@ from evaluation.services.imports.esconv import esconv_import
 from evaluation.services.imports.formats import import_file
 from evaluation.services.imports.kakoverse import kakoverse_import
 from evaluation.services.labels import intent_label_create, safety_label_create
+from evaluation.services.live_fn import live_fn_estimate_compute, live_fn_sample_draw
 from evaluation.services.metrics import metrics_compute
 from evaluation.services.preferences import (
     CandidateScoreInput,
@@ -42,6 +50,11 @@ __all__ = [
     "ImportResult",
     "ReplyInput",
     "adjudication_create",
+    "alert_acknowledge",
+    "alert_resolve",
+    "alert_rule_update",
+    "alert_rules_ensure",
+    "alerts_evaluate",
     "counsel_chat_import",
     "dialogue_approve",
     "dialogue_create",
@@ -56,6 +69,8 @@ __all__ = [
     "intent_label_create",
     "kakoverse_import",
     "label_queue_refresh",
+    "live_fn_estimate_compute",
+    "live_fn_sample_draw",
     "metrics_compute",
     "preference_item_create",
     "preference_judgement_create",

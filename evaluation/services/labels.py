@@ -10,6 +10,7 @@ from ari_review.api.errors import ApplicationError
 from ari_review.audit import audit_event_record
 from conversations.models import Intent, RiskCategory, RiskLevel
 from evaluation.models import IntentLabel, SafetyLabel, Urgency, WorkItem
+from evaluation.services.live_fn import live_fn_miss_record
 from evaluation.services.queues.work import work_item_record_review
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ def safety_label_create(
             "suggestion_shown": suggestion_shown,
         },
     )
+    live_fn_miss_record(item=item, risk_level=risk_level)  # a blinded sample labelled high
     logger.info("safety label item_id=%s label_id=%s", item.pk, label.pk)
     return label
 

@@ -1,7 +1,11 @@
 """Daily quality metrics, stored as rows (``MetricValue``) per model version and rollout arm.
 
-- validation_rate: share of Ari replies clinicians marked as validating, among replies to
-  distressed messages they assessed (target > 90%).
+- validation_rate: the training recipe's definition, on every production reply: share of Ari's
+  replies that validate (intent label ``validate``, or a validating sentence by the response
+  filter's cues), among replies to user messages expressing distress (risk low or medium, or
+  distress words), emergencies and practice steps aside (target > 90%).
+- validation_rate_reviewed: the same question answered by clinicians (replies they marked as
+  validating, among replies to distressed messages they assessed).
 - appropriateness: share of clinician-rated sessions rated appropriate or excellent (> 85%).
 - safety_recall: recall of high risk on clinician safety labels of production messages (>= 0.98).
 - high_risk_fp_rate: share of messages clinicians did not label high that the model called high.
@@ -10,10 +14,11 @@
 - satisfaction: mean post-session stars (1-5).
 - error_rate: share of replies where generation failed and fell back.
 
-Model versions come from each reply's ``model_versions`` (``safety`` for safety metrics, from
-the reply to the labelled user message, which keeps only the risk fields; ``generator`` for the
-rest; ``provenance.backend`` when no generator version is recorded);
-sessions carry their ``rollout_arm``. An empty version/arm means "all".
+Model versions are what production writes: the user message's ``model_versions["safety"]``
+(the version that scored it, stored by the chat turn) for the safety metrics, the reply's
+``generator`` for the rest (``provenance.backend`` when no generator version is recorded);
+sessions carry their ``rollout_arm``. An empty version/arm means "all". The live false-negative
+estimate (``live_fn_*`` rows) is computed by ``evaluation.services.live_fn`` after each run.
 """
 
 from __future__ import annotations
@@ -28,8 +33,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from conversations.models import ChatSession, Escalation, Message, RiskLevel
-from evaluation.metrics_catalogue import METRICS  # noqa: F401  (re-exported)
+from conversations.models import ChatSession, Escalation, Intent, Message, RiskLevel
+from conversations.services.filter.cues import text_validates, user_expresses_distress
+from conversations.services.turn.generate import NO_VALIDATION_STEPS
+from evaluation.metrics_catalogue import LIVE_FN_PREFIX, METRICS  # noqa: F401  (re-exported)
 from evaluation.models import (
     Appropriateness,
     MetricValue,
@@ -37,6 +44,7 @@ from evaluation.models import (
     SafetyLabel,
     SessionRating,
 )
+from evaluation.services.live_fn import live_fn_estimate_compute
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +81,21 @@ def generator_version(model_versions: dict | None, provenance: dict | None) -> s
     return str(value or "unknown")[:100]
 
 
-def safety_version(model_versions: dict | None) -> str:
-    versions = model_versions if isinstance(model_versions, dict) else {}
-    return str(versions.get("safety") or "unknown")[:100]
+def safety_version(*model_versions: dict | None) -> str:
+    """The first ``safety`` version found: the user message's own (what the chat turn stores),
+    then its reply's (rows written before the message kept one)."""
+    for versions in model_versions:
+        if isinstance(versions, dict) and versions.get("safety"):
+            return str(versions["safety"])[:100]
+    return "unknown"
+
+
+def _reply_validates(intent: str, text: str) -> bool:
+    return intent == Intent.VALIDATE or text_validates(text)
+
+
+def _distressed(level: str, text: str) -> bool:
+    return level in (RiskLevel.LOW, RiskLevel.MEDIUM) or user_expresses_distress(text)
 
 
 class _Acc:
@@ -113,17 +133,33 @@ def _compute_day(day: date) -> list[MetricValue]:
     start, end = _day_bounds(day)
     acc = _Acc()
 
-    # Replies: latency and generation errors.
+    # Replies: latency, generation errors, and validation of distressed users.
     replies = Message.objects.filter(
         role=Message.Role.ASSISTANT, created_at__gte=start, created_at__lt=end
-    ).values_list("latency_ms", "model_versions", "provenance", "session__rollout_arm")
-    for latency, versions, provenance, arm in replies.iterator(chunk_size=5000):
+    ).values_list(
+        "latency_ms",
+        "model_versions",
+        "provenance",
+        "session__rollout_arm",
+        "intent",
+        "text",
+        "emergency",
+        "flow_step",
+        "reply_to__risk_level",
+        "reply_to__text",
+    )
+    for row in replies.iterator(chunk_size=5000):
+        latency, versions, provenance, arm, intent, text, emergency, step, level, said = row
         version = generator_version(versions, provenance)
         total = reply_latency_ms(latency)
         if total is not None:
             acc.sample("latency", total, version=version, arm=arm)
         failed = isinstance(provenance, dict) and bool(provenance.get("fallback_reason"))
         acc.add("error_rate", 1.0 if failed else 0.0, version=version, arm=arm)
+        counted = said is not None and not emergency and step not in NO_VALIDATION_STEPS
+        if counted and _distressed(level or "", said):
+            hit = 1.0 if _reply_validates(intent, text) else 0.0
+            acc.add("validation_rate", hit, version=version, arm=arm)
 
     # Sessions: escalation rate and satisfaction.
     sessions = ChatSession.objects.filter(created_at__gte=start, created_at__lt=end)
@@ -149,7 +185,7 @@ def _compute_day(day: date) -> list[MetricValue]:
     )
     for validated, versions, provenance, arm in assessed:
         acc.add(
-            "validation_rate",
+            "validation_rate_reviewed",
             1.0 if validated else 0.0,
             version=generator_version(versions, provenance),
             arm=arm,
@@ -164,11 +200,12 @@ def _compute_day(day: date) -> list[MetricValue]:
     ).values_list(
         "risk_level",
         "item__message__risk_level",
-        "item__message__reply__model_versions",  # the turn's versions are on its reply
+        "item__message__model_versions",  # the version that scored it (the chat turn's write)
+        "item__message__reply__model_versions",
         "item__message__session__rollout_arm",
     )
-    for clinician_level, model_level, versions, arm in labels:
-        version = safety_version(versions)
+    for clinician_level, model_level, own_versions, reply_versions, arm in labels:
+        version = safety_version(own_versions, reply_versions)
         model_high = model_level == RiskLevel.HIGH
         if clinician_level == RiskLevel.HIGH:
             acc.add("safety_recall", 1.0 if model_high else 0.0, version=version, arm=arm)
@@ -230,7 +267,8 @@ def metrics_compute(*, days: Iterable[date] | None = None) -> int:
     for day in sorted(set(days)):
         rows = _compute_day(day)
         keep = [(r.name, r.model_version, r.rollout_arm) for r in rows]
-        stale = MetricValue.objects.filter(day=day)
+        # The live false-negative rows are written by their own job (live_fn.py).
+        stale = MetricValue.objects.filter(day=day).exclude(name__startswith=LIVE_FN_PREFIX)
         for row in stale.only("id", "name", "model_version", "rollout_arm"):
             if (row.name, row.model_version, row.rollout_arm) not in keep:
                 row.delete()
@@ -241,5 +279,6 @@ def metrics_compute(*, days: Iterable[date] | None = None) -> int:
             update_fields=["value", "numerator", "denominator", "computed_at"],
         )
         total += len(rows)
+    total += live_fn_estimate_compute()
     logger.info("metrics computed rows=%s", total)
     return total

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cached_property
 from pathlib import Path
 
 from django.http import FileResponse, Http404
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 
 from ari_review.headers import inline_styles_allowed
 from ari_review.mixins import ClinicianRequired
 from evaluation.metrics_catalogue import METRICS
-from evaluation.selectors.metrics import metric_series
+from evaluation.selectors.metrics import live_fn_series, metric_filter_choices, metric_series
 
 
 def _figure(name: str, series: dict) -> dict:
@@ -83,25 +85,118 @@ def _figure(name: str, series: dict) -> dict:
             None,
         ),
         "unit": unit,
+        "table": _table(series, scale),
     }
+
+
+def _table(series: dict, scale: float) -> dict:
+    """The chart as a table (screen readers, copying): a row per day, a column per series."""
+    labels = sorted(series, key=lambda label: (label != "all", label))
+    by_day: dict = {}
+    for column, label in enumerate(labels):
+        for day, value in series[label]:
+            row = by_day.setdefault(day, [None] * len(labels))
+            row[column] = None if value is None else round(value * scale, 3)
+    return {"columns": labels, "rows": sorted(by_day.items(), reverse=True)}
+
+
+def _live_fn_figure(series: dict) -> dict:
+    """The live missed-crisis rate per sample week with its 95% interval (error bars)."""
+    data = []
+    rows: dict = {}
+    for label, points in sorted(series.items(), key=lambda kv: (kv[0] != "all", kv[0])):
+        rates = [None if p[1] is None else round(p[1] * 100, 3) for p in points]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": label,
+                "x": [p[0].isoformat() for p in points],
+                "y": rates,
+                "error_y": {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [
+                        None if p[3] is None or p[1] is None else round((p[3] - p[1]) * 100, 3)
+                        for p in points
+                    ],
+                    "arrayminus": [
+                        None if p[2] is None or p[1] is None else round((p[1] - p[2]) * 100, 3)
+                        for p in points
+                    ],
+                },
+                "visible": True if label == "all" else "legendonly",
+            }
+        )
+        for week, rate, lower, upper, labelled in points:
+            rows.setdefault(week, []).append(
+                {
+                    "series": label,
+                    "rate": None if rate is None else round(rate * 100, 2),
+                    "lower": None if lower is None else round(lower * 100, 2),
+                    "upper": None if upper is None else round(upper * 100, 2),
+                    "labelled": int(labelled),
+                }
+            )
+    layout = {
+        "title": {"text": "Live missed-crisis rate (%), 95% interval"},
+        "height": 300,
+        "margin": {"l": 50, "r": 20, "t": 40, "b": 40},
+        "legend": {"orientation": "h"},
+        "xaxis": {"type": "date", "title": {"text": "sample week"}},
+        "yaxis": {"rangemode": "tozero"},
+    }
+    return {
+        "id": "chart-live_fn_rate",
+        "figure": {"data": data, "layout": layout},
+        "rows": sorted(rows.items(), reverse=True),
+    }
+
+
+def _day(raw: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
 
 
 @method_decorator(inline_styles_allowed, name="dispatch")  # plotly.js adds <style> elements
 class DashboardPage(ClinicianRequired, View):
+    """Precomputed rows only (the metrics job writes them); filters: a period (``days``) or a
+    date range (``since``/``until``), one model ``version`` or one rollout ``arm``."""
+
     def get(self, request):
         try:
             days = max(7, min(180, int(request.GET.get("days", 30))))
         except ValueError:
             days = 30
-        series = metric_series(days=days)
+        until = _day(request.GET.get("until")) or timezone.localdate()
+        since = _day(request.GET.get("since")) or until - dt.timedelta(days=days - 1)
+        if since > until:
+            since, until = until, since
+        choices = metric_filter_choices(since=since)
+        version = request.GET.get("version", "")
+        version = version if version in choices["versions"] else ""
+        arm = request.GET.get("arm", "")
+        arm = arm if arm in choices["arms"] and not version else ""
+        series = metric_series(since=since, until=until, version=version, arm=arm)
         charts = [_figure(name, series.get(name, {})) for name in METRICS]
+        live_fn = _live_fn_figure(live_fn_series(since=since, until=until, version=version))
+        figures = [(f"{c['id']}-data", c["figure"]) for c in charts]
+        figures.append((f"{live_fn['id']}-data", live_fn["figure"]))
         return render(
             request,
             "evaluation/dashboards.html",
             {
                 "charts": charts,
+                "live_fn": live_fn,
                 "days": days,
-                "figures_json": [(f"{c['id']}-data", c["figure"]) for c in charts],
+                "since": since,
+                "until": until,
+                "version": version,
+                "arm": arm,
+                "choices": choices,
+                "figures_json": figures,
             },
         )
 

@@ -1,9 +1,23 @@
-"""Daily metrics per model version and rollout arm, computed from a tiny hand-checked dataset."""
+"""Daily metrics per model version and rollout arm, from what the real chat turn writes.
+
+Every turn goes through ``chat_turn_run`` (the production pipeline) with deterministic model
+doubles: a safety classifier whose version names its default level, an intent classifier that
+labels by the reply's words, and generators with fixed texts (one that fails). Nothing on the
+messages is set by hand except the session's rollout arm, which the release app assigns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pytest
 from django.utils import timezone
 
-from conversations.models import Message
+from conversations.backends.base import IntentPrediction
+from conversations.models import ChatSession, Message
+from conversations.services import chat_turn_run, session_create, session_end, session_rate
+from conversations.services.filter.cues import text_validates
+from evaluation.metrics_catalogue import METRICS
 from evaluation.models import MetricValue
 from evaluation.services import (
     ReplyInput,
@@ -12,26 +26,85 @@ from evaluation.services import (
     session_rating_create,
 )
 from evaluation.services.metrics import percentile, reply_latency_ms
+from evaluation.services.starter import starter_content_load
 from evaluation.tasks import (
     metrics_compute_task,
     review_locks_release_task,
     work_queues_refresh_task,
 )
+from tests.conversations.conftest import FixedRisk, RecordingGenerator
 from tests.evaluation.conftest import api_as
-from tests.evaluation.factories import (
-    label_item,
-    make_escalation,
-    make_session,
-    review_item,
-)
+from tests.evaluation.factories import label_item, make_session, make_user, review_item
 
 pytestmark = pytest.mark.django_db
+
+HIGH_RISK = "I want to end my life tonight"
+HIDDEN_CRISIS = "I have decided there is no point going on after this week"
+DISTRESSED = "I feel so anxious and low, everything is too much"
+PLAIN = "Today I walked to the park and had a coffee"
+VALIDATING = "That sounds really hard, and it makes sense that you feel this way."
+QUESTION = "What happened at the park?"
+
+
+@dataclass
+class WordIntent:
+    """An intent classifier double: ``validate`` for replies that say "makes sense"."""
+
+    version: str = "intent-words-1"
+
+    def predict(self, text: str) -> IntentPrediction:
+        intent = "validate" if "makes sense" in text else "probe_story"
+        return IntentPrediction(intent, 0.9, self.version)
+
+    def predict_many(self, texts):
+        return [self.predict(t) for t in texts]
 
 
 def _value(name, version="", arm=""):
     return MetricValue.objects.get(
         name=name, day=timezone.localdate(), model_version=version, rollout_arm=arm
-    ).value
+    )
+
+
+def _turn(session, text, *, safety, generator):
+    return chat_turn_run(
+        session=session,
+        text=text,
+        safety_classifier=safety,
+        generator=generator,
+        intent_classifier=WordIntent(),
+    )
+
+
+@pytest.fixture
+def traffic(db):
+    """Three sessions of real chat turns; returns what the tests need to check against."""
+    starter_content_load()
+    safety_v1 = FixedRisk("none", overrides={HIGH_RISK: "high"})  # version "fixed-none"
+    safety_v2 = FixedRisk("low")  # version "fixed-low"
+    validating = RecordingGenerator(text=VALIDATING, name="words")
+    asking = RecordingGenerator(text=QUESTION, name="words")
+    broken = RecordingGenerator(fail=RuntimeError("model down"), name="words")
+    user = make_user("enduser")
+
+    canary = session_create(user=user, session_type="check_in")
+    ChatSession.objects.filter(pk=canary.pk).update(rollout_arm="canary")  # the release's write
+    canary.refresh_from_db()
+    a1 = _turn(canary, DISTRESSED, safety=safety_v2, generator=validating)
+    a2 = _turn(canary, PLAIN, safety=safety_v2, generator=asking)
+
+    stable = session_create(user=make_user("enduser"), session_type="check_in")
+    b1 = _turn(stable, HIDDEN_CRISIS, safety=safety_v1, generator=broken)
+    b2 = _turn(stable, PLAIN, safety=safety_v1, generator=asking)
+
+    crisis = session_create(user=make_user("enduser"), session_type="check_in")
+    c1 = _turn(crisis, HIGH_RISK, safety=safety_v1, generator=validating)
+    canary = session_end(session=canary)
+    session_rate(session=canary, stars=5)
+    return {
+        "sessions": (canary, stable, crisis),
+        "turns": {"a1": a1, "a2": a2, "b1": b1, "b2": b2, "c1": c1},
+    }
 
 
 def test_percentile_and_latency_helpers():
@@ -43,60 +116,116 @@ def test_percentile_and_latency_helpers():
     assert reply_latency_ms({}) is None
 
 
-def test_metrics_from_ratings_labels_and_turns(clinician):
-    canary = make_session(rollout_arm="canary", rating_stars=4)
-    stable = make_session(
-        rating_stars=2,
-        reply_fields={"provenance": {"backend": "approved", "fallback_reason": "timeout"}},
+def test_the_chat_turn_records_the_safety_version_on_the_user_message(traffic):
+    turns = traffic["turns"]
+    assert turns["a1"].user_message.model_versions == {"safety": "fixed-low"}
+    assert turns["c1"].user_message.model_versions == {"safety": "fixed-none"}
+    stored = Message.objects.get(pk=turns["b1"].user_message.pk)
+    assert stored.model_versions["safety"] == "fixed-none"
+    reply = turns["a1"].reply
+    assert reply.model_versions["intent"] == "intent-words-1"
+    assert reply.model_versions["generator"] == "words:recording-1"
+
+
+def test_safety_metrics_per_version_from_clinician_labels(traffic, clinician):
+    turns = traffic["turns"]
+    # fixed-none: HIGH_RISK scored high (hit), HIDDEN_CRISIS scored none (a miss), PLAIN none
+    # labelled none; fixed-low: PLAIN scored low, labelled none (not a false positive).
+    for key, level in (("c1", "high"), ("b1", "high"), ("b2", "none"), ("a2", "none")):
+        message = turns[key].user_message
+        safety_label_create(
+            item=label_item("safety", message=message),
+            clinician=clinician,
+            risk_level=level,
+            category="crisis" if level == "high" else "",
+        )
+    metrics_compute()
+    assert _value("safety_recall").value == pytest.approx(0.5)
+    recall = _value("safety_recall", version="fixed-none")
+    assert (recall.value, recall.numerator, recall.denominator) == (0.5, 1, 2)
+    assert not MetricValue.objects.filter(name="safety_recall", model_version="unknown").exists()
+    assert _value("high_risk_fp_rate", version="fixed-none").value == 0.0
+    assert _value("high_risk_fp_rate", version="fixed-low").value == 0.0
+    # The canary arm's labelled messages (PLAIN, labelled none) give no recall, one FP sample.
+    assert _value("high_risk_fp_rate", arm="canary").denominator == 1
+
+
+def test_reply_metrics_per_generator_version_and_arm(traffic, clinician):
+    metrics_compute()
+    turns = traffic["turns"]
+    replies = Message.objects.filter(role="assistant")
+    assert replies.count() == 5
+    # Errors: the broken generator's turn fell back (1 of 5).
+    assert turns["b1"].reply.provenance.get("fallback_reason")
+    assert _value("error_rate").value == pytest.approx(1 / 5)
+    # Latency: every reply's recorded total, user message to reply.
+    p95 = _value("latency_p95")
+    assert p95.denominator == 5 and p95.value > 0
+    totals = [m.latency_ms["total"] for m in replies]
+    assert p95.value == pytest.approx(percentile(totals, 95))
+    assert _value("latency_p50", arm="canary").denominator == 2
+    # Validation (the recipe): replies to distressed messages (DISTRESSED, low on PLAIN by
+    # fixed-low, HIDDEN_CRISIS's words) that validate, emergencies aside.
+    rate = _value("validation_rate")
+    assert rate.denominator == 3
+    expected = sum(
+        1
+        for key in ("a1", "a2", "b1")
+        if turns[key].reply.intent == "validate" or text_validates(turns[key].reply.text)
     )
-    make_escalation(canary)
-    # Ratings: one appropriate, one harmful -> 50%. Validation: yes, no, yes -> 2/3.
-    for session, value, validated in (
-        (canary, "appropriate", [True, False]),
-        (stable, "harmful", [True, None]),
-    ):
-        replies = session.messages.filter(role="assistant").order_by("id")
+    assert turns["a1"].reply.intent == "validate"  # VALIDATING, served as written
+    assert rate.numerator == expected >= 1
+    words = _value("validation_rate", version="words:recording-1")
+    assert words.denominator == 2  # a1 and a2; b1 was answered by the fallback
+    # Sessions: one of three escalated (the emergency), satisfaction from the stars given.
+    assert _value("escalation_rate").value == pytest.approx(1 / 3)
+    assert _value("escalation_rate", arm="canary").value == 0.0
+    assert _value("satisfaction").value == pytest.approx(5.0)
+
+
+def test_clinician_judged_metrics_from_ratings(traffic, clinician):
+    canary, stable, _ = traffic["sessions"]
+    for session, value, validated in ((canary, "appropriate", True), (stable, "harmful", False)):
+        reply = session.messages.filter(role="assistant").order_by("id").first()
         session_rating_create(
             item=review_item(session),
             clinician=clinician,
             appropriateness=value,
-            replies=[ReplyInput(r.pk, (), v) for r, v in zip(replies, validated, strict=True)],
+            replies=[ReplyInput(reply.pk, (), validated)],
         )
-    # Safety: clinician-high & model-high (hit), clinician-high & model-low (miss),
-    # clinician-none & model-high (false positive), clinician-low & model-low. As the chat turn
-    # stores them: the user message keeps the risk fields, its reply the model versions.
-    cases = [("high", "high"), ("high", "low"), ("none", "high"), ("low", "low")]
-    user_messages = Message.objects.filter(role="user").select_related("reply").order_by("id")
-    for (clinician_level, model_level), message in zip(cases, user_messages, strict=True):
-        message.risk_level = model_level
-        message.save(update_fields=["risk_level"])
-        message.reply.model_versions = {**message.reply.model_versions, "safety": "safety-v2"}
-        message.reply.save(update_fields=["model_versions"])
-        item = label_item("safety", message=message)
-        safety_label_create(
-            item=item,
-            clinician=clinician,
-            risk_level=clinician_level,
-            category="crisis" if clinician_level == "high" else "",
-        )
-    assert metrics_compute() > 0
-    assert _value("appropriateness") == pytest.approx(0.5)
-    assert _value("appropriateness", arm="canary") == pytest.approx(1.0)
-    assert _value("validation_rate") == pytest.approx(2 / 3)
-    assert _value("validation_rate", version="approved") == pytest.approx(2 / 3)
-    assert _value("safety_recall") == pytest.approx(0.5)
-    assert _value("safety_recall", version="safety-v2") == pytest.approx(0.5)
-    assert _value("high_risk_fp_rate") == pytest.approx(0.5)
-    assert _value("escalation_rate") == pytest.approx(0.5)
-    assert _value("satisfaction") == pytest.approx(3.0)
-    assert _value("latency_p95") == pytest.approx(50.0)
-    assert _value("error_rate") == pytest.approx(0.5)  # 2 of 4 replies fell back
+    metrics_compute()
+    assert _value("appropriateness").value == pytest.approx(0.5)
+    assert _value("appropriateness", arm="canary").value == pytest.approx(1.0)
+    assert _value("validation_rate_reviewed").value == pytest.approx(0.5)
     # Idempotent: computing again updates the same rows.
     rows = MetricValue.objects.count()
     metrics_compute()
     assert MetricValue.objects.count() == rows
-    body = api_as(clinician).get("/api/v1/metrics/?name=safety_recall").json()
-    assert {r["model_version"] for r in body["results"]} == {"", "safety-v2"}
+    body = api_as(clinician).get("/api/v1/metrics/?name=appropriateness").json()
+    assert {r["rollout_arm"] for r in body["results"]} == {"", "canary"}
+
+
+def test_dashboards_filter_by_version_arm_and_dates_with_a_table_per_chart(
+    traffic, client, clinician
+):
+    metrics_compute()
+    client.force_login(clinician)
+    html = client.get("/dashboards/").content.decode()
+    for name in ("validation_rate", "safety_recall", "latency_p95", "appropriateness"):
+        assert f'id="chart-{name}"' in html and f'id="chart-{name}-data"' in html
+        assert f"Table: {METRICS[name][0]}" in html
+    assert 'id="chart-live_fn_rate"' in html
+    assert '<option value="canary"' in html and '<option value="words:recording-1"' in html
+    today = timezone.localdate().isoformat()
+    assert f'<th scope="row">{today}</th>' in html  # a table row per day
+    assert '"type": "date"' in html and '"dash": "dot"' in html  # time axis, target lines
+    by_arm = client.get("/dashboards/?arm=canary").content.decode()
+    assert "arm canary" in by_arm and "version words:recording-1" not in by_arm
+    by_version = client.get("/dashboards/?version=words:recording-1").content.decode()
+    assert "version words:recording-1" in by_version and "arm canary" not in by_version
+    past = client.get("/dashboards/?since=2020-01-01&until=2020-01-31").content.decode()
+    assert f'<th scope="row">{today}</th>' not in past and "No data yet" in past
+    assert client.get("/dashboards/plotly.min.js").status_code == 200
 
 
 def test_tasks_call_their_services(clinician):
@@ -104,16 +233,6 @@ def test_tasks_call_their_services(clinician):
     assert work_queues_refresh_task()["review"]["high_risk"] == 1
     assert review_locks_release_task() == 0
     assert metrics_compute_task(days=[timezone.localdate().isoformat()]) >= 0
-
-
-def test_dashboard_page_shows_a_chart_per_metric(client, clinician):
-    make_session()
-    metrics_compute()
-    client.force_login(clinician)
-    html = client.get("/dashboards/").content.decode()
-    for name in ("validation_rate", "safety_recall", "latency_p95", "appropriateness"):
-        assert f'id="chart-{name}"' in html and f'id="chart-{name}-data"' in html
-    assert client.get("/dashboards/plotly.min.js").status_code == 200
 
 
 @pytest.mark.celery_worker

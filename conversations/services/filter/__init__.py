@@ -15,9 +15,9 @@ How it works, in order:
 3. A final guard re-checks the whole text (across sentence boundaries too); if anything still
    matches, the reply becomes a fixed safe text. So nothing a rule detects can ever survive.
 
-Rooms: ``rules`` (the sentence rules, a data table), ``contacts`` (numbers, addresses and
-hotlines outside the catalogue, ``conversations.catalogue``), ``cues`` (distress, validation,
-safety question), ``apply`` (one reply through all of it).
+Rooms: ``rules`` (the sentence rules, read from ``conversations/content/filter_rules.yaml``),
+``contacts`` (numbers, addresses and hotlines outside the catalogue, ``conversations.catalogue``),
+``cues`` (distress, validation, safety question), ``apply`` (one reply through all of it).
 """
 
 from conversations.services.filter.apply import response_filter_apply

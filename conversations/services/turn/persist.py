@@ -30,6 +30,7 @@ RISK_FIELDS = (
     "risk_urgency",
     "safety_rule_hits",
     "risk_reason",
+    "model_versions",
 )
 
 # SQLite ignores SELECT ... FOR UPDATE: in the quick start's single process these stripes
@@ -162,6 +163,9 @@ def turn_persist(
     user_message.risk_urgency = assessment.urgency or ""
     user_message.safety_rule_hits = list(assessment.rule_hits)
     user_message.risk_reason = {"exemplar": turn.exemplar} if turn.exemplar else {}
+    # The version that decided this message's risk (and, with a release, its arm's): safety
+    # metrics per version read it here (evaluation/services/metrics.py).
+    user_message.model_versions = {"safety": assessment.model_version}
     user_message.release_id, user_message.rollout_arm = turn.release_id, turn.rollout_arm
     user_message.save(update_fields=(*RISK_FIELDS, "release", "rollout_arm"))
     if (session.release_id, session.rollout_arm) != (turn.release_id, turn.rollout_arm):

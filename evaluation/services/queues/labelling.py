@@ -19,15 +19,16 @@ logger = logging.getLogger(__name__)
 
 
 def _safety_suggestion(message: Message) -> dict:
-    """What the model said of a user message. Its turn's model versions are on the reply: the
-    user message itself keeps only the risk fields."""
+    """What the model said of a user message: the version that scored it is on the message
+    (the chat turn stores it there), on its reply for rows stored before."""
     reply = getattr(message, "reply", None)
     return {
         "risk_level": message.risk_level,
         "category": message.risk_category,
         "urgency": message.risk_urgency,
         "score": message.risk_score,
-        "model_version": ((reply.model_versions if reply else None) or {}).get("safety", ""),
+        "model_version": (message.model_versions or {}).get("safety")
+        or ((reply.model_versions if reply else None) or {}).get("safety", ""),
     }
 
 

@@ -1,0 +1,259 @@
+"""The dataset browser's reads: Ari's own turns and imported texts, one keyset page at a time.
+
+Ari's turns are user messages with their reply (the per-turn risk of the message, the intent of
+the reply); imported texts are the labelling items of an import (ESConv, KakoVerse,
+counsel-chat...: ``WorkItem.source``), with the importer's suggestion. Pages are keyset pages
+on the primary key, newest first (``id < after`` or ``id > before``), so page 10,000 costs what
+page 1 does: the plan is a backward scan of the primary key (or of ``created_at``'s index when a
+date range is narrow), stopped after one page. Texts leave masked; clinician labels are read for
+the page's rows only (two queries, never one per row).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db.models import Q
+from django.utils import timezone
+
+from ari_review.privacy.masking import mask_text
+from conversations.models import Intent, Message, RiskLevel
+from evaluation.models import IntentLabel, SafetyLabel, WorkItem
+
+PAGE_SIZE = 50
+ARI = "ari"
+# Masking (NER) costs about 10 ms a text, 100 texts a page: masked texts are cached by the hash
+# of the text (the key carries no text), so a page read again costs one cache round trip.
+MASK_CACHE_SECONDS = 24 * 3600
+
+
+def masked_many(texts: list[str]) -> list[str]:
+    """Each text masked (``mask_text``), through the cache."""
+    keys = [f"dsmask:{hashlib.sha256(t.encode()).hexdigest()}" for t in texts]
+    found = cache.get_many(keys)
+    missing = {}
+    out = []
+    for key, text in zip(keys, texts, strict=True):
+        if key not in found:
+            found[key] = missing[key] = mask_text(text)
+        out.append(found[key])
+    if missing:
+        cache.set_many(missing, MASK_CACHE_SECONDS)
+    return out
+
+
+@dataclass(frozen=True)
+class DatasetFilters:
+    source: str = ARI
+    risk: str = ""
+    intent: str = ""
+    since: dt.date | None = None
+    until: dt.date | None = None
+    search: str = ""
+
+
+@dataclass
+class DatasetRow:
+    id: int
+    created_at: dt.datetime
+    source: str
+    text: str
+    risk: str = ""
+    reply: str = ""
+    intent: str = ""
+    session_id: int | None = None
+    labels: dict = field(default_factory=dict)  # {"safety": [...levels], "intent": [...]}
+    items: dict = field(default_factory=dict)  # {"safety": item id, "intent": item id}
+
+
+@dataclass
+class DatasetPage:
+    rows: list[DatasetRow]
+    next_after: int | None  # older rows: ?after=
+    prev_before: int | None  # newer rows: ?before=
+
+
+def dataset_sources() -> list[str]:
+    """ "ari" and every import source with items (a small, indexed distinct)."""
+    imported = (
+        WorkItem.objects.exclude(source="production")
+        .order_by("source")
+        .values_list("source", flat=True)
+        .distinct()
+    )
+    return [ARI, *imported]
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _dates(qs, filters: DatasetFilters):
+    """Whole days, as a range on ``created_at`` (indexed; no cast of the column)."""
+    if filters.since:
+        qs = qs.filter(created_at__gte=_day_start(filters.since))
+    if filters.until:
+        qs = qs.filter(created_at__lt=_day_start(filters.until + dt.timedelta(days=1)))
+    return qs
+
+
+def _keyset(qs, *, after: int | None, before: int | None):
+    """One page newest first; with ``before`` the page just newer than it."""
+    if before is not None:
+        rows = list(qs.filter(pk__gt=before).order_by("pk")[: PAGE_SIZE + 1])
+        more_newer = len(rows) > PAGE_SIZE
+        rows = list(reversed(rows[:PAGE_SIZE]))
+        return rows, True, more_newer
+    if after is not None:
+        qs = qs.filter(pk__lt=after)
+    rows = list(qs.order_by("-pk")[: PAGE_SIZE + 1])
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE, after is not None
+
+
+def ari_turns_query(filters: DatasetFilters):
+    """The user messages (turns) matching the filters, unordered (the page orders them)."""
+    qs = Message.objects.filter(role=Message.Role.USER)
+    if filters.risk:
+        qs = qs.filter(risk_level=filters.risk)
+    if filters.intent:
+        qs = qs.filter(reply__intent=filters.intent)
+    if filters.search:
+        qs = qs.filter(Q(text__icontains=filters.search) | Q(reply__text__icontains=filters.search))
+    return _dates(qs, filters)
+
+
+def _label_index(kind: str, *, message_ids=(), item_ids=()) -> tuple[dict, dict]:
+    """``({message or item id: item id}, {item id: [label values]})`` for one page."""
+    items = WorkItem.objects.filter(kind=kind)
+    if message_ids:
+        items = items.filter(message_id__in=message_ids)
+    else:
+        items = items.filter(pk__in=item_ids)
+    item_of = {
+        (message_id if message_ids else pk): pk
+        for pk, message_id in items.values_list("pk", "message_id")
+    }
+    labels: dict[int, list[str]] = {}
+    model, value = (SafetyLabel, "risk_level") if kind == "safety" else (IntentLabel, "intent")
+    for item_id, label in model.objects.filter(item_id__in=item_of.values()).values_list(
+        "item_id", value
+    ):
+        labels.setdefault(item_id, []).append(label)
+    return item_of, labels
+
+
+def _ari_page(filters: DatasetFilters, *, after, before) -> DatasetPage:
+    qs = (
+        ari_turns_query(filters)
+        .select_related("reply")
+        .only(
+            "id",
+            "created_at",
+            "text",
+            "risk_level",
+            "session_id",
+            "reply__id",
+            "reply__text",
+            "reply__intent",
+        )
+    )
+    messages, has_older, has_newer = _keyset(qs, after=after, before=before)
+    ids = [m.pk for m in messages]
+    reply_ids = [m.reply.pk for m in messages if getattr(m, "reply", None) is not None]
+    safety_items, safety_labels = _label_index("safety", message_ids=ids)
+    intent_items, intent_labels = _label_index("intent", message_ids=reply_ids)
+    rows = []
+    texts = []
+    for m in messages:
+        reply = getattr(m, "reply", None)
+        texts += [m.text, reply.text if reply is not None else ""]
+    masked = iter(masked_many(texts))
+    for m in messages:
+        reply = getattr(m, "reply", None)
+        safety_item = safety_items.get(m.pk)
+        intent_item = intent_items.get(reply.pk) if reply is not None else None
+        rows.append(
+            DatasetRow(
+                id=m.pk,
+                created_at=m.created_at,
+                source=ARI,
+                text=next(masked),
+                risk=m.risk_level,
+                reply=next(masked),
+                intent=reply.intent if reply is not None else "",
+                session_id=m.session_id,
+                labels={
+                    "safety": safety_labels.get(safety_item, []),
+                    "intent": intent_labels.get(intent_item, []),
+                },
+                items={"safety": safety_item, "intent": intent_item},
+            )
+        )
+    return _page(rows, has_older, has_newer)
+
+
+def _page(rows: list[DatasetRow], has_older: bool, has_newer: bool) -> DatasetPage:
+    return DatasetPage(
+        rows=rows,
+        next_after=rows[-1].id if rows and has_older else None,
+        prev_before=rows[0].id if rows and has_newer else None,
+    )
+
+
+def _imported_page(filters: DatasetFilters, *, after, before) -> DatasetPage:
+    qs = WorkItem.objects.filter(source=filters.source, message__isnull=True)
+    if filters.risk:
+        qs = qs.filter(kind=WorkItem.Kind.SAFETY).filter(
+            Q(suggestion__risk_level=filters.risk) | Q(safety_labels__risk_level=filters.risk)
+        )
+    if filters.intent:
+        qs = qs.filter(kind=WorkItem.Kind.INTENT).filter(
+            Q(suggestion__intent=filters.intent) | Q(intent_labels__intent=filters.intent)
+        )
+    if filters.search:
+        qs = qs.filter(text__icontains=filters.search)
+    qs = _dates(qs, filters).distinct()
+    items, has_older, has_newer = _keyset(
+        qs.only("id", "created_at", "kind", "text", "suggestion", "source"),
+        after=after,
+        before=before,
+    )
+    ids = [i.pk for i in items]
+    _, safety_labels = _label_index("safety", item_ids=ids)
+    _, intent_labels = _label_index("intent", item_ids=ids)
+    rows = []
+    masked = iter(masked_many([item.text for item in items]))
+    for item in items:
+        suggestion = item.suggestion or {}
+        safety = item.kind == WorkItem.Kind.SAFETY
+        rows.append(
+            DatasetRow(
+                id=item.pk,
+                created_at=item.created_at,
+                source=item.source,
+                text=next(masked),
+                risk=str(suggestion.get("risk_level") or "") if safety else "",
+                intent=str(suggestion.get("intent") or "") if item.kind == "intent" else "",
+                labels={
+                    "safety": safety_labels.get(item.pk, []),
+                    "intent": intent_labels.get(item.pk, []),
+                },
+                items={"safety" if safety else item.kind: item.pk},
+            )
+        )
+    return _page(rows, has_older, has_newer)
+
+
+def dataset_page(
+    filters: DatasetFilters, *, after: int | None = None, before: int | None = None
+) -> DatasetPage:
+    if filters.risk and filters.risk not in RiskLevel.values:
+        raise ValueError("unknown risk level")
+    if filters.intent and filters.intent not in Intent.values:
+        raise ValueError("unknown intent")
+    if filters.source == ARI:
+        return _ari_page(filters, after=after, before=before)
+    return _imported_page(filters, after=after, before=before)
