@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from conversations.models import RELEASE_IN_FLIGHT, Release, ReleaseStage
 from conversations.rollout import CANARY
-from evaluation.models import Appropriateness, SessionRating
+from evaluation.models import Appropriateness, MonitoringAlert, SessionRating
 from training_jobs.models import ModelVersion, ReleaseEvent
 from training_jobs.releases.monitor import arm_metrics
 
@@ -137,17 +137,28 @@ def _review(release: Release) -> Item:
 
 
 def _alerts() -> Item:
-    open_alerts = ReleaseEvent.objects.filter(
+    """Release alerts not acknowledged, and the workspace's monitoring alerts still open
+    (evaluation's alert rules: recall, latency, error rate...)."""
+    label = "No open critical alert"
+    releases = ReleaseEvent.objects.filter(
         kind=ReleaseEvent.Kind.ALERT, acknowledged_at__isnull=True
     ).count()
-    label = "No open critical alert"
-    if open_alerts:
+    if releases:
         return Item(
             "alerts",
             label,
             FAIL,
-            f"{open_alerts} release alert(s) not acknowledged",
+            f"{releases} release alert(s) not acknowledged",
             reverse("training_jobs:release-list"),
+        )
+    monitoring = MonitoringAlert.objects.filter(status=MonitoringAlert.Status.OPEN).count()
+    if monitoring:
+        return Item(
+            "alerts",
+            label,
+            FAIL,
+            f"{monitoring} monitoring alert(s) open",
+            reverse("evaluation:alerts"),
         )
     return Item("alerts", label, PASS, "none open")
 
