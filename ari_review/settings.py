@@ -170,6 +170,21 @@ CELERY_BEAT_SCHEDULE["conversations-retention-purge"] = {
     "options": {"expires": 3000},
 }
 ARI_RETENTION_DAYS = env.int("ARI_RETENTION_DAYS", 0, minimum=0)
+# Releases (docs/releases.md): the monitor compares the canary arm with the control arm every
+# few minutes and rolls back at once on a breach.
+CELERY_BEAT_SCHEDULE["training-release-monitor"] = {
+    "task": "training_jobs.tasks.release_monitor_task",
+    "schedule": crontab(minute="*/5"),
+    "options": {"expires": 240},
+}
+ARI_RELEASE_STAGING_DWELL_MINUTES = env.int("ARI_RELEASE_STAGING_DWELL_MINUTES", 24 * 60, minimum=0)
+ARI_RELEASE_CANARY_DWELL_MINUTES = env.int("ARI_RELEASE_CANARY_DWELL_MINUTES", 24 * 60, minimum=0)
+ARI_RELEASE_MIN_SAMPLE = env.int("ARI_RELEASE_MIN_SAMPLE", 300, minimum=1)
+ARI_RELEASE_ALPHA = env.float("ARI_RELEASE_ALPHA", 0.01, minimum=0.0, maximum=0.5)
+ARI_RELEASE_MAX_ERROR_RATE = env.float("ARI_RELEASE_MAX_ERROR_RATE", 0.01, minimum=0.0, maximum=1.0)
+ARI_RELEASE_MAX_P95_MS = env.int("ARI_RELEASE_MAX_P95_MS", 3000, minimum=1)
+# The approver of a promotion may not be who created the release or trained its models.
+ARI_RELEASE_SEPARATE_APPROVER = env.bool("ARI_RELEASE_SEPARATE_APPROVER", default=False)
 # Queueing from a chat turn (escalation e-mails) waits at most this long on the broker, then
 # gives up without retrying; the sweep above sends what was not queued (ari_review/celery.py).
 ARI_BROKER_PUBLISH_TIMEOUT_MS = env.int("ARI_BROKER_PUBLISH_TIMEOUT_MS", 150, minimum=1)
@@ -190,6 +205,9 @@ EVALUATION_LABELS_PER_HIGH_RISK_ITEM = env.int("EVALUATION_LABELS_PER_HIGH_RISK_
 EVALUATION_DOUBLE_LABEL_PERCENT = env.int("EVALUATION_DOUBLE_LABEL_PERCENT", 10, minimum=0)
 # Random sessions added to the review queue each calendar month, at least.
 EVALUATION_REVIEW_SAMPLE_PER_MONTH = env.int("EVALUATION_REVIEW_SAMPLE_PER_MONTH", 50, minimum=0)
+# The random review sample picks a session of a release's canary arm this many times as often
+# as another (docs/releases.md, "Review follows the canary"); 1 = no oversampling.
+EVALUATION_REVIEW_CANARY_WEIGHT = env.int("EVALUATION_REVIEW_CANARY_WEIGHT", 5, minimum=1)
 # Sessions whose lowest safety confidence is below this percentage are queued for review.
 EVALUATION_LOW_CONFIDENCE_PERCENT = env.int("EVALUATION_LOW_CONFIDENCE_PERCENT", 60, minimum=0)
 # Production messages kept open in each labelling queue (least certain first).

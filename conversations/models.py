@@ -113,6 +113,10 @@ class ChatSession(models.Model):
     safety_resolution = models.CharField(
         max_length=20, choices=SafetyResolution.choices, blank=True, default=""
     )
+    # The release and arm that served the session's last turn (docs/releases.md).
+    release = models.ForeignKey(
+        "conversations.Release", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     rollout_arm = models.CharField(max_length=40, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -166,6 +170,16 @@ class Message(models.Model):
     resources = models.JSONField(default=list, blank=True)
     # Replies the user can send with one tap (safety-check mode: "I'm safe right now"...).
     suggested_replies = models.JSONField(default=list, blank=True)
+    # Both roles: the release and the arm ("control" or "canary") that served this turn.
+    release = models.ForeignKey(
+        "conversations.Release",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        db_index=False,
+    )
+    rollout_arm = models.CharField(max_length=10, blank=True, default="")
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -173,6 +187,8 @@ class Message(models.Model):
             models.Index(fields=["session", "created_at"]),
             # A chat turn's history: the session's last messages before the new one, by id.
             models.Index(fields=["session", "id"], name="message_session_history_idx"),
+            # The release monitor's per-arm metrics.
+            models.Index(fields=["release", "rollout_arm", "role"], name="message_release_arm_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -539,3 +555,98 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"Notification {self.pk} ({self.channel}, {self.status})"
+
+
+class ReleaseStage(models.TextChoices):
+    """draft -> staging -> canary 5/25/50 -> live (100%) -> retired; rolled back from any."""
+
+    DRAFT = "draft", "Draft"
+    STAGING = "staging", "Staging (shadow)"
+    CANARY_5 = "canary_5", "Canary 5%"
+    CANARY_25 = "canary_25", "Canary 25%"
+    CANARY_50 = "canary_50", "Canary 50%"
+    LIVE = "live", "Live (100%)"
+    RETIRED = "retired", "Retired"
+    ROLLED_BACK = "rolled_back", "Rolled back"
+
+
+# Stages in which a release is the candidate (exactly one at a time), and their canary share.
+RELEASE_IN_FLIGHT: dict[str, int] = {
+    ReleaseStage.STAGING: 0,
+    ReleaseStage.CANARY_5: 5,
+    ReleaseStage.CANARY_25: 25,
+    ReleaseStage.CANARY_50: 50,
+}
+
+
+class Release(models.Model):
+    """What changes what a user receives, versioned and staged together (docs/releases.md).
+
+    The chat runtime reads it (``conversations.rollout``: which release and arm serve a turn);
+    the release management (gate, promotion, rollback, monitor) is in ``training_jobs.releases``.
+    The model versions are references to the registry; the generation configuration, the
+    response-filter rule set and the risk-signal file are snapshots of what was in force.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    stage = models.CharField(
+        max_length=12, choices=ReleaseStage.choices, default=ReleaseStage.DRAFT, db_index=True
+    )
+    safety_version = models.ForeignKey(
+        "training_jobs.ModelVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    intent_version = models.ForeignKey(
+        "training_jobs.ModelVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    generation_config = models.JSONField(default=dict, blank=True)
+    filter_ruleset_version = models.CharField(max_length=40, blank=True, default="")
+    risk_signals_version = models.CharField(max_length=40, blank=True, default="")
+    notes = models.TextField(blank=True, default="")
+    # The release at 100% when this one entered staging: the one it is compared with.
+    incumbent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    stage_changed_at = models.DateTimeField(null=True, blank=True)
+    rollback_reason = models.TextField(blank=True, default="")
+    rolled_back_at = models.DateTimeField(null=True, blank=True)
+    # The monitor's last comparison of the arms (metrics, tests, verdict).
+    last_check = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stage"], condition=models.Q(stage="live"), name="release_one_live"
+            ),
+            # One candidate at a time: a unique index on a constant, over the in-flight rows.
+            models.UniqueConstraint(
+                models.Value(1),
+                condition=models.Q(stage__in=["staging", "canary_5", "canary_25", "canary_50"]),
+                name="release_one_in_flight",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def canary_percent(self) -> int:
+        if self.stage == ReleaseStage.LIVE:
+            return 100
+        return RELEASE_IN_FLIGHT.get(self.stage, 0)
+
+    @property
+    def in_flight(self) -> bool:
+        return self.stage in RELEASE_IN_FLIGHT

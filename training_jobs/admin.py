@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from training_jobs.models import ModelVersion, TrainingJob
+from training_jobs.models import ModelVersion, ReleaseEvent, TrainingJob
 
 
 @admin.register(ModelVersion)
@@ -29,4 +29,19 @@ class TrainingJobAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in TrainingJob._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ReleaseEvent)
+class ReleaseEventAdmin(admin.ModelAdmin):
+    """Read-only: releases change only through their services (docs/releases.md)."""
+
+    list_display = ("id", "release", "kind", "from_stage", "to_stage", "actor", "created_at")
+    list_filter = ("kind",)
+    readonly_fields = [f.name for f in ReleaseEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from training_jobs import apis
+from training_jobs.releases import apis as release_apis
 
 urlpatterns = [
     path("model-versions/", apis.ModelVersionListApi.as_view(), name="api-model-versions"),
@@ -8,11 +9,6 @@ urlpatterns = [
         "model-versions/<int:version_id>/",
         apis.ModelVersionDetailApi.as_view(),
         name="api-model-version-detail",
-    ),
-    path(
-        "model-versions/<int:version_id>/activate/",
-        apis.ModelVersionActivateApi.as_view(),
-        name="api-model-version-activate",
     ),
     path("training-jobs/", apis.TrainingJobListApi.as_view(), name="api-training-jobs"),
     path(
@@ -22,5 +18,27 @@ urlpatterns = [
         "training-jobs/<int:job_id>/",
         apis.TrainingJobDetailApi.as_view(),
         name="api-training-job-detail",
+    ),
+    path("releases/", release_apis.ReleaseListApi.as_view(), name="api-releases"),
+    path("releases/create/", release_apis.ReleaseCreateApi.as_view(), name="api-release-create"),
+    path(
+        "releases/<int:release_id>/",
+        release_apis.ReleaseDetailApi.as_view(),
+        name="api-release-detail",
+    ),
+    path(
+        "releases/<int:release_id>/promote/",
+        release_apis.ReleasePromoteApi.as_view(),
+        name="api-release-promote",
+    ),
+    path(
+        "releases/<int:release_id>/rollback/",
+        release_apis.ReleaseRollbackApi.as_view(),
+        name="api-release-rollback",
+    ),
+    path(
+        "release-alerts/<int:event_id>/acknowledge/",
+        release_apis.ReleaseAlertAcknowledgeApi.as_view(),
+        name="api-release-alert-acknowledge",
     ),
 ]

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from ari_review.api.base import AdminApi
 from training_jobs import selectors
 from training_jobs.models import Backend, ModelKind
-from training_jobs.services import model_version_activate, training_job_create
+from training_jobs.services import training_job_create
 
 
 class ModelVersionSummarySerializer(serializers.Serializer):
@@ -71,19 +71,6 @@ class ModelVersionDetailApi(AdminApi):
         version = selectors.model_version_get(version_id=version_id)
         if version is None:
             raise Http404
-        return Response(self.OutputSerializer(version).data)
-
-
-class ModelVersionActivateApi(AdminApi):
-    class OutputSerializer(ModelVersionSummarySerializer):
-        pass
-
-    @extend_schema(request=None, responses=OutputSerializer)
-    def post(self, request, version_id: int):
-        version = selectors.model_version_get(version_id=version_id)
-        if version is None:
-            raise Http404
-        version = model_version_activate(version=version, user=request.user)
         return Response(self.OutputSerializer(version).data)
 
 

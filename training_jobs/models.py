@@ -123,3 +123,37 @@ class TrainingJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class ReleaseEvent(models.Model):
+    """The timeline of a release (``conversations.Release``): stage changes, gate overrides,
+    rollbacks (by hand or by the monitor) and the alerts raised to the admins."""
+
+    class Kind(models.TextChoices):
+        STAGE = "stage", "Stage change"
+        OVERRIDE = "override", "Gate override"
+        ROLLBACK = "rollback", "Rollback"
+        ALERT = "alert", "Alert"
+
+    release = models.ForeignKey(
+        "conversations.Release", on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    from_stage = models.CharField(max_length=12, blank=True, default="")
+    to_stage = models.CharField(max_length=12, blank=True, default="")
+    reason = models.TextField(blank=True, default="")
+    # What the decision rested on: the checklist, the monitor's metrics and tests.
+    evidence = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Alerts: until an admin acknowledges them they count as open critical alerts.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["release", "kind"], name="releaseevent_release_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of release {self.release_id}"

@@ -1,7 +1,8 @@
-"""Writes of the model registry: train a version, activate it, run training jobs.
+"""Writes of the model registry: train a version, propose it as a release, run training jobs.
 
 The ML itself lives in :mod:`training_jobs.ml` (no Django); these services add the database
-labels, the model version row, the activation gate and the job bookkeeping.
+labels, the model version row, the training gate and the job bookkeeping. A version reaches
+users only through a release (:mod:`training_jobs.releases`, docs/releases.md).
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ from django.utils import timezone
 from ari_review.api.errors import ApplicationError
 from ari_review.audit import audit_event_record
 from ari_review.celery import task_enqueue
-from ari_review.ttl_cache import active_model_version_key, ttl_cache_invalidate
 from training_jobs import selectors
 from training_jobs.frozen_texts import training_rows_without_frozen
 from training_jobs.ml.data import DatasetPaths
 from training_jobs.ml.labels import BACKENDS, KINDS
 from training_jobs.ml.train import TrainSettings, train_and_evaluate
 from training_jobs.models import Backend, ModelKind, ModelVersion, TrainingJob
+from training_jobs.releases.registry import model_version_activate
+from training_jobs.releases.services import release_bootstrap, release_create
 from training_jobs.reward import reward_model_train
 
 if TYPE_CHECKING:
@@ -84,7 +86,9 @@ def model_version_train(
     progress: Progress | None = None,
     dataset_paths: DatasetPaths | None = None,
 ) -> TrainResult:
-    """Train, evaluate on the frozen test split, store a version, and activate it if allowed.
+    """Train, evaluate on the frozen test split, store a version and, with ``activate``, propose
+    it: a draft release (promoted by an admin through staging and canary), or, on a fresh
+    install with no live release yet, the first release, put live by the system.
 
     Training takes minutes, so no transaction is held while it runs; the version row is
     written (and activated) atomically at the end.
@@ -144,45 +148,11 @@ def model_version_train(
         activated, note = False, "not requested"
         if activate:
             if outcome.gate_passed:
-                model_version_activate(version=version, user=created_by)
-                activated, note = True, "activated"
+                activated, note = _propose(version, created_by)
             else:
                 note = f"not activated: {outcome.gate_reason}"
     logger.info("training finished version_id=%s activated=%s", version.pk, activated)
     return TrainResult(version=version, activated=activated, activation_note=note)
-
-
-def model_version_activate(*, version: ModelVersion, user: User | None = None) -> ModelVersion:
-    """Make ``version`` the one serving its kind. Refused unless it passed its gate."""
-    if not version.gate_passed:
-        raise ApplicationError(
-            f"Model version {version.name} cannot be activated: {version.gate_reason}"
-        )
-    if not version.artifact_dir.is_dir():
-        raise ApplicationError(
-            f"Model version {version.name} cannot be activated: its artifact is missing "
-            f"({version.artifact_dir})."
-        )
-    with transaction.atomic():
-        previous = list(
-            ModelVersion.objects.select_for_update().filter(kind=version.kind, is_active=True)
-        )
-        if any(p.pk == version.pk for p in previous):
-            return version
-        ModelVersion.objects.filter(pk__in=[p.pk for p in previous]).update(is_active=False)
-        version.is_active = True
-        version.activated_at = timezone.now()
-        version.activated_by = user if getattr(user, "pk", None) else None
-        version.save(update_fields=["is_active", "activated_at", "activated_by"])
-        audit_event_record(
-            actor=user,
-            action="model_version.activate",
-            obj=version,
-            before={"active": [p.name for p in previous]},
-            after={"active": version.name},
-        )
-        ttl_cache_invalidate(active_model_version_key(version.kind))
-    return version
 
 
 def reward_version_train(
@@ -205,15 +175,27 @@ def reward_version_train(
     return TrainResult(version=version, activated=activated, activation_note=note)
 
 
+def _propose(version: ModelVersion, user: User | None) -> tuple[bool, str]:
+    """(activated, note) for a version that passed its gate."""
+    field = "safety_version" if version.kind == "safety" else "intent_version"
+    versions: dict[str, Any] = {field: version}
+    first = release_bootstrap(**versions)
+    if first is not None:
+        return True, f"activated (first release {first.name}: no incumbent yet)"
+    release = release_create(**versions, created_by=user)
+    return False, f"release {release.name} drafted: promote it on the releases page"
+
+
 def models_ensure_active(
     *, backend: str = "hybrid", log: Callable[[str], None] = print
 ) -> dict[str, str]:
-    """Train and activate a version of each kind that has no active one (idempotent).
-
-    Also retrains when the active version's artifact has gone missing (e.g. a fresh
-    ``var/models``).
+    """Train a version of each kind that has no active one (or whose artifact is missing) and
+    release them (idempotent): on a fresh install the system puts them live as the first
+    release (audited ``release.bootstrap``: there is no incumbent to compare with); otherwise
+    they wait in a draft release for an admin to promote.
     """
     results: dict[str, str] = {}
+    trained: dict[str, Any] = {}
     for kind in KINDS:
         active = selectors.model_version_active_get(kind=kind)
         if active is not None and active.artifact_dir.is_dir():
@@ -223,9 +205,23 @@ def models_ensure_active(
         if active is not None:
             log(f"{kind}: active version {active.name} has no artifact at {active.artifact_dir}")
         log(f"{kind}: training a {backend} model (hybrid safety: about 10 minutes on two cores)")
-        result = model_version_train(kind=kind, backend=backend, activate=True)
-        results[kind] = f"{result.version.name}: {result.activation_note}"
+        version = model_version_train(kind=kind, backend=backend).version
+        if not version.gate_passed:
+            results[kind] = f"{version.name}: not activated: {version.gate_reason}"
+        else:
+            trained[f"{kind}_version"] = version
+            results[kind] = version.name
         log(f"{kind}: {results[kind]}")
+    if trained:
+        release = release_bootstrap(**trained)
+        if release is not None:
+            note = f"activated (first release {release.name}, put live by the system)"
+        else:
+            release = release_create(**trained)
+            note = f"release {release.name} drafted: promote it on the releases page"
+        for field, version in trained.items():
+            results[field.removesuffix("_version")] = f"{version.name}: {note}"
+        log(note)
     return results
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from training_jobs.releases.services import release_monitor_run
 from training_jobs.services import training_job_run, training_jobs_reconcile
 
 
@@ -22,3 +23,9 @@ def training_job_run_task(job_id: int) -> str:
 def training_jobs_reconcile_task() -> list[int]:
     """Re-queue training jobs that were never picked up or whose worker died."""
     return training_jobs_reconcile()
+
+
+@shared_task(name="training_jobs.tasks.release_monitor_task", soft_time_limit=120, time_limit=150)
+def release_monitor_task() -> dict:
+    """Compare the canary arm with the control arm; roll back at once on a breach."""
+    return release_monitor_run()

@@ -13,7 +13,7 @@ from ari_review.api.errors import ApplicationError
 from ari_review.mixins import AdminRequired
 from training_jobs import selectors
 from training_jobs.models import Backend, ModelKind
-from training_jobs.services import model_version_activate, training_job_create
+from training_jobs.services import training_job_create
 
 
 def _confusion_rows(block: dict | None) -> dict | None:
@@ -107,19 +107,3 @@ class ModelVersionPage(AdminRequired, View):
                 "thresholds": version.thresholds or {},
             },
         )
-
-
-class ModelVersionActivatePage(AdminRequired, View):
-    def post(self, request, version_id: int):
-        version = selectors.model_version_get(version_id=version_id)
-        if version is None:
-            raise Http404
-        try:
-            model_version_activate(version=version, user=request.user)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(
-                request, f"{version.name} now serves {version.get_kind_display().lower()}."
-            )
-        return redirect("training_jobs:model-detail", version_id=version.pk)

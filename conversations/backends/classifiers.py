@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ari_review.ttl_cache import active_model_version_key, ttl_cached
 from conversations.backends.base import IntentClassifier, SafetyClassifier
@@ -34,7 +34,6 @@ class ClassifierUnavailable(ArtifactError):
 
 
 def _predictor_for(kind: str) -> SafetyPredictor | IntentPredictor:
-    from training_jobs.ml.predictors import load_predictor
     from training_jobs.selectors import model_version_active_get
 
     version = ttl_cached(
@@ -45,6 +44,14 @@ def _predictor_for(kind: str) -> SafetyPredictor | IntentPredictor:
             f"no active {kind} model version: run `python manage.py ensure_models` "
             f"or `python manage.py train_classifier {kind} --activate`"
         )
+    return _predictor_of(kind, version)
+
+
+def _predictor_of(
+    kind: str, version: Any
+) -> SafetyPredictor | IntentPredictor:  # version: a ModelVersion (a floor above)
+    from training_jobs.ml.predictors import load_predictor
+
     key = (version.name, str(version.artifact_dir))
     with _lock:
         predictor = _cache.get(key)
@@ -72,6 +79,19 @@ def get_safety_classifier() -> SafetyClassifier:
 
 def get_intent_classifier() -> IntentClassifier:
     return cast(IntentClassifier, _predictor_for("intent"))
+
+
+def get_classifier_for_version(kind: str, version_id: int) -> SafetyPredictor | IntentPredictor:
+    """The predictor of model version ``version_id`` (a release candidate's, docs/releases.md);
+    the row is read once per ``ARI_CONFIG_CACHE_SECONDS``, the artifact loaded once."""
+    from training_jobs.selectors import model_version_get
+
+    version = ttl_cached(
+        f"model_version:{version_id}", lambda: model_version_get(version_id=version_id)
+    )
+    if version is None:
+        raise ClassifierUnavailable(f"model version {version_id} does not exist")
+    return _predictor_of(kind, version)
 
 
 def clear_cache() -> None:

@@ -14,12 +14,13 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import IntegrityError
 
 from ari_review.api.errors import ApplicationError
 from conversations.models import ChatSession, RiskLevel
+from conversations.rollout import ArmAssignment, arm_assignment_for
 from conversations.selectors import (
     crisis_catalogue_get,
     crisis_resource_snapshots,
@@ -109,9 +110,21 @@ def chat_turn_run(
         # A turn that never got its reply (its process died): finish it now.
     screened = Turn(latency={"persist_user": ms_since(start) if created else 0.0})
     session = user_message.session  # as read when the message was stored
+    start = time.perf_counter()
+    arm = arm_assignment_for(session)
+    screened.release_id, screened.rollout_arm = arm.release_id, arm.arm
+    screened.latency["release_arm"] = ms_since(start)
+    if intent_classifier is None:
+        intent_classifier = _arm_intent_classifier(arm, screened)
     history = session_history(session=session, before_id=user_message.pk, limit=20)
     assessment = screen(
-        user_message.text, history=history, classifier=safety_classifier, turn=screened
+        user_message.text,
+        history=history,
+        classifier=safety_classifier,
+        turn=screened,
+        # an explicitly given classifier (tests, benchmarks) is served alone
+        candidate_version_id=arm.safety_candidate_version_id if safety_classifier is None else None,
+        candidate_served=arm.safety_candidate_served,
     )
     compose = _composer(
         screened,
@@ -164,6 +177,20 @@ def chat_turn_run(
         turn.latency.get("total"),
     )
     return TurnResult(user_message=user_message, reply=reply, session=session)
+
+
+def _arm_intent_classifier(arm: ArmAssignment, turn: Turn) -> IntentClassifier | None:
+    """The canary arm's intent model, or None (the active one serves)."""
+    if arm.intent_version_id is None:
+        return None
+    from conversations.backends.classifiers import get_classifier_for_version
+
+    try:
+        return cast("IntentClassifier", get_classifier_for_version("intent", arm.intent_version_id))
+    except Exception as exc:  # the incumbent's intent model serves instead
+        logger.exception("candidate intent model failed version_id=%s", arm.intent_version_id)
+        turn.provenance["intent_candidate_error"] = type(exc).__name__
+        return None
 
 
 def _composer(

@@ -29,7 +29,7 @@ from evaluation.services.dialogues import CHECKLIST_KEYS
 from tests.conftest import client_for, make_user
 from tests.training_jobs.fixtures import safety_version_copy
 from training_jobs.models import ModelVersion
-from training_jobs.services import model_version_activate
+from training_jobs.releases.registry import model_version_activate
 
 NEUTRAL = "I keep feeling like I'm not good enough at work."
 HIGH_RISK = "I want to end my life tonight"

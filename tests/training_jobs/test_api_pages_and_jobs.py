@@ -20,7 +20,12 @@ FAST = TrainSettings(cv_folds=2, latency_samples=0, gate_high_recall=0.0, gate_i
     [
         ("api-model-versions", [], "get"),
         ("api-model-version-detail", [1], "get"),
-        ("api-model-version-activate", [1], "post"),
+        ("api-releases", [], "get"),
+        ("api-release-create", [], "post"),
+        ("api-release-detail", [1], "get"),
+        ("api-release-promote", [1], "post"),
+        ("api-release-rollback", [1], "post"),
+        ("api-release-alert-acknowledge", [1], "post"),
         ("api-training-jobs", [], "get"),
         ("api-training-job-create", [], "post"),
         ("api-training-job-detail", [1], "get"),
@@ -39,6 +44,10 @@ def test_registry_api_is_admin_only(url_name, args, method, enduser, clinician, 
         ("training_jobs:model-list", []),
         ("training_jobs:model-detail", [1]),
         ("training_jobs:job-detail", [1]),
+        ("training_jobs:release-list", []),
+        ("training_jobs:release-detail", [1]),
+        ("training_jobs:release-promote", [1]),
+        ("training_jobs:release-rollback", [1]),
     ],
 )
 def test_registry_pages_are_admin_only(url_name, args, client, enduser, clinician):
@@ -78,7 +87,7 @@ def test_api_lists_and_details_versions(active_models, admin_user):
     assert "high" in detail["thresholds"]
 
 
-def test_api_refuses_to_activate_a_version_below_the_gate(active_models, admin_user):
+def test_api_refuses_to_stage_a_release_of_a_version_below_the_gate(active_models, admin_user):
     failing = ModelVersion.objects.create(
         name="weak",
         kind="safety",
@@ -89,7 +98,14 @@ def test_api_refuses_to_activate_a_version_below_the_gate(active_models, admin_u
         gate_passed=False,
         gate_reason="high-risk recall 0.900 is below the required 0.98",
     )
-    response = client_for(admin_user).post(reverse("api-model-version-activate", args=[failing.pk]))
+    api = client_for(admin_user)
+    created = api.post(reverse("api-release-create"), {"safety_version": failing.pk}, format="json")
+    assert created.status_code == 201, created.content
+    response = api.post(
+        reverse("api-release-promote", args=[created.json()["id"]]),
+        {"from_stage": "draft"},
+        format="json",
+    )
     assert response.status_code == 400
     assert "below the required 0.98" in response.json()["detail"]
     assert ModelVersion.objects.get(kind="safety", is_active=True).pk == active_models["safety"].pk
@@ -122,7 +138,8 @@ def test_training_job_runs_once_with_progress_and_links_its_version(tiny_dataset
     job.refresh_from_db()
     assert job.status == TrainingJob.Status.SUCCEEDED and job.progress == 100
     assert job.model_version is not None and job.model_version.is_active
-    assert job.activation_note == "activated"
+    # a fresh install: the first release goes live at once (no incumbent to compare with)
+    assert job.activation_note.startswith("activated (first release")
     assert [p for _, p in seen] == sorted(p for _, p in seen)
     assert {"loading data", "training", "evaluating on frozen test split"} <= {s for s, _ in seen}
     # running it again is a no-op

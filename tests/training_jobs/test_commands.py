@@ -143,7 +143,7 @@ def test_train_classifier_stores_thresholds_hashes_and_activates(tiny_dataset, m
 @pytest.mark.django_db
 def test_activation_is_refused_for_a_version_below_the_gate(tiny_dataset):
     from ari_review.api.errors import ApplicationError
-    from training_jobs.services import model_version_activate
+    from training_jobs.releases.registry import model_version_activate
 
     version = model_version_train(
         kind="safety",
@@ -160,7 +160,32 @@ def test_ensure_models_trains_once_and_is_idempotent(tiny_dataset, monkeypatch):
     call_command("ensure_models", stdout=io.StringIO())
     active = set(ModelVersion.objects.filter(is_active=True).values_list("kind", flat=True))
     assert active == {"safety", "intent"}
+    # the quick start's first release: put live by the system (no incumbent), audited
+    from ari_review.models import AuditEvent
+    from conversations.models import Release
+
+    first = Release.objects.get(stage="live")
+    assert {first.safety_version.kind, first.intent_version.kind} == {"safety", "intent"}
+    assert first.safety_version.is_active and first.intent_version.is_active
+    assert AuditEvent.objects.get(action="release.bootstrap").actor_name == "system"
     out = io.StringIO()
     call_command("ensure_models", stdout=out)
     assert ModelVersion.objects.count() == 2
     assert out.getvalue().count("already active") == 2
+    assert Release.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_with_a_live_release_a_new_version_waits_in_a_draft_release(tiny_dataset, monkeypatch):
+    from conversations.models import Release
+
+    monkeypatch.setattr("training_jobs.management.commands.train_classifier.GATE_HIGH_RECALL", 0.0)
+    call_command(
+        "train_classifier", "safety", "--activate", stdout=io.StringIO(), stderr=io.StringIO()
+    )
+    first = ModelVersion.objects.get(is_active=True)
+    out = io.StringIO()
+    call_command("train_classifier", "safety", "--activate", stdout=out, stderr=io.StringIO())
+    assert ModelVersion.objects.get(is_active=True) == first  # nothing switched
+    draft = Release.objects.get(stage="draft")
+    assert draft.safety_version != first and "drafted" in out.getvalue()

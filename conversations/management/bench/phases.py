@@ -87,6 +87,8 @@ def in_process(turns: int) -> dict:
         "turn": summary(timings),
         "by_path": {path: summary(values) for path, values in sorted(by_path.items())},
         "stages_mean_ms": {k: round(statistics.fmean(v), 2) for k, v in stages.items()},
+        # resolving the turn's release and arm (docs/releases.md): target <= 0.5 ms
+        "release_arm": summary(stages.get("release_arm", [])),
     }
 
 

@@ -214,6 +214,12 @@ def lines(results: dict, found: list[Target]) -> list[str]:
             )
         stages = ", ".join(f"{k} {v:.1f}" for k, v in inproc["stages_mean_ms"].items())
         out.append(f"stage means (ms): {stages}")
+        arm = inproc.get("release_arm") or {}
+        if arm.get("n"):
+            out.append(
+                f"release + arm per turn (target <= 0.5 ms): p50 {arm['p50_ms']:.3f} ms, "
+                f"p95 {arm['p95_ms']:.3f} ms"
+            )
 
     http = results.get("http")
     if http:

@@ -184,7 +184,11 @@ def turn_persist(
     # The version that decided this message's risk (and, with a release, its arm's): safety
     # metrics per version read it here (evaluation/services/metrics.py).
     user_message.model_versions = {"safety": assessment.model_version}
-    user_message.save(update_fields=RISK_FIELDS)
+    user_message.release_id, user_message.rollout_arm = turn.release_id, turn.rollout_arm
+    user_message.save(update_fields=(*RISK_FIELDS, "release", "rollout_arm"))
+    if (session.release_id, session.rollout_arm) != (turn.release_id, turn.rollout_arm):
+        session.release_id, session.rollout_arm = turn.release_id, turn.rollout_arm
+        session.save(update_fields=["release", "rollout_arm"])
     session_state_apply(
         session,
         level=assessment.level,
@@ -220,4 +224,6 @@ def turn_persist(
         suggested_replies=turn.suggested_replies,
         risk_level=assessment.level,
         risk_category=assessment.category or "",
+        release_id=turn.release_id,
+        rollout_arm=turn.rollout_arm,
     )

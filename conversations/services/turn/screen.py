@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 
@@ -53,8 +53,16 @@ def screen(
     history: Sequence[HistoryRow],
     classifier: SafetyClassifier | None,
     turn: Turn,
+    candidate_version_id: int | None = None,
+    candidate_served: bool = False,
 ) -> RiskAssessment:
-    """The risk of ``text`` read with ``history`` (the session's last messages, oldest first)."""
+    """The risk of ``text`` read with ``history`` (the session's last messages, oldest first).
+
+    With ``candidate_version_id`` (a release's safety model in staging or canary) the candidate
+    screens the message too: its decision is stored beside the served one, and, when
+    ``candidate_served`` (the canary arm), the more cautious of the two is served. A candidate
+    can only add caution, never take it away (docs/releases.md).
+    """
     start = time.perf_counter()
     context = safety_context(history)
     if not models_ready(settings.ARI_SAFETY_WARM_WAIT_S):
@@ -78,6 +86,10 @@ def screen(
     else:
         assessment = second_opinion(classifier, text, context, assessment, turn)
         turn.thresholds = thresholds_of(classifier, with_history=bool(context))
+        if candidate_version_id is not None:
+            assessment = candidate_screen(
+                text, context, assessment, turn, candidate_version_id, served=candidate_served
+            )
     turn.exemplar = exemplar_nearest(text)
     turn.latency["safety"] = ms_since(start)
     turn.model_versions["safety"] = assessment.model_version
@@ -97,6 +109,44 @@ def thresholds_of(classifier: object, *, with_history: bool) -> dict[str, Any]:
     if isinstance(possible, int | float):
         found["possible"] = round(float(possible), 4)
     return found
+
+
+def candidate_screen(
+    text: str,
+    context: Sequence[str],
+    incumbent: RiskAssessment,
+    turn: Turn,
+    version_id: int,
+    *,
+    served: bool,
+) -> RiskAssessment:
+    """The release candidate's decision, kept in ``provenance["safety_candidate"]``; served only
+    when ``served`` and strictly more cautious than the incumbent's."""
+    from conversations.backends.classifiers import get_classifier_for_version
+
+    start = time.perf_counter()
+    try:
+        classifier = cast("SafetyClassifier", get_classifier_for_version("safety", version_id))
+        candidate = classifier.assess(text, history=context)
+    except Exception as exc:  # a broken candidate never costs the user the incumbent's screen
+        logger.exception("candidate safety model failed version_id=%s", version_id)
+        turn.provenance["safety_candidate"] = {"error": type(exc).__name__}
+        return incumbent
+    more_cautious = max_level(incumbent.level, candidate.level) != incumbent.level
+    chosen = candidate if served and more_cautious else incumbent
+    turn.provenance["safety_candidate"] = {
+        "model_version": candidate.model_version,
+        "level": candidate.level,
+        "category": candidate.category or "",
+        "score": round(candidate.score, 4),
+        "served": chosen is candidate,
+    }
+    turn.provenance["safety_incumbent"] = {
+        "model_version": incumbent.model_version,
+        "level": incumbent.level,
+    }
+    turn.latency["safety_candidate"] = ms_since(start)
+    return chosen
 
 
 def second_opinion(

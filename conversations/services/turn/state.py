@@ -43,6 +43,9 @@ class Turn:
     leave_safety_mode: bool = False
     needs_resources: bool = False
     text: str = ""
+    # The release and arm serving this turn (conversations.rollout).
+    release_id: int | None = None
+    rollout_arm: str = ""
 
 
 def ms_since(start: float) -> float:

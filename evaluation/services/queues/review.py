@@ -9,10 +9,12 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Case, Exists, FloatField, OuterRef, QuerySet, Value, When
+from django.db.models.functions import Power, Random
 from django.utils import timezone
 
 from conversations.models import ChatSession, Escalation, RiskLevel
+from conversations.rollout import CANARY
 from evaluation.models import WorkItem
 
 logger = logging.getLogger(__name__)
@@ -22,6 +24,20 @@ TIER_ESCALATED = 0.0
 TIER_HIGH_RISK = 1.0
 TIER_LOW_CONFIDENCE = 2.0
 TIER_SAMPLE = 3.0
+
+
+def _sample_order(queryset: QuerySet[ChatSession]) -> QuerySet[ChatSession]:
+    """Random order in which a canary-arm session comes first ``EVALUATION_REVIEW_CANARY_WEIGHT``
+    times as often as another (weighted sampling without replacement, Efraimidis-Spirakis: key
+    ``U ** (1 / weight)``, largest first), so the clinician review of a release fills within days
+    (docs/releases.md, "Review follows the canary")."""
+    weight = float(settings.EVALUATION_REVIEW_CANARY_WEIGHT)
+    key = Case(
+        When(rollout_arm=CANARY, then=Power(Random(), Value(1.0 / weight))),
+        default=Random(),
+        output_field=FloatField(),
+    )
+    return queryset.annotate(sample_key=key).order_by("-sample_key")
 
 
 def _review_required(high_risk: bool) -> int:
@@ -156,12 +172,12 @@ def review_queue_refresh(*, now: datetime | None = None) -> dict[str, int]:
         queued = WorkItem.objects.filter(kind=WorkItem.Kind.REVIEW, session=OuterRef("pk"))
         candidates = ChatSession.objects.filter(created_at__gte=month_start).exclude(Exists(queued))
         ended = candidates.filter(status=ChatSession.Status.ENDED)
-        picked = list(ended.order_by("?").values_list("id", flat=True)[:need])
+        picked = list(_sample_order(ended).values_list("id", flat=True)[:need])
         if len(picked) < need:
             picked += list(
-                candidates.exclude(id__in=picked)
-                .order_by("?")
-                .values_list("id", flat=True)[: need - len(picked)]
+                _sample_order(candidates.exclude(id__in=picked)).values_list("id", flat=True)[
+                    : need - len(picked)
+                ]
             )
         counts["sample"] = _enqueue_sessions(
             picked, tier=TIER_SAMPLE, reason=WorkItem.Reason.SAMPLE, high_risk=False

@@ -21,15 +21,19 @@ from training_jobs.services import (
 class Command(BaseCommand):
     help = (
         "Train a classifier from the shipped data plus database labels, evaluate it on the frozen "
-        "test split, store a model version, and (with --activate) activate it if it passes its "
-        f"gate (safety: high-risk recall >= {GATE_HIGH_RECALL}; "
+        "test split, store a model version, and (with --activate) propose it in a release if it "
+        f"passes its gate (safety: high-risk recall >= {GATE_HIGH_RECALL}; "
         f"intent: accuracy >= {GATE_INTENT_ACCURACY})."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=KINDS)
         parser.add_argument("--backend", choices=BACKENDS, default="hybrid")
-        parser.add_argument("--activate", action="store_true", help="activate if the gate passes")
+        parser.add_argument(
+            "--activate",
+            action="store_true",
+            help="if the gate passes: a draft release (a fresh install's first goes live)",
+        )
         parser.add_argument(
             "--no-database-labels", action="store_true", help="train on the shipped data only"
         )
@@ -112,8 +116,10 @@ class Command(BaseCommand):
                 self.stdout.write(
                     self.style.SUCCESS(f"Activated {version.name}: {version.gate_reason}.")
                 )
-            else:
+            elif not version.gate_passed:
                 self.stdout.write(self.style.WARNING(f"Not activated: {version.gate_reason}."))
+            else:
+                self.stdout.write(f"Not live yet: {result.activation_note}.")
         else:
             self.stdout.write(
                 f"Stored {version.name} (not activated; gate: {version.gate_reason})."

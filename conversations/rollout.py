@@ -1,0 +1,111 @@
+"""Which release and which arm serve a chat turn (the read side of releases, docs/releases.md).
+
+A user (or, without one, a session) is assigned to an arm by a hash of their key and the
+release's id: the same arm on every turn and in every session while the release is in flight,
+and, because the canary share only grows (5 -> 25 -> 50), a user in the canary at 5% stays in
+it at 25% and 50%. The releases in force are read once per ``ARI_CONFIG_CACHE_SECONDS`` (the
+in-process TTL cache); the release services invalidate it when a stage changes.
+
+Arms: ``control`` (served by the incumbent, the release at 100%) and ``canary`` (served by the
+candidate's model versions). In staging every turn is ``control`` and the candidate's safety
+model runs beside the incumbent's in shadow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from ari_review.ttl_cache import ttl_cached
+from conversations.models import RELEASE_IN_FLIGHT, ChatSession, Release, ReleaseStage
+
+SERVING_RELEASES_KEY = "serving_releases"
+CONTROL = "control"
+CANARY = "canary"
+BUCKETS = 10_000  # a share is a whole number of basis points
+
+
+@dataclass(frozen=True)
+class ServingReleases:
+    """The live release and the candidate in flight, as ids and versions (cheap to cache)."""
+
+    live_id: int | None = None
+    candidate_id: int | None = None
+    candidate_stage: str = ""
+    canary_percent: int = 0
+    candidate_safety_version_id: int | None = None
+    candidate_intent_version_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ArmAssignment:
+    release_id: int | None
+    arm: str
+    # The candidate's safety model screens beside the incumbent's: in shadow (staging, and the
+    # control arm of a canary) or served when more cautious (the canary arm).
+    safety_candidate_version_id: int | None = None
+    safety_candidate_served: bool = False
+    # The canary arm's intent model (None: the active one).
+    intent_version_id: int | None = None
+
+
+def arm_bucket(key: str, release_id: int) -> int:
+    """A stable number in ``[0, BUCKETS)`` for ``key`` in release ``release_id``."""
+    digest = hashlib.blake2b(f"{release_id}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % BUCKETS
+
+
+def arm_for(key: str, release_id: int, percent: int) -> str:
+    return CANARY if arm_bucket(key, release_id) < percent * (BUCKETS // 100) else CONTROL
+
+
+def assignment_key(session: ChatSession) -> str:
+    """The user when there is one (sticky across sessions), else the session."""
+    return f"u{session.user_id}" if session.user_id else f"s{session.public_id}"
+
+
+def _serving_load() -> ServingReleases:
+    rows = list(
+        Release.objects.filter(stage__in=[ReleaseStage.LIVE, *RELEASE_IN_FLIGHT]).values(
+            "id", "stage", "safety_version_id", "intent_version_id"
+        )
+    )
+    live = next((r for r in rows if r["stage"] == ReleaseStage.LIVE), None)
+    in_flight = next((r for r in rows if r["stage"] in RELEASE_IN_FLIGHT), None)
+    if in_flight is None:
+        return ServingReleases(live_id=live["id"] if live else None)
+    candidate: dict[str, Any] = dict(in_flight)
+    live_row: dict[str, Any] = dict(live) if live else {}
+
+    def changed(field: str) -> int | None:  # a model the candidate does not change runs once
+        return candidate[field] if candidate[field] != live_row.get(field) else None
+
+    return ServingReleases(
+        live_id=live_row.get("id"),
+        candidate_id=candidate["id"],
+        candidate_stage=candidate["stage"],
+        canary_percent=RELEASE_IN_FLIGHT[candidate["stage"]],
+        candidate_safety_version_id=changed("safety_version_id"),
+        candidate_intent_version_id=changed("intent_version_id"),
+    )
+
+
+def serving_releases_get() -> ServingReleases:
+    return ttl_cached(SERVING_RELEASES_KEY, _serving_load)
+
+
+def arm_assignment_for(session: ChatSession) -> ArmAssignment:
+    """The release and arm that serve ``session``'s next turn."""
+    serving = serving_releases_get()
+    if serving.candidate_id is None:
+        return ArmAssignment(release_id=serving.live_id, arm=CONTROL if serving.live_id else "")
+    arm = arm_for(assignment_key(session), serving.candidate_id, serving.canary_percent)
+    canary = arm == CANARY
+    return ArmAssignment(
+        release_id=serving.candidate_id,
+        arm=arm,
+        safety_candidate_version_id=serving.candidate_safety_version_id,
+        safety_candidate_served=canary,
+        intent_version_id=serving.candidate_intent_version_id if canary else None,
+    )

@@ -1,0 +1,165 @@
+"""``/api/v1/releases/``: the release operations of the pages, admins only, each audited by its
+service (docs/releases.md)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from ari_review.api.base import AdminApi
+from conversations.models import ReleaseStage
+from training_jobs.models import ModelKind, ModelVersion
+from training_jobs.releases import selectors
+from training_jobs.releases.gate import release_checklist
+from training_jobs.releases.monitor import arm_metrics
+from training_jobs.releases.services import (
+    release_alert_acknowledge,
+    release_create,
+    release_promote,
+    release_rollback,
+)
+
+
+class ReleaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    stage = serializers.ChoiceField(choices=ReleaseStage.choices)
+    canary_percent = serializers.IntegerField(help_text="Share of users in the canary arm.")
+    safety_version_id = serializers.IntegerField(allow_null=True)
+    intent_version_id = serializers.IntegerField(allow_null=True)
+    generation_config = serializers.JSONField()
+    filter_ruleset_version = serializers.CharField()
+    risk_signals_version = serializers.CharField()
+    incumbent_id = serializers.IntegerField(allow_null=True)
+    notes = serializers.CharField()
+    rollback_reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    stage_changed_at = serializers.DateTimeField(allow_null=True)
+    rolled_back_at = serializers.DateTimeField(allow_null=True)
+
+
+class ChecklistItemSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # DRF stubs: Field.label
+    status = serializers.ChoiceField(choices=["pass", "fail", "pending"])
+    detail = serializers.CharField()
+    evidence_url = serializers.CharField()
+
+
+class ReleaseEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    from_stage = serializers.CharField()
+    to_stage = serializers.CharField()
+    reason = serializers.CharField()
+    actor = serializers.CharField(source="actor.username", default="system")
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+def _version(kind: str):
+    return serializers.PrimaryKeyRelatedField(
+        queryset=ModelVersion.objects.filter(kind=kind), required=False, allow_null=True
+    )
+
+
+class ReleaseListApi(AdminApi):
+    class OutputSerializer(ReleaseSerializer):
+        pass
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request):
+        return self.paginate(selectors.release_list(), self.OutputSerializer)
+
+
+class ReleaseDetailApi(AdminApi):
+    class OutputSerializer(ReleaseSerializer):
+        checklist = ChecklistItemSerializer(many=True)
+        arms = serializers.JSONField(help_text="Per-arm live metrics (control, canary).")
+        last_check = serializers.JSONField(help_text="The monitor's last comparison.")
+        events = ReleaseEventSerializer(many=True)
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request, release_id: int):
+        release = selectors.release_get(release_id=release_id)
+        if release is None:
+            raise Http404
+        data = {
+            **ReleaseSerializer(release).data,
+            "checklist": [i.as_dict() for i in release_checklist(release)],
+            "arms": {arm: asdict(m) for arm, (m, _) in arm_metrics(release).items()},
+            "last_check": release.last_check,
+            "events": selectors.release_events(release=release),
+        }
+        return Response(self.OutputSerializer(data).data)
+
+
+class ReleaseCreateApi(AdminApi):
+    class InputSerializer(serializers.Serializer):
+        safety_version = _version(ModelKind.SAFETY)
+        intent_version = _version(ModelKind.INTENT)
+        notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+    class OutputSerializer(ReleaseSerializer):
+        pass
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        release = release_create(**data.validated_data, created_by=request.user)
+        return Response(self.OutputSerializer(release).data, status=status.HTTP_201_CREATED)
+
+
+class ReleasePromoteApi(AdminApi):
+    class InputSerializer(serializers.Serializer):
+        from_stage = serializers.ChoiceField(
+            choices=ReleaseStage.choices,
+            help_text="The stage the admin saw: refused if the release has moved since.",
+        )
+        override_reason = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=2000,
+            help_text="Overrides a blocking checklist; audited and shown on the release.",
+        )
+
+    class OutputSerializer(ReleaseSerializer):
+        pass
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def post(self, request, release_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        release = release_promote(release_id=release_id, user=request.user, **data.validated_data)
+        return Response(self.OutputSerializer(release).data)
+
+
+class ReleaseRollbackApi(AdminApi):
+    class InputSerializer(serializers.Serializer):
+        from_stage = serializers.ChoiceField(choices=ReleaseStage.choices)
+        reason = serializers.CharField(max_length=2000)
+
+    class OutputSerializer(ReleaseSerializer):
+        pass
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def post(self, request, release_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        release = release_rollback(release_id=release_id, user=request.user, **data.validated_data)
+        return Response(self.OutputSerializer(release).data)
+
+
+class ReleaseAlertAcknowledgeApi(AdminApi):
+    class OutputSerializer(ReleaseEventSerializer):
+        pass
+
+    @extend_schema(request=None, responses=OutputSerializer)
+    def post(self, request, event_id: int):
+        event = release_alert_acknowledge(event_id=event_id, user=request.user)
+        return Response(self.OutputSerializer(event).data)

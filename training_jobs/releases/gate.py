@@ -1,0 +1,212 @@
+"""The pre-deployment checklist of a release, computed from the evidence the product holds.
+
+Each item is ``pass``, ``fail`` or ``pending`` with its evidence (a link where a page shows it)
+and a sentence saying why. Promotion is blocked while an item fails; ``pending`` blocks only
+the last step (to 100%). Evidence the product does not hold yet (evaluation runs on the frozen
+persona and edge-case sets) is pending with the reason (docs/releases.md, "The gate").
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from conversations.models import RELEASE_IN_FLIGHT, Release, ReleaseStage
+from conversations.rollout import CANARY
+from evaluation.models import Appropriateness, MonitoringAlert, SessionRating
+from training_jobs.models import ModelVersion, ReleaseEvent
+from training_jobs.releases.monitor import arm_metrics
+
+PASS, FAIL, PENDING = "pass", "fail", "pending"
+SAFETY_RECALL = 0.98
+P95_MS = 2000
+REVIEW_SESSIONS = 50
+REVIEW_APPROPRIATE = 0.85
+NO_FROZEN_RUNS = (
+    "no evaluation run on the frozen {} set exists in the product yet (frozen-set evaluation "
+    "runs are being built in the evaluation app); override with a reason if it was checked "
+    "elsewhere"
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    label: str
+    status: str
+    detail: str
+    evidence_url: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _model_url(version: ModelVersion) -> str:
+    return reverse("training_jobs:model-detail", args=[version.pk])
+
+
+def _changed(release: Release, field: str) -> ModelVersion | None:
+    version = getattr(release, field)
+    incumbent = release.incumbent
+    if version is None or (incumbent and getattr(incumbent, f"{field}_id") == version.pk):
+        return None
+    return version
+
+
+def _safety_recall(release: Release) -> Item:
+    label = f"Safety recall ≥ {SAFETY_RECALL} on the frozen safety set"
+    version = _changed(release, "safety_version")
+    if version is None:
+        return Item("safety_recall", label, PASS, "the safety model is the incumbent's")
+    recall = (version.metrics or {}).get("high_recall")
+    if recall is None:
+        return Item(
+            "safety_recall", label, PENDING, "the version stores no recall", _model_url(version)
+        )
+    status = PASS if recall >= SAFETY_RECALL else FAIL
+    detail = (
+        f"high-risk recall {recall:.3f} on the frozen test split at training "
+        "(the clinician-verified frozen set has no evaluation run in the product yet)"
+    )
+    return Item("safety_recall", label, status, detail, _model_url(version))
+
+
+def _intent_model(release: Release) -> Item:
+    label = "Intent model passed its training gate"
+    version = _changed(release, "intent_version")
+    if version is None:
+        return Item("intent_gate", label, PASS, "the intent model is the incumbent's")
+    status = PASS if version.gate_passed else FAIL
+    detail = version.gate_reason or (
+        f"accuracy {(version.metrics or {}).get('accuracy', 0):.3f} on the frozen test split"
+    )
+    return Item("intent_gate", label, status, detail, _model_url(version))
+
+
+def _latency(release: Release, canary_replies: int, canary_p95: float | None) -> Item:
+    label = f"p95 latency < {P95_MS / 1000:g} s"
+    minimum = settings.ARI_RELEASE_MIN_SAMPLE
+    if canary_replies >= minimum and canary_p95 is not None:
+        status = PASS if canary_p95 < P95_MS else FAIL
+        return Item(
+            "latency",
+            label,
+            status,
+            f"canary arm p95 {canary_p95:.0f} ms over {canary_replies} turns",
+        )
+    version = _changed(release, "safety_version")
+    p95 = ((version.metrics or {}).get("latency_single") or {}).get("p95_ms") if version else None
+    if version is not None and p95 is not None and p95 >= P95_MS:
+        return Item(
+            "latency",
+            label,
+            FAIL,
+            f"the safety model alone takes {p95:.0f} ms",
+            _model_url(version),
+        )
+    return Item(
+        "latency",
+        label,
+        PENDING,
+        f"needs {minimum} canary turns (has {canary_replies})",
+    )
+
+
+def _review(release: Release) -> Item:
+    label = (
+        f"Clinician review of {REVIEW_SESSIONS} sessions from staging or canary: "
+        f"> {REVIEW_APPROPRIATE:.0%} appropriate or excellent"
+    )
+    ratings = list(
+        SessionRating.objects.filter(session__release=release).values_list(
+            "appropriateness", flat=True
+        )
+    )
+    url = reverse("evaluation:review-queue")
+    if len(ratings) < REVIEW_SESSIONS:
+        return Item(
+            "review", label, PENDING, f"{len(ratings)} of {REVIEW_SESSIONS} sessions rated", url
+        )
+    good = sum(a in (Appropriateness.APPROPRIATE, Appropriateness.EXCELLENT) for a in ratings)
+    share = good / len(ratings)
+    status = PASS if share > REVIEW_APPROPRIATE else FAIL
+    return Item("review", label, status, f"{share:.0%} of {len(ratings)} ratings", url)
+
+
+def _alerts() -> Item:
+    """Release alerts not acknowledged, and the workspace's monitoring alerts still open
+    (evaluation's alert rules: recall, latency, error rate...)."""
+    label = "No open critical alert"
+    releases = ReleaseEvent.objects.filter(
+        kind=ReleaseEvent.Kind.ALERT, acknowledged_at__isnull=True
+    ).count()
+    if releases:
+        return Item(
+            "alerts",
+            label,
+            FAIL,
+            f"{releases} release alert(s) not acknowledged",
+            reverse("training_jobs:release-list"),
+        )
+    monitoring = MonitoringAlert.objects.filter(status=MonitoringAlert.Status.OPEN).count()
+    if monitoring:
+        return Item(
+            "alerts",
+            label,
+            FAIL,
+            f"{monitoring} monitoring alert(s) open",
+            reverse("evaluation:alerts"),
+        )
+    return Item("alerts", label, PASS, "none open")
+
+
+def dwell_minutes(stage: str) -> int:
+    if stage == ReleaseStage.STAGING:
+        return settings.ARI_RELEASE_STAGING_DWELL_MINUTES
+    return settings.ARI_RELEASE_CANARY_DWELL_MINUTES
+
+
+def _dwell(release: Release) -> Item | None:
+    if release.stage not in RELEASE_IN_FLIGHT:
+        return None
+    need = dwell_minutes(release.stage)
+    label = f"Minimum dwell in {release.get_stage_display()} ({need} min)"
+    since = release.stage_changed_at or release.created_at
+    spent = (timezone.now() - since).total_seconds() / 60
+    if spent >= need:
+        return Item("dwell", label, PASS, f"{spent:.0f} min so far")
+    return Item("dwell", label, PENDING, f"{spent:.0f} of {need} min")
+
+
+def release_checklist(release: Release) -> list[Item]:
+    metrics = arm_metrics(release)[CANARY][0] if release.pk else None
+    items = [
+        _safety_recall(release),
+        _intent_model(release),
+        Item(
+            "validation",
+            "Validation rate > 90% on the persona set",
+            PENDING,
+            NO_FROZEN_RUNS.format("persona"),
+        ),
+        _latency(release, metrics.replies if metrics else 0, metrics.p95_ms if metrics else None),
+        Item(
+            "filter_edge_cases",
+            "Response filter passes the edge-case set",
+            PENDING,
+            NO_FROZEN_RUNS.format("edge-case"),
+        ),
+        _review(release),
+        _alerts(),
+    ]
+    dwell = _dwell(release)
+    return items + ([dwell] if dwell else [])
+
+
+def blocking(items: list[Item], *, target: str) -> list[Item]:
+    """The items that block a promotion to ``target``: failures, and pending ones before 100%."""
+    stops = {FAIL, PENDING} if target == ReleaseStage.LIVE else {FAIL}
+    return [i for i in items if i.status in stops or (i.key == "dwell" and i.status == PENDING)]

@@ -1,0 +1,40 @@
+"""Reads of releases: lists, one release with its timeline, the incumbent."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from conversations.models import Release, ReleaseStage
+from training_jobs.models import ReleaseEvent
+
+_RELATED = ("safety_version", "intent_version", "incumbent", "created_by")
+
+
+def release_list() -> QuerySet[Release]:
+    return Release.objects.select_related(*_RELATED).order_by("-created_at", "-id")
+
+
+def release_get(*, release_id: int) -> Release | None:
+    return (
+        Release.objects.select_related(
+            *_RELATED, "incumbent__safety_version", "incumbent__intent_version"
+        )
+        .filter(pk=release_id)
+        .first()
+    )
+
+
+def release_live_get() -> Release | None:
+    return Release.objects.select_related(*_RELATED).filter(stage=ReleaseStage.LIVE).first()
+
+
+def release_events(*, release: Release) -> list[ReleaseEvent]:
+    return list(release.events.select_related("actor").order_by("created_at", "id"))
+
+
+def release_alerts_open() -> list[ReleaseEvent]:
+    return list(
+        ReleaseEvent.objects.filter(kind=ReleaseEvent.Kind.ALERT, acknowledged_at__isnull=True)
+        .select_related("release")
+        .order_by("-created_at")
+    )
