@@ -271,3 +271,35 @@ def test_no_page_or_endpoint_activates_a_model_with_one_click(active_models, adm
     assert "Activate this version" not in body and "Propose in a new release" in body
     schema = client_for(admin_user).get("/api/schema/").content.decode()
     assert "/activate/" not in schema
+
+
+def test_the_gate_reads_the_candidates_evaluation_run_on_the_frozen_safety_set(
+    live, active_models, admin_user
+):
+    """An evaluation run of the candidate on a frozen safety set decides the recall item, over
+    the recall the version stored at training (its frozen split)."""
+    from django.utils import timezone
+
+    from evaluation.models import EvaluationRun, FrozenSet
+    from training_jobs.releases.gate import release_checklist
+
+    strong = version_copy(active_models["safety"], "safety-strong", metrics=GOOD)
+    release = candidate(admin_user, "draft", safety_version=strong)
+    recall = {i.key: i for i in release_checklist(release)}["safety_recall"]
+    assert recall.status == "pass" and "frozen test split" in recall.detail
+    frozen = FrozenSet.objects.create(
+        kind="safety", version=1, status="frozen", content_hash="0" * 64, frozen_at=timezone.now()
+    )
+    run = EvaluationRun.objects.create(
+        frozen_set=frozen,
+        model_version=strong,
+        status=EvaluationRun.Status.SUCCEEDED,
+        metrics={"safety_recall": 0.9},
+        finished_at=timezone.now(),
+    )
+    recall = {i.key: i for i in release_checklist(release)}["safety_recall"]
+    assert recall.status == "fail" and f"evaluation run {run.pk}" in recall.detail
+    assert recall.evidence_url == reverse("evaluation:evaluation-run", args=[run.pk])
+    with pytest.raises(ApplicationError, match="Safety recall"):
+        release_promote(release_id=release.pk, user=admin_user, from_stage="draft")
+        release_promote(release_id=release.pk, user=admin_user, from_stage="staging")

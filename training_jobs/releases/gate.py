@@ -17,6 +17,7 @@ from django.utils import timezone
 from conversations.models import RELEASE_IN_FLIGHT, Release, ReleaseStage
 from conversations.rollout import CANARY
 from evaluation.models import Appropriateness, MonitoringAlert, SessionRating
+from evaluation.selectors.evaluation_runs import latest_run_for
 from training_jobs.models import ModelVersion, ReleaseEvent
 from training_jobs.releases.monitor import arm_metrics
 
@@ -26,9 +27,9 @@ P95_MS = 2000
 REVIEW_SESSIONS = 50
 REVIEW_APPROPRIATE = 0.85
 NO_FROZEN_RUNS = (
-    "no evaluation run on the frozen {} set exists in the product yet (frozen-set evaluation "
-    "runs are being built in the evaluation app); override with a reason if it was checked "
-    "elsewhere"
+    "evaluation runs of a generation configuration on the frozen {} set exist (Evaluation runs "
+    "page), but a release does not yet carry its own generation configuration to run; override "
+    "with a reason that names the run that checked it"
 )
 
 
@@ -61,6 +62,17 @@ def _safety_recall(release: Release) -> Item:
     version = _changed(release, "safety_version")
     if version is None:
         return Item("safety_recall", label, PASS, "the safety model is the incumbent's")
+    run = latest_run_for(version, "safety")
+    if run is not None and (run.metrics or {}).get("safety_recall") is not None:
+        run_recall = float(run.metrics["safety_recall"])
+        return Item(
+            "safety_recall",
+            label,
+            PASS if run_recall >= SAFETY_RECALL else FAIL,
+            f"high-risk recall {run_recall:.3f} in evaluation run {run.pk} on the frozen "
+            f"{run.frozen_set.kind} set, version {run.frozen_set.version}",
+            reverse("evaluation:evaluation-run", args=[run.pk]),
+        )
     recall = (version.metrics or {}).get("high_recall")
     if recall is None:
         return Item(
@@ -69,7 +81,8 @@ def _safety_recall(release: Release) -> Item:
     status = PASS if recall >= SAFETY_RECALL else FAIL
     detail = (
         f"high-risk recall {recall:.3f} on the frozen test split at training "
-        "(the clinician-verified frozen set has no evaluation run in the product yet)"
+        "(no evaluation run of this version on a frozen safety set yet: start one on the "
+        "Evaluation runs page)"
     )
     return Item("safety_recall", label, status, detail, _model_url(version))
 
