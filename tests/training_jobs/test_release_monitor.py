@@ -12,7 +12,7 @@ from django.urls import reverse
 from ari_review.celery import app as celery_app
 from ari_review.models import AuditEvent
 from conversations.backends.generation import generators_reset
-from conversations.models import ChatSession, Message, ReleaseStage
+from conversations.models import ChatSession, Message, Notification, ReleaseStage
 from conversations.rollout import CANARY, CONTROL
 from conversations.services import chat_turn_run, session_create
 from evaluation.services.starter import starter_content_load
@@ -57,8 +57,9 @@ def test_two_proportion_test_is_one_sided():
 
 
 def test_a_canary_failing_its_turns_is_rolled_back_through_the_real_pipeline(
-    active_models, admin_user, tmp_path
+    active_models, admin_user, tmp_path, settings
 ):
+    settings.ONCALL_EMAILS = ["oncall@example.org"]
     starter_content_load()
     live = live_release_adopt()
     release = candidate(admin_user, "canary_50", intent_version=broken_intent_version(tmp_path))
@@ -81,6 +82,9 @@ def test_a_canary_failing_its_turns_is_rolled_back_through_the_real_pipeline(
     alert = ReleaseEvent.objects.get(release=release, kind=ReleaseEvent.Kind.ALERT)
     assert alert.acknowledged_at is None and "error rate" in alert.reason
     auto = AuditEvent.objects.get(action="release.rollback.auto")
+    # ... and on-call hears it by e-mail through the escalation outbox
+    mail = Notification.objects.get(address="oncall@example.org")
+    assert release.name in mail.subject and "error rate" in mail.body
     assert auto.actor_name == "system" and auto.after["stage"] == "rolled_back"
     # the canary's users are back on the incumbent at their next turn
     user = arms[CANARY][0]

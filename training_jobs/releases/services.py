@@ -20,6 +20,7 @@ from ari_review.audit import audit_event_record
 from ari_review.ttl_cache import ttl_cache_invalidate
 from conversations.models import RELEASE_IN_FLIGHT, Release, ReleaseStage
 from conversations.rollout import SERVING_RELEASES_KEY
+from conversations.services.crisis import notifications_queue
 from training_jobs.models import ModelKind, ModelVersion, ReleaseEvent
 from training_jobs.releases import gate
 from training_jobs.releases.monitor import canary_verdict
@@ -321,6 +322,17 @@ def release_rollback(
                 to_stage=ReleaseStage.ROLLED_BACK,
                 reason=f"Rolled back automatically: {reason}",
                 evidence=evidence,
+            )
+            # The admins on call hear it by e-mail too (the escalation outbox, sent after commit
+            # and by the beat sweep); the text holds metrics only, never what a user wrote.
+            notifications_queue(
+                subject=f"Ari: release {release.name} rolled back automatically",
+                body=(
+                    f"The release monitor rolled back release {release.name} "
+                    f"(id {release.pk}) from {before['stage']}: {reason}\n\n"
+                    f"The incumbent serves everyone again. Acknowledge the alert on the release "
+                    f"page (/models/releases/{release.pk}/)."
+                ),
             )
         audit_event_record(
             actor=user,
