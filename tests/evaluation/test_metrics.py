@@ -3,7 +3,7 @@
 Every turn goes through ``chat_turn_run`` (the production pipeline) with deterministic model
 doubles: a safety classifier whose version names its default level, an intent classifier that
 labels by the reply's words, and generators with fixed texts (one that fails). Nothing on the
-messages is set by hand except the session's rollout arm, which the release app assigns.
+messages is set by hand: the rollout arm comes from a real release the chat turn resolves.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from dataclasses import dataclass
 import pytest
 from django.utils import timezone
 
+from ari_review.ttl_cache import ttl_cache_invalidate
 from conversations.backends.base import IntentPrediction
-from conversations.models import ChatSession, Message
+from conversations.models import Message, Release, ReleaseStage
+from conversations.rollout import CANARY, CONTROL, SERVING_RELEASES_KEY, arm_for
 from conversations.services import chat_turn_run, session_create, session_end, session_rate
 from conversations.services.filter.cues import text_validates
 from evaluation.metrics_catalogue import METRICS
@@ -85,19 +87,29 @@ def traffic(db):
     validating = RecordingGenerator(text=VALIDATING, name="words")
     asking = RecordingGenerator(text=QUESTION, name="words")
     broken = RecordingGenerator(fail=RuntimeError("model down"), name="words")
-    user = make_user("enduser")
+    # A live release and a canary at 50%: the chat turn assigns each user's arm (the hash of
+    # user and release) and writes it on the session and the messages, as in production.
+    Release.objects.create(name="metrics-live", stage=ReleaseStage.LIVE)
+    next_release = Release.objects.create(name="metrics-next", stage=ReleaseStage.CANARY_50)
+    ttl_cache_invalidate(SERVING_RELEASES_KEY)
 
-    canary = session_create(user=user, session_type="check_in")
-    ChatSession.objects.filter(pk=canary.pk).update(rollout_arm="canary")  # the release's write
-    canary.refresh_from_db()
+    def user_in(arm: str):
+        while True:
+            user = make_user("enduser")
+            if arm_for(f"u{user.pk}", next_release.pk, 50) == arm:
+                return user
+
+    canary = session_create(user=user_in(CANARY), session_type="check_in")
     a1 = _turn(canary, DISTRESSED, safety=safety_v2, generator=validating)
     a2 = _turn(canary, PLAIN, safety=safety_v2, generator=asking)
+    canary.refresh_from_db()
+    assert canary.rollout_arm == CANARY  # the pipeline's write
 
-    stable = session_create(user=make_user("enduser"), session_type="check_in")
+    stable = session_create(user=user_in(CONTROL), session_type="check_in")
     b1 = _turn(stable, HIDDEN_CRISIS, safety=safety_v1, generator=broken)
     b2 = _turn(stable, PLAIN, safety=safety_v1, generator=asking)
 
-    crisis = session_create(user=make_user("enduser"), session_type="check_in")
+    crisis = session_create(user=user_in(CONTROL), session_type="check_in")
     c1 = _turn(crisis, HIGH_RISK, safety=safety_v1, generator=validating)
     canary = session_end(session=canary)
     session_rate(session=canary, stars=5)
@@ -202,7 +214,7 @@ def test_clinician_judged_metrics_from_ratings(traffic, clinician):
     metrics_compute()
     assert MetricValue.objects.count() == rows
     body = api_as(clinician).get("/api/v1/metrics/?name=appropriateness").json()
-    assert {r["rollout_arm"] for r in body["results"]} == {"", "canary"}
+    assert {r["rollout_arm"] for r in body["results"]} == {"", "canary", "control"}
 
 
 def test_dashboards_filter_by_version_arm_and_dates_with_a_table_per_chart(
