@@ -405,6 +405,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets used by several serializers get one name each (conversations.models).
+    "ENUM_NAME_OVERRIDES": {
+        "ReleaseStageEnum": "conversations.models.ReleaseStage",
+        "SessionStatusEnum": "conversations.models.ChatSession.Status",
+    },
 }
 
 # --- Logging: ids only, never message text ----------------------------------------------------
