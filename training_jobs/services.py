@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
 from ari_review.audit import audit_event_record
+from ari_review.background_jobs import STUCK_AFTER, background_job_claim, background_job_progress
 from ari_review.celery import task_enqueue
 from training_jobs import selectors
 from training_jobs.frozen_texts import training_rows_without_frozen
@@ -42,7 +43,6 @@ RUN_TASK = "training_jobs.tasks.training_job_run_task"
 GATE_HIGH_RECALL = 0.98
 GATE_INTENT_ACCURACY = 0.85
 # A running job whose heartbeat is older than this is considered stuck (worker died).
-STUCK_AFTER = dt.timedelta(minutes=30)
 MAX_ATTEMPTS = 3
 
 Progress = Callable[[str, int], None]
@@ -249,55 +249,18 @@ def _enqueue(job_id: int) -> None:
     task_enqueue(RUN_TASK, args=(job_id,), queue="training")
 
 
-def _job_progress(job_id: int) -> Progress:
-    last = {"percent": -1, "stage": ""}
-
-    def report(stage: str, percent: int) -> None:
-        if percent == last["percent"] and stage == last["stage"]:
-            return
-        last.update(percent=percent, stage=stage)
-        TrainingJob.objects.filter(pk=job_id).update(
-            stage=stage[:80], progress=max(0, min(100, percent)), heartbeat_at=timezone.now()
-        )
-
-    return report
-
-
 def training_job_run(*, job_id: int, train_settings: TrainSettings | None = None) -> TrainingJob:
     """Run a queued job once. Safe to call twice: only a queued job (or a stuck one) starts."""
-    now = timezone.now()
-    with transaction.atomic():
-        job = TrainingJob.objects.select_for_update().get(pk=job_id)
-        stuck = (
-            job.status == TrainingJob.Status.RUNNING
-            and job.heartbeat_at is not None
-            and job.heartbeat_at < now - STUCK_AFTER
-        )
-        if job.status != TrainingJob.Status.QUEUED and not stuck:
-            return job
-        job.status = TrainingJob.Status.RUNNING
-        job.stage = "starting"
-        job.progress = 0
-        job.error = ""
-        job.attempts += 1
-        job.started_at = now
-        job.heartbeat_at = now
-        job.save(
-            update_fields=[
-                "status",
-                "stage",
-                "progress",
-                "error",
-                "attempts",
-                "started_at",
-                "heartbeat_at",
-            ]
-        )
+    job, claimed = background_job_claim(TrainingJob, job_id)
+    if not claimed:
+        return job
     logger.info("training job started job_id=%s attempt=%s", job.pk, job.attempts)
     try:
         if job.kind == ModelKind.REWARD:
             result = reward_version_train(
-                created_by=job.created_by, activate=job.activate, progress=_job_progress(job.pk)
+                created_by=job.created_by,
+                activate=job.activate,
+                progress=background_job_progress(TrainingJob, job.pk),
             )
         else:
             result = model_version_train(
@@ -306,7 +269,7 @@ def training_job_run(*, job_id: int, train_settings: TrainSettings | None = None
                 activate=job.activate,
                 created_by=job.created_by,
                 train_settings=train_settings,
-                progress=_job_progress(job.pk),
+                progress=background_job_progress(TrainingJob, job.pk),
             )
     except Exception as exc:
         logger.exception("training job failed job_id=%s", job.pk)

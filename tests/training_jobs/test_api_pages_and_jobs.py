@@ -118,10 +118,10 @@ def test_training_job_runs_once_with_progress_and_links_its_version(tiny_dataset
     seen = []
     from training_jobs import services
 
-    real = services._job_progress
+    real = services.background_job_progress
 
-    def spy(job_id):
-        report = real(job_id)
+    def spy(model, job_id):
+        report = real(model, job_id)
 
         def wrapped(stage, percent):
             report(stage, percent)
@@ -130,11 +130,11 @@ def test_training_job_runs_once_with_progress_and_links_its_version(tiny_dataset
 
         return wrapped
 
-    services._job_progress = spy
+    services.background_job_progress = spy
     try:
         training_job_run(job_id=job.pk, train_settings=FAST)
     finally:
-        services._job_progress = real
+        services.background_job_progress = real
     job.refresh_from_db()
     assert job.status == TrainingJob.Status.SUCCEEDED and job.progress == 100
     assert job.model_version is not None and job.model_version.is_active

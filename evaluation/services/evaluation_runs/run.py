@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ari_review.audit import audit_event_record
+from ari_review.background_jobs import STUCK_AFTER, background_job_claim, background_job_progress
 from ari_review.celery import task_enqueue
 from evaluation.models import EvaluationPrediction, EvaluationRun
 from evaluation.services.evaluation_runs.classify import safety_correct, safety_predictions
@@ -24,52 +25,12 @@ if TYPE_CHECKING:
     from evaluation.models import FrozenSetItem
 
 logger = logging.getLogger(__name__)
-STUCK_AFTER = dt.timedelta(minutes=30)
 MAX_ATTEMPTS = 3
 
 
-def _progress(run_id: int) -> Callable[[str, int], None]:
-    last = {"percent": -1}
-
-    def report(stage: str, percent: int) -> None:
-        percent = max(0, min(100, int(percent)))
-        if percent == last["percent"]:
-            return
-        last["percent"] = percent
-        EvaluationRun.objects.filter(pk=run_id).update(
-            stage=stage[:80], progress=percent, heartbeat_at=timezone.now()
-        )
-
-    return report
-
-
 def _claim(run_id: int) -> EvaluationRun | None:
-    now = timezone.now()
-    with transaction.atomic():
-        run = EvaluationRun.objects.select_for_update().get(pk=run_id)
-        stuck = (
-            run.status == EvaluationRun.Status.RUNNING
-            and run.heartbeat_at is not None
-            and run.heartbeat_at < now - STUCK_AFTER
-        )
-        if run.status != EvaluationRun.Status.QUEUED and not stuck:
-            return None
-        run.status = EvaluationRun.Status.RUNNING
-        run.stage, run.progress, run.error = "starting", 0, ""
-        run.attempts += 1
-        run.started_at = run.heartbeat_at = now
-        run.save(
-            update_fields=[
-                "status",
-                "stage",
-                "progress",
-                "error",
-                "attempts",
-                "started_at",
-                "heartbeat_at",
-            ]
-        )
-    return run
+    run, claimed = background_job_claim(EvaluationRun, run_id)
+    return run if claimed else None
 
 
 def _rank(run: EvaluationRun, items: list[FrozenSetItem], replies: list[str]) -> list[float | None]:
@@ -149,7 +110,7 @@ def evaluation_run_execute(*, run_id: int) -> EvaluationRun:
         return EvaluationRun.objects.get(pk=run_id)
     logger.info("evaluation run started run_id=%s attempt=%s", run.pk, run.attempts)
     try:
-        metrics = _evaluate(run, _progress(run.pk))
+        metrics = _evaluate(run, background_job_progress(EvaluationRun, run.pk))
     except Exception as exc:
         logger.exception("evaluation run failed run_id=%s", run.pk)
         EvaluationRun.objects.filter(pk=run.pk).update(
