@@ -39,7 +39,8 @@ def data_dir(tmp_path):
         [dict(_row("a frozen test message about my week"), id="t1", tags=[])],
     )
     _write(
-        tmp_path / "intent_train.jsonl", [{"id": "i1", "text": "How was it?", "intent": "other"}]
+        tmp_path / "intent" / "writer-i.jsonl",
+        [{"id": "i1", "text": "How was it?", "intent": "other"}],
     )
     _write(tmp_path / "intent_test.jsonl", [{"id": "i2", "text": "Hello there", "intent": "other"}])
     return tmp_path
@@ -81,6 +82,22 @@ def test_the_build_refuses_a_bad_schema_and_conflicting_labels(data_dir):
     assert build.refusals(data_dir, dev_texts=[]) == [
         "writer-b.jsonl:1: missing source",
         "writer-b.jsonl:3: same input as writer-b.jsonl:2 with another level",
+    ]
+
+
+def test_the_build_refuses_intent_rows_that_repeat_the_test_split_or_disagree(data_dir):
+    _write(data_dir / "safety" / "writer-a.jsonl", [_row("something of my own")])
+    _write(
+        data_dir / "intent" / "writer-j.jsonl",
+        [
+            {"text": "hello there!", "intent": "other"},  # the frozen intent test reply
+            {"text": "How was it", "intent": "probe_story"},  # writer-i's reply, another intent
+            {"text": "That sounds exhausting.", "intent": "validate"},
+        ],
+    )
+    assert build.refusals(data_dir, dev_texts=[]) == [
+        "writer-j.jsonl:1: repeats a frozen test row",
+        "writer-j.jsonl:2: same reply as writer-i.jsonl:1 with another intent",
     ]
 
 

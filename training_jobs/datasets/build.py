@@ -5,7 +5,8 @@
     python -m training_jobs.datasets.build --check  # exit 1 on any refused row or a stale file
 
 The data are files, not code: ``safety/*.jsonl`` (one file per source: a writer, a batch, a
-template family; see README.md for the schema), ``intent_train.jsonl``, and the frozen test
+template family; see README.md for the schema), ``intent/*.jsonl`` (the same for Ari's
+replies), and the frozen test
 splits ``safety_test.jsonl`` / ``intent_test.jsonl``. This script generates nothing. It
 refuses (names the file and line of) every training row that:
 
@@ -103,14 +104,27 @@ def refused_rows(
             if key in seen and seen[key][0] != label:
                 refuse(f"same input as {seen[key][1]} with another level")
             seen.setdefault(key, (label, where))
-    path = data_dir / "intent_train.jsonl"
-    intent_paths = datasets.DatasetPaths(path, data_dir / "intent_test.jsonl")
+    problems += _refused_intent_rows(data_dir)
+    return problems
+
+
+def _refused_intent_rows(data_dir: Path) -> list[tuple[Path, int, str]]:
+    """Intent rows that repeat a frozen test reply, or another row's reply with another intent."""
+    intent_dir = data_dir / "intent"
+    if not intent_dir.is_dir():
+        return []
+    intent_paths = datasets.DatasetPaths(intent_dir, data_dir / "intent_test.jsonl")
     intent_test = datasets.frozen_test_fingerprints("intent", paths=intent_paths)
-    for line, row in enumerate(
-        datasets.read_jsonl(path, kind="intent") if path.exists() else [], 1
-    ):
-        if datasets.row_fingerprint(row) in intent_test:
-            problems.append((path, line, "repeats a frozen test row"))
+    problems: list[tuple[Path, int, str]] = []
+    seen: dict[str, tuple[str, str]] = {}
+    for path in datasets.data_files(intent_dir):
+        for line, row in enumerate(datasets.read_jsonl(path, kind="intent"), 1):
+            key = datasets.row_fingerprint(row)
+            if key in intent_test:
+                problems.append((path, line, "repeats a frozen test row"))
+            if key in seen and seen[key][0] != row["intent"]:
+                problems.append((path, line, f"same reply as {seen[key][1]} with another intent"))
+            seen.setdefault(key, (row["intent"], f"{path.name}:{line}"))
     return problems
 
 
@@ -160,7 +174,12 @@ def _near_copy(texts: list[str], dev_shingles: list[frozenset[str]]) -> bool:
 
 def manifest() -> dict:
     files = {}
-    for path in [*datasets.data_files(DATA_DIR / "safety"), *_other_files()]:
+    data_files = [
+        *datasets.data_files(DATA_DIR / "safety"),
+        *datasets.data_files(DATA_DIR / "intent"),
+        *_other_files(),
+    ]
+    for path in data_files:
         content = path.read_bytes()
         files[str(path.relative_to(DATA_DIR))] = {
             "rows": content.count(b"\n"),
@@ -179,12 +198,13 @@ def manifest() -> dict:
         "safety_test_edge_cases": sum("edge_case" in r["tags"] for r in test),
         "safety_test_clearly_safe": sum("clearly_safe" in r["tags"] for r in test),
         "intent_train_intents": _count(intent, "intent"),
+        "intent_train_sources": _count(intent, "source"),
         "intent_test_intents": _count(datasets.load_frozen_test_rows("intent"), "intent"),
     }
 
 
 def _other_files() -> list[Path]:
-    names = ("safety_test.jsonl", "intent_train.jsonl", "intent_test.jsonl")
+    names = ("safety_test.jsonl", "intent_test.jsonl")
     return [DATA_DIR / name for name in names]
 
 

@@ -2,8 +2,8 @@
 
 Training code reads only the training data through :func:`load_training_rows`: for safety, every
 ``datasets/safety/*.jsonl`` file (one file per source: a writer, a batch, a template family); for
-intent, ``intent_train.jsonl``. The frozen test split is read only by
-:mod:`training_jobs.ml.evaluate` through :func:`load_frozen_test_rows`.
+intent, every ``datasets/intent/*.jsonl`` file (the same, for replies). The frozen test split is
+read only by :mod:`training_jobs.ml.evaluate` through :func:`load_frozen_test_rows`.
 
 Validation is leave-source-out (:func:`source_folds`): a fold never splits a source, so a
 threshold is chosen on phrasings from writers the model never trained on.
@@ -38,8 +38,7 @@ class DatasetPaths:
 
     @classmethod
     def shipped(cls, kind: str) -> DatasetPaths:
-        train = DATASET_DIR / "safety" if kind == "safety" else DATASET_DIR / f"{kind}_train.jsonl"
-        return cls(train=train, test=DATASET_DIR / f"{kind}_test.jsonl")
+        return cls(train=DATASET_DIR / kind, test=DATASET_DIR / f"{kind}_test.jsonl")
 
 
 def data_files(path: Path) -> list[Path]:
