@@ -40,8 +40,9 @@ class TrainedModels:
 
 
 def fast_settings() -> TrainSettings:
-    """Linear training without the 5-fold threshold search and without latency sampling."""
-    return TrainSettings(cv_folds=0, refit_on_all=False, latency_samples=0)
+    """Linear training without the 5-fold threshold search and without latency sampling, on the
+    shipped rows only (the same models whether ../shared/data is present or not)."""
+    return TrainSettings(cv_folds=0, refit_on_all=False, latency_samples=0, esconv_intent=False)
 
 
 def train_linear_models(base_dir: Path) -> TrainedModels:

@@ -98,3 +98,22 @@ def test_evaluation_on_the_test_split_happens_after_the_last_fit(
     # (Before fitting, only row hashes of the test file are taken, to drop repeated texts.)
     assert any(i > last_fit for i in test_reads)
     assert events.index("evaluate") > last_fit
+
+
+def test_intent_training_adds_esconv_only_to_the_shipped_data_and_only_when_present(
+    tiny_dataset_dir,
+):
+    from training_jobs.ml.external import esconv_intent_rows
+    from training_jobs.ml.train import external_intent_rows
+
+    caller_paths = DatasetPaths(
+        tiny_dataset_dir / "intent_train.jsonl", tiny_dataset_dir / "intent_test.jsonl"
+    )
+    assert external_intent_rows(TrainSettings(), caller_paths) == []
+    assert external_intent_rows(TrainSettings(esconv_intent=False), None) == []
+    shipped = external_intent_rows(TrainSettings(), None)
+    if not esconv_intent_rows("heldout"):
+        assert shipped == []  # ../shared/data absent: the shipped rows alone
+        return
+    held_out = {r["id"] for r in esconv_intent_rows("heldout")}
+    assert shipped and not held_out & {r["id"] for r in shipped}

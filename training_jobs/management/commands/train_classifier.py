@@ -38,10 +38,10 @@ class Command(BaseCommand):
             "--no-database-labels", action="store_true", help="train on the shipped data only"
         )
         parser.add_argument(
-            "--esconv",
+            "--no-esconv",
             action="store_true",
-            help="intent: add ESConv supporter replies (four of five folds) from ../shared/data "
-            "(see training_jobs/datasets/README.md)",
+            help="intent: leave out the ESConv supporter replies (four of five folds) that are "
+            "added from ../shared/data when it is present (training_jobs/datasets/README.md)",
         )
         parser.add_argument(
             "--context-thresholds",
@@ -64,20 +64,22 @@ class Command(BaseCommand):
         backend,
         activate,
         no_database_labels,
-        esconv,
+        no_esconv,
         context_thresholds,
         epochs,
         max_steps,
         train_limit,
         **options,
     ):
-        if esconv:
-            if kind != "intent":
-                raise CommandError("--esconv applies to the intent classifier only")
+        if no_esconv and kind != "intent":
+            raise CommandError("--no-esconv applies to the intent classifier only")
+        if kind == "intent" and not no_esconv:
             added = len(esconv_intent_rows("train"))
-            if not added:
-                raise CommandError("--esconv: ../shared/data/esconv_strategy_dev.jsonl not found")
-            self.stderr.write(f"adding {added} mapped ESConv replies (training folds)")
+            self.stderr.write(
+                f"adding {added} mapped ESConv replies (training folds)"
+                if added
+                else "ESConv (../shared/data) not present: shipped intent rows only"
+            )
         if context_thresholds and kind != "safety":
             raise CommandError("--context-thresholds applies to the safety classifier only")
         minilm = MiniLMSettings(max_steps=max_steps, train_limit=train_limit)
@@ -87,7 +89,7 @@ class Command(BaseCommand):
             gate_high_recall=GATE_HIGH_RECALL,
             gate_intent_accuracy=GATE_INTENT_ACCURACY,
             minilm=minilm,
-            esconv_intent=esconv,
+            esconv_intent=not no_esconv,
             context_thresholds=context_thresholds,
         )
         last: dict[str, str | None] = {"stage": None}
