@@ -13,8 +13,12 @@ import json
 import os
 import statistics
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.core.management.base import BaseCommand, CommandError
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
 
 PAINT_JS = """async () => {
   const lcp = await new Promise((resolve) => {
@@ -82,7 +86,7 @@ class Command(BaseCommand):
         if server.error:
             raise CommandError(f"the live server did not start: {server.error}")
         base = f"http://127.0.0.1:{server.port}"
-        size = (
+        size: ViewportSize = (
             {"width": 375, "height": 667} if viewport == "phone" else {"width": 1280, "height": 800}
         )
         samples: list[dict] = []
