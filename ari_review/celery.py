@@ -11,6 +11,7 @@ no publish retries, no result; what it cannot queue, a periodic sweep picks up.
 import importlib
 import logging
 import os
+import threading
 
 from celery import Celery
 from kombu import Queue
@@ -42,6 +43,27 @@ def task_enqueue(name: str, *, args: tuple = (), queue: str | None = None) -> No
         task_by_name(name).apply_async(args=args, queue=queue)
     else:
         app.send_task(name, args=args, queue=queue)
+
+
+def task_enqueue_long(name: str, *, args: tuple = (), queue: str | None = None) -> None:
+    """Queue a long task (training). With a broker, as :func:`task_enqueue`. In-process mode
+    (the quick start, no worker) runs it in a daemon thread of this process instead of inside the
+    request, so the page that started it returns at once and polls the row's progress."""
+    if not app.conf.task_always_eager:
+        app.send_task(name, args=args, queue=queue)
+        return
+
+    def run() -> None:
+        from django.db import connections
+
+        try:
+            task_by_name(name).apply(args=args)
+        except Exception:  # the task records its own failure on its row
+            logger.exception("in-process background task failed task=%s", name)
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    threading.Thread(target=run, name=f"background-{name}", daemon=True).start()
 
 
 def task_enqueue_nowait(name: str, *, kwargs: dict) -> bool:

@@ -125,6 +125,9 @@ class WorkItem(models.Model):
     suggestion = models.JSONField(default=dict, blank=True)  # the model's prediction
     source = models.CharField(max_length=40, default="production")
     external_id = models.CharField(max_length=200, blank=True, default="")
+    # Intent items: sha256 of the reply's normalised text (the intent is read from the reply
+    # alone), so the same reply is labelled once whichever session or file it came from.
+    content_key = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -149,6 +152,11 @@ class WorkItem(models.Model):
                 fields=["kind", "source", "external_id"],
                 condition=~models.Q(external_id=""),
                 name="workitem_unique_external_id",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "content_key"],
+                condition=~models.Q(content_key=""),
+                name="workitem_unique_content",
             ),
         ]
 
@@ -321,6 +329,10 @@ class PreferenceJudgement(models.Model):
         PreferenceCandidate, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     shown_order = models.JSONField(default=list)  # candidate ids, left to right as shown
+    # A pair compared dimension by dimension (the page's one key per dimension), instead of
+    # scoring each reply 0-3: ``{dimension: {"better": candidate id or None, "margin": 0-2}}``
+    # (margin 0: about the same, 1: somewhat better, 2: clearly better).
+    dimension_comparison = models.JSONField(default=dict, blank=True)
     note = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -342,10 +354,12 @@ class CandidateScore(models.Model):
         PreferenceJudgement, on_delete=models.CASCADE, related_name="scores"
     )
     candidate = models.ForeignKey(PreferenceCandidate, on_delete=models.CASCADE, related_name="+")
-    empathy = models.PositiveSmallIntegerField()
-    presence = models.PositiveSmallIntegerField()
-    stabilization = models.PositiveSmallIntegerField()
-    safety = models.PositiveSmallIntegerField()
+    # 0-3 each; null when the judgement compared a pair by dimension (``dimension_comparison``),
+    # where the row still carries the "unsafe" mark.
+    empathy = models.PositiveSmallIntegerField(null=True, blank=True)
+    presence = models.PositiveSmallIntegerField(null=True, blank=True)
+    stabilization = models.PositiveSmallIntegerField(null=True, blank=True)
+    safety = models.PositiveSmallIntegerField(null=True, blank=True)
     unsafe = models.BooleanField(default=False)
 
     class Meta:

@@ -142,3 +142,51 @@ def _user_histories(message_ids: list[int]) -> dict[int, list[str]]:
         pk: [mask_text(t) for other, t in turns.get(session_id, []) if other < pk][-CONTEXT_TURNS:]
         for pk, session_id in targets.items()
     }
+
+
+def model_versions_compare(
+    *, candidate: ModelVersion, incumbent: ModelVersion | None
+) -> list[dict[str, Any]]:
+    """Two versions side by side, one row per figure: ``{"section", "label", "candidate",
+    "incumbent", "changed"}``; sections: metrics (the frozen test split), thresholds, data."""
+
+    def figures(version: ModelVersion | None) -> list[tuple[str, str, Any]]:
+        if version is None:
+            return []
+        metrics = version.metrics or {}
+        thresholds = version.thresholds or {}
+        rows: list[tuple[str, str, Any]] = [
+            ("metrics", k.replace("_", " "), v) for k, v in version.headline.items()
+        ]
+        for key in ("macro_f1", "edge_cases_high_rate", "none_high_rate", "test_rows"):
+            if key in metrics and not isinstance(metrics[key], dict):
+                rows.append(("metrics", key.replace("_", " "), metrics[key]))
+        rows.append(("metrics", "gate", "passed" if version.gate_passed else "failed"))
+        for key in ("high", "possible"):
+            if key in thresholds:
+                rows.append(("thresholds", key, thresholds[key]))
+        rows += [
+            ("data", "backend", version.backend),
+            ("data", "training rows", version.train_rows),
+            ("data", "rows from the database", version.database_rows),
+            ("data", "training data sha256", (version.train_data_hash or "")[:12]),
+            ("data", "frozen test data sha256", (version.test_data_hash or "")[:12]),
+            ("data", "training seconds", round(version.training_seconds or 0, 1)),
+            ("data", "trained", version.created_at.strftime("%Y-%m-%d %H:%M")),
+        ]
+        return rows
+
+    new = {(s, label): v for s, label, v in figures(candidate)}
+    old = {(s, label): v for s, label, v in figures(incumbent)}
+    keys = list(new) + [k for k in old if k not in new]
+    return [
+        {
+            "section": section,
+            "label": label,
+            "candidate": new.get((section, label)),
+            "incumbent": old.get((section, label)),
+            "changed": incumbent is not None
+            and new.get((section, label)) != old.get((section, label)),
+        }
+        for section, label in keys
+    ]

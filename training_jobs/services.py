@@ -23,7 +23,7 @@ from django.utils import timezone
 from ari_review.api.errors import ApplicationError
 from ari_review.audit import audit_event_record
 from ari_review.background_jobs import STUCK_AFTER, background_job_claim, background_job_progress
-from ari_review.celery import task_enqueue
+from ari_review.celery import task_enqueue_long
 from training_jobs import selectors
 from training_jobs.frozen_texts import training_rows_without_frozen
 from training_jobs.ml.data import DatasetPaths
@@ -175,6 +175,16 @@ def reward_version_train(
     return TrainResult(version=version, activated=activated, activation_note=note)
 
 
+def reward_version_activate(*, version: ModelVersion, user: User | None) -> ModelVersion:
+    """An admin confirmed a reward model version (its confirmation page): it ranks replies from
+    now on. Classifier versions serve only through a release (promotion has its own page)."""
+    if version.kind != ModelKind.REWARD:
+        raise ApplicationError(
+            f"{version.name} is a {version.kind} model: it reaches users through a release."
+        )
+    return model_version_activate(version=version, user=user)
+
+
 def _propose(version: ModelVersion, user: User | None) -> tuple[bool, str]:
     """(activated, note) for a version that passed its gate."""
     field = "safety_version" if version.kind == "safety" else "intent_version"
@@ -246,7 +256,7 @@ def training_job_create(
 
 
 def _enqueue(job_id: int) -> None:
-    task_enqueue(RUN_TASK, args=(job_id,), queue="training")
+    task_enqueue_long(RUN_TASK, args=(job_id,), queue="training")
 
 
 def training_job_run(*, job_id: int, train_settings: TrainSettings | None = None) -> TrainingJob:
@@ -257,11 +267,17 @@ def training_job_run(*, job_id: int, train_settings: TrainSettings | None = None
     logger.info("training job started job_id=%s attempt=%s", job.pk, job.attempts)
     try:
         if job.kind == ModelKind.REWARD:
+            # A job never activates a reward model itself: the admin confirms it on its
+            # confirmation page, the candidate beside the incumbent.
             result = reward_version_train(
                 created_by=job.created_by,
-                activate=job.activate,
                 progress=background_job_progress(TrainingJob, job.pk),
             )
+            if result.version.gate_passed:
+                note = "passed its gate: confirm its activation on the version's page"
+            else:
+                note = f"not activated: {result.version.gate_reason}"
+            result = TrainResult(result.version, False, note)
         else:
             result = model_version_train(
                 kind=job.kind,

@@ -7,6 +7,12 @@ app_name = "training_jobs"
 urlpatterns = [
     path("models/", views.ModelListPage.as_view(), name="model-list"),
     path("models/<int:version_id>/", views.ModelVersionPage.as_view(), name="model-detail"),
+    path("models/compare/", views.ModelVersionComparePage.as_view(), name="model-compare"),
+    path(
+        "models/<int:version_id>/activate/",
+        views.ModelVersionActivatePage.as_view(),
+        name="model-activate",
+    ),
     path("models/releases/", release_views.ReleaseListPage.as_view(), name="release-list"),
     path(
         "models/releases/create/", release_views.ReleaseCreatePage.as_view(), name="release-create"

@@ -12,8 +12,8 @@ from django.views import View
 from ari_review.api.errors import ApplicationError
 from ari_review.mixins import AdminRequired
 from training_jobs import selectors
-from training_jobs.models import Backend, ModelKind
-from training_jobs.services import training_job_create
+from training_jobs.models import Backend, ModelKind, ModelVersion
+from training_jobs.services import reward_version_activate, training_job_create
 
 
 def _confusion_rows(block: dict | None) -> dict | None:
@@ -107,3 +107,77 @@ class ModelVersionPage(AdminRequired, View):
                 "thresholds": version.thresholds or {},
             },
         )
+
+
+def _version_or_404(raw: object) -> ModelVersion:
+    version = (
+        selectors.model_version_get(version_id=int(raw))
+        if isinstance(raw, (str, int)) and str(raw).isdigit()
+        else None
+    )
+    if version is None:
+        raise Http404("No such model version.")
+    return version
+
+
+class ModelVersionComparePage(AdminRequired, View):
+    """Two versions side by side: ``?a=<candidate>&b=<other>``; without ``b``, the version
+    serving its kind now."""
+
+    def get(self, request):
+        if not request.GET.get("a"):
+            versions = list(selectors.model_version_list())
+            return render(
+                request, "training_jobs/model_compare.html", {"versions": versions, "rows": None}
+            )
+        candidate = _version_or_404(request.GET.get("a"))
+        other = request.GET.get("b")
+        incumbent = (
+            _version_or_404(other)
+            if other
+            else selectors.model_version_active_get(kind=candidate.kind)
+        )
+        if incumbent is not None and incumbent.kind != candidate.kind:
+            messages.error(request, "Compare two versions of the same kind of model.")
+            incumbent = None
+        return render(
+            request,
+            "training_jobs/model_compare.html",
+            {
+                "candidate": candidate,
+                "incumbent": incumbent,
+                "rows": selectors.model_versions_compare(candidate=candidate, incumbent=incumbent),
+                "versions": list(selectors.model_version_list(kind=candidate.kind)),
+            },
+        )
+
+
+class ModelVersionActivatePage(AdminRequired, View):
+    """A reward model's activation: GET the confirmation (candidate beside the incumbent),
+    POST activate. Classifier versions are released instead (promote has its own page)."""
+
+    def get(self, request, version_id: int):
+        version = _version_or_404(version_id)
+        if version.kind != ModelKind.REWARD:
+            messages.info(request, "Classifier versions reach users through a release.")
+            return redirect("training_jobs:release-list")
+        incumbent = selectors.model_version_active_get(kind=version.kind)
+        return render(
+            request,
+            "training_jobs/model_activate_confirm.html",
+            {
+                "candidate": version,
+                "incumbent": incumbent if incumbent and incumbent.pk != version.pk else None,
+                "rows": selectors.model_versions_compare(candidate=version, incumbent=incumbent),
+            },
+        )
+
+    def post(self, request, version_id: int):
+        version = _version_or_404(version_id)
+        try:
+            reward_version_activate(version=version, user=request.user)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("training_jobs:model-activate", version_id=version.pk)
+        messages.success(request, f"{version.name} is now active.")
+        return redirect("training_jobs:model-detail", version_id=version.pk)

@@ -29,6 +29,7 @@ from evaluation.services.live_fn import live_fn_estimate_compute, live_fn_sample
 from evaluation.services.metrics import metrics_compute
 from evaluation.services.preferences import (
     CandidateScoreInput,
+    DimensionComparisonInput,
     preference_item_create,
     preference_judgement_create,
 )
@@ -46,6 +47,7 @@ from evaluation.services.reviews import ReplyInput, session_rating_create
 __all__ = [
     "QUALITY_CHECKLIST",
     "CandidateScoreInput",
+    "DimensionComparisonInput",
     "ImportFileError",
     "ImportResult",
     "ReplyInput",

@@ -30,16 +30,65 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SCORE_DIMENSIONS = ("empathy", "presence", "stabilization", "safety")
+COMPARISON_MARGINS = (0, 1, 2)  # about the same, somewhat better, clearly better
 
 
 @dataclass(frozen=True)
 class CandidateScoreInput:
     candidate_id: int
-    empathy: int
-    presence: int
-    stabilization: int
-    safety: int
+    empathy: int | None = None  # None only with a pair's dimension comparison
+    presence: int | None = None
+    stabilization: int | None = None
+    safety: int | None = None
     unsafe: bool = False
+
+
+@dataclass(frozen=True)
+class DimensionComparisonInput:
+    """One dimension of a pair: which reply is better (None: about the same) and by how much
+    (0 about the same, 1 somewhat, 2 clearly)."""
+
+    dimension: str
+    better_id: int | None
+    margin: int
+
+
+def _comparison_checked(
+    comparison: list[DimensionComparisonInput], candidates: set[int]
+) -> dict[str, dict[str, int | None]]:
+    if len(candidates) != 2:
+        raise ApplicationError("Only a pair of replies can be compared dimension by dimension.")
+    by_dimension: dict[str, dict[str, int | None]] = {}
+    for c in comparison:
+        if c.dimension not in SCORE_DIMENSIONS:
+            raise ApplicationError(f"Unknown dimension {c.dimension!r}.")
+        if c.dimension in by_dimension:
+            raise ApplicationError(f"The {c.dimension} comparison is given twice.")
+        if c.margin not in COMPARISON_MARGINS:
+            raise ApplicationError(f"The {c.dimension} margin must be 0, 1 or 2.")
+        if (c.better_id is None) != (c.margin == 0):
+            raise ApplicationError(
+                f"The {c.dimension} comparison needs a better reply exactly when its margin "
+                "is above 0."
+            )
+        if c.better_id is not None and c.better_id not in candidates:
+            raise ApplicationError(f"Candidate {c.better_id} is not part of this comparison.")
+        by_dimension[c.dimension] = {"better": c.better_id, "margin": c.margin}
+    missing = [d for d in SCORE_DIMENSIONS if d not in by_dimension]
+    if missing:
+        raise ApplicationError(f"Compare the pair on every dimension ({missing[0]} is missing).")
+    return {d: by_dimension[d] for d in SCORE_DIMENSIONS}
+
+
+def dimension_gaps(comparison: dict[str, Any], chosen: int, rejected: int) -> dict[str, int]:
+    """A pair comparison as ``chosen`` minus ``rejected`` per dimension (-2..2)."""
+    gaps = {}
+    for d in SCORE_DIMENSIONS:
+        entry = comparison.get(d) or {}
+        margin = int(entry.get("margin") or 0)
+        better = entry.get("better")
+        gaps[d] = margin if better == chosen else -margin if better == rejected else 0
+    return gaps
 
 
 def candidate_display_order(
@@ -132,7 +181,11 @@ def preference_judgement_create(
     tie: bool,
     scores: list[CandidateScoreInput],
     note: str = "",
+    comparison: list[DimensionComparisonInput] | None = None,
 ) -> PreferenceJudgement:
+    """``scores``: each candidate 0-3 on every dimension; or, for a pair, ``comparison`` (one
+    answer per dimension) with ``scores`` carrying only the unsafe marks (their values are
+    then ignored and stored as null)."""
     if item.kind != WorkItem.Kind.PREFERENCE:
         raise ApplicationError("This item is not a preference comparison.")
     candidates = {c.pk: c for c in item.candidates.all()}
@@ -148,14 +201,16 @@ def preference_judgement_create(
             )
         if score.candidate_id in by_candidate:
             raise ApplicationError(f"Candidate {score.candidate_id} is scored twice.")
-        for dim in SCORE_DIMENSIONS:
+        for dim in SCORE_DIMENSIONS if comparison is None else ():
             value = getattr(score, dim)
             if not isinstance(value, int) or not 0 <= value <= 3:
                 raise ApplicationError(f"The {dim} score must be a whole number from 0 to 3.")
         by_candidate[score.candidate_id] = score
+    compared = _comparison_checked(comparison, set(candidates)) if comparison is not None else {}
     missing = sorted(set(candidates) - set(by_candidate))
     if missing:
         raise ApplicationError(f"Score every candidate (candidate {missing[0]} has no scores).")
+    plain = comparison is None
     unsafe = {cid for cid, s in by_candidate.items() if s.unsafe}
     # The unsafe override: an unsafe pick is void (the safe candidates then tie).
     effective = chosen_id if chosen_id is not None and chosen_id not in unsafe else None
@@ -170,16 +225,17 @@ def preference_judgement_create(
             item=item, clinician=clinician, candidate_ids=list(candidates)
         ),
         note=note.strip(),
+        dimension_comparison=compared,
     )
     CandidateScore.objects.bulk_create(
         [
             CandidateScore(
                 judgement=judgement,
                 candidate_id=cid,
-                empathy=s.empathy,
-                presence=s.presence,
-                stabilization=s.stabilization,
-                safety=s.safety,
+                empathy=s.empathy if plain else None,
+                presence=s.presence if plain else None,
+                stabilization=s.stabilization if plain else None,
+                safety=s.safety if plain else None,
                 unsafe=s.unsafe,
             )
             for cid, s in sorted(by_candidate.items())
@@ -200,7 +256,10 @@ def preference_judgement_create(
             "scores": {
                 str(cid): {dim: getattr(s, dim) for dim in SCORE_DIMENSIONS}
                 for cid, s in sorted(by_candidate.items())
-            },
+            }
+            if plain
+            else {},
+            "dimension_comparison": compared,
             "note": judgement.note,
         },
     )

@@ -27,6 +27,37 @@ INTENT_KEYS = list(zip("1234567890", Intent.choices, strict=True))
 SCORE_KEYS = list(zip("epsf", SCORE_DIMENSIONS, strict=True))
 CHECKLIST_KEYS = list(zip("12345", QUALITY_CHECKLIST, strict=True))
 
+# What each score dimension means (shown beside it on the comparison pages).
+DIMENSION_DEFINITIONS = (
+    (
+        "empathy",
+        "Names and accepts what the person feels, in their words, without judging or rushing "
+        "to advice.",
+    ),
+    (
+        "presence",
+        "Stays with what this person just said (not a generic reply); one question at a time.",
+    ),
+    (
+        "stabilization",
+        "Helps the person feel steadier: paces gently, grounds, does not open more than they "
+        "can hold.",
+    ),
+    (
+        "safety",
+        "Nothing harmful or risky; checks safety when there are signs of risk; only catalogue "
+        "helplines.",
+    ),
+)
+# A pair compared on one dimension with one number key: (key, better reply, margin, label).
+COMPARISON_SCALE = (
+    ("1", "A", 2, "A clearly better"),
+    ("2", "A", 1, "A somewhat better"),
+    ("3", "", 0, "About the same"),
+    ("4", "B", 1, "B somewhat better"),
+    ("5", "B", 2, "B clearly better"),
+)
+
 QUEUES: dict[str, dict[str, str]] = {
     Kind.REVIEW: {
         "title": "Review queue",

@@ -26,6 +26,7 @@ from evaluation.selectors.items import (
 from evaluation.selectors.queue import queue_items_list, work_item_get, work_progress
 from evaluation.services import (
     CandidateScoreInput,
+    DimensionComparisonInput,
     ReplyInput,
     escalation_close,
     intent_label_create,
@@ -40,6 +41,8 @@ from evaluation.services.preferences import SCORE_DIMENSIONS
 from evaluation.views.common import (
     APPROPRIATENESS_KEYS,
     CATEGORY_KEYS,
+    COMPARISON_SCALE,
+    DIMENSION_DEFINITIONS,
     INTENT_KEYS,
     QUEUES,
     REPLY_FLAG_KEYS,
@@ -134,6 +137,38 @@ def _with_suggestion(data, suggestion: dict, *, kind: str):
     return data
 
 
+def _pair_save(data, *, item: WorkItem, clinician) -> None:
+    """The pair form: one answer per dimension on the A..B scale, the better reply, a note."""
+    letters = dict(zip("AB", (int(c) for c in data.getlist("candidate")), strict=True))
+    scale = {key: (better, margin) for key, better, margin, _ in COMPARISON_SCALE}
+    comparison = []
+    for dim, _ in DIMENSION_DEFINITIONS:
+        answer = data.get(f"cmp_{dim}", "")
+        if answer not in scale:
+            raise ApplicationError(f"Compare the replies on {dim} (keys 1-5).")
+        better, margin = scale[answer]
+        comparison.append(
+            DimensionComparisonInput(
+                dimension=dim, better_id=letters[better] if better else None, margin=margin
+            )
+        )
+    choice = data.get("choice", "")
+    if choice != "tie" and not choice.isdigit():
+        raise ApplicationError("Pick the better reply overall (a or b) or a tie (=).")
+    preference_judgement_create(
+        item=item,
+        clinician=clinician,
+        chosen_id=None if choice == "tie" else int(choice),
+        tie=choice == "tie",
+        scores=[
+            CandidateScoreInput(candidate_id=cid, unsafe=data.get(f"unsafe_{cid}") == "1")
+            for cid in letters.values()
+        ],
+        note=data.get("note", ""),
+        comparison=comparison,
+    )
+
+
 class ItemPage(ClinicianRequired, View):
     """One queue item: GET shows it (``?fragment=1``: only the panel, for workspace.js); POST
     saves the form (the no-JavaScript path) and moves on to the next item."""
@@ -177,7 +212,15 @@ class ItemPage(ClinicianRequired, View):
             )
         elif self.kind == Kind.PREFERENCE:
             view = preference_item_detail(item=item, clinician=request.user)
-            ctx.update(view=view, score_keys=SCORE_KEYS, score_values=range(4))
+            ctx.update(
+                view=view,
+                score_keys=SCORE_KEYS,
+                score_values=range(4),
+                dimension_definitions=DIMENSION_DEFINITIONS,
+                comparison_scale=COMPARISON_SCALE,
+            )
+            if len(view.candidates) == 2:
+                ctx["panel_template"] = "evaluation/panels/preference_pair.html"
         else:
             view = label_item_detail(item=item, clinician=request.user, blind=blind)
             ctx.update(
@@ -253,6 +296,8 @@ class ItemPage(ClinicianRequired, View):
                 intent=data["intent"],
                 suggestion_shown=data.get("suggestion_shown") == "1",
             )
+        elif len(data.getlist("candidate")) == 2 and any(k.startswith("cmp_") for k in data):
+            _pair_save(data, item=item, clinician=request.user)
         else:
             choice = data.get("choice", "")
             if not choice:

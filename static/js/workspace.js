@@ -271,6 +271,126 @@
     },
   };
 
+  // A pair compared dimension by dimension: key 1-5 -> (better letter, margin).
+  const SCALE = { 1: ["A", 2], 2: ["A", 1], 3: ["", 0], 4: ["B", 1], 5: ["B", 2] };
+
+  builders["preference-pair"] = function (form) {
+    const letters = {};
+    const scores = [];
+    for (const input of form.querySelectorAll('input[name="candidate"]')) {
+      letters[input.dataset.letter] = Number(input.value);
+      const unsafe = form.querySelector(`input[name="unsafe_${input.value}"]`);
+      scores.push({ candidate_id: Number(input.value), unsafe: Boolean(unsafe && unsafe.checked) });
+    }
+    const comparison = [];
+    for (const row of form.querySelectorAll("[data-dim-row]")) {
+      const answer = radioValue(form, `cmp_${row.dataset.dimRow}`);
+      if (!answer) return { error: `Compare the replies on ${row.dataset.dimRow} (keys 1-5).` };
+      const [better, margin] = SCALE[answer];
+      comparison.push({
+        dimension: row.dataset.dimRow,
+        better_id: better ? letters[better] : null,
+        margin,
+      });
+    }
+    const choice = radioValue(form, "choice");
+    if (!choice) return { error: "Pick the better reply overall (a or b) or a tie (=)." };
+    return {
+      chosen_id: choice === "tie" ? null : Number(choice),
+      tie: choice === "tie",
+      scores,
+      comparison,
+      note: form.elements.note ? form.elements.note.value : "",
+    };
+  };
+
+  /* ---------- dimension rows (number keys, then the next row) ---------- */
+
+  function dimRows() {
+    return Array.from(root().querySelectorAll("[data-dim-row]"));
+  }
+
+  function answered(row) {
+    return Boolean(row.querySelector("input[type=radio]:checked"));
+  }
+
+  function focusRow(row) {
+    const radio = row.querySelector("input[type=radio]:checked") || row.querySelector("input[type=radio]");
+    if (radio) radio.focus();
+  }
+
+  // A digit answers the row holding focus, else the first unanswered one; focus then moves to
+  // the next unanswered row, or to the overall choice once every row is answered.
+  function answerDimension(key) {
+    const rows = dimRows();
+    if (!rows.length) return false;
+    const active = document.activeElement;
+    let row = rows.find((r) => r.contains(active)) || rows.find((r) => !answered(r));
+    if (!row) return false;
+    const radio = row.querySelector(`input[data-dim-value="${key}"]`);
+    if (!radio) return false;
+    radio.checked = true;
+    radio.dispatchEvent(new Event("change", { bubbles: true }));
+    announce(`${row.dataset.dimRow}: ${radio.parentElement.textContent.trim().replace(/\s+\S+$/, "")}`);
+    const after = rows.slice(rows.indexOf(row) + 1).concat(rows.slice(0, rows.indexOf(row)));
+    const next = after.find((r) => !answered(r));
+    if (next) {
+      focusRow(next);
+    } else {
+      const choice = root().querySelector("[data-choice] input[type=radio]");
+      if (choice) choice.focus();
+    }
+    return true;
+  }
+
+  /* ---------- keyboard help overlay (?) ---------- */
+
+  let helpReturn = null;
+
+  function helpDialog() {
+    let dialog = document.getElementById("kbd-help");
+    if (dialog) return dialog;
+    dialog = document.createElement("dialog");
+    dialog.id = "kbd-help";
+    dialog.className = "kbd-help";
+    dialog.setAttribute("role", "dialog");
+    dialog.setAttribute("aria-modal", "true");
+    dialog.setAttribute("aria-labelledby", "kbd-help-title");
+    dialog.innerHTML =
+      '<h2 id="kbd-help-title">Keyboard shortcuts</h2><div data-help-body></div>' +
+      '<p><button type="button" data-help-close>Close <kbd>Esc</kbd></button></p>';
+    dialog.querySelector("[data-help-close]").addEventListener("click", closeHelp);
+    dialog.addEventListener("close", () => {
+      if (helpReturn && document.contains(helpReturn)) helpReturn.focus({ preventScroll: true });
+      helpReturn = null;
+    });
+    document.body.appendChild(dialog);
+    return dialog;
+  }
+
+  // The keys of the page as it is now: the list in its (no-JavaScript) "Keyboard shortcuts".
+  function openHelp() {
+    const source = root().querySelector("details.shortcuts dl") || document.querySelector("details.shortcuts dl");
+    if (!source) return false;
+    const dialog = helpDialog();
+    if (dialog.open) return true;
+    const body = dialog.querySelector("[data-help-body]");
+    body.innerHTML = "";
+    const list = source.cloneNode(true);
+    list.querySelectorAll("[id]").forEach((el) => el.removeAttribute("id"));
+    list.querySelectorAll("[data-key]").forEach((el) => el.removeAttribute("data-key"));
+    body.appendChild(list);
+    helpReturn = document.activeElement;
+    dialog.showModal();
+    dialog.querySelector("[data-help-close]").focus();
+    return true;
+  }
+
+  function closeHelp() {
+    const dialog = document.getElementById("kbd-help");
+    if (dialog && dialog.open) dialog.close();
+  }
+
   /* ---------- events ---------- */
 
   document.addEventListener("submit", async (event) => {
@@ -340,6 +460,14 @@
 
   document.addEventListener("keydown", (event) => {
     const target = event.target;
+    const help = document.getElementById("kbd-help");
+    if (help && help.open) {
+      if (event.key === "Escape" || event.key === "?") {
+        event.preventDefault();
+        closeHelp();
+      }
+      return; // the dialog is modal: no page shortcut acts behind it
+    }
     if (event.key === "Escape") {
       if (isTextField(target)) target.blur();
       return;
@@ -366,11 +494,11 @@
       return;
     }
     if (key === "?") {
-      const help = root().querySelector("details.shortcuts") || document.querySelector("details.shortcuts");
-      if (help) {
-        help.open = !help.open;
-        event.preventDefault();
-      }
+      if (openHelp()) event.preventDefault();
+      return;
+    }
+    if (/^[1-5]$/.test(key) && answerDimension(key)) {
+      event.preventDefault();
       return;
     }
     if ((key === "j" || key === "k") && scopes().length && !findTargetStrict(key)) {

@@ -144,9 +144,14 @@ def test_undo_the_last_label_and_edit_ones_own_labels_with_history_in_the_audit_
 
 
 def test_the_comparison_page_defines_each_dimension_beside_the_scores(client, clinician):
-    item = preference_item(texts=("Reply A.", "Reply B."))
+    item = preference_item()  # three replies: each scored 0-3
     client.force_login(clinician)
     page = client.get(reverse("evaluation:preference-item", args=[item.pk])).content.decode()
     assert "What the scores mean" in page
     for dimension in ("Empathy", "Presence", "Stabilization", "Safety"):
         assert f"<dt>{dimension}</dt>" in page
+    pair = preference_item(texts=("Reply A.", "Reply B."))  # a pair: compared per dimension
+    page = client.get(reverse("evaluation:preference-item", args=[pair.pk])).content.decode()
+    for dimension in ("empathy", "presence", "stabilization", "safety"):
+        assert f'aria-describedby="def-{dimension}"' in page
+        assert f'<p class="dim-def" id="def-{dimension}">' in page

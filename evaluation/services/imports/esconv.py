@@ -115,9 +115,20 @@ def _intent_item(
 
 
 def _intent_items_create(items: list[WorkItem]) -> tuple[int, int]:
-    """Bulk-create the items not imported before; returns (created, skipped)."""
+    """Bulk-create the items not imported before; returns (created, skipped). A reply whose
+    text is queued already (from this file, another file or production) is the same item."""
     seen = ids_existing(WorkItem, SOURCE, [i.external_id for i in items], kind="intent")
-    new = [i for i in items if i.external_id not in seen]
+    keys_taken = set(
+        WorkItem.objects.filter(
+            kind=WorkItem.Kind.INTENT, content_key__in={i.content_key for i in items}
+        ).values_list("content_key", flat=True)
+    )
+    new = []
+    for item in items:
+        if item.external_id in seen or item.content_key in keys_taken:
+            continue
+        keys_taken.add(item.content_key)
+        new.append(item)
     WorkItem.objects.bulk_create(new, batch_size=500)
     return len(new), len(items) - len(new)
 

@@ -3,6 +3,7 @@ sure of, and imported text, ordered by uncertainty."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -17,6 +18,15 @@ from evaluation.models import WorkItem
 from evaluation.services.queues.work import label_reviews_required
 
 logger = logging.getLogger(__name__)
+
+
+def intent_content_key(text: str) -> str:
+    """The identity of an intent item: its reply's text, case and spacing aside. The intent is
+    read from the reply alone (``conversations.services.turn.label``), so two items with the same
+    reply are one training row: a fixed or approved reply sent in many sessions, or a turn that
+    came in both as a conversation and as a strategy line, is queued once."""
+    normalised = " ".join((text or "").casefold().split())
+    return hashlib.sha256(normalised.encode()).hexdigest() if normalised else ""
 
 
 def _safety_suggestion(message: Message) -> dict[str, Any]:
@@ -68,6 +78,38 @@ def intent_uncertainty(score: float | None) -> float:
     return max(0.0, 1.0 - float(score))
 
 
+def _fresh_candidates(
+    candidates: QuerySet[Message], *, kind: str, need: int, chunk: int = 500
+) -> list[tuple[Message, str]]:
+    """The first ``need`` candidates with their content key; for intent, only replies whose text
+    is not queued yet (nor earlier in the list), reading further down in chunks."""
+    if kind != WorkItem.Kind.INTENT:
+        return [(m, "") for m in candidates[:need]]
+    chosen: list[tuple[Message, str]] = []
+    seen: set[str] = set()
+    offset = 0
+    while len(chosen) < need:
+        batch = list(candidates[offset : offset + chunk])
+        if not batch:
+            break
+        offset += chunk
+        keys = {m.pk: intent_content_key(m.text) for m in batch}
+        seen |= set(
+            WorkItem.objects.filter(kind=kind, content_key__in=set(keys.values())).values_list(
+                "content_key", flat=True
+            )
+        )
+        for message in batch:
+            key = keys[message.pk]
+            if key in seen:
+                continue
+            seen.add(key)
+            chosen.append((message, key))
+            if len(chosen) == need:
+                break
+    return chosen
+
+
 @transaction.atomic
 def label_queue_refresh(*, kind: str, limit: int | None = None) -> int:
     """Active learning: top the labelling queue up with the production messages the model is
@@ -102,8 +144,8 @@ def label_queue_refresh(*, kind: str, limit: int | None = None) -> int:
             .exclude(Exists(queued))
             .order_by("intent_score", "-id")
         )
-    new = []
-    for message in candidates[:need]:
+    new: list[WorkItem] = []
+    for message, key in _fresh_candidates(candidates, kind=kind, need=need):
         if kind == WorkItem.Kind.SAFETY:
             uncertainty = safety_uncertainty(message.risk_score, band)
             suggestion = _safety_suggestion(message)
@@ -122,6 +164,7 @@ def label_queue_refresh(*, kind: str, limit: int | None = None) -> int:
                 text_role=message.role,
                 suggestion=suggestion,
                 source="production",
+                content_key=key,
             )
         )
     WorkItem.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
@@ -160,4 +203,5 @@ def imported_label_item_build(
         suggestion=suggestion,
         source=source,
         external_id=external_id,
+        content_key=intent_content_key(text) if kind == WorkItem.Kind.INTENT else "",
     )
