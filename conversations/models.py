@@ -202,6 +202,23 @@ class Message(models.Model):
             models.Index(fields=["session", "id"], name="message_session_history_idx"),
             # The release monitor's per-arm metrics.
             models.Index(fields=["release", "rollout_arm", "role"], name="message_release_arm_idx"),
+            # The dataset browser's filters, newest first (keyset on id): a rare level or intent
+            # is read from its own index instead of scanning back through every turn.
+            models.Index(
+                fields=["risk_level", "id"],
+                condition=models.Q(role="user"),
+                name="message_turn_risk_idx",
+            ),
+            models.Index(
+                fields=["care_level", "id"],
+                condition=models.Q(role="user"),
+                name="message_turn_care_idx",
+            ),
+            models.Index(
+                fields=["intent", "reply_to"],
+                condition=models.Q(role="assistant"),
+                name="message_reply_intent_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

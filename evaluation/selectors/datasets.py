@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from django.core.cache import cache
@@ -113,9 +113,24 @@ def _dates(qs: QuerySet[_M], filters: DatasetFilters) -> QuerySet[_M]:
 
 
 def _keyset(
-    qs: QuerySet[_M], *, after: int | None, before: int | None
+    qs: QuerySet[_M], *, after: int | None, before: int | None, union: Sequence[QuerySet[_M]] = ()
 ) -> tuple[list[_M], bool, bool]:
-    """One page newest first; with ``before`` the page just newer than it."""
+    """One page newest first; with ``before`` the page just newer than it. With ``union``
+    (querysets of the same model), the page of the rows in any of them: each gives at most one
+    page of ids, the ids are merged, and the page's rows are read from ``qs``."""
+    if union:
+        pages = [_keyset(u.only("id"), after=after, before=before) for u in union]
+        ids = {row.pk for rows, _, _ in pages for row in rows}
+        newest_first = sorted(ids, reverse=True)
+        if before is not None:
+            newer = newest_first[-PAGE_SIZE:]
+            kept, more_older, more_newer = newer, True, len(newest_first) > PAGE_SIZE
+            more_newer = more_newer or any(p[2] for p in pages)
+        else:
+            kept, more_newer = newest_first[:PAGE_SIZE], after is not None
+            more_older = len(newest_first) > PAGE_SIZE or any(p[1] for p in pages)
+        by_id = {row.pk: row for row in qs.filter(pk__in=kept)}
+        return [by_id[pk] for pk in kept], more_older, more_newer
     if before is not None:
         rows = list(qs.filter(pk__gt=before).order_by("pk")[: PAGE_SIZE + 1])
         more_newer = len(rows) > PAGE_SIZE
@@ -127,6 +142,20 @@ def _keyset(
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE, after is not None
 
 
+def ari_turns_queries(filters: DatasetFilters) -> list[QuerySet[Message]]:
+    """The turns matching the filters as one query, or with a search two: the turns whose
+    message matches and those whose reply does. Each is paged on its own and the pages merged
+    (``_keyset``): an OR across the two tables would defeat both the trigram indexes (a rare
+    word) and the early stop of the newest-first scan (a common one)."""
+    if not filters.search:
+        return [ari_turns_query(filters)]
+    base = ari_turns_query(replace(filters, search=""))
+    return [
+        base.filter(text__icontains=filters.search),
+        base.filter(reply__text__icontains=filters.search, reply__role=Message.Role.ASSISTANT),
+    ]
+
+
 def ari_turns_query(filters: DatasetFilters) -> QuerySet[Message]:
     """The user messages (turns) matching the filters, unordered (the page orders them)."""
     qs = Message.objects.filter(role=Message.Role.USER)
@@ -135,7 +164,8 @@ def ari_turns_query(filters: DatasetFilters) -> QuerySet[Message]:
     if filters.care:
         qs = qs.filter(care_level=filters.care)
     if filters.intent:
-        qs = qs.filter(reply__intent=filters.intent)
+        # the reply's role lets the planner read the partial index message_reply_intent_idx
+        qs = qs.filter(reply__intent=filters.intent, reply__role=Message.Role.ASSISTANT)
     if filters.search:
         qs = qs.filter(Q(text__icontains=filters.search) | Q(reply__text__icontains=filters.search))
     return _dates(qs, filters)
@@ -215,8 +245,22 @@ def _ari_rows(messages: list[Message]) -> list[DatasetRow]:
 
 
 def _ari_page(filters: DatasetFilters, *, after: int | None, before: int | None) -> DatasetPage:
-    qs = ari_turns_query(filters).select_related("reply").only(*_TURN_FIELDS)
-    messages, has_older, has_newer = _keyset(qs, after=after, before=before)
+    queries = ari_turns_queries(filters)
+    if filters.intent and (after is not None or before is not None):
+        # The same bound on the reply's side (its reply_to is the turn's id): PostgreSQL does
+        # not carry an inequality across the join, and with it message_reply_intent_idx's
+        # (intent, reply_to) order serves a deep page as it serves the first.
+        bound = {"reply__reply_to_id__lt": after} if after is not None else {}
+        if before is not None:
+            bound = {"reply__reply_to_id__gt": before}
+        queries = [q.filter(**bound) for q in queries]
+    qs = Message.objects.select_related("reply").only(*_TURN_FIELDS)
+    if len(queries) == 1:
+        messages, has_older, has_newer = _keyset(
+            queries[0].select_related("reply").only(*_TURN_FIELDS), after=after, before=before
+        )
+    else:
+        messages, has_older, has_newer = _keyset(qs, after=after, before=before, union=queries)
     return _page(_ari_rows(messages), has_older, has_newer)
 
 

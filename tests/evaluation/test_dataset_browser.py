@@ -205,3 +205,41 @@ def test_imported_corpora_show_their_turns(client, clinician):
     turn = client.get(f"/datasets/imported/{row.id}/")
     assert turn.status_code == 200 and "Before this turn" in turn.content.decode()
     assert client.get("/datasets/imported/999999/").status_code == 404
+
+
+def test_search_pages_merge_message_and_reply_matches(clinician):
+    """A search matches the message or the reply (two queries merged): pages of the merged rows
+    do not overlap or skip, forwards and back, and the other filters still apply."""
+    session = ChatSession.objects.create(user=clinician, session_type="check_in")
+    expected = []
+    for n in range(130):
+        mine = n % 3 == 0
+        theirs = n % 3 == 1
+        user = Message.objects.create(
+            session=session,
+            role="user",
+            text=f"turn {n} about a kite" if mine else f"turn {n}",
+            risk_level="low" if n % 2 else "none",
+        )
+        Message.objects.create(
+            session=session,
+            role="assistant",
+            text=f"a KITE reply {n}" if theirs else f"reply {n}",
+            reply_to=user,
+            intent="validate",
+        )
+        if mine or theirs:
+            expected.append(user.pk)
+    expected.reverse()
+    first = dataset_page(DatasetFilters(search="kite"))
+    second = dataset_page(DatasetFilters(search="kite"), after=first.next_after)
+    assert [r.id for r in first.rows] == expected[:50] and first.prev_before is None
+    assert [r.id for r in second.rows] == expected[50:87] and second.next_after is None
+    back = dataset_page(DatasetFilters(search="kite"), before=second.prev_before)
+    assert [r.id for r in back.rows] == expected[:50]
+    low = dataset_page(DatasetFilters(search="kite", risk="low", intent="validate"))
+    assert [r.id for r in low.rows] == [
+        pk for pk in expected if Message.objects.get(pk=pk).risk_level == "low"
+    ]
+    deep = dataset_page(DatasetFilters(intent="validate"), after=expected[10])
+    assert deep.rows and all(r.id < expected[10] for r in deep.rows)

@@ -150,6 +150,9 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=10_000, help="Sessions per COPY batch.")
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument(
+            "--imported", type=int, default=20_000, help="Imported safety texts (a corpus)."
+        )
+        parser.add_argument(
             "--append", action="store_true", help="Add to a database that already has sessions."
         )
         parser.add_argument(
@@ -181,6 +184,7 @@ class Command(BaseCommand):
         self.step("analyze", self.analyze)
         self.step("queues", self.make_queues)
         self.step("labels, ratings and comparisons", self.make_labels)
+        self.step("imported texts", lambda: self.make_imported(o["imported"]))
         self.step("seed dialogues", self.make_dialogues)
         self.step("audit events", self.make_audit)
         self.step("analyze", self.analyze)
@@ -576,6 +580,28 @@ class Command(BaseCommand):
                     f"UPDATE {model._meta.db_table} "  # noqa: S608 (model metadata)
                     "SET created_at = now() - random() * interval '60 days'"
                 )
+
+    def make_imported(self, n: int):
+        """An imported corpus's safety-labelling items (as counsel-chat's importer writes them),
+        spread over the period, for the dataset browser's source filter."""
+        rng = self.rng
+        levels = list(USER_TEXTS)
+        items = []
+        for i in range(n):
+            level = rng.choice(levels)
+            items.append(
+                WorkItem(
+                    kind="safety",
+                    reason="imported",
+                    priority=0.5,
+                    required_reviews=2,
+                    text=rng.choice(USER_TEXTS[level]),
+                    suggestion={"risk_level": level},
+                    source="load_corpus",
+                    external_id=f"load-corpus-{i}",
+                )
+            )
+        WorkItem.objects.bulk_create(items, batch_size=5000)
 
     def make_dialogues(self):
         rng = self.rng
