@@ -127,3 +127,46 @@ def test_bell_shows_escalation_and_alert_without_reload_and_acknowledges_by_keyb
     page.goto(f"{live_server.url}/datasets/conversations/{session.pk}/")
     assert "care level: crisis" in page.inner_text("body")
     assert axe_serious(page) == []
+
+
+def test_dashboards_draw_targets_as_lines_on_a_date_axis(
+    transactional_db,
+    no_persistent_connections,  # noqa: F811
+    live_server,
+    page,  # noqa: F811
+):
+    """Plotly in Chromium: each chart is drawn, its target as a dotted line across it, days on
+    its time axis; the table view is there for screen readers; axe finds nothing serious."""
+    from evaluation.metrics_catalogue import METRICS
+    from evaluation.services import metrics_compute
+
+    page.set_default_timeout(30_000)
+    make_user("clinician", "dr_plot", password="plots-by-keys-1")
+    make_session(rating_stars=4)
+    metrics_compute()
+    page.goto(f"{live_server.url}/accounts/login/?next=/dashboards/")
+    page.get_by_label("Username").fill("dr_plot")
+    page.get_by_label("Password").fill("plots-by-keys-1")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/dashboards/")
+    chart = page.locator("#chart-latency_p95")
+    chart.locator(".main-svg").first.wait_for()
+    # The target (p95 < 2000 ms) is a dotted line shape spanning the plot.
+    target = chart.locator(".shapelayer path")
+    assert target.count() >= 1
+    assert "stroke-dasharray: 3px" in (target.first.get_attribute("style") or "")
+    ticks = chart.locator(".xtick text").all_text_contents()
+    assert ticks and any(
+        re.search(r"\d{4}|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec", t) for t in ticks
+    ), ticks
+    targeted = [name for name, spec in METRICS.items() if spec[3] is not None]
+    drawn = 0
+    for name in targeted:
+        page.locator(f"#chart-{name} .main-svg").first.wait_for()
+        if "No data yet" in page.locator(f"#chart-{name}").inner_text():
+            continue  # an empty chart says so instead of drawing a lone target
+        assert page.locator(f"#chart-{name} .shapelayer path").count() >= 1, name
+        drawn += 1
+    assert drawn >= 2
+    assert page.locator("details summary", has_text="Table: ").count() >= len(METRICS)
+    assert axe_serious(page) == []
