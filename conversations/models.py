@@ -15,6 +15,16 @@ class RiskLevel(models.TextChoices):
     HIGH = "high", "High"
 
 
+class CareLevel(models.TextChoices):
+    """The care a turn got, lowest to highest: what Ari did with the message, decided by the
+    turn's route (``conversations/services/turn/route.py``: ``care_level_for``)."""
+
+    SUPPORT = "support", "Support"
+    CHECK_IN = "check_in", "Support with a safety question"
+    SAFETY_CHECK = "safety_check", "Safety-check mode"
+    CRISIS = "crisis", "Crisis response"
+
+
 class RiskCategory(models.TextChoices):
     NONE = "", "None"
     SUICIDAL_IDEATION = "suicidal_ideation", "Suicidal ideation"
@@ -155,6 +165,9 @@ class Message(models.Model):
     # Why the screen decided as it did, beyond the score: the nearest exemplar
     # {"id", "family", "risk_level", "similarity"} (see RiskExemplar).
     risk_reason = models.JSONField(default=dict, blank=True)
+    # The turn's care level, on the user message (the turn) once its reply is stored; "" for a
+    # turn without a reply and for Ari's own messages.
+    care_level = models.CharField(max_length=20, choices=CareLevel.choices, blank=True, default="")
     idempotency_key = models.CharField(max_length=100, blank=True, default="")
     # Assistant messages: what produced the reply and what the filter did.
     emergency = models.BooleanField(default=False)
@@ -189,6 +202,23 @@ class Message(models.Model):
             models.Index(fields=["session", "id"], name="message_session_history_idx"),
             # The release monitor's per-arm metrics.
             models.Index(fields=["release", "rollout_arm", "role"], name="message_release_arm_idx"),
+            # The dataset browser's filters, newest first (keyset on id): a rare level or intent
+            # is read from its own index instead of scanning back through every turn.
+            models.Index(
+                fields=["risk_level", "id"],
+                condition=models.Q(role="user"),
+                name="message_turn_risk_idx",
+            ),
+            models.Index(
+                fields=["care_level", "id"],
+                condition=models.Q(role="user"),
+                name="message_turn_care_idx",
+            ),
+            models.Index(
+                fields=["intent", "reply_to"],
+                condition=models.Q(role="assistant"),
+                name="message_reply_intent_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

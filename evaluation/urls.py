@@ -70,6 +70,16 @@ urlpatterns = [
     path("alerts/", alerts.AlertHistoryPage.as_view(), name="alerts"),
     path("alerts/<int:alert_id>/", alerts.AlertActionPage.as_view(), name="alert-action"),
     path("datasets/", datasets.DatasetBrowserPage.as_view(), name="datasets"),
+    path(
+        "datasets/conversations/<int:session_id>/",
+        datasets.DatasetConversationPage.as_view(),
+        name="dataset-conversation",
+    ),
+    path(
+        "datasets/imported/<int:item_id>/",
+        datasets.DatasetConversationPage.as_view(),
+        name="dataset-imported-turn",
+    ),
     # Frozen test sets and evaluation runs
     path("evaluation/", evaluation_runs.EvaluationRunListPage.as_view(), name="evaluation-runs"),
     path(

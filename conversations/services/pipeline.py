@@ -37,7 +37,7 @@ from conversations.services.turn.persist import (
     session_turn_lock,
     turn_persist,
 )
-from conversations.services.turn.route import Route, RouteKind, route
+from conversations.services.turn.route import Route, RouteKind, care_level_for, route
 from conversations.services.turn.screen import screen
 from conversations.services.turn.state import Turn, TurnResult, ms_since
 
@@ -159,6 +159,7 @@ def chat_turn_run(
             if draft is not None:  # the session entered safety-check mode during the turn
                 turn.provenance["draft_discarded"] = True
                 logger.info("turn draft discarded message_id=%s", user_message.pk)
+        turn.care_level = care_level_for(final.kind, risk_level=assessment.level)
         reply = turn_persist(
             session,
             user_message,

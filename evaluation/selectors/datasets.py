@@ -1,8 +1,10 @@
 """The dataset browser's reads: Ari's own turns and imported texts, one keyset page at a time.
 
-Ari's turns are user messages with their reply (the per-turn risk of the message, the intent of
-the reply); imported texts are the labelling items of an import (ESConv, KakoVerse,
-counsel-chat...: ``WorkItem.source``), with the importer's suggestion. Pages are keyset pages
+Ari's turns are user messages with their reply (the turn's care level and the risk of the
+message, the intent of the reply); imported texts are the labelling items of an import (ESConv,
+KakoVerse, counsel-chat...: ``WorkItem.source``), with the importer's suggestion: a labelling
+item's text, or for a comparison (KakoVerse) the seeker's message and the candidate replies with
+the care level the corpus gives each. Pages are keyset pages
 on the primary key, newest first (``id < after`` or ``id > before``), so page 10,000 costs what
 page 1 does: the plan is a backward scan of the primary key (or of ``created_at``'s index when a
 date range is narrow), stopped after one page. Texts leave masked; clinician labels are read for
@@ -13,8 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from django.core.cache import cache
@@ -22,8 +24,8 @@ from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from ari_review.privacy.masking import mask_text
-from conversations.models import Intent, Message, RiskLevel
-from evaluation.models import IntentLabel, SafetyLabel, WorkItem
+from conversations.models import CareLevel, Intent, Message, RiskLevel
+from evaluation.models import IntentLabel, PreferenceCandidate, SafetyLabel, WorkItem
 
 _M = TypeVar("_M", bound=Model)
 
@@ -54,6 +56,7 @@ class DatasetFilters:
     source: str = ARI
     risk: str = ""
     intent: str = ""
+    care: str = ""  # a CareLevel: Ari's turns only (imported corpora record none)
     since: dt.date | None = None
     until: dt.date | None = None
     search: str = ""
@@ -69,6 +72,9 @@ class DatasetRow:
     reply: str = ""
     intent: str = ""
     session_id: int | None = None
+    care: str = ""
+    # Replies of an imported comparison: [{"text", "style", "care_level"}] (KakoVerse)
+    candidates: list[dict[str, object]] = field(default_factory=list)
     # {"safety": [...levels], "intent": [...]}
     labels: dict[str, list[str]] = field(default_factory=dict)
     # {"safety": item id, "intent": item id}
@@ -107,9 +113,24 @@ def _dates(qs: QuerySet[_M], filters: DatasetFilters) -> QuerySet[_M]:
 
 
 def _keyset(
-    qs: QuerySet[_M], *, after: int | None, before: int | None
+    qs: QuerySet[_M], *, after: int | None, before: int | None, union: Sequence[QuerySet[_M]] = ()
 ) -> tuple[list[_M], bool, bool]:
-    """One page newest first; with ``before`` the page just newer than it."""
+    """One page newest first; with ``before`` the page just newer than it. With ``union``
+    (querysets of the same model), the page of the rows in any of them: each gives at most one
+    page of ids, the ids are merged, and the page's rows are read from ``qs``."""
+    if union:
+        pages = [_keyset(u.only("id"), after=after, before=before) for u in union]
+        ids = {row.pk for rows, _, _ in pages for row in rows}
+        newest_first = sorted(ids, reverse=True)
+        if before is not None:
+            newer = newest_first[-PAGE_SIZE:]
+            kept, more_older, more_newer = newer, True, len(newest_first) > PAGE_SIZE
+            more_newer = more_newer or any(p[2] for p in pages)
+        else:
+            kept, more_newer = newest_first[:PAGE_SIZE], after is not None
+            more_older = len(newest_first) > PAGE_SIZE or any(p[1] for p in pages)
+        by_id = {row.pk: row for row in qs.filter(pk__in=kept)}
+        return [by_id[pk] for pk in kept], more_older, more_newer
     if before is not None:
         rows = list(qs.filter(pk__gt=before).order_by("pk")[: PAGE_SIZE + 1])
         more_newer = len(rows) > PAGE_SIZE
@@ -121,13 +142,30 @@ def _keyset(
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE, after is not None
 
 
+def ari_turns_queries(filters: DatasetFilters) -> list[QuerySet[Message]]:
+    """The turns matching the filters as one query, or with a search two: the turns whose
+    message matches and those whose reply does. Each is paged on its own and the pages merged
+    (``_keyset``): an OR across the two tables would defeat both the trigram indexes (a rare
+    word) and the early stop of the newest-first scan (a common one)."""
+    if not filters.search:
+        return [ari_turns_query(filters)]
+    base = ari_turns_query(replace(filters, search=""))
+    return [
+        base.filter(text__icontains=filters.search),
+        base.filter(reply__text__icontains=filters.search, reply__role=Message.Role.ASSISTANT),
+    ]
+
+
 def ari_turns_query(filters: DatasetFilters) -> QuerySet[Message]:
     """The user messages (turns) matching the filters, unordered (the page orders them)."""
     qs = Message.objects.filter(role=Message.Role.USER)
     if filters.risk:
         qs = qs.filter(risk_level=filters.risk)
+    if filters.care:
+        qs = qs.filter(care_level=filters.care)
     if filters.intent:
-        qs = qs.filter(reply__intent=filters.intent)
+        # the reply's role lets the planner read the partial index message_reply_intent_idx
+        qs = qs.filter(reply__intent=filters.intent, reply__role=Message.Role.ASSISTANT)
     if filters.search:
         qs = qs.filter(Q(text__icontains=filters.search) | Q(reply__text__icontains=filters.search))
     return _dates(qs, filters)
@@ -155,22 +193,22 @@ def _label_index(
     return item_of, labels
 
 
-def _ari_page(filters: DatasetFilters, *, after: int | None, before: int | None) -> DatasetPage:
-    qs = (
-        ari_turns_query(filters)
-        .select_related("reply")
-        .only(
-            "id",
-            "created_at",
-            "text",
-            "risk_level",
-            "session_id",
-            "reply__id",
-            "reply__text",
-            "reply__intent",
-        )
-    )
-    messages, has_older, has_newer = _keyset(qs, after=after, before=before)
+_TURN_FIELDS = (
+    "id",
+    "created_at",
+    "text",
+    "risk_level",
+    "care_level",
+    "session_id",
+    "reply__id",
+    "reply__text",
+    "reply__intent",
+)
+
+
+def _ari_rows(messages: list[Message]) -> list[DatasetRow]:
+    """Rows for user messages read with ``select_related("reply")``: masked texts, the turn's
+    care level, risk and intent, clinician labels and labelling items (two queries a kind)."""
     ids = [m.pk for m in messages]
     reply_ids = [m.reply.pk for m in messages if getattr(m, "reply", None) is not None]
     safety_items, safety_labels = _label_index("safety", message_ids=ids)
@@ -192,6 +230,7 @@ def _ari_page(filters: DatasetFilters, *, after: int | None, before: int | None)
                 source=ARI,
                 text=next(masked),
                 risk=m.risk_level,
+                care=m.care_level,
                 reply=next(masked),
                 intent=reply.intent if reply is not None else "",
                 session_id=m.session_id,
@@ -202,7 +241,38 @@ def _ari_page(filters: DatasetFilters, *, after: int | None, before: int | None)
                 items={"safety": safety_item, "intent": intent_item},
             )
         )
-    return _page(rows, has_older, has_newer)
+    return rows
+
+
+def _ari_page(filters: DatasetFilters, *, after: int | None, before: int | None) -> DatasetPage:
+    queries = ari_turns_queries(filters)
+    if filters.intent and (after is not None or before is not None):
+        # The same bound on the reply's side (its reply_to is the turn's id): PostgreSQL does
+        # not carry an inequality across the join, and with it message_reply_intent_idx's
+        # (intent, reply_to) order serves a deep page as it serves the first.
+        bound = {"reply__reply_to_id__lt": after} if after is not None else {}
+        if before is not None:
+            bound = {"reply__reply_to_id__gt": before}
+        queries = [q.filter(**bound) for q in queries]
+    qs = Message.objects.select_related("reply").only(*_TURN_FIELDS)
+    if len(queries) == 1:
+        messages, has_older, has_newer = _keyset(
+            queries[0].select_related("reply").only(*_TURN_FIELDS), after=after, before=before
+        )
+    else:
+        messages, has_older, has_newer = _keyset(qs, after=after, before=before, union=queries)
+    return _page(_ari_rows(messages), has_older, has_newer)
+
+
+def dataset_session_turns(*, session_id: int) -> list[DatasetRow]:
+    """Every turn of one of Ari's conversations, oldest first, as the browser shows a row."""
+    messages = list(
+        Message.objects.filter(session_id=session_id, role=Message.Role.USER)
+        .select_related("reply")
+        .only(*_TURN_FIELDS)
+        .order_by("id")
+    )
+    return _ari_rows(messages)
 
 
 def _page(rows: list[DatasetRow], has_older: bool, has_newer: bool) -> DatasetPage:
@@ -229,16 +299,37 @@ def _imported_page(
         qs = qs.filter(text__icontains=filters.search)
     qs = _dates(qs, filters).distinct()
     items, has_older, has_newer = _keyset(
-        qs.only("id", "created_at", "kind", "text", "suggestion", "source"),
+        qs.only("id", "created_at", "kind", "text", "context", "suggestion", "source"),
         after=after,
         before=before,
     )
+    return _page(_imported_rows(items), has_older, has_newer)
+
+
+def _turn_text(item: WorkItem) -> str:
+    """An item's text; a comparison has none of its own: its turn is the seeker's last message
+    in the context (what the candidate replies answer)."""
+    if item.text:
+        return item.text
+    said = [t for t in item.context or [] if isinstance(t, dict) and t.get("role") == "user"]
+    return str(said[-1].get("content") or "") if said else ""
+
+
+def _imported_rows(items: list[WorkItem]) -> list[DatasetRow]:
     ids = [i.pk for i in items]
     _, safety_labels = _label_index("safety", item_ids=ids)
     _, intent_labels = _label_index("intent", item_ids=ids)
+    compared = [i.pk for i in items if i.kind == WorkItem.Kind.PREFERENCE]
+    candidates: dict[int, list[PreferenceCandidate]] = {}
+    if compared:
+        for c in PreferenceCandidate.objects.filter(item_id__in=compared).order_by("position"):
+            candidates.setdefault(c.item_id, []).append(c)
+    texts = [_turn_text(item) for item in items]
+    texts += [c.text for item in items for c in candidates.get(item.pk, [])]
+    masked = iter(masked_many(texts))
+    turn_texts = [next(masked) for _ in items]
     rows = []
-    masked = iter(masked_many([item.text for item in items]))
-    for item in items:
+    for item, text in zip(items, turn_texts, strict=True):
         suggestion = item.suggestion or {}
         safety = item.kind == WorkItem.Kind.SAFETY
         rows.append(
@@ -246,9 +337,17 @@ def _imported_page(
                 id=item.pk,
                 created_at=item.created_at,
                 source=item.source,
-                text=next(masked),
+                text=text,
                 risk=str(suggestion.get("risk_level") or "") if safety else "",
                 intent=str(suggestion.get("intent") or "") if item.kind == "intent" else "",
+                candidates=[
+                    {
+                        "text": next(masked),
+                        "style": str((c.meta or {}).get("style") or ""),
+                        "care_level": (c.meta or {}).get("care_level"),
+                    }
+                    for c in candidates.get(item.pk, [])
+                ],
                 labels={
                     "safety": safety_labels.get(item.pk, []),
                     "intent": intent_labels.get(item.pk, []),
@@ -256,7 +355,29 @@ def _imported_page(
                 items={"safety" if safety else item.kind: item.pk},
             )
         )
-    return _page(rows, has_older, has_newer)
+    return rows
+
+
+def dataset_item_turns(*, item_id: int) -> tuple[list[dict[str, str]], DatasetRow] | None:
+    """An imported item read as a conversation: its context (masked, oldest first) and its turn
+    as the browser shows the row; None when no such imported item exists."""
+    item = (
+        WorkItem.objects.filter(pk=item_id, message__isnull=True)
+        .exclude(source="production")
+        .first()
+    )
+    if item is None:
+        return None
+    row = _imported_rows([item])[0]
+    context = [t for t in item.context or [] if isinstance(t, dict)]
+    if item.kind == WorkItem.Kind.PREFERENCE and context and context[-1].get("role") == "user":
+        context = context[:-1]  # the row's own text
+    masked = masked_many([str(t.get("content") or "") for t in context])
+    turns = [
+        {"role": "user" if t.get("role") == "user" else "assistant", "text": text}
+        for t, text in zip(context, masked, strict=True)
+    ]
+    return turns, row
 
 
 def dataset_page(
@@ -266,6 +387,8 @@ def dataset_page(
         raise ValueError("unknown risk level")
     if filters.intent and filters.intent not in Intent.values:
         raise ValueError("unknown intent")
+    if filters.care and filters.care not in CareLevel.values:
+        raise ValueError("unknown care level")
     if filters.source == ARI:
         return _ari_page(filters, after=after, before=before)
     return _imported_page(filters, after=after, before=before)

@@ -530,9 +530,17 @@
       const data = document.getElementById(`${div.id}-data`);
       if (!data) return;
       const figure = JSON.parse(data.textContent);
+      // The chart is aria-hidden (its table below says the same to screen readers), so it must
+      // hold nothing focusable: no mode bar, and anything Plotly makes focusable taken out of
+      // the tab order (axe: aria-hidden-focus).
       window.Plotly.newPlot(div, figure.data, figure.layout, {
         responsive: true,
         displaylogo: false,
+        displayModeBar: false,
+      }).then(() => {
+        div.querySelectorAll("a[href], button, input, select, textarea, [tabindex]").forEach(
+          (el) => el.setAttribute("tabindex", "-1"),
+        );
       });
     });
   }

@@ -13,7 +13,7 @@ from conversations.models import ChatSession, Message
 from evaluation.models import WorkItem
 from evaluation.selectors.datasets import DatasetFilters, dataset_page
 from evaluation.services import safety_label_create
-from tests.evaluation.factories import label_item, make_session
+from tests.evaluation.factories import label_item, make_session, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +90,156 @@ def test_keyset_pages_do_not_overlap_and_cost_the_same(
     with django_assert_max_num_queries(12):
         html = client.get(f"/datasets/?after={second.next_after}").content.decode()
     assert len(_ids(html)) == 20 and 'rel="prev"' in html and 'rel="next"' not in html
+
+
+def test_chat_turns_record_their_care_level_and_the_browser_filters_by_it(client, clinician):
+    """Turns go through the real chat pipeline: the care level is what production writes."""
+    from conversations.services import chat_turn_run, session_create
+    from evaluation.services.starter import starter_content_load
+    from tests.conversations.conftest import FixedRisk, RecordingGenerator
+
+    starter_content_load()
+    safety = FixedRisk(
+        "none",
+        overrides={"I feel hopeless about everything": "medium", "I want to end it all": "high"},
+    )
+    generator = RecordingGenerator()
+    session = session_create(user=make_user("enduser"), session_type="check_in")
+    said = [
+        "Today was an ordinary day",
+        "I feel hopeless about everything",
+        "I want to end it all",
+        "Can you tell me more about the weather",
+    ]
+    for text in said:
+        chat_turn_run(session=session, text=text, safety_classifier=safety, generator=generator)
+    turns = list(Message.objects.filter(session=session, role="user").order_by("id"))
+    assert [t.care_level for t in turns] == ["support", "check_in", "crisis", "safety_check"]
+    assert all(
+        m.care_level == "" for m in Message.objects.filter(session=session, role="assistant")
+    )
+
+    client.force_login(clinician)
+    crisis = client.get("/datasets/?care=crisis").content.decode()
+    assert _ids(crisis) == [turns[2].pk] and "crisis" in crisis
+    assert _ids(client.get("/datasets/?care=check_in").content.decode()) == [turns[1].pk]
+    both = client.get("/datasets/?care=safety_check&risk=none").content.decode()
+    assert _ids(both) == [turns[3].pk]
+    bad = client.get("/datasets/?care=urgent").content.decode()
+    assert "Unknown care level." in bad and len(_ids(bad)) == 4
+    # The conversation view: every turn in order with its care level, risk and intent.
+    page = client.get(f"/datasets/conversations/{session.pk}/")
+    html = page.content.decode()
+    assert page.status_code == 200 and _ids(html) == [t.pk for t in turns]
+    for level in ("care level: support", "care level: check_in", "care level: crisis"):
+        assert level in html
+    assert "risk: high" in html and "intent: emergency" in html
+    assert client.get("/datasets/conversations/999999/").status_code == 404
+    from ari_review.models import AuditEvent
+
+    assert AuditEvent.objects.filter(
+        action="dataset.view", object_type="chat_session", object_id=str(session.pk)
+    ).exists()
+
+
+def test_care_level_backfill_reads_the_stored_route():
+    """The migration's rule for turns stored before the column: the fixed reply's route, then
+    the message's risk."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("conversations.migrations.0011_message_care_level")
+    session = make_session(
+        turns=[("a", "b"), ("c", "d"), ("e", "f"), ("g", "h")],
+        risk_levels=["high", "medium", "low", "none"],
+    )
+    user_turns = list(Message.objects.filter(session=session, role="user").order_by("id"))
+    kinds = [{"backend": "fixed", "kind": "emergency"}, {}, {}, {"kind": "safety_clarify"}]
+    for turn, provenance in zip(user_turns, kinds, strict=True):
+        Message.objects.filter(reply_to=turn).update(provenance=provenance)
+    Message.objects.filter(session=session).update(care_level="")
+    migration.backfill(apps, None)
+    assert list(
+        Message.objects.filter(session=session, role="user")
+        .order_by("id")
+        .values_list("care_level", flat=True)
+    ) == ["crisis", "check_in", "support", "safety_check"]
+
+
+def test_imported_corpora_show_their_turns(client, clinician):
+    """ESConv, KakoVerse and counsel-chat (the test fixtures, through the real importers) each
+    list their turns with text, and KakoVerse's replies carry the corpus's care levels."""
+    from pathlib import Path
+
+    from evaluation.services.imports.counsel_chat import counsel_chat_import
+    from evaluation.services.imports.esconv import esconv_import
+    from evaluation.services.imports.kakoverse import kakoverse_import
+
+    data = Path(__file__).parent / "data"
+    with open(data / "counsel_chat.csv", "rb") as f:
+        counsel_chat_import(fileobj=f, filename="counsel_chat.csv")
+    with open(data / "esconv_strategy.jsonl", "rb") as f:
+        esconv_import(fileobj=f, filename="esconv_strategy.jsonl")
+    with open(data / "kakoverse_conversation.json", "rb") as f:
+        kakoverse_import(files=[("kakoverse_conversation.json", f)])
+    client.force_login(clinician)
+    for source in ("counsel_chat", "esconv", "kakoverse"):
+        html = client.get(f"/datasets/?source={source}").content.decode()
+        ids = _ids(html)
+        assert ids, source
+        items = WorkItem.objects.filter(pk__in=ids)
+        assert all(i.source == source for i in items)
+        # Every row shows a turn's text (a comparison's is the seeker's last message).
+        page = dataset_page(DatasetFilters(source=source))
+        assert all(row.text.strip() for row in page.rows), source
+    kako = dataset_page(DatasetFilters(source="kakoverse"))
+    cares = {c["care_level"] for row in kako.rows for c in row.candidates}
+    assert cares and all(isinstance(c, int | float) for c in cares)
+    html = client.get("/datasets/?source=kakoverse").content.decode()
+    assert "care level" in html
+    refused = client.get("/datasets/?source=kakoverse&care=crisis").content.decode()
+    assert "Care levels are recorded on Ari&#x27;s turns" in refused and _ids(refused)
+    # One imported turn with the conversation before it.
+    row = kako.rows[0]
+    turn = client.get(f"/datasets/imported/{row.id}/")
+    assert turn.status_code == 200 and "Before this turn" in turn.content.decode()
+    assert client.get("/datasets/imported/999999/").status_code == 404
+
+
+def test_search_pages_merge_message_and_reply_matches(clinician):
+    """A search matches the message or the reply (two queries merged): pages of the merged rows
+    do not overlap or skip, forwards and back, and the other filters still apply."""
+    session = ChatSession.objects.create(user=clinician, session_type="check_in")
+    expected = []
+    for n in range(130):
+        mine = n % 3 == 0
+        theirs = n % 3 == 1
+        user = Message.objects.create(
+            session=session,
+            role="user",
+            text=f"turn {n} about a kite" if mine else f"turn {n}",
+            risk_level="low" if n % 2 else "none",
+        )
+        Message.objects.create(
+            session=session,
+            role="assistant",
+            text=f"a KITE reply {n}" if theirs else f"reply {n}",
+            reply_to=user,
+            intent="validate",
+        )
+        if mine or theirs:
+            expected.append(user.pk)
+    expected.reverse()
+    first = dataset_page(DatasetFilters(search="kite"))
+    second = dataset_page(DatasetFilters(search="kite"), after=first.next_after)
+    assert [r.id for r in first.rows] == expected[:50] and first.prev_before is None
+    assert [r.id for r in second.rows] == expected[50:87] and second.next_after is None
+    back = dataset_page(DatasetFilters(search="kite"), before=second.prev_before)
+    assert [r.id for r in back.rows] == expected[:50]
+    low = dataset_page(DatasetFilters(search="kite", risk="low", intent="validate"))
+    assert [r.id for r in low.rows] == [
+        pk for pk in expected if Message.objects.get(pk=pk).risk_level == "low"
+    ]
+    deep = dataset_page(DatasetFilters(intent="validate"), after=expected[10])
+    assert deep.rows and all(r.id < expected[10] for r in deep.rows)

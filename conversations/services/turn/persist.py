@@ -37,6 +37,7 @@ RISK_FIELDS = (
     "safety_rule_hits",
     "risk_reason",
     "model_versions",
+    "care_level",
 )
 
 # SQLite ignores SELECT ... FOR UPDATE: in the quick start's single process these stripes
@@ -184,6 +185,7 @@ def turn_persist(
     # The version that decided this message's risk (and, with a release, its arm's): safety
     # metrics per version read it here (evaluation/services/metrics.py).
     user_message.model_versions = {"safety": assessment.model_version}
+    user_message.care_level = turn.care_level
     user_message.release_id, user_message.rollout_arm = turn.release_id, turn.rollout_arm
     user_message.save(update_fields=(*RISK_FIELDS, "release", "rollout_arm"))
     if (session.release_id, session.rollout_arm) != (turn.release_id, turn.rollout_arm):

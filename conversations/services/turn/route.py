@@ -27,7 +27,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from conversations.flows import flow_next_step, flow_step_for_reply
-from conversations.models import ChatSession, RiskLevel
+from conversations.models import CareLevel, ChatSession, RiskLevel
 from conversations.services.safety_mode import SafetyAnswer, is_suggested_safe, safety_answer
 
 if TYPE_CHECKING:
@@ -54,6 +54,19 @@ class Route:
     def fixed(self) -> bool:
         """A fixed, admin-written reply: cheap, so it can be composed under the session lock."""
         return self.kind is not RouteKind.GENERATE
+
+
+def care_level_for(kind: RouteKind, *, risk_level: str) -> CareLevel:
+    """The care level of a turn that took route ``kind``: the crisis response, an answer in
+    safety-check mode, a generated reply to a medium-risk message (it asks the safety question
+    unless the session already answered it), or ordinary support."""
+    if kind is RouteKind.EMERGENCY:
+        return CareLevel.CRISIS
+    if kind is not RouteKind.GENERATE:
+        return CareLevel.SAFETY_CHECK
+    if risk_level == RiskLevel.MEDIUM:
+        return CareLevel.CHECK_IN
+    return CareLevel.SUPPORT
 
 
 _SAFETY_MODE_ROUTES = {

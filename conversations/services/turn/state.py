@@ -43,6 +43,7 @@ class Turn:
     leave_safety_mode: bool = False
     needs_resources: bool = False
     text: str = ""
+    care_level: str = ""  # route.care_level_for, stored on the user message
     # The release and arm serving this turn (conversations.rollout).
     release_id: int | None = None
     rollout_arm: str = ""

@@ -86,6 +86,7 @@ REPLY_TEXTS = [
     ("close", "Thank you for sharing today. I'm here whenever you want to talk again."),
     ("other", "I hear you."),
 ]
+SAFETY_MODE_REPLY = ("safety_check", "I'm still here with you. Are you safe right now?")
 EMERGENCY_TEXT = (
     "I'm really glad you told me. Your safety matters. Are you safe right now? If you are in "
     "the US you can call or text 988 (Suicide & Crisis Lifeline) or text HOME to 741741."
@@ -149,6 +150,9 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=10_000, help="Sessions per COPY batch.")
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument(
+            "--imported", type=int, default=20_000, help="Imported safety texts (a corpus)."
+        )
+        parser.add_argument(
             "--append", action="store_true", help="Add to a database that already has sessions."
         )
         parser.add_argument(
@@ -180,6 +184,7 @@ class Command(BaseCommand):
         self.step("analyze", self.analyze)
         self.step("queues", self.make_queues)
         self.step("labels, ratings and comparisons", self.make_labels)
+        self.step("imported texts", lambda: self.make_imported(o["imported"]))
         self.step("seed dialogues", self.make_dialogues)
         self.step("audit events", self.make_audit)
         self.step("analyze", self.analyze)
@@ -240,17 +245,20 @@ class Command(BaseCommand):
         message_id = _next_id(Message)
         turns = per_session // 2
         self.high_sessions: list[tuple[int, int, datetime]] = []  # (session, message, created)
+        # Ids grow with time, as in production (keyset pages and date ranges rely on it).
+        offsets = sorted((rng.uniform(0, days * 86400) for _ in range(n_sessions)), reverse=True)
         done = 0
         while done < n_sessions:
             size = min(batch, n_sessions - done)
             sessions, messages = [], []
-            for _ in range(size):
-                created = self.now - timedelta(seconds=rng.uniform(0, days * 86400))
+            for offset in offsets[done : done + size]:
+                created = self.now - timedelta(seconds=offset)
                 arm = "canary" if rng.random() < 0.1 else "stable"
                 generator = "ari-gen-v2" if arm == "canary" else "ari-gen-v1"
                 safety_version = "safety-v2" if arm == "canary" else "safety-v1"
                 max_level, min_conf, emergency_turn = "none", 1.0, None
                 order = ["none", "low", "medium", "high"]
+                in_safety_mode = False
                 for t in range(turns):
                     level = self._level()
                     score = {
@@ -275,12 +283,24 @@ class Command(BaseCommand):
                             "risk_category": "suicidal_ideation" if level == "high" else "",
                             "risk_score": round(score, 4),
                             "risk_urgency": "high" if level == "high" else "none",
+                            "care_level": (
+                                "safety_check"
+                                if in_safety_mode
+                                else "crisis"
+                                if level == "high"
+                                else "check_in"
+                                if level == "medium"
+                                else "support"
+                            ),
                         }
                     )
-                    emergency = level == "high"
-                    intent, reply = (
-                        ("emergency", EMERGENCY_TEXT) if emergency else rng.choice(REPLY_TEXTS)
-                    )
+                    emergency = level == "high" and not in_safety_mode
+                    if in_safety_mode:  # after the crisis response: safety-check mode's answer
+                        intent, reply = SAFETY_MODE_REPLY
+                    elif emergency:
+                        intent, reply = "emergency", EMERGENCY_TEXT
+                    else:
+                        intent, reply = rng.choice(REPLY_TEXTS)
                     latency = {
                         "safety": rng.randint(3, 12),
                         "generate": int(rng.lognormvariate(5.5, 0.6)),
@@ -305,7 +325,12 @@ class Command(BaseCommand):
                                 "intent": "intent-v1",
                                 "generator": generator,
                             },
-                            "provenance": {"backend": "approved", "dialogue_id": rng.randint(1, 60)}
+                            "provenance": {
+                                "backend": "fixed",
+                                "kind": "emergency" if emergency else "safety_mode",
+                            }
+                            if emergency or in_safety_mode
+                            else {"backend": "approved", "dialogue_id": rng.randint(1, 60)}
                             if rng.random() > 0.005
                             else {"backend": "approved", "fallback_reason": "timeout"},
                         }
@@ -313,6 +338,7 @@ class Command(BaseCommand):
                     message_id += 2
                     if emergency and emergency_turn is None:
                         emergency_turn = user_mid
+                        in_safety_mode = True
                 ended = created < self.now - timedelta(hours=2)
                 sessions.append(
                     {
@@ -554,6 +580,28 @@ class Command(BaseCommand):
                     f"UPDATE {model._meta.db_table} "  # noqa: S608 (model metadata)
                     "SET created_at = now() - random() * interval '60 days'"
                 )
+
+    def make_imported(self, n: int):
+        """An imported corpus's safety-labelling items (as counsel-chat's importer writes them),
+        spread over the period, for the dataset browser's source filter."""
+        rng = self.rng
+        levels = list(USER_TEXTS)
+        items = []
+        for i in range(n):
+            level = rng.choice(levels)
+            items.append(
+                WorkItem(
+                    kind="safety",
+                    reason="imported",
+                    priority=0.5,
+                    required_reviews=2,
+                    text=rng.choice(USER_TEXTS[level]),
+                    suggestion={"risk_level": level},
+                    source="load_corpus",
+                    external_id=f"load-corpus-{i}",
+                )
+            )
+        WorkItem.objects.bulk_create(items, batch_size=5000)
 
     def make_dialogues(self):
         rng = self.rng
