@@ -13,7 +13,7 @@ from conversations.models import ChatSession, Message
 from evaluation.models import WorkItem
 from evaluation.selectors.datasets import DatasetFilters, dataset_page
 from evaluation.services import safety_label_create
-from tests.evaluation.factories import label_item, make_session
+from tests.factories import ChatSessionFactory, LabelItemFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,17 +24,17 @@ def _ids(html: str) -> list[int]:
 
 @pytest.fixture
 def data(clinician):
-    calm = make_session(
+    calm = ChatSessionFactory(
         turns=[("Write to me at jo.smith@example.org please", "Thank you for sharing.")],
         risk_levels=["none"],
     )
-    crisis = make_session(
+    crisis = ChatSessionFactory(
         turns=[("Everything feels hopeless tonight", "I'm really glad you told me.")],
         risk_levels=["high"],
         reply_fields={"intent": "emergency"},
     )
     high = Message.objects.get(session=crisis, role="user")
-    item = label_item("safety", message=high)
+    item = LabelItemFactory(kind="safety", message=high)
     safety_label_create(item=item, clinician=clinician, risk_level="high", category="crisis")
     WorkItem.objects.create(
         kind=WorkItem.Kind.SAFETY,
