@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from ari_review.services import user_upsert
 from ari_review.ttl_cache import ttl_cache_clear
+from tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -16,10 +16,6 @@ def _fresh_ttl_cache():
     ttl_cache_clear()
     yield
     ttl_cache_clear()
-
-
-def make_user(username: str, role: str, password: str = "pw-for-tests-123"):  # noqa: S107
-    return user_upsert(username=username, role=role, password=password).user
 
 
 # Code that writes its own SQL runs on PostgreSQL and on SQLite (the quick start's default):
@@ -34,7 +30,7 @@ def db_alias(request):
 
 def enduser_in(db_alias: str, username: str):
     """An end user stored in the default database and, with the same id, in ``db_alias``."""
-    user = make_user(username, "enduser")
+    user = UserFactory(username=username, role="enduser")
     if db_alias != "default":
         user.save(using=db_alias)
     return user
@@ -42,17 +38,17 @@ def enduser_in(db_alias: str, username: str):
 
 @pytest.fixture
 def enduser(db):
-    return make_user("alice", "enduser")
+    return UserFactory(username="alice", role="enduser")
 
 
 @pytest.fixture
 def clinician(db):
-    return make_user("dr_bo", "clinician")
+    return UserFactory(username="dr_bo", role="clinician")
 
 
 @pytest.fixture
 def admin_user(db):
-    return make_user("root_admin", "admin")
+    return UserFactory(username="root_admin", role="admin")
 
 
 @pytest.fixture

@@ -32,6 +32,19 @@ def test_the_layers_contract_catches_an_upward_import(monkeypatch, tmp_path):
     assert _lint(relaxed) == 1
 
 
+def test_the_bench_contract_catches_an_app_importing_a_benchmark(monkeypatch, tmp_path):
+    """Without its entries for the command shims, ``bench-apart`` fails: it does see the apps'
+    imports of ``ari_review.bench`` (so a settings module or a service importing it would fail)."""
+    parser = configparser.ConfigParser()
+    parser.read(CONFIG)
+    parser.remove_option("importlinter:contract:bench-apart", "ignore_imports")
+    relaxed = tmp_path / "bench-without-ignores.ini"
+    with relaxed.open("w") as handle:
+        parser.write(handle)
+    monkeypatch.chdir(ROOT)
+    assert _lint(relaxed) == 1
+
+
 def test_every_contract_is_checked():
     parser = configparser.ConfigParser()
     parser.read(CONFIG)

@@ -30,9 +30,9 @@ from ari_review.models import AuditEvent
 from ari_review.services import api_token_issue, user_upsert
 from conversations.services import session_create
 from evaluation.models import SeedDialogue
-from tests.conftest import client_for, make_user
+from tests.conftest import client_for
 from tests.conversations.conftest import active_models, chat_ready, starter_content  # noqa: F401
-from tests.evaluation.factories import dialogue
+from tests.factories import SeedDialogueFactory, UserFactory
 from tests.training_jobs.fixtures import trained_models  # noqa: F401
 
 PASSWORD = "pw-for-tests-123"  # noqa: S105 - tests/conftest.py's
@@ -327,7 +327,7 @@ def test_chat_send_is_rate_limited_per_user(settings, enduser, other_user, chat_
 
 @pytest.fixture
 def other_user(db):
-    return make_user("bea", "enduser")
+    return UserFactory(username="bea", role="enduser")
 
 
 @pytest.mark.django_db
@@ -354,7 +354,7 @@ def test_admin_exports_are_rate_limited(settings):
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     admin = get_user_model().objects.get(username="demo_admin")
     forget_throttles(admin)
-    item = dialogue(state=SeedDialogue.State.APPROVED)
+    item = SeedDialogueFactory(state=SeedDialogue.State.APPROVED)
     browser = Client()
     browser.force_login(admin)
     form = {"action": "export_seed_json", "_selected_action": [str(item.pk)]}
@@ -487,7 +487,7 @@ def test_create_user_takes_superuser_away(admin_user):
 
 @pytest.mark.celery_worker
 def test_superuser_login_is_audited_and_emailed_to_admins(celery_worker):
-    admin = make_user("ops_admin", "admin")
+    admin = UserFactory(username="ops_admin", role="admin")
     get_user_model().objects.filter(pk=admin.pk).update(email="ops@example.org")
     get_user_model().objects.create_superuser("rootkey", "", "break-glass-9f3kq")
     response = login_page(next(_addresses), "rootkey", "break-glass-9f3kq")

@@ -45,7 +45,7 @@ from conversations.models import ClinicianAlert
 from conversations.services import chat_turn_run, session_create
 from evaluation.models import SeedDialogue, WorkItem
 from evaluation.services.starter import starter_content_load
-from tests.evaluation import factories
+from tests import factories
 from training_jobs.models import ModelVersion, TrainingJob
 
 EXAMPLES = int(os.environ.get("ARI_FUZZ_EXAMPLES", "10"))
@@ -151,19 +151,19 @@ def fuzz_world(role_users):
     enduser, clinician = role_users["enduser"], role_users["clinician"]
     own = session_create(user=enduser, session_type="check_in")
     chat_turn_run(session=own, text="I have had a long week at work.", idempotency_key="")
-    ended = factories.make_session(user=enduser)
-    other = factories.make_session(user=factories.make_user("enduser"), flagged=True)
-    escalation = factories.make_escalation(other)
+    ended = factories.ChatSessionFactory(user=enduser)
+    other = factories.ChatSessionFactory(user=factories.UserFactory(role="enduser"), flagged=True)
+    escalation = factories.EscalationFactory(session=other)
     alert = ClinicianAlert.objects.create(escalation=escalation, recipient=clinician)
     items = [
-        factories.review_item(ended),
-        factories.review_item(other, required=2),
-        factories.label_item(WorkItem.Kind.SAFETY),
-        factories.label_item(WorkItem.Kind.INTENT),
-        factories.preference_item(),
+        factories.ReviewItemFactory(session=ended),
+        factories.ReviewItemFactory(session=other, required_reviews=2),
+        factories.LabelItemFactory(kind=WorkItem.Kind.SAFETY),
+        factories.LabelItemFactory(kind=WorkItem.Kind.INTENT),
+        factories.PreferenceItemFactory(),
     ]
     dialogues = [
-        factories.dialogue(state=state, author=role_users["admin"])
+        factories.SeedDialogueFactory(state=state, created_by=role_users["admin"])
         for state in SeedDialogue.State.values
     ]
     version = ModelVersion.objects.create(

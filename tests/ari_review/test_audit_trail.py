@@ -19,9 +19,8 @@ from ari_review.services import user_upsert
 from conversations.models import CrisisResource
 from evaluation.models import SafetyLabel
 from evaluation.services import safety_label_create
-from tests.conftest import make_user
 from tests.evaluation.conftest import api_as
-from tests.evaluation.factories import label_item, make_session, review_item
+from tests.factories import ChatSessionFactory, LabelItemFactory, ReviewItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "pw-for-tests-123"  # tests/conftest.py's
@@ -109,7 +108,7 @@ def test_staff_and_superuser_flags_and_permissions_are_audited(clinician):
 
 
 def test_a_role_change_in_the_django_admin_names_the_admin(client, admin_user):
-    user = make_user("jordan", "enduser")
+    user = UserFactory(username="jordan", role="enduser")
     clinician_group = Group.objects.get(name="clinician")
     client.force_login(admin_user)
     response = client.post(
@@ -196,8 +195,8 @@ def test_admin_additions_changes_and_deletions_are_audited(client, admin_user):
 
 
 def test_every_workspace_read_of_a_transcript_names_the_viewer_and_the_session(client, clinician):
-    session = make_session(turns=[("My secret worry is the exam.", "That sounds hard.")])
-    item = review_item(session)
+    session = ChatSessionFactory(turns=[("My secret worry is the exam.", "That sounds hard.")])
+    item = ReviewItemFactory(session=session)
     api = api_as(clinician)
     body = api.post("/api/v1/queues/review/next/", {}, format="json").json()
     assert body["item"]["id"] == item.pk
@@ -213,10 +212,10 @@ def test_every_workspace_read_of_a_transcript_names_the_viewer_and_the_session(c
 
 
 def test_label_items_name_the_session_of_their_message_or_the_item(clinician):
-    session = make_session()
+    session = ChatSessionFactory()
     message = session.messages.filter(role="user").first()
-    from_session = label_item("safety", message=message)
-    imported = label_item("safety", text="Imported text to label.")
+    from_session = LabelItemFactory(kind="safety", message=message)
+    imported = LabelItemFactory(kind="safety", text="Imported text to label.")
     api = api_as(clinician)
     api.get(f"/api/v1/work-items/{from_session.pk}/")
     api.get(f"/api/v1/work-items/{imported.pk}/")
@@ -228,9 +227,9 @@ def test_label_items_name_the_session_of_their_message_or_the_item(clinician):
 def test_admin_transcript_pages_are_audited(client, admin_user):
     """Session and message pages show the text masked (transcript.view); the work item page
     shows an item's text as written (transcript.reveal)."""
-    session = make_session()
+    session = ChatSessionFactory()
     message = session.messages.first()
-    item = review_item(session)
+    item = ReviewItemFactory(session=session)
     client.force_login(admin_user)
     for url in (
         reverse("admin:conversations_chatsession_change", args=[session.pk]),
@@ -248,8 +247,8 @@ def test_admin_transcript_pages_are_audited(client, admin_user):
 
 
 def test_reading_other_clinicians_labels_is_audited(client, clinician, admin_user):
-    clinician2 = make_user("dr_two", "clinician")
-    item = label_item("safety", required=2)
+    clinician2 = UserFactory(username="dr_two", role="clinician")
+    item = LabelItemFactory(kind="safety", required_reviews=2)
     safety_label_create(item=item, clinician=clinician, risk_level="low")
     safety_label_create(item=item, clinician=clinician2, risk_level="none")
     assert api_as(clinician).get("/api/v1/disagreements/").status_code == 200

@@ -12,8 +12,8 @@ from django.test import Client
 
 from conversations.services import session_create
 from evaluation.models import WorkItem
-from tests.conftest import make_user
-from tests.evaluation import factories
+from tests import factories
+from tests.factories import UserFactory
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls are synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -88,12 +88,12 @@ def visit_as(browser, live_server, user, paths: list[tuple[str, str]]) -> list[s
 
 
 def test_pages_of_every_role_load_without_a_csp_violation(transactional_db, live_server, browser):
-    enduser = make_user("csp_user", "enduser")
-    clinician = make_user("csp_clinician", "clinician")
-    admin = make_user("csp_admin", "admin")
+    enduser = UserFactory(username="csp_user", role="enduser")
+    clinician = UserFactory(username="csp_clinician", role="clinician")
+    admin = UserFactory(username="csp_admin", role="admin")
     session = session_create(user=enduser, session_type="check_in")
-    factories.review_item(factories.make_session(), priority=1)
-    factories.label_item(WorkItem.Kind.SAFETY)
+    factories.ReviewItemFactory(session=factories.ChatSessionFactory(), priority=1)
+    factories.LabelItemFactory(kind=WorkItem.Kind.SAFETY)
     violations = visit_as(
         browser,
         live_server,

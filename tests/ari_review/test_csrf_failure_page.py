@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.conftest import make_user
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def test_a_stale_form_gets_a_plain_words_page(signed_in):
     client = Client(enforce_csrf_checks=True)
     if signed_in:
-        client.force_login(make_user("casey", "enduser"))
+        client.force_login(UserFactory(username="casey", role="enduser"))
     response = client.post("/chat/start/", {"session_type": "check_in"})
     assert response.status_code == 403
     page = response.content.decode()

@@ -16,8 +16,8 @@ from ari_review.validation import data_problem, text_problem
 from conversations.models import ChatSession, Message
 from conversations.services import session_create, session_end
 from evaluation.models import SeedDialogue
+from tests import factories
 from tests.conftest import client_for
-from tests.evaluation import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +89,7 @@ def test_nul_deep_in_a_dialogue_is_a_400_naming_the_path(clinician):
 
 
 def test_a_control_character_in_a_key_is_a_400(clinician):
-    dialogue = factories.dialogue(state=SeedDialogue.State.IN_REVIEW)
+    dialogue = factories.SeedDialogueFactory(state=SeedDialogue.State.IN_REVIEW)
     response = client_for(clinician).post(
         f"/api/v1/dialogues/{dialogue.pk}/approve/",
         {"checklist": {"safe\x00": True}},
@@ -100,7 +100,7 @@ def test_a_control_character_in_a_key_is_a_400(clinician):
 
 @pytest.mark.parametrize("char", ["\x00", "\x1b", "\x7f", "\x85", "\x0c"])
 def test_escalation_note_with_a_control_character_is_a_400(clinician, char):
-    escalation = factories.make_escalation(factories.make_session())
+    escalation = factories.EscalationFactory()
     response = client_for(clinician).post(
         f"/api/v1/escalations/{escalation.pk}/close/", {"note": f"called {char}back"}, format="json"
     )

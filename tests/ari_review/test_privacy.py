@@ -169,7 +169,7 @@ def test_masking_is_the_same_from_many_threads():
 
 
 def test_masking_meets_its_measured_floors_on_the_labelled_messages():
-    from ari_review.privacy.bench import masking_evaluate, messages_load
+    from ari_review.bench.masking_eval import masking_evaluate, messages_load
 
     rows = messages_load()
     assert len(rows) == 100

@@ -17,8 +17,8 @@ from django.test import Client
 from conversations.services import chat_turn_run, session_create
 from evaluation.models import WorkItem
 from evaluation.services.starter import starter_content_load
+from tests import factories
 from tests.conftest import client_for
-from tests.evaluation import factories
 
 pytestmark = pytest.mark.django_db
 TEMPLATES = Path(django_settings.BASE_DIR) / "templates"
@@ -129,9 +129,9 @@ def no_store(response, status: int = 200) -> bool:
 def test_transcript_pages_are_not_stored(pages, chat):
     assert no_store(pages["enduser"].get(f"/chat/{chat.public_id}/"))
     assert no_store(pages["enduser"].get("/sessions/"))
-    item = factories.review_item(chat)
+    item = factories.ReviewItemFactory(session=chat)
     assert no_store(pages["clinician"].get(f"/review/items/{item.pk}/"))
-    label = factories.label_item(WorkItem.Kind.SAFETY)
+    label = factories.LabelItemFactory(kind=WorkItem.Kind.SAFETY)
     assert no_store(pages["clinician"].get(f"/labels/safety/items/{label.pk}/"))
     assert no_store(pages["clinician"].get("/dialogues/"))
 
@@ -144,7 +144,7 @@ def test_message_apis_are_not_stored(enduser, clinician, chat):
         f"/api/v1/sessions/{chat.public_id}/messages/", {"text": "Still here."}, format="json"
     )
     assert no_store(sent, 201)
-    item = factories.review_item(chat)
+    item = factories.ReviewItemFactory(session=chat)
     assert no_store(client_for(clinician).get(f"/api/v1/work-items/{item.pk}/"))
     assert no_store(client_for(clinician).get("/api/v1/queues/review/items/"))
 

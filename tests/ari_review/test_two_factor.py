@@ -11,7 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from ari_review.models import AuditEvent
-from tests.conftest import make_user
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "pw-for-tests-123"  # tests/conftest.py's
@@ -118,7 +118,7 @@ def test_api_tokens_need_the_code_once_a_device_is_set_up(clinician):
 
 @override_settings(ARI_2FA_REQUIRED=True)
 def test_api_tokens_are_refused_until_two_factor_is_set_up_when_required():
-    make_user("dr_api", "clinician")
+    UserFactory(username="dr_api", role="clinician")
     api = APIClient(REMOTE_ADDR="10.77.0.6")
     response = api.post(
         "/api/v1/auth/token/", {"username": "dr_api", "password": PASSWORD}, format="json"

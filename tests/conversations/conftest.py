@@ -11,8 +11,8 @@ from conversations.backends.base import GeneratedReply, GenerationRequest, RiskA
 from conversations.backends.generation import generators_reset
 from conversations.services import session_create
 from evaluation.services.starter import starter_content_load
-from tests.conftest import make_user
 from tests.conversations.helpers import shipped_catalogue
+from tests.factories import UserFactory
 from tests.training_jobs.fixtures import activate_trained_models, trained_models  # noqa: F401
 
 
@@ -47,7 +47,7 @@ def chat_ready(starter_content, active_models):
 
 @pytest.fixture
 def other_enduser(db):
-    return make_user("bob", "enduser")
+    return UserFactory(username="bob", role="enduser")
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.core.management import call_command
 
-from conversations.management.bench.checks import emails_read, messages_stored_check
-from conversations.management.bench.load import MESSAGES, TURNS_PER_SESSION, ChatPlan
-from conversations.management.bench.report import targets
-from conversations.management.bench.servers import worker_kills
+from ari_review.bench.chat.checks import emails_read, messages_stored_check
+from ari_review.bench.chat.load import MESSAGES, TURNS_PER_SESSION, ChatPlan
+from ari_review.bench.chat.report import targets
+from ari_review.bench.chat.servers import worker_kills
 from conversations.models import ChatSession, RiskExemplar
 from conversations.services import chat_turn_run
 

@@ -24,9 +24,9 @@ from conversations.services import (
 from conversations.services import pipeline as pipeline_module
 from conversations.services.filter.rules import RULESET_VERSION
 from evaluation.models import SeedDialogue
-from tests.conftest import make_user
 from tests.conversations.conftest import FixedRisk, RecordingGenerator
 from tests.conversations.openai_server import OpenAICompatibleServer
+from tests.factories import UserFactory
 
 HIGH_RISK = "I want to end my life tonight"
 NEUTRAL = "I keep feeling like I'm not good enough at work."
@@ -232,7 +232,7 @@ def test_message_to_an_ended_session_is_refused(chat_ready, session):
 
 @pytest.fixture
 def on_call(db):
-    clinician = make_user("dr_on_call", "clinician")
+    clinician = UserFactory(username="dr_on_call", role="clinician")
     clinician.email = "oncall-clinician@example.org"
     clinician.save()
     clinician.groups.add(Group.objects.get_or_create(name="oncall")[0])

@@ -26,7 +26,8 @@ from evaluation.services import (
     dialogue_update,
 )
 from evaluation.services.dialogues import CHECKLIST_KEYS
-from tests.conftest import client_for, make_user
+from tests.conftest import client_for
+from tests.factories import UserFactory
 from tests.training_jobs.fixtures import safety_version_copy
 from training_jobs.models import ModelVersion
 from training_jobs.releases.registry import model_version_activate
@@ -132,7 +133,10 @@ def test_a_version_switched_outside_the_services_is_seen_once_the_cache_expires(
 def test_approving_or_editing_a_dialogue_rebuilds_the_approved_index_at_once(
     starter_content, cached_config
 ):
-    author, reviewer = make_user("author", "clinician"), make_user("reviewer", "clinician")
+    author, reviewer = (
+        UserFactory(username="author", role="clinician"),
+        UserFactory(username="reviewer", role="clinician"),
+    )
     before = approved_index_get()
     assert approved_index_get() is before
     messages = [
@@ -189,7 +193,9 @@ def test_session_payload_equals_the_serializer_for_an_ended_rated_session(enduse
 
 
 def test_invalid_text_for_someone_elses_session_is_still_a_404(chat_ready, enduser):
-    theirs = session_create(user=make_user("carol", "enduser"), session_type="check_in")
+    theirs = session_create(
+        user=UserFactory(username="carol", role="enduser"), session_type="check_in"
+    )
     url = f"/api/v1/sessions/{theirs.public_id}/messages/"
     response = client_for(enduser).post(url, {"text": ""}, format="json")
     assert response.status_code == 404

@@ -19,7 +19,7 @@ from conversations.catalogue import (
 )
 from conversations.models import ChatSession, CrisisResource
 from conversations.selectors import crisis_resources_list
-from tests.conftest import make_user
+from tests.factories import UserFactory
 
 REGIONS = {"US", "GB", "IE", "CA", "AU", "NZ", "DE", "FR", "ES", "IN"}
 # The numbers the file may dial, reviewed one by one against each service's own page. A new
@@ -117,7 +117,7 @@ def test_which_country_a_person_sees(preference, header, expected):
 
 @pytest.mark.django_db
 def test_a_session_started_from_a_german_browser_shows_german_lines(client, starter_content):
-    user = make_user("dana", "enduser")
+    user = UserFactory(username="dana", role="enduser")
     client.force_login(user)
     response = client.post(
         reverse("conversations:start"),
@@ -159,7 +159,7 @@ def test_check_deploy_warns_until_an_admin_verifies_each_entry(client, starter_c
     ids = [w.id for w in run_checks(include_deployment_checks=True, tags=["crisis_catalogue"])]
     assert ids == ["conversations.W002"]
 
-    admin = make_user("ada", "admin")
+    admin = UserFactory(username="ada", role="admin")
     client.force_login(admin)
     changelist = reverse("admin:conversations_crisisresource_changelist")
     listed = client.get(changelist, {"verification": "never_here"})

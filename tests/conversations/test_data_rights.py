@@ -19,7 +19,12 @@ from conversations.services import sessions_retention_purge, user_data_erase, us
 from conversations.tasks import sessions_retention_purge_task
 from evaluation.models import ReplyAssessment, SafetyLabel, SessionRating, WorkItem
 from tests.conftest import client_for
-from tests.evaluation.factories import label_item, make_escalation, make_session, review_item
+from tests.factories import (
+    ChatSessionFactory,
+    EscalationFactory,
+    LabelItemFactory,
+    ReviewItemFactory,
+)
 
 EMAIL = "jane.doe@example.org"
 PHONE = "+1 (555) 123-4567"
@@ -31,7 +36,7 @@ TURNS = [
 
 
 def _session(user, **kwargs) -> ChatSession:
-    return make_session(user=user, turns=TURNS, **kwargs)
+    return ChatSessionFactory(user=user, turns=TURNS, **kwargs)
 
 
 def _audit_text(action: str) -> str:
@@ -58,11 +63,14 @@ def user_data(enduser, other_enduser, clinician):
     user_message = first.messages.filter(role="user").first()
     reply = first.messages.filter(role="assistant").first()
     rating = SessionRating.objects.create(
-        item=review_item(first), session=first, clinician=clinician, appropriateness="appropriate"
+        item=ReviewItemFactory(session=first),
+        session=first,
+        clinician=clinician,
+        appropriateness="appropriate",
     )
     ReplyAssessment.objects.create(rating=rating, message=reply, flags=[], validated=True)
     SafetyLabel.objects.create(
-        item=label_item(message=user_message),
+        item=LabelItemFactory(message=user_message),
         clinician=clinician,
         risk_level="low",
         urgency="low",
@@ -197,9 +205,9 @@ def test_erase_deletes_everything_of_mine_and_nothing_else(enduser, user_data):
 def test_erase_keeps_a_session_with_an_open_escalation(enduser):
     followed_up = _session(enduser)
     ChatSession.objects.filter(pk=followed_up.pk).update(previous_summary="Last time: work.")
-    make_escalation(followed_up)
+    EscalationFactory(session=followed_up)
     closed = _session(enduser)
-    escalation = make_escalation(closed)
+    escalation = EscalationFactory(session=closed)
     Escalation.objects.filter(pk=escalation.pk).update(status=Escalation.Status.CLOSED)
 
     result = user_data_erase(user=enduser, via="api")
@@ -300,7 +308,7 @@ def test_page_erase_asks_for_confirmation_first(page_client, enduser, user_data)
 
 
 def test_page_erase_tells_about_kept_sessions(page_client, enduser):
-    make_escalation(_session(enduser))
+    EscalationFactory(session=_session(enduser))
     page = page_client.get("/my-data/").content.decode()
     assert "1 session with an open safety follow-up will be kept" in page
 
@@ -339,7 +347,7 @@ def test_retention_purges_old_sessions_but_never_one_with_an_open_escalation(
     old = _session(enduser)
     _age(old, 40)
     SafetyLabel.objects.create(
-        item=label_item(message=old.messages.filter(role="user").first()),
+        item=LabelItemFactory(message=old.messages.filter(role="user").first()),
         clinician=clinician,
         risk_level="low",
         urgency="low",
@@ -350,10 +358,10 @@ def test_retention_purges_old_sessions_but_never_one_with_an_open_escalation(
     _age(old_but_active, 40)
     Message.objects.filter(pk=old_but_active.messages.last().pk).update(created_at=timezone.now())
     escalated = _session(enduser)
-    make_escalation(escalated)
+    EscalationFactory(session=escalated)
     _age(escalated, 400)
     closed = _session(enduser)
-    Escalation.objects.filter(pk=make_escalation(closed).pk).update(status="closed")
+    Escalation.objects.filter(pk=EscalationFactory(session=closed).pk).update(status="closed")
     _age(closed, 400)
 
     result = sessions_retention_purge()
@@ -508,7 +516,7 @@ def test_reveal_api_needs_a_reason_and_a_staff_role(enduser, clinician, admin_us
 
 def test_labelling_queue_shows_masked_text(client, clinician, enduser):
     session = _session(enduser)
-    label_item(message=session.messages.filter(role="user").first())
+    LabelItemFactory(message=session.messages.filter(role="user").first())
     client.force_login(clinician)
 
     html = client.get("/labels/safety/").content.decode()

@@ -15,7 +15,7 @@ from conversations.models import Message, RiskExemplar
 from conversations.services import chat_turn_run
 from conversations.services.exemplars import exemplar_nearest, exemplars_load_shipped
 from evaluation.models import WorkItem
-from tests.evaluation.factories import label_item, make_message, make_session
+from tests.factories import ChatSessionFactory, LabelItemFactory, MessageFactory
 from training_jobs.ml.labels import HIGH_FAMILIES
 
 pytestmark = pytest.mark.django_db
@@ -55,11 +55,13 @@ def test_a_chat_turn_stores_its_nearest_exemplar_and_reviewers_see_why(
 
 
 def test_a_clinician_adds_a_labelled_message_in_one_action(clinician):
-    session = make_session()
-    message = make_message(
-        session, "user", "I put the spare car keys where nobody finds them, write to me at a@b.org"
+    session = ChatSessionFactory()
+    message = MessageFactory(
+        session=session,
+        role="user",
+        text="I put the spare car keys where nobody finds them, write to me at a@b.org",
     )
-    item = label_item(WorkItem.Kind.SAFETY, message=message)
+    item = LabelItemFactory(kind=WorkItem.Kind.SAFETY, message=message)
     url = reverse("evaluation:exemplar-add", args=[item.pk])
     response = _client(clinician).post(
         url, {"risk_level": "high", "family": "preparation", "lang": "en"}
@@ -84,9 +86,9 @@ def test_a_clinician_adds_a_labelled_message_in_one_action(clinician):
 
 
 def test_replies_and_end_users_cannot_add_exemplars(clinician, enduser):
-    session = make_session()
-    reply = make_message(session, "assistant", "That sounds heavy.")
-    item = label_item(WorkItem.Kind.SAFETY, message=reply)
+    session = ChatSessionFactory()
+    reply = MessageFactory(session=session, role="assistant", text="That sounds heavy.")
+    item = LabelItemFactory(kind=WorkItem.Kind.SAFETY, message=reply)
     url = reverse("evaluation:exemplar-add", args=[item.pk])
     data = {"risk_level": "high", "family": "means"}
     assert _client(enduser).post(url, data).status_code == 403

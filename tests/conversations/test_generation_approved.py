@@ -18,6 +18,7 @@ from conversations.flows import FLOWS, flow_first_step
 from conversations.services import chat_turn_run, session_create, session_end
 from evaluation.models import SeedDialogue
 from tests.conversations.conftest import FixedRisk
+from tests.factories import SeedDialogueFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def approved_replies() -> set[str]:
 
 
 def dialogue(user, reply, *, state="approved", session_type="gentle_deep", step="validate"):
-    return SeedDialogue.objects.create(
+    return SeedDialogueFactory(
         title="test",
         messages=[{"role": "user", "content": user}, {"role": "assistant", "content": reply}],
         session_type=session_type,

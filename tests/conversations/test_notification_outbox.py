@@ -44,8 +44,7 @@ from conversations.services.crisis import (
     NOTIFY_RETRY_BASE_SECONDS,
     escalation_open,
 )
-from tests.conftest import make_user
-from tests.evaluation.factories import review_item
+from tests.factories import ReviewItemFactory, UserFactory
 
 HIGH_RISK = "I want to end my life tonight"
 SWEEP_TASK = "conversations.tasks.notifications_dispatch_due_task"
@@ -87,7 +86,7 @@ def flaky_mail(settings):
 def on_call_team(db, settings):
     """One pager address and one on-call clinician with an address: two e-mails a time."""
     settings.ONCALL_EMAILS = ["pager@example.org"]
-    clinician = make_user("dr_on_call", "clinician")
+    clinician = UserFactory(username="dr_on_call", role="clinician")
     clinician.email = "oncall-clinician@example.org"
     clinician.save()
     clinician.groups.add(Group.objects.get_or_create(name=settings.ARI_ONCALL_GROUP)[0])
@@ -95,7 +94,7 @@ def on_call_team(db, settings):
 
 
 def _high_risk_message(username: str = "alice") -> Message:
-    user = make_user(username, "enduser")
+    user = UserFactory(username=username, role="enduser")
     session = session_create(user=user, session_type="check_in")
     return Message.objects.create(
         session=session, role=Message.Role.USER, text=HIGH_RISK, risk_level="high"
@@ -447,7 +446,7 @@ def test_no_recipients_is_recorded_admins_are_alerted_and_the_deploy_check_warns
 def test_reviewers_see_that_no_one_was_notified(client, clinician, admin_user, settings):
     settings.ONCALL_EMAILS = []
     escalation = _escalate(_high_risk_message())
-    item = review_item(escalation.session)
+    item = ReviewItemFactory(session=escalation.session)
     client.force_login(clinician)
 
     page = client.get(reverse("evaluation:review-item", args=[item.pk]))

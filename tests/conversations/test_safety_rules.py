@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conversations.backends.safety_rules import apply_safety_net, rule_hits, rules_level
+from conversations.backends.safety_rules import (
+    RULES,
+    Rule,
+    RuleHit,
+    apply_safety_net,
+    load_signals,
+    rule_hits,
+    rules_level,
+)
 from training_jobs.ml.labels import RISK_CATEGORIES, RISK_LEVELS, level_rank
+
+
+@functools.cache
+def _compiled_in_the_test() -> tuple[Rule, ...]:
+    return load_signals()[1]
+
+
+def hits(text: str) -> list[RuleHit]:
+    """The shipped signals' hits, compiled from the file (``load_signals``) on the first test's
+    call, not at import, so that the compiler is under test too (mutation testing forks each
+    run after the imports) and not only the rules built once at import."""
+    return rule_hits(text, rules=_compiled_in_the_test())
+
+
+def test_the_rules_served_are_the_shipped_file_compiled():
+    assert load_signals()[1] == RULES
 
 
 @pytest.mark.parametrize(
@@ -31,7 +57,7 @@ from training_jobs.ml.labels import RISK_CATEGORIES, RISK_LEVELS, level_rank
     ],
 )
 def test_explicit_phrases_raise_to_high(text):
-    level, category = rules_level(rule_hits(text))
+    level, category = rules_level(hits(text))
     assert level == "high"
     assert category == "suicidal_ideation"
 
@@ -64,7 +90,7 @@ def test_explicit_phrases_raise_to_high(text):
     ],
 )
 def test_idioms_negations_and_mentions_do_not_raise_to_high(text):
-    assert rules_level(rule_hits(text))[0] != "high"
+    assert rules_level(hits(text))[0] != "high"
 
 
 @given(
@@ -76,31 +102,31 @@ def test_idioms_negations_and_mentions_do_not_raise_to_high(text):
     ),
 )
 def test_the_safety_net_never_lowers_the_model_level(level, category, text):
-    combined_level, combined_category = apply_safety_net(level, category, rule_hits(text))
+    found = hits(text)
+    combined_level, combined_category = apply_safety_net(level, category, found)
     assert level_rank(combined_level) >= level_rank(level)
-    hits = rule_hits(text)
-    top_level, top_category = rules_level(hits)
+    top_level, top_category = rules_level(found)
     if combined_level == level:
         # At the same level, the family the user's own words named wins over the model's guess.
-        expected = top_category if hits and top_level == level and top_category else category
+        expected = top_category if found and top_level == level and top_category else category
         assert combined_category == expected
 
 
 def test_at_the_same_level_the_family_named_in_the_users_words_wins():
     text = "I'm just having a lot of suicidal thoughts"
-    assert apply_safety_net("medium", "crisis", rule_hits(text)) == (
+    assert apply_safety_net("medium", "crisis", hits(text)) == (
         "medium",
         "suicidal_ideation",
     )
-    assert apply_safety_net("high", "self_harm", rule_hits(text)) == ("high", "self_harm")
+    assert apply_safety_net("high", "self_harm", hits(text)) == ("high", "self_harm")
 
 
 def test_the_safety_net_raises_a_none_model_verdict_on_an_explicit_phrase():
-    assert apply_safety_net("none", "", rule_hits("i want to die")) == ("high", "suicidal_ideation")
+    assert apply_safety_net("none", "", hits("i want to die")) == ("high", "suicidal_ideation")
 
 
 def test_the_safety_net_leaves_a_high_model_verdict_alone_without_hits():
-    assert apply_safety_net("high", "self_harm", rule_hits("it'll be over soon")) == (
+    assert apply_safety_net("high", "self_harm", hits("it'll be over soon")) == (
         "high",
         "self_harm",
     )
@@ -116,4 +142,4 @@ def test_the_safety_net_leaves_a_high_model_verdict_alone_without_hits():
     ],
 )
 def test_an_overdose_taken_is_an_acute_crisis(text):
-    assert rules_level(rule_hits(text)) == ("high", "crisis")
+    assert rules_level(hits(text)) == ("high", "crisis")

@@ -1,17 +1,17 @@
 import pytest
 from rest_framework.test import APIClient
 
-from tests.evaluation.factories import make_user
+from tests.factories import UserFactory
 
 
 @pytest.fixture
 def clinician2(db):
-    return make_user("clinician", "dr_two")
+    return UserFactory(role="clinician", username="dr_two")
 
 
 @pytest.fixture
 def clinician3(db):
-    return make_user("clinician", "dr_three")
+    return UserFactory(role="clinician", username="dr_three")
 
 
 def api_as(user) -> APIClient:

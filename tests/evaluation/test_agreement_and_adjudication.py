@@ -21,7 +21,7 @@ from evaluation.services import (
     safety_label_create,
 )
 from tests.evaluation.conftest import api_as
-from tests.evaluation.factories import label_item, preference_item
+from tests.factories import LabelItemFactory, PreferenceItemFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 def _double(a, b, values, kind="intent"):
     items = []
     for va, vb in values:
-        item = label_item(kind, text="x", required=2)
+        item = LabelItemFactory(kind=kind, text="x", required_reviews=2)
         intent_label_create(item=item, clinician=a, intent=va)
         intent_label_create(item=item, clinician=b, intent=vb)
         items.append(item)
@@ -47,7 +47,7 @@ def test_agreement_per_label_set_pair_and_class(clinician, clinician2, clinician
         ("close", "validate"),
     ]
     _double(clinician, clinician2, values)
-    label_item("intent", text="single")  # single-labelled: ignored
+    LabelItemFactory(kind="intent", text="single")  # single-labelled: ignored
     result = agreement_compute("intent.intent")
     assert result["items"] == 6 and result["kappa"] == pytest.approx(0.5)
     assert result["per_pair"] == [
@@ -58,10 +58,10 @@ def test_agreement_per_label_set_pair_and_class(clinician, clinician2, clinician
 
 
 def test_three_raters_use_alpha_and_pairwise_kappa(clinician, clinician2, clinician3):
-    item = label_item("intent", text="x", required=3)
+    item = LabelItemFactory(kind="intent", text="x", required_reviews=3)
     for who, value in ((clinician, "validate"), (clinician2, "validate"), (clinician3, "reframe")):
         intent_label_create(item=item, clinician=who, intent=value)
-    other = label_item("intent", text="y", required=2)
+    other = LabelItemFactory(kind="intent", text="y", required_reviews=2)
     intent_label_create(item=other, clinician=clinician, intent="close")
     intent_label_create(item=other, clinician=clinician2, intent="close")
     result = agreement_compute("intent.intent")
@@ -122,7 +122,7 @@ def test_disagreements_are_listed_until_a_senior_clinician_decides(
 
 
 def test_safety_disagreements_per_field_and_senior_permission(clinician, clinician2):
-    item = label_item("safety", required=2)
+    item = LabelItemFactory(kind="safety", required_reviews=2)
     safety_label_create(
         item=item, clinician=clinician, risk_level="high", category="self_harm", urgency="high"
     )
@@ -142,7 +142,7 @@ def test_safety_disagreements_per_field_and_senior_permission(clinician, clinici
 
 
 def test_preference_disagreement_and_adjudicated_export(clinician, clinician2, admin_user):
-    item = preference_item(texts=("First.", "Second."), required=2)
+    item = PreferenceItemFactory(texts=("First.", "Second."), required_reviews=2)
     a, b = item.candidates.order_by("position")
     scores = [CandidateScoreInput(a.pk, 2, 2, 2, 2), CandidateScoreInput(b.pk, 2, 2, 2, 2)]
     preference_judgement_create(

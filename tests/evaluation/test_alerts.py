@@ -22,7 +22,7 @@ from evaluation.services import (
 )
 from evaluation.tasks import alerts_evaluate_task
 from tests.evaluation.conftest import api_as
-from tests.evaluation.factories import make_escalation, make_session, review_item
+from tests.factories import ChatSessionFactory, EscalationFactory, ReviewItemFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,7 @@ def test_defaults_follow_the_training_recipe():
 
 def test_latency_alert_fires_from_computed_metrics_and_resolves(admin_user, outbox):
     for _ in range(3):
-        make_session()  # every reply took 50 ms (the factory's recorded latency)
+        ChatSessionFactory()  # every reply took 50 ms (the factory's recorded latency)
     metrics_compute()
     rule = alert_rules_ensure()["latency_p95_high"]
     assert alerts_evaluate() == {"opened": 0, "resolved": 0}  # 50 ms < 3 s, and too few
@@ -96,8 +96,8 @@ def test_too_little_evidence_neither_fires_nor_resolves():
 
 
 def test_unacknowledged_escalation_alert_resolves_when_its_alert_is_read(clinician):
-    session = make_session(max_risk_level="high")
-    escalation = make_escalation(session)
+    session = ChatSessionFactory(max_risk_level="high")
+    escalation = EscalationFactory(session=session)
     ClinicianAlert.objects.create(escalation=escalation, recipient=clinician)
     Escalation.objects.filter(pk=escalation.pk).update(
         created_at=timezone.now() - dt.timedelta(minutes=10)
@@ -115,14 +115,14 @@ def test_unacknowledged_escalation_alert_resolves_when_its_alert_is_read(clinici
 
 
 def test_opening_the_escalated_session_acknowledges_it(client, clinician):
-    session = make_session(max_risk_level="high", flagged=True)
-    escalation = make_escalation(session)
+    session = ChatSessionFactory(max_risk_level="high", flagged=True)
+    escalation = EscalationFactory(session=session)
     Escalation.objects.filter(pk=escalation.pk).update(
         created_at=timezone.now() - dt.timedelta(minutes=20)
     )
     alerts_evaluate()
     assert _unresolved("escalation_unacknowledged").count() == 1
-    item = review_item(session, priority=0.0)
+    item = ReviewItemFactory(session=session, priority=0.0)
     client.force_login(clinician)
     assert client.get(f"/review/items/{item.pk}/").status_code == 200
     assert alerts_evaluate()["resolved"] == 1
@@ -134,7 +134,7 @@ def test_backlog_alert_acknowledged_and_resolved_by_a_person_with_audit(
     rule = alert_rules_ensure()["review_backlog_high"]
     alert_rule_update(rule=rule, actor=admin_user, threshold=1)
     for _ in range(2):
-        review_item(make_session())
+        ReviewItemFactory()
     alerts_evaluate_task()
     alert = _unresolved("review_backlog_high").get()
     assert alert.value == 2
@@ -174,7 +174,7 @@ def test_only_admins_edit_rules(clinician):
 def test_bell_and_history_page(client, clinician, enduser, admin_user):
     rule = alert_rules_ensure()["review_backlog_high"]
     alert_rule_update(rule=rule, actor=admin_user, threshold=0)
-    review_item(make_session())
+    ReviewItemFactory()
     alerts_evaluate()
     client.force_login(clinician)
     html = client.get("/dashboards/").content.decode()

@@ -5,6 +5,7 @@ from django.db import DatabaseError, connection, transaction
 
 from ari_review.audit import audit_event_record
 from ari_review.models import AuditEvent, AuditImmutableError
+from tests.factories import SeedDialogueFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -67,9 +68,7 @@ def test_clinicians_with_audit_events_cannot_be_deleted(event, clinician):
 def test_deleting_a_dialogue_in_the_admin_is_audited(client, admin_user):
     from django.urls import reverse
 
-    from tests.evaluation.factories import dialogue
-
-    d = dialogue(title="Obsolete")
+    d = SeedDialogueFactory(title="Obsolete")
     client.force_login(admin_user)
     response = client.post(
         reverse("admin:evaluation_seeddialogue_changelist"),

@@ -14,13 +14,13 @@ import re
 import pytest
 
 from evaluation.models import MonitoringAlert
-from tests.evaluation.factories import make_session, make_user, review_item
 from tests.evaluation.test_browser_keyboard import (  # noqa: F401 - pytest fixtures
     CHROMIUM,
     no_persistent_connections,
     page,
 )
 from tests.evaluation.test_browser_workspace_pages import axe_serious
+from tests.factories import ChatSessionFactory, ReviewItemFactory, UserFactory
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [
@@ -56,8 +56,8 @@ def test_bell_shows_escalation_and_alert_without_reload_and_acknowledges_by_keyb
 
     page.set_default_timeout(30_000)  # a loaded machine
     starter_content_load()
-    make_user("clinician", "dr_bell", password="bell-by-keys-1")
-    admin = make_user("admin", "admin_bell")
+    UserFactory(role="clinician", username="dr_bell", password="bell-by-keys-1")
+    admin = UserFactory(role="admin", username="admin_bell")
 
     page.clock.install()
     page.goto(f"{live_server.url}/accounts/login/?next=/alerts/")
@@ -70,7 +70,9 @@ def test_bell_shows_escalation_and_alert_without_reload_and_acknowledges_by_keyb
     assert axe_serious(page) == []
 
     # An escalation from a real chat turn: the on-call clinician gets an unread alert.
-    session = session_create(user=make_user("enduser", "ana_bell"), session_type="check_in")
+    session = session_create(
+        user=UserFactory(role="enduser", username="ana_bell"), session_type="check_in"
+    )
     chat_turn_run(
         session=session,
         text="I do not want to be here anymore",
@@ -85,7 +87,7 @@ def test_bell_shows_escalation_and_alert_without_reload_and_acknowledges_by_keyb
     # A monitoring alert from the rules' evaluation.
     rule = alert_rules_ensure()["review_backlog_high"]
     alert_rule_update(rule=rule, actor=admin, threshold=0)
-    review_item(make_session())
+    ReviewItemFactory()
     alerts_evaluate()
     alert = MonitoringAlert.objects.get(rule=rule)
     _tick(page, "2")
@@ -141,8 +143,8 @@ def test_dashboards_draw_targets_as_lines_on_a_date_axis(
     from evaluation.services import metrics_compute
 
     page.set_default_timeout(30_000)
-    make_user("clinician", "dr_plot", password="plots-by-keys-1")
-    make_session(rating_stars=4)
+    UserFactory(role="clinician", username="dr_plot", password="plots-by-keys-1")
+    ChatSessionFactory(rating_stars=4)
     metrics_compute()
     page.goto(f"{live_server.url}/accounts/login/?next=/dashboards/")
     page.get_by_label("Username").fill("dr_plot")

@@ -10,19 +10,13 @@ import os
 import pytest
 
 from evaluation.models import PreferenceJudgement
-from tests.evaluation.factories import (
-    label_item,
-    make_session,
-    make_user,
-    preference_item,
-    review_item,
-)
 from tests.evaluation.test_browser_keyboard import (  # noqa: F401 - pytest fixtures
     CHROMIUM,
     no_persistent_connections,
     page,
 )
 from tests.evaluation.test_browser_workspace_pages import axe_serious
+from tests.factories import LabelItemFactory, PreferenceItemFactory, ReviewItemFactory, UserFactory
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [
@@ -33,7 +27,7 @@ DIMENSIONS = ("empathy", "presence", "stabilization", "safety")
 
 
 def _login(page, live_server, next_url: str) -> None:  # noqa: F811
-    make_user("clinician", "dr_pair", password="keyboard-only-1")
+    UserFactory(role="clinician", username="dr_pair", password="keyboard-only-1")
     page.goto(f"{live_server.url}/accounts/login/?next={next_url}")
     page.get_by_label("Username").fill("dr_pair")
     page.get_by_label("Password").fill("keyboard-only-1")
@@ -65,7 +59,7 @@ def test_a_pair_is_compared_on_four_dimensions_in_six_keys(
     page.set_default_timeout(30_000)
     if viewport:
         page.set_viewport_size(viewport)
-    item = preference_item(texts=("That sounds exhausting. What happened?", "Try to relax."))
+    item = PreferenceItemFactory(texts=("That sounds exhausting. What happened?", "Try to relax."))
     _login(page, live_server, "/comparisons/")
     assert axe_serious(page) == []
 
@@ -102,7 +96,7 @@ def test_tab_moves_through_the_comparison_and_out(
     page,  # noqa: F811
 ):
     page.set_default_timeout(30_000)
-    item = preference_item(texts=("One reply.", "Another reply."))
+    item = PreferenceItemFactory(texts=("One reply.", "Another reply."))
     _login(page, live_server, f"/comparisons/items/{item.pk}/")
     page.locator("[data-dim-row=empathy] input").first.focus()
     visited = []
@@ -130,9 +124,9 @@ def test_question_mark_opens_the_keys_of_the_page_and_escape_returns_focus(
     page,  # noqa: F811
 ):
     page.set_default_timeout(30_000)
-    pair = preference_item(texts=("One reply.", "Another reply."))
-    safety = label_item(text="I feel like nothing will ever get better.")
-    review = review_item(make_session())
+    pair = PreferenceItemFactory(texts=("One reply.", "Another reply."))
+    safety = LabelItemFactory(text="I feel like nothing will ever get better.")
+    review = ReviewItemFactory()
     _login(page, live_server, "/labels/safety/")
     pages = {
         "/labels/safety/": "start: take the next item",

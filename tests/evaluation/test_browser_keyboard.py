@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from evaluation.models import SafetyLabel, SessionRating
-from tests.evaluation.factories import label_item, make_session, make_user, review_item
+from tests.factories import ChatSessionFactory, LabelItemFactory, ReviewItemFactory, UserFactory
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls below are still plain
 # synchronous calls made between browser steps.
@@ -64,9 +64,9 @@ def page():
 def test_clinician_rates_a_session_and_labels_a_message_with_the_keyboard_only(
     transactional_db, no_persistent_connections, live_server, page
 ):
-    make_user("clinician", "dr_keys", password="keyboard-only-1")
-    first = review_item(
-        make_session(
+    UserFactory(role="clinician", username="dr_keys", password="keyboard-only-1")
+    first = ReviewItemFactory(
+        session=ChatSessionFactory(
             turns=[
                 (
                     "I have been feeling low all week.",
@@ -77,8 +77,10 @@ def test_clinician_rates_a_session_and_labels_a_message_with_the_keyboard_only(
         ),
         priority=1,
     )
-    second = review_item(make_session(), priority=2)
-    safety = label_item("safety", text="I feel like everyone would be better off without me.")
+    second = ReviewItemFactory(session=ChatSessionFactory(), priority=2)
+    safety = LabelItemFactory(
+        kind="safety", text="I feel like everyone would be better off without me."
+    )
 
     page.goto(f"{live_server.url}/accounts/login/?next=/review/")
     # The username field has autofocus; wait until the browser has applied it (a loaded

@@ -9,12 +9,12 @@ import os
 import pytest
 
 from evaluation.models import IntentLabel, SafetyLabel, WorkItem
-from tests.evaluation.factories import label_item, make_user
 from tests.evaluation.test_browser_keyboard import (  # noqa: F401 - pytest fixtures
     CHROMIUM,
     no_persistent_connections,
     page,
 )
+from tests.factories import LabelItemFactory, UserFactory
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [
@@ -41,13 +41,15 @@ def test_accepting_the_models_suggestion_takes_one_key(
     page,  # noqa: F811
 ):
     page.set_default_timeout(30_000)  # a loaded machine
-    make_user("clinician", "dr_m", password="keyboard-only-1")
-    safety = label_item(
-        WorkItem.Kind.SAFETY,
+    UserFactory(role="clinician", username="dr_m", password="keyboard-only-1")
+    safety = LabelItemFactory(
+        kind=WorkItem.Kind.SAFETY,
         text="I keep thinking about hurting myself again.",
         suggestion={"risk_level": "medium", "category": "self_harm", "urgency": "medium"},
     )
-    intent = label_item(WorkItem.Kind.INTENT, suggestion={"intent": "validate", "score": 0.8})
+    intent = LabelItemFactory(
+        kind=WorkItem.Kind.INTENT, suggestion={"intent": "validate", "score": 0.8}
+    )
 
     page.goto(f"{live_server.url}/accounts/login/?next=/labels/safety/")
     page.get_by_label("Username").fill("dr_m")

@@ -13,7 +13,7 @@ from conversations.models import ChatSession, Message
 from evaluation.models import WorkItem
 from evaluation.selectors.datasets import DatasetFilters, dataset_page
 from evaluation.services import safety_label_create
-from tests.evaluation.factories import label_item, make_session, make_user
+from tests.factories import ChatSessionFactory, LabelItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,17 +24,17 @@ def _ids(html: str) -> list[int]:
 
 @pytest.fixture
 def data(clinician):
-    calm = make_session(
+    calm = ChatSessionFactory(
         turns=[("Write to me at jo.smith@example.org please", "Thank you for sharing.")],
         risk_levels=["none"],
     )
-    crisis = make_session(
+    crisis = ChatSessionFactory(
         turns=[("Everything feels hopeless tonight", "I'm really glad you told me.")],
         risk_levels=["high"],
         reply_fields={"intent": "emergency"},
     )
     high = Message.objects.get(session=crisis, role="user")
-    item = label_item("safety", message=high)
+    item = LabelItemFactory(kind="safety", message=high)
     safety_label_create(item=item, clinician=clinician, risk_level="high", category="crisis")
     WorkItem.objects.create(
         kind=WorkItem.Kind.SAFETY,
@@ -104,7 +104,7 @@ def test_chat_turns_record_their_care_level_and_the_browser_filters_by_it(client
         overrides={"I feel hopeless about everything": "medium", "I want to end it all": "high"},
     )
     generator = RecordingGenerator()
-    session = session_create(user=make_user("enduser"), session_type="check_in")
+    session = session_create(user=UserFactory(role="enduser"), session_type="check_in")
     said = [
         "Today was an ordinary day",
         "I feel hopeless about everything",
@@ -150,7 +150,7 @@ def test_care_level_backfill_reads_the_stored_route():
     from django.apps import apps
 
     migration = importlib.import_module("conversations.migrations.0011_message_care_level")
-    session = make_session(
+    session = ChatSessionFactory(
         turns=[("a", "b"), ("c", "d"), ("e", "f"), ("g", "h")],
         risk_levels=["high", "medium", "low", "none"],
     )

@@ -16,7 +16,7 @@ from evaluation.services import (
     dialogue_variant_create,
 )
 from evaluation.services.dialogues import CHECKLIST_KEYS
-from tests.conftest import make_user
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 ALL_TICKED = dict.fromkeys(CHECKLIST_KEYS, True)
@@ -68,7 +68,7 @@ def test_approval_needs_the_whole_checklist_and_another_clinician(clinician, cli
 def test_the_clinician_who_submitted_or_imported_a_dialogue_cannot_approve_it(
     clinician, clinician2
 ):
-    third = make_user("third-clinician", "clinician")
+    third = UserFactory(username="third-clinician", role="clinician")
     dialogue = dialogue_create(author=clinician, messages=MESSAGES)
     dialogue = dialogue_submit(dialogue=dialogue, user=clinician2)  # submitted by another
     with pytest.raises(ApplicationError, match="a dialogue you submitted"):

@@ -15,7 +15,7 @@ from ari_review.models import AuditEvent
 from evaluation import exports
 from evaluation.models import SeedDialogue, WorkItem
 from evaluation.services import safety_label_create
-from tests.evaluation import factories
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ FORMULAS = [
 
 
 def labelled(text: str, clinician) -> WorkItem:
-    item = factories.label_item(WorkItem.Kind.SAFETY, text=text)
+    item = factories.LabelItemFactory(kind=WorkItem.Kind.SAFETY, text=text)
     safety_label_create(item=item, clinician=clinician, risk_level="low", urgency="low")
     return item
 
@@ -109,8 +109,8 @@ def test_admin_csv_export_is_neutralised_and_audited(client, admin_user, clinici
     ],
 )
 def test_every_admin_export_action_is_audited(client, admin_user, model, action, expected):
-    factories.dialogue(state=SeedDialogue.State.APPROVED)
-    factories.preference_item()
+    factories.SeedDialogueFactory(state=SeedDialogue.State.APPROVED)
+    factories.PreferenceItemFactory()
     client.force_login(admin_user)
     ids = list(model.objects.values_list("pk", flat=True))
     changelist = reverse(f"admin:evaluation_{model._meta.model_name}_changelist")
@@ -126,8 +126,8 @@ def test_every_admin_export_action_is_audited(client, admin_user, model, action,
 def test_export_commands_are_audited_with_their_filter_and_row_count(tmp_path, clinician):
     labelled(FORMULAS[1], clinician)
     labelled("Fine.", clinician)
-    factories.dialogue(state=SeedDialogue.State.APPROVED)
-    factories.dialogue(state=SeedDialogue.State.DRAFT)
+    factories.SeedDialogueFactory(state=SeedDialogue.State.APPROVED)
+    factories.SeedDialogueFactory(state=SeedDialogue.State.DRAFT)
     out = tmp_path / "labels.csv"
     call_command("export_labels", kind="safety", format="csv", output=str(out))
     assert csv_rows(out.read_text())[0]["text"] == "'" + FORMULAS[1]

@@ -14,25 +14,27 @@ from evaluation.models import WorkItem
 from evaluation.selectors.queue import queue_items_list
 from evaluation.services import esconv_import, label_queue_refresh
 from evaluation.services.queues.labelling import intent_content_key
-from tests.evaluation.factories import make_message, make_session, make_user
+from tests.factories import ChatSessionFactory, MessageFactory, UserFactory
 
 INTENT = WorkItem.Kind.INTENT
 FIXED = "Thank you for telling me. I'm here with you."
 
 
 def _reply(session, text: str, score: float):
-    return make_message(session, "assistant", text, intent="validate", intent_score=score)
+    return MessageFactory(
+        session=session, role="assistant", text=text, intent="validate", intent_score=score
+    )
 
 
 def test_the_same_reply_in_two_sessions_is_queued_once(db):
-    first, second = make_session(turns=[]), make_session(turns=[])
+    first, second = ChatSessionFactory(turns=[]), ChatSessionFactory(turns=[])
     _reply(first, FIXED, 0.3)
     _reply(second, "thank you for telling me.  I'm here with you.", 0.2)  # case and spacing
     other = _reply(second, "What would help most tonight?", 0.4)
 
     label_queue_refresh(kind=INTENT)
 
-    items = list(queue_items_list(kind=INTENT, clinician=make_user("clinician")))
+    items = list(queue_items_list(kind=INTENT, clinician=UserFactory(role="clinician")))
     texts = [" ".join(i.message.text.casefold().split()) for i in items]
     assert len(texts) == len(set(texts))  # no reply twice
     assert texts.count(" ".join(FIXED.casefold().split())) == 1

@@ -13,14 +13,19 @@ from evaluation.services import (
     safety_label_create,
     session_rating_create,
 )
-from tests.evaluation.factories import label_item, make_session, preference_item, review_item
+from tests.factories import (
+    ChatSessionFactory,
+    LabelItemFactory,
+    PreferenceItemFactory,
+    ReviewItemFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def test_session_rating_stores_reply_flags_validation_note_and_audit(clinician):
-    session = make_session()
-    item = review_item(session)
+    session = ChatSessionFactory()
+    item = ReviewItemFactory(session=session)
     first_reply, second_reply = session.messages.filter(role="assistant").order_by("id")
     rating = session_rating_create(
         item=item,
@@ -43,8 +48,8 @@ def test_session_rating_stores_reply_flags_validation_note_and_audit(clinician):
 
 
 def test_rating_rejects_messages_of_another_session_and_unknown_flags(clinician):
-    item = review_item(make_session())
-    foreign = make_session().messages.filter(role="assistant").first()
+    item = ReviewItemFactory()
+    foreign = ChatSessionFactory().messages.filter(role="assistant").first()
     with pytest.raises(ApplicationError, match="not one of Ari's replies"):
         session_rating_create(
             item=item,
@@ -67,7 +72,7 @@ def test_rating_rejects_messages_of_another_session_and_unknown_flags(clinician)
 
 
 def test_safety_label_rules(clinician):
-    item = label_item(WorkItem.Kind.SAFETY)
+    item = LabelItemFactory(kind=WorkItem.Kind.SAFETY)
     with pytest.raises(ApplicationError, match="no risk has no risk category"):
         safety_label_create(item=item, clinician=clinician, risk_level="none", category="self_harm")
     with pytest.raises(ApplicationError, match="Choose a risk category"):
@@ -85,13 +90,13 @@ def test_safety_label_rules(clinician):
 
 
 def test_intent_label_needs_a_known_intent_and_the_right_queue(clinician):
-    item = label_item(WorkItem.Kind.INTENT, text="That sounds really hard.")
+    item = LabelItemFactory(kind=WorkItem.Kind.INTENT, text="That sounds really hard.")
     with pytest.raises(ApplicationError, match="Intent must be"):
         intent_label_create(item=item, clinician=clinician, intent="comfort")
     assert (
         intent_label_create(item=item, clinician=clinician, intent="validate").intent == "validate"
     )
-    safety = label_item(WorkItem.Kind.SAFETY)
+    safety = LabelItemFactory(kind=WorkItem.Kind.SAFETY)
     with pytest.raises(ApplicationError, match="not a intent"):
         intent_label_create(item=safety, clinician=clinician, intent="validate")
 
@@ -104,7 +109,7 @@ def _scores(item, unsafe=()):
 
 
 def test_preference_pick_is_stored_with_scores(clinician):
-    item = preference_item()
+    item = PreferenceItemFactory()
     a, b, c = item.candidates.order_by("position")
     judgement = preference_judgement_create(
         item=item, clinician=clinician, chosen_id=b.pk, tie=False, scores=_scores(item)
@@ -115,7 +120,7 @@ def test_preference_pick_is_stored_with_scores(clinician):
 
 
 def test_marking_the_pick_unsafe_overrides_it_and_creates_a_safety_label(clinician):
-    item = preference_item()
+    item = PreferenceItemFactory()
     a, b, _ = item.candidates.order_by("position")
     judgement = preference_judgement_create(
         item=item, clinician=clinician, chosen_id=a.pk, tie=False, scores=_scores(item, {a.pk})
@@ -128,7 +133,7 @@ def test_marking_the_pick_unsafe_overrides_it_and_creates_a_safety_label(clinici
 
 
 def test_preference_input_errors(clinician):
-    item = preference_item(texts=("One.", "Two."))
+    item = PreferenceItemFactory(texts=("One.", "Two."))
     a, b = item.candidates.order_by("position")
     with pytest.raises(ApplicationError, match="not both"):
         preference_judgement_create(

@@ -18,7 +18,7 @@ from evaluation.services import (
     safety_label_create,
     work_item_take_next,
 )
-from tests.evaluation.factories import make_session
+from tests.factories import ChatSessionFactory
 from training_jobs.selectors import database_label_rows
 
 
@@ -60,7 +60,7 @@ def test_blinded_sample_through_the_queue_gives_the_estimate_and_alerts(
     crisis_sessions = set()
     for n in range(30):
         hidden = n % 5 == 0
-        session = make_session(
+        session = ChatSessionFactory(
             turns=[
                 ("Work has been a lot lately.", "That sounds heavy."),
                 (CRISIS_TEXT if hidden else "I think I'll go for a walk.", "Tell me more."),
@@ -70,7 +70,7 @@ def test_blinded_sample_through_the_queue_gives_the_estimate_and_alerts(
         )
         if hidden:
             crisis_sessions.add(session.pk)
-    make_session(max_risk_level="high", risk_levels=["high", "high"])  # never sampled
+    ChatSessionFactory(max_risk_level="high", risk_levels=["high", "high"])  # never sampled
 
     assert live_fn_sample_draw(size=20, seed=7) == 20
     assert live_fn_sample_draw(size=20, seed=8) == 10  # the rest; never a session twice

@@ -36,7 +36,7 @@ from evaluation.tasks import (
 )
 from tests.conversations.conftest import FixedRisk, RecordingGenerator
 from tests.evaluation.conftest import api_as
-from tests.evaluation.factories import label_item, make_session, make_user, review_item
+from tests.factories import ChatSessionFactory, LabelItemFactory, ReviewItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +95,7 @@ def traffic(db):
 
     def user_in(arm: str):
         while True:
-            user = make_user("enduser")
+            user = UserFactory(role="enduser")
             if arm_for(f"u{user.pk}", next_release.pk, 50) == arm:
                 return user
 
@@ -146,7 +146,7 @@ def test_safety_metrics_per_version_from_clinician_labels(traffic, clinician):
     for key, level in (("c1", "high"), ("b1", "high"), ("b2", "none"), ("a2", "none")):
         message = turns[key].user_message
         safety_label_create(
-            item=label_item("safety", message=message),
+            item=LabelItemFactory(kind="safety", message=message),
             clinician=clinician,
             risk_level=level,
             category="crisis" if level == "high" else "",
@@ -200,7 +200,7 @@ def test_clinician_judged_metrics_from_ratings(traffic, clinician):
     for session, value, validated in ((canary, "appropriate", True), (stable, "harmful", False)):
         reply = session.messages.filter(role="assistant").order_by("id").first()
         session_rating_create(
-            item=review_item(session),
+            item=ReviewItemFactory(session=session),
             clinician=clinician,
             appropriateness=value,
             replies=[ReplyInput(reply.pk, (), validated)],
@@ -241,7 +241,7 @@ def test_dashboards_filter_by_version_arm_and_dates_with_a_table_per_chart(
 
 
 def test_tasks_call_their_services(clinician):
-    make_session(max_risk_level="high")
+    ChatSessionFactory(max_risk_level="high")
     assert work_queues_refresh_task()["review"]["high_risk"] == 1
     assert review_locks_release_task() == 0
     assert metrics_compute_task(days=[timezone.localdate().isoformat()]) >= 0
@@ -251,7 +251,7 @@ def test_tasks_call_their_services(clinician):
 def test_queue_refresh_runs_on_a_real_celery_worker(celery_worker):
     from evaluation.models import WorkItem
 
-    session = make_session(flagged=True)
+    session = ChatSessionFactory(flagged=True)
     result = work_queues_refresh_task.delay()
     assert result.get(timeout=30)["review"]["escalated"] == 1
     assert WorkItem.objects.get(kind="review").session_id == session.pk

@@ -15,12 +15,12 @@ from evaluation.services import (
     preference_judgement_create,
 )
 from tests.evaluation.conftest import api_as
-from tests.evaluation.factories import make_user, preference_item
+from tests.factories import PreferenceItemFactory, UserFactory
 
 
 @pytest.fixture
 def clinician(db):
-    return make_user("clinician", "dr_pair")
+    return UserFactory(role="clinician", username="dr_pair")
 
 
 def _compare(a: int, b: int, margins: dict[str, tuple[int | None, int]]):
@@ -28,7 +28,7 @@ def _compare(a: int, b: int, margins: dict[str, tuple[int | None, int]]):
 
 
 def test_a_pair_compared_by_dimension_feeds_the_reward_pairs(clinician):
-    item = preference_item(texts=("Short and kind.", "Generic advice."))
+    item = PreferenceItemFactory(texts=("Short and kind.", "Generic advice."))
     a, b = sorted(item.candidates.values_list("pk", flat=True))
     judgement = preference_judgement_create(
         item=item,
@@ -54,7 +54,7 @@ def test_a_pair_compared_by_dimension_feeds_the_reward_pairs(clinician):
 
 
 def test_an_unsafe_mark_still_voids_the_pick(clinician):
-    item = preference_item(texts=("One.", "Two."))
+    item = PreferenceItemFactory(texts=("One.", "Two."))
     a, b = sorted(item.candidates.values_list("pk", flat=True))
     judgement = preference_judgement_create(
         item=item,
@@ -70,7 +70,7 @@ def test_an_unsafe_mark_still_voids_the_pick(clinician):
 
 
 def test_bad_comparisons_are_refused_with_a_clear_message(clinician):
-    item = preference_item(texts=("One.", "Two."))
+    item = PreferenceItemFactory(texts=("One.", "Two."))
     a, b = sorted(item.candidates.values_list("pk", flat=True))
     scores = [CandidateScoreInput(a), CandidateScoreInput(b)]
     three = _compare(a, b, {"empathy": (a, 1), "presence": (a, 1), "safety": (a, 1)})
@@ -90,7 +90,7 @@ def test_bad_comparisons_are_refused_with_a_clear_message(clinician):
             scores=scores,
             comparison=unbalanced,
         )
-    triple = preference_item()  # three candidates: scored one by one, not compared
+    triple = PreferenceItemFactory()  # three candidates: scored one by one, not compared
     ids = sorted(triple.candidates.values_list("pk", flat=True))
     with pytest.raises(ApplicationError, match="Only a pair"):
         preference_judgement_create(
@@ -108,7 +108,7 @@ def test_bad_comparisons_are_refused_with_a_clear_message(clinician):
 
 
 def test_the_api_takes_a_pair_comparison(clinician):
-    item = preference_item(texts=("One.", "Two."))
+    item = PreferenceItemFactory(texts=("One.", "Two."))
     a, b = sorted(item.candidates.values_list("pk", flat=True))
     payload = {
         "chosen_id": b,

@@ -6,13 +6,13 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from tests.evaluation.conftest import api_as
-from tests.evaluation.factories import (
-    dialogue,
-    label_item,
-    make_escalation,
-    make_session,
-    preference_item,
-    review_item,
+from tests.factories import (
+    ChatSessionFactory,
+    EscalationFactory,
+    LabelItemFactory,
+    PreferenceItemFactory,
+    ReviewItemFactory,
+    SeedDialogueFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -20,14 +20,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def objects(db):
-    session = make_session()
+    session = ChatSessionFactory()
     return {
-        "review": review_item(session),
-        "safety": label_item("safety"),
-        "intent": label_item("intent", text="That sounds hard."),
-        "preference": preference_item(),
-        "dialogue": dialogue(),
-        "escalation": make_escalation(session),
+        "review": ReviewItemFactory(session=session),
+        "safety": LabelItemFactory(kind="safety"),
+        "intent": LabelItemFactory(kind="intent", text="That sounds hard."),
+        "preference": PreferenceItemFactory(),
+        "dialogue": SeedDialogueFactory(),
+        "escalation": EscalationFactory(session=session),
     }
 
 
@@ -135,7 +135,7 @@ def test_only_senior_clinicians_may_adjudicate(clinician, clinician2, admin_user
 
     from evaluation.services import safety_label_create
 
-    item = label_item("safety", required=2)
+    item = LabelItemFactory(kind="safety", required_reviews=2)
     safety_label_create(item=item, clinician=clinician, risk_level="low")
     safety_label_create(item=item, clinician=clinician2, risk_level="none")
     url = f"/api/v1/work-items/{item.pk}/adjudication/"

@@ -11,13 +11,13 @@ from evaluation.selectors.items import review_item_detail
 from evaluation.selectors.queue import queue_items_list
 from evaluation.services import safety_label_create, session_rating_create, work_item_take_next
 from tests.evaluation.conftest import api_as
-from tests.evaluation.factories import (
-    dialogue,
-    label_item,
-    make_escalation,
-    make_session,
-    preference_item,
-    review_item,
+from tests.factories import (
+    ChatSessionFactory,
+    EscalationFactory,
+    LabelItemFactory,
+    PreferenceItemFactory,
+    ReviewItemFactory,
+    SeedDialogueFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -31,9 +31,9 @@ def _count(func) -> int:
 
 def _review_items(n):
     for _ in range(n):
-        session = make_session()
-        make_escalation(session)
-        review_item(session)
+        session = ChatSessionFactory()
+        EscalationFactory(session=session)
+        ReviewItemFactory(session=session)
 
 
 def test_review_queue_selector_and_api_do_not_grow_with_rows(
@@ -53,14 +53,14 @@ def test_review_queue_selector_and_api_do_not_grow_with_rows(
 
 @pytest.mark.parametrize("kind", ["safety", "intent"])
 def test_label_queue_api_does_not_grow_with_rows(clinician, kind, django_assert_max_num_queries):
-    session = make_session()
+    session = ChatSessionFactory()
     message = session.messages.filter(role="user" if kind == "safety" else "assistant").first()
-    label_item(kind, message=message)
+    LabelItemFactory(kind=kind, message=message)
     api = api_as(clinician)
     api.get(f"/api/v1/queues/{kind}/items/")  # warm the role cache
     small = _count(lambda: api.get(f"/api/v1/queues/{kind}/items/"))
     for i in range(10):
-        label_item(kind, text=f"text {i}")
+        LabelItemFactory(kind=kind, text=f"text {i}")
     with django_assert_max_num_queries(small):
         response = api.get(f"/api/v1/queues/{kind}/items/")
     assert response.json()["count"] == 11
@@ -71,10 +71,10 @@ def test_queue_pages_and_next_use_a_bounded_number_of_queries(
     client, clinician, kind, django_assert_max_num_queries
 ):
     makers = {
-        "review": lambda: review_item(make_session()),
-        "safety": lambda: label_item("safety"),
-        "intent": lambda: label_item("intent", text="ok"),
-        "preference": preference_item,
+        "review": lambda: ReviewItemFactory(),
+        "safety": lambda: LabelItemFactory(kind="safety"),
+        "intent": lambda: LabelItemFactory(kind="intent", text="ok"),
+        "preference": PreferenceItemFactory,
     }
     for _ in range(3):
         makers[kind]()
@@ -99,8 +99,10 @@ def test_queue_pages_and_next_use_a_bounded_number_of_queries(
 
 
 def test_transcript_queries_do_not_grow_with_turns(clinician):
-    short = review_item(make_session(turns=[("a", "b")]))
-    long = review_item(make_session(turns=[(f"user {i}", f"ari {i}") for i in range(25)]))
+    short = ReviewItemFactory(session=ChatSessionFactory(turns=[("a", "b")]))
+    long = ReviewItemFactory(
+        session=ChatSessionFactory(turns=[(f"user {i}", f"ari {i}") for i in range(25)])
+    )
     for item in (short, long):
         item.session  # noqa: B018 (load outside the count)
     n_short = _count(lambda: review_item_detail(item=short, clinician=clinician))
@@ -110,10 +112,10 @@ def test_transcript_queries_do_not_grow_with_turns(clinician):
 
 def test_dialogue_list_page_does_not_grow_with_dialogues_or_variants(client, clinician):
     client.force_login(clinician)
-    dialogue()
+    SeedDialogueFactory()
     small = _count(lambda: client.get(reverse("evaluation:dialogue-list")))
     for i in range(15):
-        original = dialogue(title=f"d{i}", state="approved")
+        original = SeedDialogueFactory(title=f"d{i}", state="approved")
         SeedDialogue.objects.create(title=f"v{i}", messages=original.messages, variant_of=original)
     assert _count(lambda: client.get(reverse("evaluation:dialogue-list"))) == small
 
@@ -123,7 +125,7 @@ def test_agreement_adjudication_and_audit_pages_do_not_grow(
 ):
     def double_label(n):
         for _ in range(n):
-            item = label_item("safety", required=2)
+            item = LabelItemFactory(kind="safety", required_reviews=2)
             safety_label_create(item=item, clinician=clinician, risk_level="low")
             safety_label_create(item=item, clinician=clinician2, risk_level="none")
             audit_event_record(actor=clinician, action="x", object_type="t", object_id=1)
@@ -149,8 +151,8 @@ def test_rating_a_long_session_uses_a_bounded_number_of_queries(
 ):
     from evaluation.services import ReplyInput
 
-    session = make_session(turns=[(f"user {i}", f"ari {i}") for i in range(20)])
-    item = review_item(session)
+    session = ChatSessionFactory(turns=[(f"user {i}", f"ari {i}") for i in range(20)])
+    item = ReviewItemFactory(session=session)
     work_item_take_next(kind="review", clinician=clinician)
     replies = [
         ReplyInput(m.pk, ("too_long",), True) for m in session.messages.filter(role="assistant")

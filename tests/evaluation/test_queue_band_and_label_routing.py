@@ -11,7 +11,7 @@ from conversations.models import ChatSession
 from conversations.services.turn.persist import session_state_apply
 from evaluation.models import WorkItem
 from evaluation.services import label_queue_refresh, review_queue_refresh, safety_label_create
-from tests.evaluation.factories import label_item, make_message, make_session
+from tests.factories import ChatSessionFactory, LabelItemFactory, MessageFactory
 from tests.training_jobs.fixtures import FixedRiskModel
 from training_jobs.ml.predictors import SafetyPredictor
 from training_jobs.ml.thresholds import safety_confidence
@@ -59,7 +59,7 @@ def test_a_session_with_a_band_message_reaches_the_low_confidence_tier(served_ba
     )
     sessions = []
     for assessment in (banded, clear):
-        session = make_session()
+        session = ChatSessionFactory()
         session_state_apply(
             session,
             level=assessment.level,
@@ -75,10 +75,12 @@ def test_a_session_with_a_band_message_reaches_the_low_confidence_tier(served_ba
 
 @override_settings(EVALUATION_LABEL_QUEUE_SIZE=2, EVALUATION_DOUBLE_LABEL_PERCENT=0)
 def test_active_learning_takes_the_band_of_the_served_version_first(served_band):
-    session = make_session(turns=[("ok", "ok")])
+    session = ChatSessionFactory(turns=[("ok", "ok")])
     scores = {0.02: "clearly none", 0.2: "middle of the band", 0.27: "in the band", 0.5: "high"}
     messages = {
-        text: make_message(session, "user", text, risk_score=score, risk_level="low")
+        text: MessageFactory(
+            session=session, role="user", text=text, risk_score=score, risk_level="low"
+        )
         for score, text in scores.items()
     }
     assert label_queue_refresh(kind=SAFETY) == 2
@@ -89,16 +91,20 @@ def test_active_learning_takes_the_band_of_the_served_version_first(served_band)
 
 
 def test_user_labels_train_with_history_and_reply_labels_go_to_the_response_side(clinician):
-    session = make_session(
+    session = ChatSessionFactory(
         turns=[
             ("I've been putting my pills aside for a while", "That sounds heavy."),
             ("Work is the same as ever.", "What weighs most?"),
         ]
     )
-    latest = make_message(session, "user", "I think I have enough now", risk_level="low")
-    reply = make_message(session, "assistant", "Here is how many you would need.")
+    latest = MessageFactory(
+        session=session, role="user", text="I think I have enough now", risk_level="low"
+    )
+    reply = MessageFactory(
+        session=session, role="assistant", text="Here is how many you would need."
+    )
     for message, level in ((latest, "high"), (reply, "high")):
-        item = label_item(SAFETY, message=message)
+        item = LabelItemFactory(kind=SAFETY, message=message)
         category = "suicidal_ideation"
         safety_label_create(item=item, clinician=clinician, risk_level=level, category=category)
     rows = database_label_rows(kind="safety")

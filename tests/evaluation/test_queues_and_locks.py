@@ -18,12 +18,13 @@ from evaluation.services import (
     work_item_take_next,
     work_locks_release_expired,
 )
-from tests.evaluation.factories import (
-    label_item,
-    make_escalation,
-    make_message,
-    make_session,
-    review_item,
+from tests.factories import (
+    ChatSessionFactory,
+    EscalationFactory,
+    LabelItemFactory,
+    MessageFactory,
+    ReviewItemFactory,
+    UserFactory,
 )
 from training_jobs.ml.thresholds import safety_confidence
 
@@ -34,8 +35,8 @@ SAFETY = WorkItem.Kind.SAFETY
 
 
 def test_two_clinicians_never_get_the_same_single_review_item(clinician, clinician2):
-    first = review_item(make_session())
-    second = review_item(make_session())
+    first = ReviewItemFactory()
+    second = ReviewItemFactory()
     taken_a = work_item_take_next(kind=REVIEW, clinician=clinician)
     taken_b = work_item_take_next(kind=REVIEW, clinician=clinician2)
     assert {taken_a, taken_b} == {first, second}
@@ -43,15 +44,15 @@ def test_two_clinicians_never_get_the_same_single_review_item(clinician, clinici
 
 
 def test_taking_next_again_returns_the_item_already_held(clinician):
-    review_item(make_session())
-    review_item(make_session())
+    ReviewItemFactory()
+    ReviewItemFactory()
     first = work_item_take_next(kind=REVIEW, clinician=clinician)
     assert work_item_take_next(kind=REVIEW, clinician=clinician) == first
     assert WorkLock.objects.filter(clinician=clinician).count() == 1
 
 
 def test_a_locked_item_cannot_be_taken_by_another_clinician(clinician, clinician2):
-    item = review_item(make_session())
+    item = ReviewItemFactory()
     work_item_lock(item=item, clinician=clinician)
     assert work_item_take_next(kind=REVIEW, clinician=clinician2) is None
     with pytest.raises(ApplicationError, match="Another clinician"):
@@ -61,7 +62,7 @@ def test_a_locked_item_cannot_be_taken_by_another_clinician(clinician, clinician
 
 
 def test_an_expired_lock_frees_the_item(clinician, clinician2):
-    item = review_item(make_session())
+    item = ReviewItemFactory()
     work_item_lock(item=item, clinician=clinician)
     WorkLock.objects.filter(item=item).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert work_item_take_next(kind=REVIEW, clinician=clinician2) == item
@@ -72,7 +73,7 @@ def test_an_expired_lock_frees_the_item(clinician, clinician2):
 
 @override_settings(EVALUATION_LOCK_MINUTES=7)
 def test_lock_expiry_follows_the_setting(clinician):
-    item = review_item(make_session())
+    item = ReviewItemFactory()
     lock = work_item_lock(item=item, clinician=clinician)
     minutes = (lock.expires_at - timezone.now()).total_seconds() / 60
     assert 6.9 < minutes <= 7.0
@@ -81,7 +82,7 @@ def test_lock_expiry_follows_the_setting(clinician):
 def test_item_with_two_required_reviews_goes_to_two_clinicians_once_each(
     clinician, clinician2, clinician3
 ):
-    item = review_item(make_session(), required=2)
+    item = ReviewItemFactory(session=ChatSessionFactory(), required_reviews=2)
     assert work_item_take_next(kind=REVIEW, clinician=clinician) == item
     assert work_item_take_next(kind=REVIEW, clinician=clinician2) == item
     assert work_item_take_next(kind=REVIEW, clinician=clinician3) is None  # both slots held
@@ -99,8 +100,8 @@ def test_item_with_two_required_reviews_goes_to_two_clinicians_once_each(
 
 
 def test_release_gives_the_item_back_and_exclude_skips_it(clinician, clinician2):
-    first = review_item(make_session(), priority=0)
-    second = review_item(make_session(), priority=1)
+    first = ReviewItemFactory(session=ChatSessionFactory(), priority=0)
+    second = ReviewItemFactory(session=ChatSessionFactory(), priority=1)
     assert work_item_take_next(kind=REVIEW, clinician=clinician) == first
     assert work_item_release(item=first, clinician=clinician) == 1
     assert work_item_take_next(kind=REVIEW, clinician=clinician, exclude_ids=[first.pk]) == second
@@ -108,7 +109,10 @@ def test_release_gives_the_item_back_and_exclude_skips_it(clinician, clinician2)
 
 
 def test_expired_locks_are_cleaned_up(clinician, clinician2):
-    a, b = review_item(make_session()), review_item(make_session())
+    a, b = (
+        ReviewItemFactory(),
+        ReviewItemFactory(),
+    )
     work_item_lock(item=a, clinician=clinician)
     work_item_lock(item=b, clinician=clinician2)
     WorkLock.objects.filter(item=a).update(expires_at=timezone.now() - timedelta(minutes=1))
@@ -123,15 +127,15 @@ def test_expired_locks_are_cleaned_up(clinician, clinician2):
     EVALUATION_LOW_CONFIDENCE_PERCENT=60,
 )
 def test_review_queue_orders_escalated_high_risk_low_confidence_then_sample(clinician):
-    plain = [make_session() for _ in range(4)]
+    plain = [ChatSessionFactory() for _ in range(4)]
     # The least sure a served decision gets: a score in the middle of the possible-risk band
     # (production's confidences lie in [0.5, 1]; the low-confidence tier is below 0.6).
     unsure = safety_confidence(0.45, high=0.6, possible=0.3)
     assert 0.5 <= unsure < 0.6
-    low_conf = make_session(min_safety_confidence=unsure)
-    high = make_session(max_risk_level="high")
-    escalated = make_session()
-    make_escalation(escalated)
+    low_conf = ChatSessionFactory(min_safety_confidence=unsure)
+    high = ChatSessionFactory(max_risk_level="high")
+    escalated = ChatSessionFactory()
+    EscalationFactory(session=escalated)
     counts = review_queue_refresh()
     assert counts["escalated"] == 1 and counts["high_risk"] == 1
     assert counts["low_confidence"] == 1 and counts["sample"] == 2
@@ -151,9 +155,9 @@ def test_review_queue_orders_escalated_high_risk_low_confidence_then_sample(clin
 
 
 def test_a_session_escalated_after_queueing_moves_to_the_top_on_next(clinician):
-    sample = review_item(make_session(), priority=3)
-    other = review_item(make_session(), priority=2)
-    make_escalation(sample.session)
+    sample = ReviewItemFactory(session=ChatSessionFactory(), priority=3)
+    other = ReviewItemFactory(session=ChatSessionFactory(), priority=2)
+    EscalationFactory(session=sample.session)
     taken = work_item_take_next(kind=REVIEW, clinician=clinician)
     assert taken == sample
     sample.refresh_from_db()
@@ -163,13 +167,15 @@ def test_a_session_escalated_after_queueing_moves_to_the_top_on_next(clinician):
 
 @override_settings(EVALUATION_LABEL_QUEUE_SIZE=3, EVALUATION_DOUBLE_LABEL_PERCENT=0)
 def test_active_learning_queues_least_certain_messages_first(clinician):
-    session = make_session(turns=[("ok", "ok")])
+    session = ChatSessionFactory(turns=[("ok", "ok")])
     scores = {0.02: "sure no", 0.48: "unsure", 0.97: "sure yes", 0.6: "fairly unsure", 0.3: "meh"}
     messages = {
-        text: make_message(session, "user", text, risk_score=score, risk_level="low")
+        text: MessageFactory(
+            session=session, role="user", text=text, risk_score=score, risk_level="low"
+        )
         for score, text in scores.items()
     }
-    imported = label_item(SAFETY, priority=0.5)  # no model score: uncertainty 0.5
+    imported = LabelItemFactory(kind=SAFETY, priority=0.5)  # no model score: uncertainty 0.5
     assert label_queue_refresh(kind=SAFETY) == 3
     queued = {i.message_id for i in WorkItem.objects.filter(kind=SAFETY, message__isnull=False)}
     assert queued == {messages["unsure"].pk, messages["fairly unsure"].pk, messages["meh"].pk}
@@ -190,11 +196,17 @@ def test_active_learning_queues_least_certain_messages_first(clinician):
     EVALUATION_LABEL_QUEUE_SIZE=10,
 )
 def test_messages_the_model_calls_high_risk_are_labelled_twice():
-    session = make_session(turns=[("ok", "ok")])
-    high = make_message(
-        session, "user", "I don't see a way forward", risk_score=0.9, risk_level="high"
+    session = ChatSessionFactory(turns=[("ok", "ok")])
+    high = MessageFactory(
+        session=session,
+        role="user",
+        text="I don't see a way forward",
+        risk_score=0.9,
+        risk_level="high",
     )
-    low = make_message(session, "user", "just tired", risk_score=0.2, risk_level="low")
+    low = MessageFactory(
+        session=session, role="user", text="just tired", risk_score=0.2, risk_level="low"
+    )
     label_queue_refresh(kind=SAFETY)
     required = dict(
         WorkItem.objects.filter(kind=SAFETY).values_list("message_id", "required_reviews")
@@ -204,8 +216,8 @@ def test_messages_the_model_calls_high_risk_are_labelled_twice():
 
 @override_settings(EVALUATION_DOUBLE_LABEL_PERCENT=100)
 def test_double_label_percent_sends_items_to_two_clinicians():
-    session = make_session(turns=[("ok", "ok")])
-    make_message(session, "user", "meh", risk_score=0.4, risk_level="low")
+    session = ChatSessionFactory(turns=[("ok", "ok")])
+    MessageFactory(session=session, role="user", text="meh", risk_score=0.4, risk_level="low")
     label_queue_refresh(kind=SAFETY)
     assert set(WorkItem.objects.filter(kind=SAFETY).values_list("required_reviews", flat=True)) == {
         2
@@ -220,10 +232,8 @@ def test_concurrent_takes_from_two_connections_get_different_items():
 
     from django.db import connection
 
-    from tests.evaluation.factories import make_user
-
-    first, second = make_user("clinician"), make_user("clinician")
-    items = [review_item(make_session()) for _ in range(2)]
+    first, second = UserFactory(role="clinician"), UserFactory(role="clinician")
+    items = [ReviewItemFactory() for _ in range(2)]
     barrier = threading.Barrier(2)
     taken: dict[str, int] = {}
 
@@ -247,10 +257,16 @@ def test_concurrent_takes_from_two_connections_get_different_items():
 
 def test_a_labelling_suggestion_names_the_safety_version_its_turn_recorded():
     """The chat turn records the model versions on the reply, not on the user message."""
-    session = make_session(turns=[("ok", "ok")])
-    message = make_message(session, "user", "unsure", risk_score=0.5, risk_level="low")
-    make_message(
-        session, "assistant", "reply", reply_to=message, model_versions={"safety": "safety-v7"}
+    session = ChatSessionFactory(turns=[("ok", "ok")])
+    message = MessageFactory(
+        session=session, role="user", text="unsure", risk_score=0.5, risk_level="low"
+    )
+    MessageFactory(
+        session=session,
+        role="assistant",
+        text="reply",
+        reply_to=message,
+        model_versions={"safety": "safety-v7"},
     )
     label_queue_refresh(kind=SAFETY)
     item = WorkItem.objects.get(kind=SAFETY, message=message)

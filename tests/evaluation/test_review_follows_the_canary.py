@@ -8,13 +8,13 @@ import pytest
 from conversations.models import ChatSession
 from evaluation.models import WorkItem
 from evaluation.services import review_queue_refresh
-from tests.conftest import make_user
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _sessions(count: int, arm: str) -> None:
-    user = make_user(f"user-{arm}", "enduser")
+    user = UserFactory(username=f"user-{arm}", role="enduser")
     ChatSession.objects.bulk_create(
         ChatSession(
             user=user,

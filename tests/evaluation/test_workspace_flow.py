@@ -6,24 +6,24 @@ from django.urls import reverse
 from ari_review.privacy.masking import pseudonym
 from evaluation.models import IntentLabel, PreferenceJudgement, SafetyLabel, SessionRating
 from tests.evaluation.conftest import api_as
-from tests.evaluation.factories import (
-    label_item,
-    make_escalation,
-    make_session,
-    preference_item,
-    review_item,
+from tests.factories import (
+    ChatSessionFactory,
+    EscalationFactory,
+    LabelItemFactory,
+    PreferenceItemFactory,
+    ReviewItemFactory,
 )
 
 pytestmark = pytest.mark.django_db
 
 
 def test_api_next_rate_next_with_masked_transcript_and_progress(clinician, enduser):
-    session = make_session(
+    session = ChatSessionFactory(
         user=enduser,
         turns=[("Hi, my name is Dana and my email is dana@example.com", "Hi. How are you today?")],
     )
-    make_escalation(session)
-    second = review_item(make_session(), priority=3)
+    EscalationFactory(session=session)
+    second = ReviewItemFactory(session=ChatSessionFactory(), priority=3)
     api = api_as(clinician)
     body = api.post("/api/v1/queues/review/next/", {}, format="json").json()
     item = body["item"]
@@ -56,14 +56,14 @@ def test_api_next_rate_next_with_masked_transcript_and_progress(clinician, endus
 
 
 def test_api_bad_input_is_a_clear_400(clinician):
-    item = review_item(make_session())
+    item = ReviewItemFactory()
     api = api_as(clinician)
     response = api.post(
         f"/api/v1/work-items/{item.pk}/session-rating/", {"appropriateness": "meh"}, format="json"
     )
     assert response.status_code == 400
     assert response.json()["detail"].startswith("appropriateness:")
-    safety = label_item("safety")
+    safety = LabelItemFactory(kind="safety")
     response = api.post(
         f"/api/v1/work-items/{safety.pk}/safety-label/", {"risk_level": "high"}, format="json"
     )
@@ -76,7 +76,7 @@ def test_api_bad_input_is_a_clear_400(clinician):
 
 
 def test_blind_labelling_hides_the_model_suggestion(clinician):
-    item = label_item("safety", suggestion={"risk_level": "medium", "score": 0.5})
+    item = LabelItemFactory(kind="safety", suggestion={"risk_level": "medium", "score": 0.5})
     api = api_as(clinician)
     blind = api.post("/api/v1/queues/safety/next/", {"blind": True}, format="json").json()
     assert blind["item"]["id"] == item.pk and blind["item"]["suggestion"] is None
@@ -85,8 +85,8 @@ def test_blind_labelling_hides_the_model_suggestion(clinician):
 
 
 def test_skipping_through_the_api_passes_the_item_over(clinician):
-    first = label_item("intent", text="first", priority=0.1)
-    second = label_item("intent", text="second", priority=0.2)
+    first = LabelItemFactory(kind="intent", text="first", priority=0.1)
+    second = LabelItemFactory(kind="intent", text="second", priority=0.2)
     api = api_as(clinician)
     assert (
         api.post("/api/v1/queues/intent/next/", {}, format="json").json()["item"]["id"] == first.pk
@@ -97,8 +97,8 @@ def test_skipping_through_the_api_passes_the_item_over(clinician):
 
 
 def test_pages_work_without_javascript(client, clinician):
-    first = review_item(make_session(), priority=1)
-    second = review_item(make_session(), priority=2)
+    first = ReviewItemFactory(session=ChatSessionFactory(), priority=1)
+    second = ReviewItemFactory(session=ChatSessionFactory(), priority=2)
     client.force_login(clinician)
     response = client.post(reverse("evaluation:queue-next", args=["review"]))
     assert response["Location"] == reverse("evaluation:review-item", args=[first.pk])
@@ -129,9 +129,9 @@ def test_pages_work_without_javascript(client, clinician):
 
 
 def test_label_and_comparison_pages_save_without_javascript(client, clinician):
-    safety = label_item("safety")
-    intent = label_item("intent", text="Would you like to try a breathing exercise?")
-    comparison = preference_item(texts=("One.", "Two."))
+    safety = LabelItemFactory(kind="safety")
+    intent = LabelItemFactory(kind="intent", text="Would you like to try a breathing exercise?")
+    comparison = PreferenceItemFactory(texts=("One.", "Two."))
     a, b = comparison.candidates.order_by("position")
     client.force_login(clinician)
     client.post(
@@ -158,7 +158,7 @@ def test_label_and_comparison_pages_save_without_javascript(client, clinician):
 
 
 def test_fragment_is_only_the_panel_and_candidates_are_blind(client, clinician):
-    item = preference_item()
+    item = PreferenceItemFactory()
     client.force_login(clinician)
     html = client.get(reverse("evaluation:preference-item", args=[item.pk]) + "?fragment=1")
     text = html.content.decode()
@@ -167,8 +167,8 @@ def test_fragment_is_only_the_panel_and_candidates_are_blind(client, clinician):
 
 
 def test_skip_page_moves_on_to_the_next_item(client, clinician):
-    first = label_item("safety", priority=0.1)
-    second = label_item("safety", priority=0.2)
+    first = LabelItemFactory(kind="safety", priority=0.1)
+    second = LabelItemFactory(kind="safety", priority=0.2)
     client.force_login(clinician)
     client.post(reverse("evaluation:queue-next", args=["safety"]))
     response = client.post(reverse("evaluation:item-skip", args=[first.pk]))

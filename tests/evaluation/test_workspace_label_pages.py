@@ -15,13 +15,13 @@ from django.urls import reverse
 from ari_review.models import AuditEvent
 from evaluation.models import SafetyLabel, WorkItem
 from evaluation.services.labels import safety_label_create
-from tests.evaluation.factories import label_item, preference_item
+from tests.factories import LabelItemFactory, PreferenceItemFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _labelled(clinician, *, source: str) -> WorkItem:
-    item = label_item(WorkItem.Kind.SAFETY, text="I can't sleep, write to me at a@b.org")
+    item = LabelItemFactory(kind=WorkItem.Kind.SAFETY, text="I can't sleep, write to me at a@b.org")
     WorkItem.objects.filter(pk=item.pk).update(source=source)
     safety_label_create(
         item=item, clinician=clinician, risk_level="low", category="", urgency="low"
@@ -81,8 +81,8 @@ def test_only_label_queues_export_and_only_clinicians(client, clinician, enduser
 
 
 def test_accept_the_suggestion_without_javascript_saves_the_models_values(client, clinician):
-    item = label_item(
-        WorkItem.Kind.SAFETY,
+    item = LabelItemFactory(
+        kind=WorkItem.Kind.SAFETY,
         suggestion={"risk_level": "low", "category": "", "urgency": "low", "score": 0.3},
     )
     client.force_login(clinician)
@@ -144,13 +144,13 @@ def test_undo_the_last_label_and_edit_ones_own_labels_with_history_in_the_audit_
 
 
 def test_the_comparison_page_defines_each_dimension_beside_the_scores(client, clinician):
-    item = preference_item()  # three replies: each scored 0-3
+    item = PreferenceItemFactory()  # three replies: each scored 0-3
     client.force_login(clinician)
     page = client.get(reverse("evaluation:preference-item", args=[item.pk])).content.decode()
     assert "What the scores mean" in page
     for dimension in ("Empathy", "Presence", "Stabilization", "Safety"):
         assert f"<dt>{dimension}</dt>" in page
-    pair = preference_item(texts=("Reply A.", "Reply B."))  # a pair: compared per dimension
+    pair = PreferenceItemFactory(texts=("Reply A.", "Reply B."))  # a pair: compared per dimension
     page = client.get(reverse("evaluation:preference-item", args=[pair.pk])).content.decode()
     for dimension in ("empathy", "presence", "stabilization", "safety"):
         assert f'aria-describedby="def-{dimension}"' in page

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conversations.models import Release, ReleaseStage
 from conversations.rollout import arm_for
-from tests.conftest import make_user
+from tests.factories import UserFactory
 from training_jobs.models import ModelVersion
 from training_jobs.releases.services import release_bootstrap, release_create, release_promote
 
@@ -77,7 +77,7 @@ def users_in_arms(release: Release, per_arm: int, prefix: str = "u") -> dict[str
     arms: dict[str, list] = {"control": [], "canary": []}
     i = 0
     while min(len(v) for v in arms.values()) < per_arm:
-        user = make_user(f"{prefix}{i}", "enduser")
+        user = UserFactory(username=f"{prefix}{i}", role="enduser")
         i += 1
         arm = arm_for(f"u{user.pk}", release.pk, release.canary_percent)
         if len(arms[arm]) < per_arm:

@@ -14,7 +14,7 @@ from conversations.models import ChatSession, Message
 from conversations.rollout import CANARY, CONTROL, arm_for
 from conversations.services import chat_turn_run, session_create
 from evaluation.services.starter import starter_content_load
-from tests.conftest import make_user
+from tests.factories import UserFactory
 from tests.training_jobs.fixtures import fast_settings
 from tests.training_jobs.releases import candidate, live_release_adopt, users_in_arms, version_copy
 from training_jobs.ml.data import DatasetPaths, read_jsonl
@@ -140,7 +140,7 @@ def test_the_served_level_never_drops_below_the_incumbents(
     if release.canary_percent:
         arms = users_in_arms(release, 1)
     else:  # staging: everyone is in the control arm
-        arms = {CONTROL: [make_user("solo", "enduser")]}
+        arms = {CONTROL: [UserFactory(username="solo", role="enduser")]}
     incumbent = get_safety_classifier()
     served_by_candidate = 0
     for text in _texts():

@@ -16,7 +16,8 @@ from conversations.models import ChatSession, Message, Notification, ReleaseStag
 from conversations.rollout import CANARY, CONTROL
 from conversations.services import chat_turn_run, session_create
 from evaluation.services.starter import starter_content_load
-from tests.conftest import client_for, make_user
+from tests.conftest import client_for
+from tests.factories import UserFactory
 from tests.training_jobs.releases import (
     broken_intent_version,
     candidate,
@@ -106,7 +107,7 @@ def test_a_canary_failing_its_turns_is_rolled_back_through_the_real_pipeline(
 def _replies(release, arm: str, *, count: int, latency_ms, escalations: int = 0):
     """``count`` replies of ``release``'s ``arm`` as the pipeline stores them (sessions,
     user messages and replies), with the given latencies and escalations."""
-    user = make_user(f"{arm}-{count}-{escalations}-{len(latency_ms)}", "enduser")
+    user = UserFactory(username=f"{arm}-{count}-{escalations}-{len(latency_ms)}", role="enduser")
     session = ChatSession.objects.create(
         user=user, session_type="check_in", release=release, rollout_arm=arm
     )

@@ -12,7 +12,8 @@ from django.urls import reverse
 from ari_review.api.errors import ApplicationError
 from ari_review.models import AuditEvent
 from conversations.models import Release, ReleaseStage
-from tests.conftest import client_for, make_user
+from tests.conftest import client_for
+from tests.factories import UserFactory
 from tests.training_jobs.releases import (
     STAGES,
     candidate,
@@ -117,7 +118,7 @@ def test_the_approver_may_not_be_the_creator_when_the_setting_says_so(
     live, active_models, admin_user, settings
 ):
     settings.ARI_RELEASE_SEPARATE_APPROVER = True
-    other_admin = make_user("second_admin", "admin")
+    other_admin = UserFactory(username="second_admin", role="admin")
     new = version_copy(active_models["safety"], "safety-next", metrics=GOOD)
     release = release_create(safety_version=new, created_by=admin_user)
     with pytest.raises(ApplicationError, match="cannot approve it"):
@@ -176,7 +177,10 @@ def test_two_admins_promoting_at_once_leave_one_consistent_state(trained_models,
 
     active = activate_trained_models(trained_models)
     live_release_adopt()
-    admins = [make_user("admin_a", "admin"), make_user("admin_b", "admin")]
+    admins = [
+        UserFactory(username="admin_a", role="admin"),
+        UserFactory(username="admin_b", role="admin"),
+    ]
     new = version_copy(active["safety"], "safety-next", metrics=GOOD)
     release = candidate(admins[0], "staging", safety_version=new)
 

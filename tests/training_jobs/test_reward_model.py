@@ -16,7 +16,7 @@ from conversations.backends.ranking import reply_rank
 from evaluation.models import PreferenceCandidate, WorkItem
 from evaluation.selectors.preference_pairs import preference_training_pairs
 from evaluation.services.preferences import CandidateScoreInput, preference_judgement_create
-from tests.conftest import make_user
+from tests.factories import UserFactory
 from training_jobs.models import ModelVersion, TrainingJob
 from training_jobs.reward import KAKOVERSE_DIR, active_reward_rank
 from training_jobs.services import reward_version_train, training_job_create, training_job_run
@@ -68,7 +68,7 @@ def _comparisons(clinician) -> list[dict]:
 @pytest.fixture
 def judged(settings, tmp_path):
     settings.MODEL_ARTIFACT_DIR = tmp_path / "models"
-    return _comparisons(make_user("dr_pref", "clinician"))
+    return _comparisons(UserFactory(username="dr_pref", role="clinician"))
 
 
 def test_pairs_carry_the_clinicians_scores(judged):

@@ -7,7 +7,7 @@ import json
 import threading
 import time
 
-from conversations.management.bench.stats import Phase
+from ari_review.bench.chat.stats import Phase
 
 # What people write in a session, including heavier messages and, rarely, high risk.
 MESSAGES = [

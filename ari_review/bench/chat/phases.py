@@ -20,15 +20,14 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
-from ari_review.services import api_token_issue, user_upsert
-from conversations.management.bench.checks import (
+from ari_review.bench.chat.checks import (
     emails_read,
     messages_stored_check,
     notifications_sent_once,
     notifications_state,
     replies_provenance,
 )
-from conversations.management.bench.load import (
+from ari_review.bench.chat.load import (
     CHAT_PATH,
     HIGH_RISK_MESSAGE,
     MESSAGES,
@@ -37,8 +36,9 @@ from conversations.management.bench.load import (
     load_run,
     post_json,
 )
-from conversations.management.bench.servers import Gunicorn, PrivateRedis
-from conversations.management.bench.stats import Phase, summary
+from ari_review.bench.chat.servers import Gunicorn, PrivateRedis
+from ari_review.bench.chat.stats import Phase, summary
+from ari_review.services import api_token_issue, user_upsert
 
 BENCH_PREFIX = "bench_chat_"
 SESSION_TYPES = ["gentle_deep", "check_in", "micro_practice"]
