@@ -25,6 +25,7 @@ from training_jobs.models import ModelKind, ModelVersion, ReleaseEvent
 from training_jobs.releases import gate
 from training_jobs.releases.monitor import canary_verdict
 from training_jobs.releases.registry import model_version_activate, model_version_check_servable
+from training_jobs.releases.smoke import release_smoke_tests_queue
 
 logger = logging.getLogger(__name__)
 
@@ -228,6 +229,8 @@ def release_promote(
                 )
             _activate_versions(release, user)
         _set_stage(release, target, now)
+        if target == ReleaseStage.STAGING:
+            release_smoke_tests_queue(release=release)  # the job starts after the commit
         _event(
             release,
             ReleaseEvent.Kind.STAGE,

@@ -174,6 +174,7 @@ class ReleasePage(AdminRequired, View):
                 "release": release,
                 "events": selectors.release_events(release=release),
                 "checklist": release_checklist(release),
+                "smoke_runs": selectors.release_smoke_runs(release=release),
                 "arms": [arms[CONTROL], arms[CANARY]],
                 "charts": charts,
                 "figures_json": [(f"{c['id']}-data", c["figure"]) for c in charts],
