@@ -20,6 +20,7 @@ from evaluation.models import Appropriateness, EvaluationRun, MonitoringAlert, S
 from evaluation.selectors.evaluation_runs import evaluation_run_get, latest_run_for
 from training_jobs.models import ModelVersion, ReleaseEvent
 from training_jobs.releases import smoke
+from training_jobs.releases.contents import release_contents_unloadable
 from training_jobs.releases.monitor import arm_metrics
 
 PASS, FAIL, PENDING = "pass", "fail", "pending"
@@ -275,6 +276,20 @@ def _filter_edge_cases(release: Release) -> Item:
     )
 
 
+def _contents(release: Release) -> Item:
+    label = "Response-filter rule set and risk-signal file are the deployed ones"
+    problems = release_contents_unloadable(release)
+    if problems:
+        detail = "; ".join(problems) + " (one version per deployment: not servable here)"
+        return Item("contents", label, FAIL, detail)
+    return Item(
+        "contents",
+        label,
+        PASS,
+        f"rule set {release.filter_ruleset_version}, signal file {release.risk_signals_version}",
+    )
+
+
 def release_checklist(release: Release) -> list[Item]:
     metrics = arm_metrics(release)[CANARY][0] if release.pk else None
     items = [
@@ -291,6 +306,7 @@ def release_checklist(release: Release) -> list[Item]:
         _filter_edge_cases(release),
         _review(release),
         _alerts(),
+        _contents(release),
     ]
     dwell = _dwell(release)
     return items + ([dwell] if dwell else [])

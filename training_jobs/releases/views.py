@@ -14,10 +14,12 @@ from django.views import View
 from ari_review.api.errors import ApplicationError
 from ari_review.headers import inline_styles_allowed
 from ari_review.mixins import AdminRequired
+from conversations.backends.generation import BACKENDS as GENERATION_BACKENDS
 from conversations.models import Release
 from conversations.rollout import CANARY, CONTROL
 from training_jobs.models import ModelKind, ModelVersion
 from training_jobs.releases import selectors
+from training_jobs.releases.contents import SERVED_GENERATION_KEYS
 from training_jobs.releases.gate import P95_MS, release_checklist
 from training_jobs.releases.monitor import arm_metrics
 from training_jobs.releases.services import (
@@ -129,6 +131,7 @@ class ReleaseListPage(AdminRequired, View):
                 "releases": list(selectors.release_list()[:50]),
                 "live": selectors.release_live_get(),
                 "alerts": selectors.release_alerts_open(),
+                "generators": sorted(GENERATION_BACKENDS),
                 "safety_versions": ModelVersion.objects.filter(
                     kind=ModelKind.SAFETY, gate_passed=True
                 ).defer("metrics")[:30],
@@ -150,9 +153,14 @@ class ReleaseCreatePage(AdminRequired, View):
                     messages.error(request, f"No such {kind} model version.")
                     return redirect("training_jobs:release-list")
                 chosen[f"{kind}_version"] = version
+        generation = {key: request.POST.get(key, "").strip() for key in SERVED_GENERATION_KEYS}
         try:
             release = release_create(
-                **chosen, notes=request.POST.get("notes", ""), created_by=request.user
+                safety_version=chosen.get("safety_version"),
+                intent_version=chosen.get("intent_version"),
+                notes=request.POST.get("notes", ""),
+                created_by=request.user,
+                generation_config=generation,
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)
