@@ -21,7 +21,7 @@ from training_jobs.models import ModelKind, ModelVersion
 from training_jobs.releases import selectors
 from training_jobs.releases.contents import SERVED_GENERATION_KEYS
 from training_jobs.releases.gate import P95_MS, release_checklist
-from training_jobs.releases.monitor import arm_metrics
+from training_jobs.releases.monitor import arm_metrics, arm_reviews
 from training_jobs.releases.services import (
     NEXT_STAGE,
     release_alert_acknowledge,
@@ -174,6 +174,7 @@ class ReleasePage(AdminRequired, View):
     def get(self, request, release_id: int):
         release = _release_or_404(release_id)
         arms = {arm: m for arm, (m, _) in arm_metrics(release).items()}
+        reviews = arm_reviews(release)
         charts = _charts(arms)
         return render(
             request,
@@ -183,6 +184,8 @@ class ReleasePage(AdminRequired, View):
                 "events": selectors.release_events(release=release),
                 "checklist": release_checklist(release),
                 "smoke_runs": selectors.release_smoke_runs(release=release),
+                "reviews": [reviews[CONTROL], reviews[CANARY]],
+                "min_reviewed": settings.ARI_RELEASE_MIN_REVIEWED,
                 "arms": [arms[CONTROL], arms[CANARY]],
                 "charts": charts,
                 "figures_json": [(f"{c['id']}-data", c["figure"]) for c in charts],
