@@ -217,8 +217,10 @@ def test_clinicians_finding_more_false_alarms_in_the_canary_roll_it_back(
     assert reviews[CONTROL].reviewed_not_high == 6 and reviews[CONTROL].fp_rate is not None
     assert served_high == 6 and reviews[CONTROL].false_positives == 0
     # an FN sample labelled high counts in the live false-negative estimate, not the FP rate
-    control_message = Message.objects.filter(release=release, rollout_arm=CONTROL, role="user")[0]
-    _label(control_message, clinician, "high", reason="fn_sample")
+    # (a message of its own: one safety item per message)
+    session = session_create(user=arms[CONTROL][0], session_type="check_in")
+    sampled = chat_turn_run(session=session, text="Fine, just tired.").user_message
+    _label(sampled, clinician, "high", reason="fn_sample")
     reviews = arm_reviews(release)
     assert (reviews[CONTROL].fn_misses, reviews[CONTROL].fn_labelled) == (1, 1)
     assert reviews[CONTROL].fn_lower is not None
