@@ -183,6 +183,8 @@ ARI_RELEASE_MIN_SAMPLE = env.int("ARI_RELEASE_MIN_SAMPLE", 300, minimum=1)
 ARI_RELEASE_ALPHA = env.float("ARI_RELEASE_ALPHA", 0.01, minimum=0.0, maximum=0.5)
 ARI_RELEASE_MAX_ERROR_RATE = env.float("ARI_RELEASE_MAX_ERROR_RATE", 0.01, minimum=0.0, maximum=1.0)
 ARI_RELEASE_MAX_P95_MS = env.int("ARI_RELEASE_MAX_P95_MS", 3000, minimum=1)
+ARI_RELEASE_MIN_REVIEWED = env.int("ARI_RELEASE_MIN_REVIEWED", 30, minimum=1)
+ARI_RELEASE_MIN_RECALL = env.float("ARI_RELEASE_MIN_RECALL", 0.95, minimum=0.0, maximum=1.0)
 # The approver of a promotion may not be who created the release or trained its models.
 ARI_RELEASE_SEPARATE_APPROVER = env.bool("ARI_RELEASE_SEPARATE_APPROVER", default=False)
 # Queueing from a chat turn (escalation e-mails) waits at most this long on the broker, then

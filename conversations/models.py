@@ -653,6 +653,9 @@ class Release(models.Model):
     rolled_back_at = models.DateTimeField(null=True, blank=True)
     # The monitor's last comparison of the arms (metrics, tests, verdict).
     last_check = models.JSONField(default=dict, blank=True)
+    # The smoke tests run on entering staging (training_jobs.releases.smoke): status, each
+    # check's result and the evaluation runs they started.
+    smoke_tests = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -7,8 +7,12 @@ it at 25% and 50%. The releases in force are read once per ``ARI_CONFIG_CACHE_SE
 in-process TTL cache); the release services invalidate it when a stage changes.
 
 Arms: ``control`` (served by the incumbent, the release at 100%) and ``canary`` (served by the
-candidate's model versions). In staging every turn is ``control`` and the candidate's safety
-model runs beside the incumbent's in shadow.
+candidate's model versions and generation configuration). In staging every turn is ``control``
+and the candidate's safety model runs beside the incumbent's in shadow.
+
+Each arm also serves its release's generation configuration (:class:`GenerationConfig`: the
+generator backend, the persona prompt version and the LLM model name); a key the release leaves
+empty is the process's setting. Without any release the settings serve, as before.
 """
 
 from __future__ import annotations
@@ -27,6 +31,25 @@ BUCKETS = 10_000  # a share is a whole number of basis points
 
 
 @dataclass(frozen=True)
+class GenerationConfig:
+    """What a release serves of its generation configuration (the rest is recorded only)."""
+
+    generator: str = ""
+    persona_prompt_version: int | None = None
+    llm_model: str = ""
+
+    @classmethod
+    def of(cls, config: dict[str, Any] | None) -> GenerationConfig:
+        config = config or {}
+        version = config.get("persona_prompt_version")
+        return cls(
+            generator=str(config.get("generator") or ""),
+            persona_prompt_version=int(version) if version not in (None, "") else None,
+            llm_model=str(config.get("llm_model") or ""),
+        )
+
+
+@dataclass(frozen=True)
 class ServingReleases:
     """The live release and the candidate in flight, as ids and versions (cheap to cache)."""
 
@@ -36,6 +59,8 @@ class ServingReleases:
     canary_percent: int = 0
     candidate_safety_version_id: int | None = None
     candidate_intent_version_id: int | None = None
+    live_generation: GenerationConfig | None = None
+    candidate_generation: GenerationConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +73,8 @@ class ArmAssignment:
     safety_candidate_served: bool = False
     # The canary arm's intent model (None: the active one).
     intent_version_id: int | None = None
+    # The arm's release's generation configuration (None: the settings).
+    generation: GenerationConfig | None = None
 
 
 def arm_bucket(key: str, release_id: int) -> int:
@@ -68,13 +95,16 @@ def assignment_key(session: ChatSession) -> str:
 def _serving_load() -> ServingReleases:
     rows = list(
         Release.objects.filter(stage__in=[ReleaseStage.LIVE, *RELEASE_IN_FLIGHT]).values(
-            "id", "stage", "safety_version_id", "intent_version_id"
+            "id", "stage", "safety_version_id", "intent_version_id", "generation_config"
         )
     )
     live = next((r for r in rows if r["stage"] == ReleaseStage.LIVE), None)
     in_flight = next((r for r in rows if r["stage"] in RELEASE_IN_FLIGHT), None)
+    live_generation = GenerationConfig.of(live["generation_config"]) if live else None
     if in_flight is None:
-        return ServingReleases(live_id=live["id"] if live else None)
+        return ServingReleases(
+            live_id=live["id"] if live else None, live_generation=live_generation
+        )
     candidate: dict[str, Any] = dict(in_flight)
     live_row: dict[str, Any] = dict(live) if live else {}
 
@@ -88,6 +118,8 @@ def _serving_load() -> ServingReleases:
         canary_percent=RELEASE_IN_FLIGHT[candidate["stage"]],
         candidate_safety_version_id=changed("safety_version_id"),
         candidate_intent_version_id=changed("intent_version_id"),
+        live_generation=live_generation,
+        candidate_generation=GenerationConfig.of(candidate["generation_config"]),
     )
 
 
@@ -99,7 +131,11 @@ def arm_assignment_for(session: ChatSession) -> ArmAssignment:
     """The release and arm that serve ``session``'s next turn."""
     serving = serving_releases_get()
     if serving.candidate_id is None:
-        return ArmAssignment(release_id=serving.live_id, arm=CONTROL if serving.live_id else "")
+        return ArmAssignment(
+            release_id=serving.live_id,
+            arm=CONTROL if serving.live_id else "",
+            generation=serving.live_generation,
+        )
     arm = arm_for(assignment_key(session), serving.candidate_id, serving.canary_percent)
     canary = arm == CANARY
     return ArmAssignment(
@@ -108,4 +144,5 @@ def arm_assignment_for(session: ChatSession) -> ArmAssignment:
         safety_candidate_version_id=serving.candidate_safety_version_id,
         safety_candidate_served=canary,
         intent_version_id=serving.candidate_intent_version_id if canary else None,
+        generation=serving.candidate_generation if canary else serving.live_generation,
     )

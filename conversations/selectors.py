@@ -93,6 +93,16 @@ def persona_prompt_get_active() -> PersonaPrompt | None:
     )
 
 
+def persona_prompt_get(*, version: int | None) -> PersonaPrompt | None:
+    """Persona prompt ``version`` (a release pins one), or the active one when ``version`` is
+    None; None when that version does not exist."""
+    if version is None:
+        return persona_prompt_get_active()
+    return ttl_cached(
+        f"persona:v{version}", lambda: PersonaPrompt.objects.filter(version=version).first()
+    )
+
+
 def _active_resources() -> list[CrisisResource]:
     return list(CrisisResource.objects.filter(active=True).order_by("locale", "position", "id"))
 

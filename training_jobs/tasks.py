@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from training_jobs.releases.services import release_monitor_run
+from training_jobs.releases.smoke import release_smoke_tests_run
 from training_jobs.services import training_job_run, training_jobs_reconcile
 
 
@@ -29,3 +30,14 @@ def training_jobs_reconcile_task() -> list[int]:
 def release_monitor_task() -> dict:
     """Compare the canary arm with the control arm; roll back at once on a breach."""
     return release_monitor_run()
+
+
+@shared_task(
+    name="training_jobs.tasks.release_smoke_tests_task",
+    soft_time_limit=20 * 60,
+    time_limit=25 * 60,
+    acks_late=True,
+)
+def release_smoke_tests_task(release_id: int) -> str:
+    """The smoke tests of a release that entered staging. Safe to run twice."""
+    return str(release_smoke_tests_run(release_id=release_id).get("status", ""))

@@ -20,7 +20,7 @@ from django.db import IntegrityError
 
 from ari_review.api.errors import ApplicationError
 from conversations.models import ChatSession, RiskLevel
-from conversations.rollout import ArmAssignment, arm_assignment_for
+from conversations.rollout import ArmAssignment, GenerationConfig, arm_assignment_for
 from conversations.selectors import (
     crisis_catalogue_get,
     crisis_resource_snapshots,
@@ -68,9 +68,14 @@ def chat_turn_run(
     generator: Generator | None = None,
     safety_classifier: SafetyClassifier | None = None,
     intent_classifier: IntentClassifier | None = None,
+    generation_config: GenerationConfig | None = None,
 ) -> TurnResult:
     """Run one chat turn for ``session`` (or ``user``'s session ``session_public_id``: anyone
     else's is a 404) and return the stored user message and reply.
+
+    The reply is generated with the generation configuration of the turn's release and arm
+    (``conversations.rollout``), or with ``generation_config`` when given (an evaluation run
+    plays a release's configuration); an explicit ``generator`` wins over either's backend.
 
     With an ``idempotency_key`` already used in this session, the first result is returned
     (``replayed=True``) instead of a second turn; a key reused for different text is refused.
@@ -116,6 +121,9 @@ def chat_turn_run(
     screened.latency["release_arm"] = ms_since(start)
     if intent_classifier is None:
         intent_classifier = _arm_intent_classifier(arm, screened)
+    generation = generation_config or arm.generation
+    if generator is None and generation is not None and generation.generator:
+        generator = _arm_generator(generation, screened)
     history = session_history(session=session, before_id=user_message.pk, limit=20)
     assessment = screen(
         user_message.text,
@@ -137,6 +145,7 @@ def chat_turn_run(
         risk_category=assessment.category if assessment.rule_hits else "",
         generator=generator,
         intent_classifier=intent_classifier,
+        persona_version=generation.persona_prompt_version if generation else None,
     )
     planned = route(
         session=session, level=assessment.level, user_text=user_message.text, history=history
@@ -194,6 +203,19 @@ def _arm_intent_classifier(arm: ArmAssignment, turn: Turn) -> IntentClassifier |
         return None
 
 
+def _arm_generator(generation: GenerationConfig, turn: Turn) -> Generator | None:
+    """The backend of the arm's release (asking for its LLM model), or None (the settings'
+    backend serves) when it cannot be built."""
+    from conversations.backends.generation import get_generator
+
+    try:
+        return get_generator(generation.generator, llm_model=generation.llm_model)
+    except Exception as exc:
+        logger.exception("release generator unavailable backend=%s", generation.generator)
+        turn.provenance["generation_config_error"] = type(exc).__name__
+        return None
+
+
 def _composer(
     screened: Turn,
     *,
@@ -203,6 +225,7 @@ def _composer(
     risk_category: str,
     generator: Generator | None,
     intent_classifier: IntentClassifier | None,
+    persona_version: int | None = None,
 ) -> Callable[[Route, ChatSession], Turn]:
     """``compose(route, session) -> Turn``: generate, label and filter a reply for ``route``,
     each time on a fresh copy of the screened turn (a draft may be composed again)."""
@@ -223,6 +246,7 @@ def _composer(
             turn=turn,
             catalogue=catalogue,
             intent_classifier=intent_classifier,
+            persona_version=persona_version,
         )
         if not turn.intent:
             label(text, classifier=intent_classifier, turn=turn)

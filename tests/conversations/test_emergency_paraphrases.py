@@ -3,9 +3,9 @@ resources and no generated text (real classifiers, real pipeline)."""
 
 from __future__ import annotations
 
+from conversations.content.emergency_paraphrases import MULTI_TURN, high_risk_paraphrases
 from conversations.models import CrisisResource, EmergencyReply, Escalation, Intent
 from conversations.services import chat_turn_run, session_create
-from tests.conversations.paraphrases import MULTI_TURN, high_risk_paraphrases
 
 
 def assert_emergency(result, generator, fixed_text, catalogue):

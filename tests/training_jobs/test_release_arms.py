@@ -16,7 +16,13 @@ from conversations.services import chat_turn_run, session_create
 from evaluation.services.starter import starter_content_load
 from tests.factories import UserFactory
 from tests.training_jobs.fixtures import fast_settings
-from tests.training_jobs.releases import candidate, live_release_adopt, users_in_arms, version_copy
+from tests.training_jobs.releases import (
+    candidate,
+    live_release_adopt,
+    release_to,
+    users_in_arms,
+    version_copy,
+)
 from training_jobs.ml.data import DatasetPaths, read_jsonl
 from training_jobs.ml.labels import level_rank
 from training_jobs.ml.train import train_and_evaluate
@@ -163,3 +169,53 @@ def test_the_served_level_never_drops_below_the_incumbents(
     print(f"stage={stage} texts={len(_texts())} served_by_candidate={served_by_candidate}")
     if stage == "staging":
         assert served_by_candidate == 0
+
+
+# --- The generation configuration is served per arm -------------------------------------------
+
+
+def test_each_arm_is_served_its_releases_generation_configuration(chat_ready, admin_user):
+    from conversations.models import PersonaPrompt
+    from training_jobs.releases.services import release_create
+
+    live = live_release_adopt()
+    assert live.generation_config["generator"] == "approved"
+    PersonaPrompt.objects.create(version=2, text="You are Ari, version two.", active=False)
+    release = release_create(
+        created_by=admin_user,
+        generation_config={"generator": "composed", "persona_prompt_version": 2},
+    )
+    assert release.generation_config["persona_prompt_version"] == 2
+    release = release_to(release, "canary_50", admin_user)
+    served = {}
+    for arm, users in users_in_arms(release, 2).items():
+        for user in users:
+            session = session_create(user=user, session_type="check_in")
+            reply = chat_turn_run(session=session, text="Work has been a lot lately.").reply
+            assert reply.rollout_arm == arm
+            served.setdefault(arm, set()).add(
+                (reply.provenance["backend"], reply.model_versions["persona"])
+            )
+    assert served == {CONTROL: {("approved", "v1")}, CANARY: {("composed", "v2")}}
+
+
+def test_a_release_whose_rule_set_is_not_deployed_cannot_be_staged(chat_ready, admin_user):
+    import pytest as _pytest
+
+    from ari_review.api.errors import ApplicationError
+    from conversations.models import Release
+    from training_jobs.releases.gate import release_checklist
+    from training_jobs.releases.services import release_create, release_promote
+
+    live_release_adopt()
+    release = release_create(created_by=admin_user)
+    Release.objects.filter(pk=release.pk).update(filter_ruleset_version="0-not-deployed")
+    release.refresh_from_db()
+    items = {i.key: i for i in release_checklist(release)}
+    assert items["contents"].status == "fail" and "0-not-deployed" in items["contents"].detail
+    with _pytest.raises(ApplicationError, match="cannot be served here"):
+        release_promote(release_id=release.pk, user=admin_user, from_stage="draft")
+    with _pytest.raises(ApplicationError, match="Persona prompt version 99"):
+        release_create(generation_config={"persona_prompt_version": 99})
+    with _pytest.raises(ApplicationError, match="not one of"):
+        release_create(generation_config={"generator": "nonsense"})

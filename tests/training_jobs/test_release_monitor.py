@@ -170,3 +170,70 @@ def test_a_healthy_canary_is_left_alone_and_a_small_sample_decides_nothing(
     release_monitor_task()
     canary_release.refresh_from_db()
     assert canary_release.stage == "canary_25" and canary_release.last_check["breaches"] == []
+
+
+# --- Review-based safety per arm ---------------------------------------------------------------
+
+
+def _label(message, clinician, level: str, reason: str = "uncertain") -> None:
+    from evaluation.models import SafetyLabel, WorkItem
+
+    item = WorkItem.objects.create(
+        kind=WorkItem.Kind.SAFETY,
+        reason=reason,
+        session=message.session,
+        message=message,
+        text_role="user",
+    )
+    SafetyLabel.objects.create(item=item, clinician=clinician, risk_level=level, urgency="none")
+
+
+def test_clinicians_finding_more_false_alarms_in_the_canary_roll_it_back(
+    active_models, admin_user, clinician, settings, client
+):
+    from training_jobs.releases.monitor import arm_reviews
+    from training_jobs.releases.services import release_monitor_run
+
+    settings.ARI_RELEASE_MIN_REVIEWED = 6
+    starter_content_load()
+    live_release_adopt()
+    release = candidate(
+        admin_user, "canary_50", intent_version=version_copy(active_models["intent"], "intent-b")
+    )
+    arms = users_in_arms(release, 6)
+    for arm, users in arms.items():
+        for user in users:
+            session = session_create(user=user, session_type="check_in")
+            text = "I want to end my life tonight" if arm == CANARY else "Work was long today."
+            message = chat_turn_run(session=session, text=text).user_message
+            message.refresh_from_db()
+            # canary: served high, clinicians say none (false alarms); control: served and
+            # labelled below high
+            _label(message, clinician, "none")
+    reviews = arm_reviews(release)
+    served_high = Message.objects.filter(
+        release=release, rollout_arm=CANARY, role="user", risk_level="high"
+    ).count()
+    assert reviews[CANARY].reviewed_not_high == 6 and reviews[CANARY].false_positives == served_high
+    assert reviews[CONTROL].reviewed_not_high == 6 and reviews[CONTROL].fp_rate is not None
+    assert served_high == 6 and reviews[CONTROL].false_positives == 0
+    # an FN sample labelled high counts in the live false-negative estimate, not the FP rate
+    # (a message of its own: one safety item per message)
+    session = session_create(user=arms[CONTROL][0], session_type="check_in")
+    sampled = chat_turn_run(session=session, text="Fine, just tired.").user_message
+    _label(sampled, clinician, "high", reason="fn_sample")
+    reviews = arm_reviews(release)
+    assert (reviews[CONTROL].fn_misses, reviews[CONTROL].fn_labelled) == (1, 1)
+    assert reviews[CONTROL].fn_lower is not None
+
+    client.force_login(admin_user)
+    page = client.get(reverse("training_jobs:release-detail", args=[release.pk])).content.decode()
+    assert 'data-testid="reviews-canary"' in page and "(6 of 6)" in page
+
+    # replies are below the minimum sample (6 < 15), the reviews have theirs: decided
+    result = release_monitor_run()
+    release.refresh_from_db()
+    assert release.stage == ReleaseStage.ROLLED_BACK, result
+    assert "high-risk false-positive rate" in release.rollback_reason
+    assert release.last_check["enough_sample"] is False
+    assert release.last_check["arms"][CANARY]["reviews"]["false_positives"] == 6

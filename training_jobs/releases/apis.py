@@ -14,6 +14,7 @@ from ari_review.api.base import AdminApi
 from conversations.models import ReleaseStage
 from training_jobs.models import ModelKind, ModelVersion
 from training_jobs.releases import selectors
+from training_jobs.releases.contents import SERVED_GENERATION_KEYS
 from training_jobs.releases.gate import release_checklist
 from training_jobs.releases.monitor import arm_metrics
 from training_jobs.releases.services import (
@@ -103,6 +104,19 @@ class ReleaseCreateApi(AdminApi):
         safety_version = _version(ModelKind.SAFETY)
         intent_version = _version(ModelKind.INTENT)
         notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+        generator = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=200,
+            help_text="The generation backend the canary arm serves (left out: the one in force).",
+        )
+        persona_prompt_version = serializers.IntegerField(required=False, min_value=1)
+        llm_model = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=200,
+            help_text="The model an openai generator asks for.",
+        )
 
     class OutputSerializer(ReleaseSerializer):
         pass
@@ -111,7 +125,9 @@ class ReleaseCreateApi(AdminApi):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        release = release_create(**data.validated_data, created_by=request.user)
+        values = dict(data.validated_data)
+        generation = {key: values.pop(key, None) for key in SERVED_GENERATION_KEYS}
+        release = release_create(**values, generation_config=generation, created_by=request.user)
         return Response(self.OutputSerializer(release).data, status=status.HTTP_201_CREATED)
 
 

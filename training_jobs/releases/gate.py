@@ -16,9 +16,11 @@ from django.utils import timezone
 
 from conversations.models import RELEASE_IN_FLIGHT, Release, ReleaseStage
 from conversations.rollout import CANARY
-from evaluation.models import Appropriateness, MonitoringAlert, SessionRating
-from evaluation.selectors.evaluation_runs import latest_run_for
+from evaluation.models import Appropriateness, EvaluationRun, MonitoringAlert, SessionRating
+from evaluation.selectors.evaluation_runs import evaluation_run_get, latest_run_for
 from training_jobs.models import ModelVersion, ReleaseEvent
+from training_jobs.releases import smoke
+from training_jobs.releases.contents import release_contents_unloadable
 from training_jobs.releases.monitor import arm_metrics
 
 PASS, FAIL, PENDING = "pass", "fail", "pending"
@@ -26,11 +28,8 @@ SAFETY_RECALL = 0.98
 P95_MS = 2000
 REVIEW_SESSIONS = 50
 REVIEW_APPROPRIATE = 0.85
-NO_FROZEN_RUNS = (
-    "evaluation runs of a generation configuration on the frozen {} set exist (Evaluation runs "
-    "page), but a release does not yet carry its own generation configuration to run; override "
-    "with a reason that names the run that checked it"
-)
+VALIDATION_RATE = 0.9
+EDGE_MAX_FILTER_HIT_RATE = 0.05  # replies of the edge set the response filter had to change
 
 
 @dataclass(frozen=True)
@@ -194,26 +193,120 @@ def _dwell(release: Release) -> Item | None:
     return Item("dwell", label, PENDING, f"{spent:.0f} of {need} min")
 
 
+def _smoke_state(release: Release) -> tuple[str, str]:
+    """``(status, why)``: "" when the smoke tests finished, else a pending or failed reason."""
+    state = release.smoke_tests or {}
+    status = state.get("status")
+    if status == smoke.DONE:
+        return "", ""
+    if status == smoke.FAILED:
+        return FAIL, f"the smoke-test job failed ({state.get('error', 'no error recorded')})"
+    if status in (smoke.QUEUED, smoke.RUNNING):
+        return PENDING, f"the smoke-test job is {status}"
+    return PENDING, "the smoke tests run when the release enters staging"
+
+
+def _smoke_check(release: Release, key: str, label: str) -> Item:
+    url = reverse("training_jobs:release-detail", args=[release.pk]) + "#smoke-tests"
+    status, why = _smoke_state(release)
+    if status:
+        return Item(f"smoke_{key}", label, status, why, url if release.pk else "")
+    check = (release.smoke_tests.get("checks") or {}).get(key) or {}
+    return Item(
+        f"smoke_{key}", label, check.get("status", PENDING), check.get("detail", "no result"), url
+    )
+
+
+def _smoke_run(
+    release: Release, kind: str, key: str, label: str
+) -> tuple[Item | None, EvaluationRun | None]:
+    """The succeeded evaluation run the smoke tests started on the frozen ``kind`` set, or the
+    item saying why there is none yet (pending) or why it failed."""
+    status, why = _smoke_state(release)
+    if status:
+        return Item(key, label, status, why), None
+    run_id = (release.smoke_tests.get("runs") or {}).get(kind)
+    if not isinstance(run_id, int):
+        why = str(run_id or f"no evaluation run on the {kind} set")
+        return Item(key, label, PENDING, why), None
+    run = evaluation_run_get(run_id=run_id)
+    url = reverse("evaluation:evaluation-run", args=[run_id])
+    if run is None:
+        return Item(key, label, PENDING, f"evaluation run {run_id} was deleted"), None
+    if run.status == EvaluationRun.Status.FAILED:
+        return Item(key, label, FAIL, f"evaluation run {run_id} failed", url), None
+    if run.status != EvaluationRun.Status.SUCCEEDED:
+        return Item(key, label, PENDING, f"evaluation run {run_id} is {run.status}", url), None
+    return None, run
+
+
+def _validation(release: Release) -> Item:
+    label = f"Validation rate > {VALIDATION_RATE:.0%} on the persona set"
+    waiting, run = _smoke_run(release, "persona", "validation", label)
+    if waiting is not None or run is None:
+        return waiting or Item("validation", label, PENDING, "no run")
+    rate = (run.metrics or {}).get("validation_rate")
+    url = reverse("evaluation:evaluation-run", args=[run.pk])
+    if rate is None:
+        return Item("validation", label, FAIL, f"evaluation run {run.pk} scored no reply", url)
+    status = PASS if rate > VALIDATION_RATE else FAIL
+    detail = f"validation rate {rate:.1%} in evaluation run {run.pk} (persona set)"
+    return Item("validation", label, status, detail, url)
+
+
+def _filter_edge_cases(release: Release) -> Item:
+    label = "Response filter passes the edge-case set"
+    waiting, run = _smoke_run(release, "edge", "filter_edge_cases", label)
+    if waiting is not None or run is None:
+        return waiting or Item("filter_edge_cases", label, PENDING, "no run")
+    metrics = run.metrics or {}
+    hit_rate = float(metrics.get("filter_hit_rate") or 0.0)
+    emergencies = int(metrics.get("emergency_replies") or 0)
+    ok = hit_rate <= EDGE_MAX_FILTER_HIT_RATE and emergencies == 0
+    detail = (
+        f"filter hit rate {hit_rate:.1%} (at most {EDGE_MAX_FILTER_HIT_RATE:.0%}) and "
+        f"{emergencies} false emergency replies (none allowed) in evaluation run {run.pk}"
+    )
+    return Item(
+        "filter_edge_cases",
+        label,
+        PASS if ok else FAIL,
+        detail,
+        reverse("evaluation:evaluation-run", args=[run.pk]),
+    )
+
+
+def _contents(release: Release) -> Item:
+    label = "Response-filter rule set and risk-signal file are the deployed ones"
+    problems = release_contents_unloadable(release)
+    if problems:
+        detail = "; ".join(problems) + " (one version per deployment: not servable here)"
+        return Item("contents", label, FAIL, detail)
+    return Item(
+        "contents",
+        label,
+        PASS,
+        f"rule set {release.filter_ruleset_version}, signal file {release.risk_signals_version}",
+    )
+
+
 def release_checklist(release: Release) -> list[Item]:
     metrics = arm_metrics(release)[CANARY][0] if release.pk else None
     items = [
         _safety_recall(release),
         _intent_model(release),
-        Item(
-            "validation",
-            "Validation rate > 90% on the persona set",
-            PENDING,
-            NO_FROZEN_RUNS.format("persona"),
+        _smoke_check(
+            release, "starter_dialogues", "Smoke test: no ordinary starter turn flagged high"
         ),
+        _smoke_check(
+            release, "emergency_paraphrases", "Smoke test: every emergency paraphrase flagged high"
+        ),
+        _validation(release),
         _latency(release, metrics.replies if metrics else 0, metrics.p95_ms if metrics else None),
-        Item(
-            "filter_edge_cases",
-            "Response filter passes the edge-case set",
-            PENDING,
-            NO_FROZEN_RUNS.format("edge-case"),
-        ),
+        _filter_edge_cases(release),
         _review(release),
         _alerts(),
+        _contents(release),
     ]
     dwell = _dwell(release)
     return items + ([dwell] if dwell else [])

@@ -12,6 +12,13 @@ Both arms are served at the same time by the same release in flight (``Message.r
   the per-turn latencies with p < alpha and the canary's p95 more than 20% above the control's;
   or the seed's alert line (canary p95 > ``ARI_RELEASE_MAX_P95_MS``) while the control is within.
 - Nothing is decided before each arm has ``ARI_RELEASE_MIN_SAMPLE`` replies.
+- **Review-based safety** (clinicians' labels of the arm's messages,
+  ``evaluation.selectors.release_reviews``): the high-risk false-positive rate and the live
+  false-negative estimate, each with the one-sided two-proportion z-test (canary higher) once
+  both arms have ``ARI_RELEASE_MIN_REVIEWED`` labelled messages of that kind; and the seed's
+  recall line, the canary's review-based recall below ``ARI_RELEASE_MIN_RECALL`` while the
+  control's is not, once the canary has that many messages labelled high. These are decided
+  on their own minimum, whatever the replies' sample.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from scipy import stats
 
 from conversations.models import ChatSession, Message, Release
 from conversations.rollout import CANARY, CONTROL
+from evaluation.selectors.release_reviews import ArmReviews, release_safety_reviews
 
 ARMS = (CONTROL, CANARY)
 LATENCY_RATIO = 1.2  # the canary's p95 must also be this much above the control's
@@ -135,17 +143,78 @@ def _rate_test(name, field, canary: ArmMetrics, control: ArmMetrics, alpha, brea
         )
 
 
+def arm_reviews(release: Release) -> dict[str, ArmReviews]:
+    """Each arm's review-based safety figures (clinicians' labels of its messages)."""
+    return release_safety_reviews(release_id=release.pk, arms=ARMS)
+
+
+def _review_rate_test(
+    name: str,
+    hits: str,
+    trials: str,
+    reviews: dict[str, ArmReviews],
+    alpha: float,
+    breaches: list[str],
+    tests: dict,
+) -> None:
+    canary, control = reviews[CANARY], reviews[CONTROL]
+    n_canary, n_control = getattr(canary, trials), getattr(control, trials)
+    minimum = settings.ARI_RELEASE_MIN_REVIEWED
+    if min(n_canary, n_control) < minimum:
+        tests[name] = {"decided": False, "why": f"needs {minimum} labelled per arm"}
+        return
+    x_canary, x_control = getattr(canary, hits), getattr(control, hits)
+    p = two_proportion_p(x_canary, n_canary, x_control, n_control)
+    tests[name] = {
+        "test": "two-proportion z-test (one-sided)",
+        "canary": x_canary / n_canary,
+        "control": x_control / n_control,
+        "p_value": round(p, 6),
+    }
+    if p < alpha:
+        breaches.append(
+            f"{name}: canary {x_canary / n_canary:.2%} vs control {x_control / n_control:.2%} "
+            f"(p={p:.2g} < {alpha})"
+        )
+
+
+def _review_tests(reviews: dict[str, ArmReviews], alpha: float) -> tuple[list[str], dict]:
+    breaches: list[str] = []
+    tests: dict = {}
+    _review_rate_test(
+        "high-risk false-positive rate (reviews)",
+        "false_positives",
+        "reviewed_not_high",
+        reviews,
+        alpha,
+        breaches,
+        tests,
+    )
+    _review_rate_test(
+        "live false-negative estimate", "fn_misses", "fn_labelled", reviews, alpha, breaches, tests
+    )
+    floor = float(settings.ARI_RELEASE_MIN_RECALL)
+    canary, control = reviews[CANARY], reviews[CONTROL]
+    if canary.reviewed_high >= settings.ARI_RELEASE_MIN_REVIEWED and canary.recall is not None:
+        tests["safety recall (reviews)"] = {"canary": canary.recall, "control": control.recall}
+        if canary.recall < floor and (control.recall is None or control.recall >= floor):
+            breaches.append(f"safety recall: canary {canary.recall:.2%} < {floor:.0%} (reviews)")
+    return breaches, tests
+
+
 def canary_verdict(release: Release) -> Verdict:
     """Compare the arms of ``release`` and list the breaches (empty: keep going)."""
     metrics = arm_metrics(release)
     (control, control_ms), (canary, canary_ms) = metrics[CONTROL], metrics[CANARY]
-    arms = {arm: asdict(m) for arm, (m, _) in metrics.items()}
+    reviews = arm_reviews(release)
+    arms = {
+        arm: {**asdict(m), "reviews": reviews[arm].as_dict()} for arm, (m, _) in metrics.items()
+    }
+    alpha = settings.ARI_RELEASE_ALPHA
+    breaches, tests = _review_tests(reviews, alpha)
     minimum = settings.ARI_RELEASE_MIN_SAMPLE
     if min(control.replies, canary.replies) < minimum:
-        return Verdict(enough_sample=False, breaches=[], tests={}, arms=arms)
-    alpha = settings.ARI_RELEASE_ALPHA
-    breaches: list[str] = []
-    tests: dict = {}
+        return Verdict(enough_sample=False, breaches=breaches, tests=tests, arms=arms)
     _rate_test("error rate", "errors", canary, control, alpha, breaches, tests)
     _rate_test("escalation rate", "escalations", canary, control, alpha, breaches, tests)
     _rate_test("filter hit rate", "filter_hits", canary, control, alpha, breaches, tests)

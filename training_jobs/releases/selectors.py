@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from conversations.models import Release, ReleaseStage
+from evaluation.models import EvaluationRun
 from training_jobs.models import ReleaseEvent
 
 _RELATED = ("safety_version", "intent_version", "incumbent", "created_by")
@@ -38,3 +39,14 @@ def release_alerts_open() -> list[ReleaseEvent]:
         .select_related("release")
         .order_by("-created_at")
     )
+
+
+def release_smoke_runs(*, release: Release) -> list[tuple[str, EvaluationRun | None, str]]:
+    """The evaluation runs the smoke tests started: ``(frozen-set kind, run, why none)``."""
+    runs = (release.smoke_tests or {}).get("runs") or {}
+    ids = [v for v in runs.values() if isinstance(v, int)]
+    found = {r.pk: r for r in EvaluationRun.objects.filter(pk__in=ids)}
+    return [
+        (kind, found.get(value) if isinstance(value, int) else None, str(value))
+        for kind, value in runs.items()
+    ]

@@ -23,8 +23,14 @@ from conversations.rollout import SERVING_RELEASES_KEY
 from conversations.services.crisis import notifications_queue
 from training_jobs.models import ModelKind, ModelVersion, ReleaseEvent
 from training_jobs.releases import gate
+from training_jobs.releases.contents import (
+    generation_config_checked,
+    release_contents_snapshot,
+    release_contents_unloadable,
+)
 from training_jobs.releases.monitor import canary_verdict
 from training_jobs.releases.registry import model_version_activate, model_version_check_servable
+from training_jobs.releases.smoke import release_smoke_tests_queue
 
 logger = logging.getLogger(__name__)
 
@@ -36,27 +42,6 @@ NEXT_STAGE: dict[str, str] = {
     ReleaseStage.CANARY_50: ReleaseStage.LIVE,
 }
 REASON_MAX = 2000
-
-
-def release_contents_snapshot() -> dict:
-    """What a new release carries besides its models: the generation configuration, the
-    response-filter rule set and the risk-signal file in force now."""
-    from conversations.backends.safety_rules import RULESET_VERSION as SIGNALS_VERSION
-    from conversations.selectors import persona_prompt_get_active
-    from conversations.services.filter.rules import RULESET_VERSION as FILTER_VERSION
-
-    persona = persona_prompt_get_active()
-    return {
-        "generation_config": {
-            "generator": settings.ARI_GENERATOR,
-            "persona_prompt_version": persona.version if persona else None,
-            "llm_model": settings.OPENAI_MODEL if settings.ARI_GENERATOR == "openai" else "",
-            "transformers_model_dir": settings.TRANSFORMERS_MODEL_DIR,
-            "adapter": settings.TRANSFORMERS_ADAPTER_DIR,
-        },
-        "filter_ruleset_version": FILTER_VERSION,
-        "risk_signals_version": SIGNALS_VERSION,
-    }
 
 
 def _check_version(version: ModelVersion | None, kind: str) -> None:
@@ -77,9 +62,11 @@ def release_create(
     intent_version: ModelVersion | None = None,
     notes: str = "",
     created_by=None,
+    generation_config: dict | None = None,
 ) -> Release:
     """A draft release. A model left out is the one serving now (the candidate changes only
-    what it names)."""
+    what it names); so is each key of the generation configuration it does not set
+    (``generation_config``: ``generator``, ``persona_prompt_version``, ``llm_model``)."""
     _check_version(safety_version, ModelKind.SAFETY)
     _check_version(intent_version, ModelKind.INTENT)
     live = _live_versions()
@@ -95,7 +82,10 @@ def release_create(
             notes=notes[:REASON_MAX],
             created_by=created_by if getattr(created_by, "pk", None) else None,
             stage_changed_at=timezone.now(),
-            **release_contents_snapshot(),
+            **{
+                **release_contents_snapshot(),
+                "generation_config": generation_config_checked(generation_config),
+            },
         )
         audit_event_record(
             actor=created_by,
@@ -114,6 +104,7 @@ def _release_state(release: Release) -> dict:
         "intent_version": getattr(release.intent_version, "name", None),
         "filter_ruleset_version": release.filter_ruleset_version,
         "risk_signals_version": release.risk_signals_version,
+        "generation_config": release.generation_config,
     }
 
 
@@ -188,6 +179,12 @@ def release_promote(
         _check_approver(release, user)
         live = Release.objects.select_for_update().filter(stage=ReleaseStage.LIVE).first()
         if target == ReleaseStage.STAGING:
+            unloadable = release_contents_unloadable(release)
+            if unloadable:
+                raise ApplicationError(
+                    "This release cannot be served here: " + "; ".join(unloadable) + ". Create "
+                    "a new release on this deployment."
+                )
             release.incumbent = live
             for version in (release.safety_version, release.intent_version):
                 if version is not None:
@@ -228,6 +225,8 @@ def release_promote(
                 )
             _activate_versions(release, user)
         _set_stage(release, target, now)
+        if target == ReleaseStage.STAGING:
+            release_smoke_tests_queue(release=release)  # the job starts after the commit
         _event(
             release,
             ReleaseEvent.Kind.STAGE,

@@ -14,12 +14,14 @@ from django.views import View
 from ari_review.api.errors import ApplicationError
 from ari_review.headers import inline_styles_allowed
 from ari_review.mixins import AdminRequired
+from conversations.backends.generation import BACKENDS as GENERATION_BACKENDS
 from conversations.models import Release
 from conversations.rollout import CANARY, CONTROL
 from training_jobs.models import ModelKind, ModelVersion
 from training_jobs.releases import selectors
+from training_jobs.releases.contents import SERVED_GENERATION_KEYS
 from training_jobs.releases.gate import P95_MS, release_checklist
-from training_jobs.releases.monitor import arm_metrics
+from training_jobs.releases.monitor import arm_metrics, arm_reviews
 from training_jobs.releases.services import (
     NEXT_STAGE,
     release_alert_acknowledge,
@@ -129,6 +131,7 @@ class ReleaseListPage(AdminRequired, View):
                 "releases": list(selectors.release_list()[:50]),
                 "live": selectors.release_live_get(),
                 "alerts": selectors.release_alerts_open(),
+                "generators": sorted(GENERATION_BACKENDS),
                 "safety_versions": ModelVersion.objects.filter(
                     kind=ModelKind.SAFETY, gate_passed=True
                 ).defer("metrics")[:30],
@@ -150,9 +153,14 @@ class ReleaseCreatePage(AdminRequired, View):
                     messages.error(request, f"No such {kind} model version.")
                     return redirect("training_jobs:release-list")
                 chosen[f"{kind}_version"] = version
+        generation = {key: request.POST.get(key, "").strip() for key in SERVED_GENERATION_KEYS}
         try:
             release = release_create(
-                **chosen, notes=request.POST.get("notes", ""), created_by=request.user
+                safety_version=chosen.get("safety_version"),
+                intent_version=chosen.get("intent_version"),
+                notes=request.POST.get("notes", ""),
+                created_by=request.user,
+                generation_config=generation,
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)
@@ -166,6 +174,7 @@ class ReleasePage(AdminRequired, View):
     def get(self, request, release_id: int):
         release = _release_or_404(release_id)
         arms = {arm: m for arm, (m, _) in arm_metrics(release).items()}
+        reviews = arm_reviews(release)
         charts = _charts(arms)
         return render(
             request,
@@ -174,6 +183,9 @@ class ReleasePage(AdminRequired, View):
                 "release": release,
                 "events": selectors.release_events(release=release),
                 "checklist": release_checklist(release),
+                "smoke_runs": selectors.release_smoke_runs(release=release),
+                "reviews": [reviews[CONTROL], reviews[CANARY]],
+                "min_reviewed": settings.ARI_RELEASE_MIN_REVIEWED,
                 "arms": [arms[CONTROL], arms[CANARY]],
                 "charts": charts,
                 "figures_json": [(f"{c['id']}-data", c["figure"]) for c in charts],

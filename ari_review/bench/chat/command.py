@@ -60,6 +60,14 @@ README_WORKERS = 4
 README_THREADS = 4  # gthread: a worker waiting on the LLM does not hold the others' requests
 
 
+def _release_costs(calls: int) -> dict:
+    """Resolving the release and arm, and a safety canary's cost (issue #17)."""
+    from ari_review.bench.chat.release_costs import release_arm_cost, safety_canary_cost
+
+    session = ChatSession(session_type="check_in")  # never saved: the arm reads its key only
+    return {"arm": release_arm_cost(session, calls * 10), "canary": safety_canary_cost(calls)}
+
+
 def _exit_on_sigterm(signum, frame):
     raise SystemExit(128 + signum)  # unwinds through every ``finally`` that stops a process
 
@@ -227,6 +235,8 @@ class Command(BaseCommand):
         else:
             self._progress("in-process turns...")
             results["in_process"] = in_process(options["turns"])
+            self._progress("release costs...")
+            results["release"] = _release_costs(options["turns"])
 
         if options["skip_http"] or options["faults"]:
             skipped["http"] = "--faults" if options["faults"] else "--skip-http"

@@ -33,6 +33,40 @@ def _skipped(results: dict, section: str, names: list[tuple[str, str]], key: str
     return [Target(section, name, "-", goal, None, reason) for name, goal in names]
 
 
+RELEASE_ARM_MS = 0.5
+CANARY_RATIO = 2.0
+
+
+def _release_targets(release: dict) -> list[Target]:
+    """Issue #17's rows: resolving the release and arm, and a safety canary's cost."""
+    found: list[Target] = []
+    arm = release.get("arm") or {}
+    if arm:
+        ms = arm["resolve_p50_ms"]
+        found.append(
+            Target(
+                "1r",
+                "release + arm resolved per turn (median)",
+                f"{ms:.4f} ms (hash alone {arm['hash_p50_ms']:.4f} ms)",
+                f"<= {RELEASE_ARM_MS} ms",
+                ms <= RELEASE_ARM_MS,
+            )
+        )
+    canary = release.get("canary") or {}
+    if canary.get("ratio") is not None:
+        found.append(
+            Target(
+                "1r",
+                "safety canary: screen with candidate / screen alone",
+                f"{canary['ratio']:.2f}x ({canary['screen_canary_p50_ms']:.2f} vs "
+                f"{canary['screen_single_p50_ms']:.2f} ms)",
+                f"<= {CANARY_RATIO:g}x",
+                canary["ratio"] <= CANARY_RATIO,
+            )
+        )
+    return found
+
+
 def targets(results: dict) -> list[Target]:
     found: list[Target] = []
     inproc = results.get("in_process")
@@ -51,6 +85,8 @@ def targets(results: dict) -> list[Target]:
         found += _skipped(
             results, "1", [("in-process turn p95", f"<= {IN_PROCESS_P95_MS:.0f} ms")], "in_process"
         )
+
+    found += _release_targets(results.get("release") or {})
 
     http = results.get("http")
     if http:

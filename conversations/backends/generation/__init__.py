@@ -62,7 +62,9 @@ _lock = threading.Lock()
 _generators: dict[str, Generator] = {}
 
 
-def generator_build(name: str) -> Generator:
+def generator_build(name: str, *, llm_model: str = "") -> Generator:
+    """A new backend ``name``; ``llm_model`` names the model an ``openai`` backend asks for
+    (a release's generation configuration; default ``OPENAI_MODEL``)."""
     path = BACKENDS.get(name, name)
     try:
         cls = import_string(path)
@@ -72,20 +74,23 @@ def generator_build(name: str) -> Generator:
             f"ARI_GENERATOR={name!r} is neither one of {sorted(BACKENDS)} nor an importable "
             f"class path ({exc}).",
         ) from exc
-    generator: Generator = cls()
+    generator: Generator = cls(model=llm_model) if llm_model and name == "openai" else cls()
     return generator
 
 
-def get_generator(name: str | None = None) -> Generator:
-    """The generator named by ``name`` (default: ``settings.ARI_GENERATOR``), cached per process."""
+def get_generator(name: str | None = None, *, llm_model: str = "") -> Generator:
+    """The generator named by ``name`` (default: ``settings.ARI_GENERATOR``), asking for
+    ``llm_model`` where the backend is ``openai`` (default ``OPENAI_MODEL``); cached per process."""
     name = name or settings.ARI_GENERATOR
-    generator = _generators.get(name)
+    llm_model = llm_model if name == "openai" and llm_model != settings.OPENAI_MODEL else ""
+    key = f"{name}:{llm_model}" if llm_model else name
+    generator = _generators.get(key)
     if generator is None:
         with _lock:
-            generator = _generators.get(name)
+            generator = _generators.get(key)
             if generator is None:
-                generator = generator_build(name)
-                _generators[name] = generator
+                generator = generator_build(name, llm_model=llm_model)
+                _generators[key] = generator
     return generator
 
 

@@ -28,7 +28,7 @@ from conversations.backends.generation.composed import safety_question_answered
 from conversations.content.bank import split_sentences
 from conversations.flows import SUGGESTED_REPLIES as FLOW_SUGGESTED_REPLIES
 from conversations.models import ChatSession, Intent, RiskLevel
-from conversations.selectors import crisis_resource_snapshots, persona_prompt_get_active
+from conversations.selectors import crisis_resource_snapshots, persona_prompt_get
 from conversations.services.filter.apply import violations
 from conversations.services.filter.cues import (
     text_has_safety_question,
@@ -76,14 +76,19 @@ def generate(
     risk_category: str = "",
     catalogue: Catalogue | None = None,
     intent_classifier: IntentClassifier | None = None,
+    persona_version: int | None = None,
 ) -> str:
     """The reply's words before the filter; safety routes also set resources, suggested replies,
-    the intent and entering or leaving safety-check mode on ``turn``."""
+    the intent and entering or leaving safety-check mode on ``turn``. ``persona_version`` is the
+    persona prompt the turn's release pins (None: the active one)."""
     if route.fixed:
         return _fixed(route, session=session, fixed=fixed, turn=turn, history=history)
     turn.flow_step = route.flow_step
     turn.next_flow_step = route.next_flow_step
-    persona = persona_prompt_get_active()
+    persona = persona_prompt_get(version=persona_version)
+    if persona is None and persona_version is not None:  # the pinned version was deleted
+        turn.provenance["persona_version_missing"] = persona_version
+        persona = persona_prompt_get(version=None)
     turn.model_versions["persona"] = f"v{persona.version}" if persona else "none"
     request = GenerationRequest(
         user_text=user_text,

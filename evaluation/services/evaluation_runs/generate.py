@@ -54,10 +54,14 @@ def generation_predictions(
 ) -> tuple[list[dict[str, Any]], list[float], list[str], list[ChatSession]]:
     """``(predictions, latencies_ms, replies, sessions)`` of every item, in order."""
     from conversations.backends.generation import get_generator
+    from conversations.rollout import GenerationConfig
     from conversations.services import chat_turn_run, session_create
     from conversations.services.crisis import escalations_offline
 
-    generator = get_generator(run.generation_config["generator"])
+    # The run's configuration (a release's, when its smoke tests started the run): backend, LLM
+    # model and pinned persona prompt, as the chat turn serves them.
+    config = GenerationConfig.of(run.generation_config)
+    generator = get_generator(config.generator, llm_model=config.llm_model)
     intent = _intent_classifier(run)
     user = evaluation_user(run)
     predicted: list[dict[str, Any]] = []
@@ -70,11 +74,19 @@ def generation_predictions(
         with escalations_offline():  # an evaluation pages nobody
             for earlier in item.history or []:
                 chat_turn_run(
-                    session=session, text=earlier, generator=generator, intent_classifier=intent
+                    session=session,
+                    text=earlier,
+                    generator=generator,
+                    intent_classifier=intent,
+                    generation_config=config,
                 )
             began = time.perf_counter()
             turn = chat_turn_run(
-                session=session, text=item.text, generator=generator, intent_classifier=intent
+                session=session,
+                text=item.text,
+                generator=generator,
+                intent_classifier=intent,
+                generation_config=config,
             )
         reply = turn.reply
         elapsed = (time.perf_counter() - began) * 1000.0

@@ -1,6 +1,10 @@
-"""High-risk messages written for the emergency-flow test: ideation, intent, goodbyes, plans and
+"""High-risk messages for the emergency paraphrase test: ideation, intent, goodbyes, plans and
 timing, in plain words, slang, typos, Spanish and German. They express risk; none of them
-describes a method (project rule: test data never carries method detail)."""
+describes a method (project rule: test data never carries method detail).
+
+Read by the emergency-flow test (``tests/conversations/test_emergency_paraphrases.py``, the
+active models through the whole chat turn) and by a release's smoke tests on entering staging
+(``training_jobs.releases.smoke``, the candidate's safety model)."""
 
 from __future__ import annotations
 
