@@ -45,25 +45,32 @@ def task_enqueue(name: str, *, args: tuple = (), queue: str | None = None) -> No
         app.send_task(name, args=args, queue=queue)
 
 
-def task_enqueue_long(name: str, *, args: tuple = (), queue: str | None = None) -> None:
-    """Queue a long task (training). With a broker, as :func:`task_enqueue`. In-process mode
-    (the quick start, no worker) runs it in a daemon thread of this process instead of inside the
-    request, so the page that started it returns at once and polls the row's progress."""
+def task_enqueue_long(
+    name: str, *, args: tuple = (), queue: str | None = None
+) -> threading.Thread | None:
+    """Queue a long task (training). With a broker, as :func:`task_enqueue` (returns None).
+    In-process mode (the quick start, no worker) runs it in a daemon thread of this process
+    instead of inside the request, so the page that started it returns at once and polls the
+    row's progress; the thread is returned. The task is looked up here, in the caller's thread,
+    so that an unknown name fails the caller rather than a thread nobody watches."""
     if not app.conf.task_always_eager:
         app.send_task(name, args=args, queue=queue)
-        return
+        return None
+    task = task_by_name(name)
 
     def run() -> None:
         from django.db import connections
 
         try:
-            task_by_name(name).apply(args=args)
+            task.apply(args=args)
         except Exception:  # the task records its own failure on its row
             logger.exception("in-process background task failed task=%s", name)
         finally:
             connections.close_all()  # this thread's connections only
 
-    threading.Thread(target=run, name=f"background-{name}", daemon=True).start()
+    thread = threading.Thread(target=run, name=f"background-{name}", daemon=True)
+    thread.start()
+    return thread
 
 
 def task_enqueue_nowait(name: str, *, kwargs: dict) -> bool:

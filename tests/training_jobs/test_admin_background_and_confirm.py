@@ -31,14 +31,16 @@ def test_in_process_mode_runs_a_long_task_beside_the_caller(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     old, app.conf.task_always_eager = app.conf.task_always_eager, True  # no broker: the quick start
     try:
-        task_enqueue_long(BLOCKING)
+        thread = task_enqueue_long(BLOCKING)
     finally:
         app.conf.task_always_eager = old
     # The caller is back while the task is still waiting to be released.
-    assert STARTED.wait(timeout=30)
-    assert not FINISHED.is_set()
+    assert thread is not None and thread.daemon
+    assert STARTED.wait(timeout=120), f"task thread alive: {thread.is_alive()}"
+    assert not FINISHED.is_set() and thread.is_alive()
     RELEASE.set()
-    assert FINISHED.wait(timeout=30)
+    thread.join(timeout=30)
+    assert FINISHED.is_set() and not thread.is_alive()
 
 
 def test_starting_training_from_the_page_returns_the_job_page_with_its_progress_bar(db, admin_user):
