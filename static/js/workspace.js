@@ -9,6 +9,8 @@
  */
 (function () {
   "use strict";
+  const pageOf = (loc) => loc.pathname + loc.search;
+  let shownPage = pageOf(window.location); // the page the document shows (items load in place)
 
   const PANEL = "#workspace-panel";
   const SKIPPED_KEY = "ari-skipped";
@@ -201,6 +203,7 @@
     }
     panel.innerHTML = await fragment.text();
     history.pushState({ item: data.item.id }, "", data.item.page_url);
+    shownPage = pageOf(window.location);
     initPanel();
     panel.focus({ preventScroll: true });
     window.scrollTo(0, 0);
@@ -522,7 +525,11 @@
     return byKey(root(), key).length ? byKey(root(), key)[0] : null;
   }
 
-  window.addEventListener("popstate", () => window.location.reload());
+  // Back and forward between items loaded in place reload the page they name. An in-page link
+  // ("Skip to content", "#decision") also fires popstate: the page shown is the same, no reload.
+  window.addEventListener("popstate", () => {
+    if (pageOf(window.location) !== shownPage) window.location.reload();
+  });
 
   function drawCharts() {
     if (!window.Plotly) return;
