@@ -14,16 +14,20 @@ from pathlib import Path
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
-# ESConv supporter strategy -> Ari intent (lossy; see datasets/README.md).
+# ESConv supporter strategy -> Ari intent (lossy; see datasets/README.md). Also the suggestion
+# shown to intent labellers for imported ESConv replies (evaluation.services.imports.esconv);
+# "Question" and "Others" are the spellings of some ESConv releases.
 ESCONV_TO_INTENT = {
     "Reflection of feelings": "validate",
     "Affirmation and Reassurance": "validate",
     "Restatement or Paraphrasing": "validate",
     "Questions": "probe_story",
+    "Question": "probe_story",
     "Providing Suggestions": "suggest_experiment",
     "Information": "other",
     "Self-disclosure": "other",
     "Other": "other",
+    "Others": "other",
 }
 
 

@@ -34,23 +34,14 @@ from evaluation.services.imports.common import (
     text_field,
 )
 from evaluation.services.queues.labelling import imported_label_item_build
+from training_jobs.ml.external import ESCONV_TO_INTENT
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-# ESConv supporter strategy -> Ari intent (a suggestion shown to intent labellers).
-ESCONV_STRATEGY_TO_INTENT = {
-    "Question": "probe_story",
-    "Questions": "probe_story",
-    "Restatement or Paraphrasing": "validate",
-    "Reflection of feelings": "validate",
-    "Affirmation and Reassurance": "validate",
-    "Self-disclosure": "other",
-    "Providing Suggestions": "suggest_experiment",
-    "Information": "other",
-    "Others": "other",
-    "Other": "other",
-}
+# ESConv supporter strategy -> Ari intent: the mapping intent training uses, shown to intent
+# labellers as a suggestion.
+ESCONV_STRATEGY_TO_INTENT = ESCONV_TO_INTENT
 ESCONV_SEEKER = {"seeker", "usr", "user", "speaker"}
 ESCONV_SUPPORTER = {"supporter", "sys", "system", "listener"}
 SOURCE = "esconv"
