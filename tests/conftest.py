@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -67,6 +70,35 @@ def client_for(user) -> APIClient:
     return client
 
 
+EAGER_KEYS = ("CELERY_TASK_ALWAYS_EAGER", "task_always_eager")
+
+
+@contextmanager
+def celery_eager(on: bool) -> Iterator[None]:
+    """In-process tasks (the broker-less quick start) on or off for a block. Celery reads
+    Django's settings under the CELERY_ namespace, and a key set on ``app.conf`` in either
+    spelling hides them and the other spelling; so both are set, and the configuration's own
+    changes are restored afterwards (a test's setting must not outlive it)."""
+    from ari_review.celery import app
+
+    changes = app.conf.changes
+    saved = {key: changes[key] for key in EAGER_KEYS if key in changes}
+    changes.update(dict.fromkeys(EAGER_KEYS, on))
+    try:
+        yield
+    finally:
+        for key in EAGER_KEYS:
+            changes.pop(key, None)
+        changes.update(saved)
+
+
+@pytest.fixture
+def eager_celery():
+    """Tasks queued on commit run in-process (the broker-less quick-start behaviour)."""
+    with celery_eager(True):
+        yield
+
+
 @pytest.fixture
 def celery_worker(transactional_db):
     """A real Celery worker thread consuming every queue from the test Redis broker."""
@@ -74,13 +106,13 @@ def celery_worker(transactional_db):
 
     from ari_review.celery import app
 
-    app.conf.task_always_eager = False
-    app.control.purge()
-    with start_worker(
-        app,
-        pool="solo",
-        perform_ping_check=False,
-        queues=["chat", "default", "training"],
-        shutdown_timeout=30,
-    ) as worker:
-        yield worker
+    with celery_eager(False):
+        app.control.purge()
+        with start_worker(
+            app,
+            pool="solo",
+            perform_ping_check=False,
+            queues=["chat", "default", "training"],
+            shutdown_timeout=30,
+        ) as worker:
+            yield worker

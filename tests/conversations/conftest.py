@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from ari_review.celery import app as celery_app
 from conversations.backends.base import GeneratedReply, GenerationRequest, RiskAssessment
 from conversations.backends.generation import generators_reset
 from conversations.services import session_create
@@ -59,16 +58,6 @@ def session(enduser):
 def us_catalogue():
     """The shipped catalogue (US entries and the others) as the filter sees it (no database)."""
     return shipped_catalogue()
-
-
-@pytest.fixture
-def eager_celery():
-    """Tasks queued on commit run in-process (the broker-less quick-start behaviour)."""
-    # Settings come from Django under the CELERY_ namespace: change the namespaced key.
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.update(CELERY_TASK_ALWAYS_EAGER=True)
-    yield
-    celery_app.conf.update(CELERY_TASK_ALWAYS_EAGER=previous)
 
 
 @dataclass

@@ -9,7 +9,7 @@ import threading
 from django.urls import reverse
 
 from ari_review.celery import app, task_enqueue_long
-from tests.conftest import client_for
+from tests.conftest import celery_eager, client_for
 from tests.training_jobs.test_reward_model import judged  # noqa: F401 - pytest fixture
 from training_jobs.models import ModelVersion, TrainingJob
 from training_jobs.services import reward_version_train, training_job_create, training_job_run
@@ -25,15 +25,11 @@ def blocking_task() -> None:
     FINISHED.set()
 
 
-def test_in_process_mode_runs_a_long_task_beside_the_caller(settings):
+def test_in_process_mode_runs_a_long_task_beside_the_caller():
     for event in (STARTED, RELEASE, FINISHED):
         event.clear()
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    old, app.conf.task_always_eager = app.conf.task_always_eager, True  # no broker: the quick start
-    try:
+    with celery_eager(True):  # no broker: the quick start
         thread = task_enqueue_long(BLOCKING)
-    finally:
-        app.conf.task_always_eager = old
     # The caller is back while the task is still waiting to be released.
     assert thread is not None and thread.daemon
     assert STARTED.wait(timeout=120), f"task thread alive: {thread.is_alive()}"

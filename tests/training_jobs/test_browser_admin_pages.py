@@ -158,10 +158,9 @@ def test_training_started_from_the_page_returns_at_once_and_the_bar_moves_to_don
     live_server,
     page,  # noqa: F811
     tiny_dataset,
-    settings,
+    eager_celery,  # the quick start (no broker): training in a background thread
     viewport,
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True  # the quick start (no broker): a background thread
     assert app.conf.task_always_eager
     _login(page, live_server, viewport)
     kind = page.get_by_label("Classifier")
