@@ -3,9 +3,32 @@ resources and no generated text (real classifiers, real pipeline)."""
 
 from __future__ import annotations
 
-from conversations.content.emergency_paraphrases import MULTI_TURN, high_risk_paraphrases
+from conversations.content.emergency_paraphrases import (
+    HIGH_RISK_MESSAGES,
+    MULTI_TURN,
+    high_risk_paraphrases,
+)
 from conversations.models import CrisisResource, EmergencyReply, Escalation, Intent
 from conversations.services import chat_turn_run, session_create
+
+
+def test_no_paraphrase_repeats_or_nearly_copies_an_external_dev_text():
+    """The external dev set is for measurement only: the repository holds none of its texts
+    (the shipped fingerprints), nor, with ../shared/data present, a near copy of one (the
+    training build's rule)."""
+    from training_jobs.datasets.build import _near_copy, _shingles
+    from training_jobs.ml.data import external_dev_fingerprints, text_fingerprint
+    from training_jobs.ml.external import external_dev_texts
+
+    texts = [
+        *HIGH_RISK_MESSAGES,
+        *(m for _, m in MULTI_TURN),
+        *(t for h, _ in MULTI_TURN for t in h),
+    ]
+    shipped = external_dev_fingerprints()
+    assert shipped and not [t for t in texts if text_fingerprint(t) in shipped]
+    dev_shingles = [_shingles(t) for t in external_dev_texts()]
+    assert not [t for t in texts if dev_shingles and _near_copy([t], dev_shingles)]
 
 
 def assert_emergency(result, generator, fixed_text, catalogue):
