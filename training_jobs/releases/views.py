@@ -195,6 +195,18 @@ class ReleasePage(AdminRequired, View):
         )
 
 
+def _confirm_page(request, release: Release, action: str, **extra):
+    """The confirmation of a promotion or rollback: candidate beside incumbent, the checklist."""
+    context = {
+        "release": release,
+        "action": action,
+        "rows": _side_by_side(release),
+        "checklist": release_checklist(release),
+        **extra,
+    }
+    return render(request, "training_jobs/release_confirm.html", context)
+
+
 class ReleasePromotePage(AdminRequired, View):
     """GET: the confirmation (candidate beside incumbent, checklist); POST: promote."""
 
@@ -204,16 +216,8 @@ class ReleasePromotePage(AdminRequired, View):
         if target is None:
             messages.error(request, f"A {release.get_stage_display()} release cannot be promoted.")
             return redirect("training_jobs:release-detail", release_id=release.pk)
-        return render(
-            request,
-            "training_jobs/release_confirm.html",
-            {
-                "release": release,
-                "action": "promote",
-                "target": Release(stage=target).get_stage_display(),
-                "rows": _side_by_side(release),
-                "checklist": release_checklist(release),
-            },
+        return _confirm_page(
+            request, release, "promote", target=Release(stage=target).get_stage_display()
         )
 
     def post(self, request, release_id: int):
@@ -233,17 +237,7 @@ class ReleasePromotePage(AdminRequired, View):
 
 class ReleaseRollbackPage(AdminRequired, View):
     def get(self, request, release_id: int):
-        release = _release_or_404(release_id)
-        return render(
-            request,
-            "training_jobs/release_confirm.html",
-            {
-                "release": release,
-                "action": "rollback",
-                "rows": _side_by_side(release),
-                "checklist": release_checklist(release),
-            },
-        )
+        return _confirm_page(request, _release_or_404(release_id), "rollback")
 
     def post(self, request, release_id: int):
         try:
