@@ -96,6 +96,19 @@ def test_risk_spread_over_turns_is_scored_with_the_history(active_models):
     assert with_history.level == "high"
 
 
+def test_a_conversation_that_turns_risky_after_benign_turns_is_caught_at_the_turn(active_models):
+    """The history starts benign (no earlier turn scored high on its own); the risk appears in
+    the last message, which must be flagged high read with that history."""
+    classifier = get_safety_classifier()
+    history = ["work has been really stressful this month", "I had a big fight with my sister"]
+    assert all(classifier.assess(turn).level != "high" for turn in history)
+    assert classifier.assess(history[1], history=history[:1]).level != "high"
+    final = classifier.assess(
+        "I'm going to end my life tonight, I've already decided", history=history
+    )
+    assert final.level == "high"
+
+
 def test_active_intent_version_predicts_with_its_name(active_models):
     prediction = get_intent_classifier().predict(
         "If you're in the US, you can call or text 988 to reach the Suicide & Crisis Lifeline "
