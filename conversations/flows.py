@@ -1,15 +1,25 @@
 """Session types and their flow steps: what Ari does on each step, and how a session moves on.
 
 ``gentle_deep`` follows validate -> consent -> story -> root belief -> reframe -> one
-experiment -> close; it only goes past ``consent`` on an explicit yes. A clear no is respected
-(the reply says so and the flow steps back to listening before it asks again); anything else
-gets the consent question again. ``check_in`` and ``micro_practice`` are short flows of their
-own. A session stores the step of its *next* reply.
+experiment -> close; it only goes past ``consent`` on a yes (or the user simply going on). A
+clear no is respected (the reply says so and the flow steps back to listening before it asks
+again); "not sure" gets the consent question once more in other words. It never asks what was
+already answered: a user who says they are ready to look before being asked has consented, and
+a user who has already told their story (``STORY_TOLD_WORDS``) is not asked for a moment again.
+``check_in`` and ``micro_practice`` are short flows of their own. A session stores the step of
+its *next* reply.
 """
 
 from __future__ import annotations
 
-from conversations.understanding.answers import Answer, answer_kind, user_wants_to_close
+from collections.abc import Sequence
+
+from conversations.understanding.answers import (
+    Answer,
+    answer_kind,
+    user_is_ready_to_look,
+    user_wants_to_close,
+)
 
 FLOWS: dict[str, tuple[str, ...]] = {
     "check_in": ("mood", "reflect", "reflect_more", "close"),
@@ -91,29 +101,54 @@ _STEP_TURNS = {
 }
 
 
+# Words of telling (messages that are not a yes, no or "not sure") the user has written before
+# consenting that count as their story already told: the deep dive then goes from consent
+# straight to the belief underneath.
+STORY_TOLD_WORDS = 35
+
+
+def told_words(user_texts: Sequence[str]) -> int:
+    """How many words of ``user_texts`` tell something (answers to Ari's questions do not)."""
+    return sum(len(text.split()) for text in user_texts if answer_kind(text) is Answer.CONTENT)
+
+
 def flow_first_step(session_type: str) -> str:
     return FLOWS[session_type][0]
 
 
 def flow_step_for_reply(
-    *, session_type: str, stored_step: str, previous_step: str, user_text: str
+    *,
+    session_type: str,
+    stored_step: str,
+    previous_step: str,
+    user_text: str,
+    earlier_user_texts: Sequence[str] = (),
 ) -> str:
-    """The step the reply to ``user_text`` is written for.
+    """The step the reply to ``user_text`` is written for (``earlier_user_texts``: the user's
+    messages in the session before it).
 
     After Ari asked for consent, the user's answer decides: yes, or simply going on talking,
-    moves on (``story``); a no is respected (``consent_declined``); "not sure" gets one re-ask
-    in other words (``consent_reask``), and a second "not sure" is taken as a no. A check-in
-    closes when the user signals it, never on an answer to Ari's own question.
+    moves on (``story``, or ``root_belief`` when the story was already told); a no is respected
+    (``consent_declined``); "not sure" gets one re-ask in other words (``consent_reask``), and a
+    second "not sure" is taken as a no. A yes that says the user is ready to look, given while
+    Ari is still listening, is consent already given. A check-in closes when the user signals
+    it, never on an answer to Ari's own question.
     """
     steps = FLOWS[session_type]
     step = stored_step if stored_step in steps else steps[0]
-    if previous_step in ("consent", CONSENT_REASK):
-        answer = answer_kind(user_text)
-        if answer in (Answer.YES, Answer.CONTENT):
-            return steps[steps.index("consent") + 1]
-        if answer is Answer.UNSURE and previous_step == "consent":
-            return CONSENT_REASK
-        return CONSENT_DECLINED
+    if "consent" in steps:
+        after_consent = steps[steps.index("consent") + 1]
+        if told_words(earlier_user_texts) >= STORY_TOLD_WORDS:
+            after_consent = steps[steps.index(after_consent) + 1]
+        if previous_step in ("consent", CONSENT_REASK):
+            answer = answer_kind(user_text)
+            if answer in (Answer.YES, Answer.CONTENT):
+                return after_consent
+            if answer is Answer.UNSURE and previous_step == "consent":
+                return CONSENT_REASK
+            return CONSENT_DECLINED
+        if step == "consent" and user_is_ready_to_look(user_text):
+            return after_consent
     if session_type == "check_in" and previous_step and user_wants_to_close(user_text):
         return "close"
     return step

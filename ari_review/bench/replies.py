@@ -8,7 +8,10 @@ Openings and the story a user tells next are the seekers' own words from ESConv'
 never copied into the repository). The answers to Ari's own questions (consent, the belief, the
 reframe, the experiment, the goodbye) are scripted, with several phrasings chosen in turn, so
 that a flow can move. Session types alternate: check-ins get four turns, gentle deep dives seven
-(enough to reach the experiment), micro-practices four. Prints a table, writes
+(the story, then consent, the belief, the reframe, the experiment, the goodbye), micro-practices
+four. A user asked whether they are safe answers first, as a person in ordinary distress would
+(the crisis reply's one-tap "I'm safe right now", or in their own words; at most twice a session),
+then goes on with the script. Prints a table, writes
 ``bench-results/replies.json`` and the transcripts (``bench-results/replies-transcripts.jsonl``,
 one conversation per line, the backend named only by a code so that reviewers read them blind).
 """
@@ -27,6 +30,7 @@ from ari_review.services import user_upsert
 from conversations.content.bank import split_sentences
 from conversations.models import ChatSession, Intent, RiskLevel
 from conversations.services.filter import text_has_safety_question
+from conversations.services.safety_mode import SUGGESTED_SAFE
 
 ESCONV = Path(settings.BASE_DIR).parent / "shared" / "data" / "esconv_failed.json"
 BENCH_USER = "bench_replies_user"
@@ -50,8 +54,8 @@ SCRIPTS = {
         ],
     ],
     "gentle_deep": [
-        ["Yes, I'm ready to look at it.", "Okay, let's try.", "Sure, I'd like that."],
         ["{story}"],
+        ["Yes, I'm ready to look at it.", "Okay, let's try.", "Sure, I'd like that."],
         [
             "I guess it says I'm not good enough.",
             "That I always mess things up.",
@@ -75,6 +79,18 @@ SCRIPTS = {
         ["A little calmer, thanks.", "About the same, but that's okay."],
     ],
 }
+
+
+# What a user in ordinary distress answers when Ari asks whether they are safe: after the crisis
+# reply, the one-tap suggested reply; after a gentle safety question, in their own words.
+SAFE_AFTER_EMERGENCY = SUGGESTED_SAFE
+SAFE_AFTER_QUESTION = [
+    "I'm safe, thanks for asking.",
+    "Yes, I'm safe. It's just been a heavy few weeks.",
+    "I'm safe right now, I just needed to get it out.",
+]
+MAX_SAFETY_ANSWERS = 2  # per session: then the script goes on whatever Ari says
+PAST_CONSENT = {"story", "root_belief", "reframe", "experiment"}  # a deep dive that consented
 
 
 def seeker_conversations(path: Path, limit: int) -> list[dict]:
@@ -167,7 +183,10 @@ class Command(BaseCommand):
             session_type = SESSION_TYPES[n % len(SESSION_TYPES)]
             session = session_create(user=user, session_type=session_type)
             texts, steps, lines, medium, asked, crisis = [], [], [], False, False, False
-            for number, text in enumerate(scripted_turns(persona, session_type, n // 3)):
+            script = scripted_turns(persona, session_type, n // 3)
+            queue, number, safety_answers = list(script), 0, 0
+            while queue:
+                text = queue.pop(0)
                 reply = chat_turn_run(session=session, text=text, generator=generator).reply
                 texts.append(reply.text)
                 steps.append(reply.flow_step)
@@ -185,6 +204,20 @@ class Command(BaseCommand):
                     if number == 0:
                         counts["first_validated"] += validated
                         counts["first_scored"] += 1
+                number += 1
+                # A user asked whether they are safe answers before going on with their story.
+                session.refresh_from_db(fields=["safety_mode"])
+                answer = None
+                if session.safety_mode:
+                    answer = SAFE_AFTER_EMERGENCY
+                elif text_has_safety_question(reply.text):
+                    answer = SAFE_AFTER_QUESTION[n % len(SAFE_AFTER_QUESTION)]
+                if answer and queue and safety_answers < MAX_SAFETY_ANSWERS:
+                    queue.insert(0, answer)
+                    safety_answers += 1
+            session.refresh_from_db(fields=["safety_mode"])
+            counts["sessions_ending_in_safety_mode"] += session.safety_mode
+            counts["safety_answers"] += safety_answers
             sentences = [s.lower() for t in texts for s in split_sentences(t)]
             counts["sessions"] += 1
             counts["sessions_with_repeat"] += len(sentences) != len(set(sentences))
@@ -192,7 +225,7 @@ class Command(BaseCommand):
             counts["distinct_texts"] += len(set(texts))
             if session_type == "gentle_deep":
                 counts["deep_dives"] += 1
-                counts["deep_consented"] += "story" in steps
+                counts["deep_consented"] += bool(set(steps) & PAST_CONSENT)
                 counts["deep_reached_experiment"] += "experiment" in steps
             counts["sessions_with_emergency"] += crisis
             counts["medium_sessions"] += medium
@@ -216,6 +249,8 @@ class Command(BaseCommand):
             "medium_sessions": counts["medium_sessions"],
             "emergency_replies": counts["emergency"],
             "sessions_with_an_emergency_reply": counts["sessions_with_emergency"],
+            "safety_questions_answered_safe": counts["safety_answers"],
+            "sessions_ending_in_safety_mode": counts["sessions_ending_in_safety_mode"],
         }, played
 
     def _print(self, report: dict) -> None:

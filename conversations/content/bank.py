@@ -3,8 +3,10 @@
 Data files in ``conversations/content/reply_bank/*.jsonl``, one per writer, one part per line:
 ``{"id", "slot", "key", "text", "source"}``. Slots: ``validation`` (key: a feeling; the text may
 hold ``{phrase}``, the user's own clause turned to the second person, and ``{topic}``),
-``move`` (key: ``<session type>.<flow step>``; may hold ``{topic}``) and ``safety_question``
-(key: ``medium``). Loading checks every row and names the file and line of a bad one.
+``move`` (key: ``<session type>.<flow step>``; may hold ``{topic}``), ``request`` (key: what
+the user asked of Ari, ``advice``, ``vent`` or ``normal``: the answer said before the move; may
+hold ``{topic}``) and ``safety_question`` (key: ``medium``). Loading checks every row and names
+the file and line of a bad one.
 """
 
 from __future__ import annotations
@@ -33,8 +35,14 @@ FEELINGS = (
     "relieved",
     "mixed",
 )
-SLOTS = {"validation", "move", "safety_question"}
-PLACEHOLDERS = {"validation": {"phrase", "topic"}, "move": {"topic"}, "safety_question": set()}
+SLOTS = {"validation", "move", "safety_question", "request"}
+PLACEHOLDERS = {
+    "validation": {"phrase", "topic"},
+    "move": {"topic"},
+    "safety_question": set(),
+    "request": {"topic"},
+}
+REQUEST_KEYS = {"advice", "vent", "normal"}
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -84,6 +92,8 @@ def _check(row, where: str, move_keys: set[str] | None) -> Part:
         raise BankError(f"{where}: feeling {part.key!r} is not one of {list(FEELINGS)}")
     if part.slot == "move" and move_keys is not None and part.key not in move_keys:
         raise BankError(f"{where}: flow step {part.key!r} is not a step of any flow")
+    if part.slot == "request" and part.key not in REQUEST_KEYS:
+        raise BankError(f"{where}: request {part.key!r} is not one of {sorted(REQUEST_KEYS)}")
     unknown = part.placeholders - PLACEHOLDERS[part.slot]
     if unknown:
         raise BankError(f"{where}: placeholder(s) {sorted(unknown)} not allowed in a {part.slot}")

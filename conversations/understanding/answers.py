@@ -46,6 +46,19 @@ def answer_kind(text: str) -> Answer:
     return Answer.CONTENT
 
 
+_READY_TO_LOOK = re.compile(
+    r"(?i)\bready\b|\blet'?s\s+(?:do|look|try|go|explore|dig|talk\s+about)\b|"
+    r"\b(?:want|like|would\s+like)\s+to\s+(?:look|explore|understand|dig|go\s+deeper)\b|"
+    r"\bi'?d\s+like\s+that\b"
+)
+
+
+def user_is_ready_to_look(text: str) -> bool:
+    """Does a yes say the user is ready to look at it ("Yes, I'm ready to look at it"), rather
+    than only agreeing ("ok")? Asked before Ari asks, it is consent already given."""
+    return answer_kind(text) is Answer.YES and bool(_READY_TO_LOOK.search(text or ""))
+
+
 _CLOSING = re.compile(
     r"(?i)\b(?:bye|goodbye|good\s+night|gotta\s+go|got\s+to\s+go|have\s+to\s+go|need\s+to\s+go|"
     r"that'?s\s+(?:all|it|enough)(?:\s+for\s+(?:now|today))?|i'?m\s+done\s+for\s+(?:now|today)|"

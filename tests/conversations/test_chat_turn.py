@@ -445,23 +445,31 @@ def test_without_an_active_model_ordinary_replies_still_check_safety(starter_con
 # --- Flow, persona, preferences, memory --------------------------------------------------------
 
 
+def _flow_steps(session, texts) -> list[str]:
+    """The flow step of Ari's reply to each of ``texts`` (no message is risky)."""
+    return [
+        chat_turn_run(session=session, text=text, safety_classifier=scripted()).reply.flow_step
+        for text in texts
+    ]
+
+
 def test_gentle_deep_flow_advances_and_waits_for_consent(chat_ready, enduser):
     session = session_create(user=enduser, session_type="gentle_deep")
-    steps = []
-    for text in (
-        "I always feel like I'm not good enough, no matter what I do.",
-        "Yeah, it's been like this for years.",
-        "No, not today. I don't think I can go there.",
-        "It's just how I feel most days.",
-        "I guess I just want it to stop.",
-        "Yes, I'm ready.",
-        "Last week my boss criticized my report in front of everyone and I just froze.",
-        "That I'm a failure.",
-        "I'd tell her she's doing her best.",
-        "Yes, I'll try it.",
-    ):
-        reply = chat_turn_run(session=session, text=text, safety_classifier=scripted()).reply
-        steps.append(reply.flow_step)
+    steps = _flow_steps(
+        session,
+        (
+            "I always feel like I'm not good enough, no matter what I do.",
+            "Yeah, it's been like this for years.",
+            "No, not today. I don't think I can go there.",
+            "It's just how I feel most days.",
+            "I guess I just want it to stop.",
+            "Yes, I'm ready.",
+            "Last week my boss criticized my report in front of everyone and I just froze.",
+            "That I'm a failure.",
+            "I'd tell her she's doing her best.",
+            "Yes, I'll try it.",
+        ),
+    )
     assert steps == [
         "validate",
         "consent",
@@ -476,6 +484,38 @@ def test_gentle_deep_flow_advances_and_waits_for_consent(chat_ready, enduser):
     ]
     consent_replies = Message.objects.filter(session=session, flow_step="consent")
     assert all(m.text.endswith("Are you ready to look at this together?") for m in consent_replies)
+
+
+def test_gentle_deep_never_asks_what_was_already_answered(chat_ready, enduser):
+    """Ready before being asked is consent given; a story already told is not asked for again:
+    the dive reaches the experiment on the user's fifth message."""
+    session = session_create(user=enduser, session_type="gentle_deep")
+    steps = _flow_steps(
+        session,
+        (
+            "I keep feeling like I'm letting everyone down at work.",
+            "Yes, I'm ready to look at it.",
+            "On Monday my manager asked for the figures, I hadn't finished them, and I apologised "
+            "three times in front of the whole team and then hid in the toilets for ten minutes "
+            "because my face was burning.",
+            "That I'm useless.",
+            "A friend would say one late report doesn't make me useless.",
+            "Okay, I'll try that.",
+        ),
+    )
+    assert steps == ["validate", "story", "root_belief", "reframe", "experiment", "close"]
+
+    told = session_create(user=enduser, session_type="gentle_deep")
+    steps = _flow_steps(
+        told,
+        (
+            "My sister stopped calling me after the wedding.",
+            "When I texted her last Sunday she said she was busy, so I sat in the car outside her "
+            "flat and cried, because we used to talk every single day and now it's nothing.",
+            "Yes.",
+        ),
+    )
+    assert steps == ["validate", "consent", "root_belief"]
 
 
 def test_generator_receives_persona_type_step_preferences_and_last_summary(

@@ -12,10 +12,24 @@ import pytest
 
 from conversations.backends.base import GenerationRequest
 from conversations.backends.generation.composed import ComposedGenerator
-from conversations.content.bank import FEELINGS, BankError, bank_load, reply_bank, split_sentences
-from conversations.flows import FLOWS, flow_next_step, flow_step_for_reply
+from conversations.content.bank import (
+    FEELINGS,
+    REQUEST_KEYS,
+    BankError,
+    bank_load,
+    reply_bank,
+    split_sentences,
+)
+from conversations.flows import (
+    FLOWS,
+    STORY_TOLD_WORDS,
+    flow_next_step,
+    flow_step_for_reply,
+    told_words,
+)
 from conversations.understanding.answers import Answer, answer_kind, user_wants_to_close
 from conversations.understanding.phrases import key_phrase, second_person
+from conversations.understanding.requests import Request, request_of
 
 # (previous step, stored step, the user's answer) -> the step of the reply
 GENTLE_DEEP = [
@@ -32,6 +46,12 @@ GENTLE_DEEP = [
     ("consent_reask", "story", "I still don't know", "consent_declined"),
     ("consent_reask", "story", "no", "consent_declined"),
     ("story", "root_belief", "Last week I froze in a meeting.", "root_belief"),
+    # Ready before being asked: consent already given, Ari does not ask it.
+    ("validate", "consent", "Yes, I'm ready to look at it.", "story"),
+    ("validate", "consent", "Okay, let's look at it together", "story"),
+    ("validate", "consent", "ok", "consent"),  # agreeing is not saying they are ready
+    ("validate", "consent", "My sister stopped calling me after the wedding.", "consent"),
+    ("validate", "consent", "I'm not ready to look at it", "consent"),
 ]
 
 
@@ -40,6 +60,42 @@ def test_gentle_deep_reads_the_answer(previous, stored, text, step):
     assert (
         flow_step_for_reply(
             session_type="gentle_deep", stored_step=stored, previous_step=previous, user_text=text
+        )
+        == step
+    )
+
+
+STORY = (
+    "My sister stopped calling me after the wedding. When I texted her last Sunday she said she "
+    "was busy, so I sat in the car outside her flat and cried, because we used to talk every "
+    "single day."
+)
+ANSWERS = ["yes", "Okay, I'm ready.", "No, not today. I don't think I can go there."]
+
+
+@pytest.mark.parametrize(
+    ("previous", "text", "earlier", "step"),
+    [
+        ("consent", "yes", [STORY], "root_belief"),  # the story was told: not asked for again
+        ("consent", "yes", [STORY[:60]], "story"),
+        ("consent", "yes", ["It hurts.", *ANSWERS * 3], "story"),  # answers tell no story
+        ("consent", "It started when I was a kid.", [STORY], "root_belief"),
+        ("consent", "no", [STORY], "consent_declined"),
+        ("consent", "not sure", [STORY], "consent_reask"),
+        ("consent_reask", "ok, slowly", [STORY], "root_belief"),
+        ("validate", "Yes, I'm ready to look at it.", [STORY], "root_belief"),
+    ],
+)
+def test_gentle_deep_never_asks_for_the_story_twice(previous, text, earlier, step):
+    assert told_words([STORY]) >= STORY_TOLD_WORDS > told_words([STORY[:60], *ANSWERS])
+    stored = "story" if previous.startswith("consent") else "consent"
+    assert (
+        flow_step_for_reply(
+            session_type="gentle_deep",
+            stored_step=stored,
+            previous_step=previous,
+            user_text=text,
+            earlier_user_texts=earlier,
         )
         == step
     )
@@ -148,6 +204,8 @@ def test_the_bank_covers_every_feeling_and_step_from_several_writers():
         for step in steps:
             assert len(bank.get("move", f"{flow}.{step}")) >= 20, (flow, step)
     assert len(bank.get("safety_question", "medium")) >= 20
+    for request in REQUEST_KEYS:
+        assert len(bank.get("request", request)) >= 12, request
 
 
 def test_a_bad_bank_row_is_named(tmp_path):
@@ -156,6 +214,59 @@ def test_a_bad_bank_row_is_named(tmp_path):
     (tmp_path / "x.jsonl").write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
     with pytest.raises(BankError, match=r"x\.jsonl:2: placeholder\(s\) \['name'\]"):
         bank_load(tmp_path)
+    odd = {**good, "id": "x-3", "slot": "request", "key": "diagnosis"}
+    (tmp_path / "x.jsonl").write_text(json.dumps(odd) + "\n")
+    with pytest.raises(BankError, match=r"x\.jsonl:1: request 'diagnosis' is not one of"):
+        bank_load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        ("I just need to vent. Work has been awful.", Request.VENT),
+        ("I don't want advice, I just want someone to listen", Request.VENT),
+        ("Is it normal to still cry about it after a year?", Request.NORMAL),
+        ("Am I overreacting?", Request.NORMAL),
+        ("What's wrong with me?", Request.NORMAL),
+        ("What should I do?", Request.ADVICE),
+        ("Do you have any advice on how to cope with this?", Request.ADVICE),
+        ("Should I tell my mum?", Request.ADVICE),
+        ("how can i overcome it", Request.ADVICE),
+        ("I feel sad today.", None),
+        ("I don't know if I should stay.", None),  # thinking aloud, not asking Ari
+        ("I wonder how I got here.", None),
+    ],
+)
+def test_what_the_user_asks_of_ari(text, asked):
+    assert request_of(text) is asked
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        ("My sister stopped talking to me. What should I do?", "advice"),
+        ("I just need to vent. My flatmate ate my food again.", "vent"),
+        ("I still cry about my dog every night. Is that normal?", "normal"),
+    ],
+)
+def test_what_the_user_asked_is_answered_before_the_move(text, asked):
+    reply = ComposedGenerator().generate(
+        GenerationRequest(
+            user_text=text,
+            session_type="check_in",
+            flow_step="mood",
+            persona="",
+            history=(),
+            preferences={},
+            previous_summary="",
+            risk_level="none",
+        )
+    )
+    assert reply.details["request"] == asked
+    validation, answer, move = reply.details["parts"]
+    assert answer.startswith(f"r5-request-{asked}-")
+    bank_text = {p.id: p.text for p in reply_bank().get("request", asked)}[answer]
+    assert bank_text.split("{")[0] in reply.text
 
 
 OPENINGS = [
@@ -179,6 +290,9 @@ FOLLOW_UPS = [
     "I guess so",
     "My mum always said I was too much.",
     "thanks",
+    "What should I do about it?",
+    "I just need to vent.",
+    "Is this normal?",
 ]
 
 

@@ -247,6 +247,25 @@ def test_a_mixed_message_takes_the_feeling_of_an_earlier_turn():
     assert feeling.score < feeling_of("I feel so alone since I moved abroad").score
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I did it. My shoulders feel looser.",
+        "Done. I noticed my breathing slow down a bit.",
+        "Thanks, I feel a bit better.",
+        "Thank you, that helped.",
+    ],
+)
+def test_easing_after_a_sad_story_is_relief_not_the_storys_feeling(text):
+    feeling = feeling_of(text, history=["My dog died last week and I can't stop crying."])
+    assert feeling.name == "relieved"
+    assert not feeling.from_history
+
+
+def test_easing_denied_is_not_relief():
+    assert feeling_of("Honestly it doesn't feel better at all.").name != "relieved"
+
+
 # --- training end to end -----------------------------------------------------------------------
 
 

@@ -7,7 +7,9 @@ listens to what this user said.
 2. Compose: a validation that names the feeling and reflects the situation in the user's words,
    then the move of the flow step (``conversations/content/reply_bank``). Parts are chosen so
    that no sentence repeats within the session (the history's replies are read).
-3. Medium risk: one gentle safety question from the bank, unless the user already said they
+3. What the user asked of Ari (advice, just to be heard, whether the feeling is normal) gets
+   its answer between the validation and the move.
+4. Medium risk: one gentle safety question from the bank, unless the user already said they
    are safe after an earlier one (nobody is asked twice).
 
 The words are the bank's, filled with the user's own; the response filter still runs on them.
@@ -80,7 +82,10 @@ class ComposedGenerator:
         move = pick("move", step_key)
         if validation is None or move is None:
             raise GenerationError("bank_exhausted", f"no unused part for {feeling}/{step_key}")
-        chosen = [validation, move]
+        # What the user asked of Ari (advice, to be heard, is this normal) is answered before
+        # the flow's move.
+        answer = pick("request", understood.request) if understood.request else None
+        chosen = [validation, *([answer] if answer else []), move]
         if request.risk_level == "medium" and not safety_question_answered(request.history):
             # Thoughts of suicide or self-harm disclosed: acknowledge them and ask about them
             # directly, instead of the flow's move (no exercise over a disclosure).
@@ -102,5 +107,6 @@ class ComposedGenerator:
                 "parts": [part.id for part in chosen],
                 "own_words": "phrase" in validation.placeholders,
                 "topic": topic[0] if topic else "",
+                "request": understood.request,
             },
         )

@@ -36,6 +36,13 @@ _ANSWERS = {
     "offering to go slowly.",
     "content": "They answered your last question by telling you more: build on what they said.",
 }
+_REQUESTS = {
+    "advice": "They asked what to do: acknowledge the question honestly; do not prescribe, offer "
+    "to think through their options together.",
+    "vent": "They want to be listened to: say you are here to listen, no advice or fixing.",
+    "normal": "They asked whether their feeling is normal: answer kindly and directly that it "
+    "makes sense and many people feel it; no diagnosis.",
+}
 
 
 def understanding_lines(understood: Understanding, mask: Callable[[str], str] = str) -> list[str]:
@@ -55,6 +62,8 @@ def understanding_lines(understood: Understanding, mask: Callable[[str], str] = 
         lines.append(f"It is about {mask(understood.topic[1])}.")
     if understood.answer:
         lines.append(_ANSWERS[understood.answer])
+    if understood.request:
+        lines.append(_REQUESTS[understood.request])
     return lines
 
 

@@ -106,6 +106,7 @@ def _flow_step(session: ChatSession, user_text: str, history: Sequence[HistoryRo
         stored_step=session.flow_step,
         previous_step=previous_step,
         user_text=user_text,
+        earlier_user_texts=[text for role, text, _, _ in history if role == "user"],
     )
 
 
