@@ -18,7 +18,13 @@ def release_list() -> QuerySet[Release]:
 def release_get(*, release_id: int) -> Release | None:
     return (
         Release.objects.select_related(
-            *_RELATED, "incumbent__safety_version", "incumbent__intent_version"
+            *_RELATED,
+            "incumbent__safety_version",
+            "incumbent__intent_version",
+            "filter_rules",
+            "risk_signals",
+            "incumbent__filter_rules",
+            "incumbent__risk_signals",
         )
         .filter(pk=release_id)
         .first()
