@@ -120,13 +120,13 @@ def chat_turn_run(
     start = time.perf_counter()
     arm = arm_assignment_for(session)
     screened.release_id, screened.rollout_arm = arm.release_id, arm.arm
-    screened.latency["release_arm"] = ms_since(start)
+    generation = generation_config or arm.generation
+    rule_set = _release_rule_set(generation.filter_rules if generation else "", screened)
+    screened.latency["release_arm"] = ms_since(start)  # the arm, its release and rule set
     if intent_classifier is None:
         intent_classifier = _arm_intent_classifier(arm, screened)
-    generation = generation_config or arm.generation
     if generator is None and generation is not None and generation.generator:
         generator = _arm_generator(generation, screened)
-    rule_set = _release_rule_set(generation.filter_rules if generation else "", screened)
     history = session_history(session=session, before_id=user_message.pk, limit=20)
     # an explicitly given classifier (tests, benchmarks) or configuration (an evaluation run
     # playing a release) is served alone
