@@ -202,7 +202,7 @@ def test_each_arm_is_served_its_releases_generation_configuration(chat_ready, ad
     assert served == {CONTROL: {("approved", "v1")}, CANARY: {("composed", "v2")}}
 
 
-def test_a_bad_generation_configuration_is_refused():
+def test_a_bad_generation_configuration_is_refused(active_models):
     from ari_review.api.errors import ApplicationError
     from training_jobs.releases.services import release_create
 
@@ -282,6 +282,7 @@ def test_each_arm_is_served_its_releases_rule_set_sticky_and_rollback_restores_i
     shipped_version = probe.filter_version
     word = _a_word_of(probe)
     release = release_create(created_by=admin_user, filter_rules_yaml=_rule_set_with(word))
+    assert release.filter_rules is not None
     assert (release.filter_ruleset_version, release.filter_rules.version) == ("rf-test.1",) * 2
     release = release_to(release, "canary_50", admin_user)
     arms = users_in_arms(release, 2)
@@ -439,6 +440,7 @@ def test_an_evaluation_run_plays_the_releases_rule_set(chat_ready, admin_user, e
     release = release_create(
         created_by=admin_user, filter_rules_yaml=_rule_set_with(_a_word_of(probe))
     )
+    assert release.filter_rules is not None
     config = {"generator": "approved", "filter_rules": release.filter_rules.sha256}
     session = session_create(user=enduser, session_type="check_in")
     reply = chat_turn_run(

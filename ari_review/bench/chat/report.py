@@ -46,7 +46,7 @@ def _release_targets(release: dict) -> list[Target]:
         found.append(
             Target(
                 "1r",
-                "release + arm (+ rule set, signal file) resolved per turn (median)",
+                "release + arm + contents per turn (median)",
                 f"{ms:.4f} ms (hash alone {arm['hash_p50_ms']:.4f} ms)",
                 f"<= {RELEASE_ARM_MS} ms",
                 ms <= RELEASE_ARM_MS,
@@ -68,7 +68,7 @@ def _release_targets(release: dict) -> list[Target]:
         found.append(
             Target(
                 "1r",
-                "signal-file canary: screen with candidate's file / screen alone",
+                "signal canary: screen with candidate file / alone",
                 f"{canary['signal_ratio']:.2f}x ({canary['screen_signal_canary_p50_ms']:.2f} vs "
                 f"{canary['screen_single_p50_ms']:.2f} ms)",
                 f"<= {CANARY_RATIO:g}x",
