@@ -609,6 +609,33 @@ RELEASE_IN_FLIGHT: dict[str, int] = {
 }
 
 
+class ReleaseContentKind(models.TextChoices):
+    FILTER_RULES = "filter_rules", "Response-filter rule set"
+    RISK_SIGNALS = "risk_signals", "Risk-signal file"
+
+
+class ReleaseContent(models.Model):
+    """A response-filter rule set or a risk-signal file as a release carries it: the YAML text,
+    content-addressed (the same text of a kind is stored once) and never edited (a change is a
+    new row, so a release's contents cannot move under it). Compiled per process by sha256
+    (``conversations.services.release_contents``)."""
+
+    kind = models.CharField(max_length=20, choices=ReleaseContentKind.choices)
+    version = models.CharField(max_length=40)
+    sha256 = models.CharField(max_length=64)
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "sha256"], name="release_content_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.version} ({self.sha256[:12]})"
+
+
 class Release(models.Model):
     """What changes what a user receives, versioned and staged together (docs/releases.md).
 
@@ -639,6 +666,14 @@ class Release(models.Model):
     generation_config = models.JSONField(default=dict, blank=True)
     filter_ruleset_version = models.CharField(max_length=40, blank=True, default="")
     risk_signals_version = models.CharField(max_length=40, blank=True, default="")
+    # The rule set and the signal file it serves (the versions above are theirs); None on a
+    # release created before releases carried them: it serves the shipped files.
+    filter_rules = models.ForeignKey(
+        ReleaseContent, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    risk_signals = models.ForeignKey(
+        ReleaseContent, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     notes = models.TextField(blank=True, default="")
     # The release at 100% when this one entered staging: the one it is compared with.
     incumbent = models.ForeignKey(

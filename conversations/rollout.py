@@ -11,13 +11,19 @@ candidate's model versions and generation configuration). In staging every turn 
 and the candidate's safety model runs beside the incumbent's in shadow.
 
 Each arm also serves its release's generation configuration (:class:`GenerationConfig`: the
-generator backend, the persona prompt version and the LLM model name); a key the release leaves
-empty is the process's setting. Without any release the settings serve, as before.
+generator backend, the persona prompt version and the LLM model name; a key the release leaves
+empty is the process's setting) and its response-filter rule set. Without any release the
+settings and the shipped files serve, as before.
+
+The safety screen reads the live release's risk-signal file; when the candidate's differs, the
+candidate's file screens beside it like a candidate safety model (shadow in staging and in the
+control arm, served in the canary arm only when more cautious: a candidate only adds caution).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,15 +43,23 @@ class GenerationConfig:
     generator: str = ""
     persona_prompt_version: int | None = None
     llm_model: str = ""
+    # The release's response-filter rule set and risk-signal file: sha256 of the stored text
+    # (``conversations.services.release_contents``); "" is the shipped file.
+    filter_rules: str = ""
+    risk_signals: str = ""
 
     @classmethod
-    def of(cls, config: dict[str, Any] | None) -> GenerationConfig:
+    def of(
+        cls, config: dict[str, Any] | None, *, filter_rules: str = "", risk_signals: str = ""
+    ) -> GenerationConfig:
         config = config or {}
         version = config.get("persona_prompt_version")
         return cls(
             generator=str(config.get("generator") or ""),
             persona_prompt_version=int(version) if version not in (None, "") else None,
             llm_model=str(config.get("llm_model") or ""),
+            filter_rules=str(filter_rules or config.get("filter_rules") or ""),
+            risk_signals=str(risk_signals or config.get("risk_signals") or ""),
         )
 
 
@@ -61,6 +75,8 @@ class ServingReleases:
     candidate_intent_version_id: int | None = None
     live_generation: GenerationConfig | None = None
     candidate_generation: GenerationConfig | None = None
+    # The candidate's risk-signal file (sha256) when it is not the live release's.
+    candidate_risk_signals: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,8 +89,21 @@ class ArmAssignment:
     safety_candidate_served: bool = False
     # The canary arm's intent model (None: the active one).
     intent_version_id: int | None = None
-    # The arm's release's generation configuration (None: the settings).
+    # The arm's release's generation configuration and rule set (None: the settings and the
+    # shipped files).
     generation: GenerationConfig | None = None
+    # The risk-signal file of the screen (the live release's; "" the shipped file), and the
+    # candidate's when it differs (it screens beside, like a candidate safety model).
+    risk_signals: str = ""
+    safety_candidate_signals: str | None = None
+
+    @property
+    def safety_candidate(self) -> bool:
+        """Does a candidate screen beside the incumbent (its model or its signal file)?"""
+        return (
+            self.safety_candidate_version_id is not None
+            or self.safety_candidate_signals is not None
+        )
 
 
 def arm_bucket(key: str, release_id: int) -> int:
@@ -95,12 +124,18 @@ def assignment_key(session: ChatSession) -> str:
 def _serving_load() -> ServingReleases:
     rows = list(
         Release.objects.filter(stage__in=[ReleaseStage.LIVE, *RELEASE_IN_FLIGHT]).values(
-            "id", "stage", "safety_version_id", "intent_version_id", "generation_config"
+            "id",
+            "stage",
+            "safety_version_id",
+            "intent_version_id",
+            "generation_config",
+            "filter_rules__sha256",
+            "risk_signals__sha256",
         )
     )
     live = next((r for r in rows if r["stage"] == ReleaseStage.LIVE), None)
     in_flight = next((r for r in rows if r["stage"] in RELEASE_IN_FLIGHT), None)
-    live_generation = GenerationConfig.of(live["generation_config"]) if live else None
+    live_generation = _generation_of(live) if live else None
     if in_flight is None:
         return ServingReleases(
             live_id=live["id"] if live else None, live_generation=live_generation
@@ -111,6 +146,8 @@ def _serving_load() -> ServingReleases:
     def changed(field: str) -> int | None:  # a model the candidate does not change runs once
         return candidate[field] if candidate[field] != live_row.get(field) else None
 
+    candidate_signals = candidate["risk_signals__sha256"] or ""
+    live_signals = live_row.get("risk_signals__sha256") or ""
     return ServingReleases(
         live_id=live_row.get("id"),
         candidate_id=candidate["id"],
@@ -119,7 +156,16 @@ def _serving_load() -> ServingReleases:
         candidate_safety_version_id=changed("safety_version_id"),
         candidate_intent_version_id=changed("intent_version_id"),
         live_generation=live_generation,
-        candidate_generation=GenerationConfig.of(candidate["generation_config"]),
+        candidate_generation=_generation_of(candidate),
+        candidate_risk_signals=candidate_signals if candidate_signals != live_signals else None,
+    )
+
+
+def _generation_of(row: Mapping[str, Any]) -> GenerationConfig:
+    return GenerationConfig.of(
+        row["generation_config"],
+        filter_rules=row["filter_rules__sha256"] or "",
+        risk_signals=row["risk_signals__sha256"] or "",
     )
 
 
@@ -130,11 +176,13 @@ def serving_releases_get() -> ServingReleases:
 def arm_assignment_for(session: ChatSession) -> ArmAssignment:
     """The release and arm that serve ``session``'s next turn."""
     serving = serving_releases_get()
+    live_signals = serving.live_generation.risk_signals if serving.live_generation else ""
     if serving.candidate_id is None:
         return ArmAssignment(
             release_id=serving.live_id,
             arm=CONTROL if serving.live_id else "",
             generation=serving.live_generation,
+            risk_signals=live_signals,
         )
     arm = arm_for(assignment_key(session), serving.candidate_id, serving.canary_percent)
     canary = arm == CANARY
@@ -145,4 +193,6 @@ def arm_assignment_for(session: ChatSession) -> ArmAssignment:
         safety_candidate_served=canary,
         intent_version_id=serving.candidate_intent_version_id if canary else None,
         generation=serving.candidate_generation if canary else serving.live_generation,
+        risk_signals=live_signals,
+        safety_candidate_signals=serving.candidate_risk_signals,
     )

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,14 +120,16 @@ def compile_entry(entry: dict[str, Any]) -> Rule:
     return Rule(name, entry["level"], entry["category"], groups, window, negatable)
 
 
-def load_signals(path: Path = SIGNALS_FILE) -> tuple[str, tuple[Rule, ...]]:
-    """``(version, rules)`` of a signal file; :class:`RiskSignalError` naming a bad entry."""
+def signals_parse(
+    text: str, *, source: str = "the risk-signal file"
+) -> tuple[str, tuple[Rule, ...]]:
+    """``(version, rules)`` of a signal file's text; :class:`RiskSignalError` naming a bad entry."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise RiskSignalError(f"{path}: cannot be read as YAML ({exc})") from None
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RiskSignalError(f"{source}: cannot be read as YAML ({exc})") from None
     if not isinstance(document, dict) or not isinstance(document.get("entries"), list):
-        raise RiskSignalError(f"{path}: needs a 'version' and a list of 'entries'")
+        raise RiskSignalError(f"{source}: needs a 'version' and a list of 'entries'")
     rules = tuple(compile_entry(entry) for entry in document["entries"])
     seen: set[str] = set()
     for rule in rules:
@@ -133,6 +137,15 @@ def load_signals(path: Path = SIGNALS_FILE) -> tuple[str, tuple[Rule, ...]]:
             raise RiskSignalError(f"risk signal {rule.id!r}: the id is used twice")
         seen.add(rule.id)
     return str(document.get("version") or "unversioned"), rules
+
+
+def load_signals(path: Path = SIGNALS_FILE) -> tuple[str, tuple[Rule, ...]]:
+    """``(version, rules)`` of a signal file; :class:`RiskSignalError` naming a bad entry."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RiskSignalError(f"{path}: cannot be read as YAML ({exc})") from None
+    return signals_parse(text, source=str(path))
 
 
 RULESET_VERSION, RULES = load_signals()
@@ -161,9 +174,28 @@ def set_extra_loader(loader: Callable[[], tuple[Rule, ...]] | None) -> None:
     _extra_loader = loader
 
 
+# The signal file's entries in force where the screen runs: a release's own file (set by the chat
+# turn for its arm with :func:`signals_in_force`), else the shipped file's.
+_file_rules: ContextVar[tuple[Rule, ...] | None] = ContextVar("risk_signal_rules", default=None)
+
+
+@contextmanager
+def signals_in_force(rules: tuple[Rule, ...] | None) -> Iterator[None]:
+    """Within the block, :func:`rule_hits` reads ``rules`` (a release's signal file) instead of
+    the shipped file's entries; the workspace's entries still apply. ``None``: the shipped file."""
+    token = _file_rules.set(rules)
+    try:
+        yield
+    finally:
+        _file_rules.reset(token)
+
+
 def active_rules() -> tuple[Rule, ...]:
-    """The file's entries, then the workspace's active ones."""
-    return RULES + (_extra_loader() if _extra_loader is not None else ())
+    """The signal file's entries in force, then the workspace's active ones."""
+    in_force = _file_rules.get()
+    return (RULES if in_force is None else in_force) + (
+        _extra_loader() if _extra_loader is not None else ()
+    )
 
 
 def _first_hit(rule: Rule, prepared: str) -> int | None:

@@ -28,6 +28,7 @@ from conversations.selectors import (
     session_history,
 )
 from conversations.services.message_input import idempotency_key_clean, message_text_clean
+from conversations.services.release_contents import filter_rule_set_for
 from conversations.services.turn.filter import filter_reply
 from conversations.services.turn.generate import generate
 from conversations.services.turn.label import label
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 
     from conversations.backends.base import Generator, IntentClassifier, SafetyClassifier
     from conversations.selectors import HistoryRow
+    from conversations.services.filter.rules import RuleSet
 
 logger = logging.getLogger(__name__)
 
@@ -118,21 +120,26 @@ def chat_turn_run(
     start = time.perf_counter()
     arm = arm_assignment_for(session)
     screened.release_id, screened.rollout_arm = arm.release_id, arm.arm
-    screened.latency["release_arm"] = ms_since(start)
+    generation = generation_config or arm.generation
+    rule_set = _release_rule_set(generation.filter_rules if generation else "", screened)
+    screened.latency["release_arm"] = ms_since(start)  # the arm, its release and rule set
     if intent_classifier is None:
         intent_classifier = _arm_intent_classifier(arm, screened)
-    generation = generation_config or arm.generation
     if generator is None and generation is not None and generation.generator:
         generator = _arm_generator(generation, screened)
     history = session_history(session=session, before_id=user_message.pk, limit=20)
+    # an explicitly given classifier (tests, benchmarks) or configuration (an evaluation run
+    # playing a release) is served alone
+    alone = safety_classifier is not None or generation_config is not None
     assessment = screen(
         user_message.text,
         history=history,
         classifier=safety_classifier,
         turn=screened,
-        # an explicitly given classifier (tests, benchmarks) is served alone
-        candidate_version_id=arm.safety_candidate_version_id if safety_classifier is None else None,
+        candidate_version_id=None if alone else arm.safety_candidate_version_id,
         candidate_served=arm.safety_candidate_served,
+        risk_signals=generation_config.risk_signals if generation_config else arm.risk_signals,
+        candidate_signals=None if alone else arm.safety_candidate_signals,
     )
     compose = _composer(
         screened,
@@ -146,6 +153,7 @@ def chat_turn_run(
         generator=generator,
         intent_classifier=intent_classifier,
         persona_version=generation.persona_prompt_version if generation else None,
+        rule_set=rule_set,
     )
     planned = route(
         session=session, level=assessment.level, user_text=user_message.text, history=history
@@ -216,6 +224,18 @@ def _arm_generator(generation: GenerationConfig, turn: Turn) -> Generator | None
         return None
 
 
+def _release_rule_set(sha256: str, turn: Turn) -> RuleSet:
+    """The response-filter rule set of the turn's release (``sha256`` of its stored text; ""
+    the shipped file). One that cannot be compiled here never leaves a reply unfiltered: the
+    shipped rule set serves instead, recorded as ``provenance.filter_rules_error``."""
+    try:
+        return filter_rule_set_for(sha256)
+    except Exception as exc:
+        logger.exception("release rule set unavailable sha256=%s", sha256[:12])
+        turn.provenance["filter_rules_error"] = type(exc).__name__
+        return filter_rule_set_for("")
+
+
 def _composer(
     screened: Turn,
     *,
@@ -226,6 +246,7 @@ def _composer(
     generator: Generator | None,
     intent_classifier: IntentClassifier | None,
     persona_version: int | None = None,
+    rule_set: RuleSet,
 ) -> Callable[[Route, ChatSession], Turn]:
     """``compose(route, session) -> Turn``: generate, label and filter a reply for ``route``,
     each time on a fresh copy of the screened turn (a draft may be composed again)."""
@@ -247,6 +268,7 @@ def _composer(
             catalogue=catalogue,
             intent_classifier=intent_classifier,
             persona_version=persona_version,
+            rule_set=rule_set,
         )
         if not turn.intent:
             label(text, classifier=intent_classifier, turn=turn)
@@ -258,6 +280,7 @@ def _composer(
             fixed=fixed,
             catalogue=catalogue,
             turn=turn,
+            rule_set=rule_set,
         )
         if turn.filter_hits and not chosen.fixed:
             # The filter changed the words: label what the user actually reads.

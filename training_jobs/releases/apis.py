@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from ari_review.api.base import AdminApi
 from conversations.models import ReleaseStage
+from conversations.services.release_contents import MAX_CONTENT_CHARS
 from training_jobs.models import ModelKind, ModelVersion
 from training_jobs.releases import selectors
 from training_jobs.releases.contents import SERVED_GENERATION_KEYS
@@ -34,7 +35,19 @@ class ReleaseSerializer(serializers.Serializer):
     intent_version_id = serializers.IntegerField(allow_null=True)
     generation_config = serializers.JSONField()
     filter_ruleset_version = serializers.CharField()
+    filter_rules_sha256 = serializers.CharField(
+        source="filter_rules.sha256",
+        default=None,
+        allow_null=True,
+        help_text="The stored rule set it serves (None: created before releases carried it).",
+    )
     risk_signals_version = serializers.CharField()
+    risk_signals_sha256 = serializers.CharField(
+        source="risk_signals.sha256",
+        default=None,
+        allow_null=True,
+        help_text="The stored risk-signal file it serves.",
+    )
     incumbent_id = serializers.IntegerField(allow_null=True)
     notes = serializers.CharField()
     rollback_reason = serializers.CharField()
@@ -116,6 +129,22 @@ class ReleaseCreateApi(AdminApi):
             allow_blank=True,
             max_length=200,
             help_text="The model an openai generator asks for.",
+        )
+        filter_rules_yaml = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=MAX_CONTENT_CHARS,
+            trim_whitespace=False,
+            help_text="The response-filter rule set as YAML (left out: the shipped file); "
+            "checked like conversations/content/filter_rules.yaml.",
+        )
+        risk_signals_yaml = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=MAX_CONTENT_CHARS,
+            trim_whitespace=False,
+            help_text="The risk-signal file as YAML (left out: the shipped file); checked like "
+            "conversations/backends/risk_signals.yaml.",
         )
 
     class OutputSerializer(ReleaseSerializer):

@@ -20,7 +20,12 @@ from evaluation.models import Appropriateness, EvaluationRun, MonitoringAlert, S
 from evaluation.selectors.evaluation_runs import evaluation_run_get, latest_run_for
 from training_jobs.models import ModelVersion, ReleaseEvent
 from training_jobs.releases import smoke
-from training_jobs.releases.contents import release_contents_unloadable
+from training_jobs.releases.contents import (
+    FILTER_RULES,
+    RISK_SIGNALS,
+    release_content_label,
+    release_contents_problems,
+)
 from training_jobs.releases.monitor import arm_metrics
 
 PASS, FAIL, PENDING = "pass", "fail", "pending"
@@ -277,16 +282,16 @@ def _filter_edge_cases(release: Release) -> Item:
 
 
 def _contents(release: Release) -> Item:
-    label = "Response-filter rule set and risk-signal file are the deployed ones"
-    problems = release_contents_unloadable(release)
+    label = "The release's response-filter rule set and risk-signal file compile"
+    problems = release_contents_problems(release)
     if problems:
-        detail = "; ".join(problems) + " (one version per deployment: not servable here)"
-        return Item("contents", label, FAIL, detail)
+        return Item("contents", label, FAIL, "; ".join(problems))
     return Item(
         "contents",
         label,
         PASS,
-        f"rule set {release.filter_ruleset_version}, signal file {release.risk_signals_version}",
+        f"rule set {release_content_label(release, FILTER_RULES)}, "
+        f"signal file {release_content_label(release, RISK_SIGNALS)}",
     )
 
 

@@ -12,13 +12,25 @@ _RELATED = ("safety_version", "intent_version", "incumbent", "created_by")
 
 
 def release_list() -> QuerySet[Release]:
-    return Release.objects.select_related(*_RELATED).order_by("-created_at", "-id")
+    """Each with its rule set's and signal file's rows, without their texts (the list shows
+    versions and sha256)."""
+    return (
+        Release.objects.select_related(*_RELATED, "filter_rules", "risk_signals")
+        .defer("filter_rules__text", "risk_signals__text")
+        .order_by("-created_at", "-id")
+    )
 
 
 def release_get(*, release_id: int) -> Release | None:
     return (
         Release.objects.select_related(
-            *_RELATED, "incumbent__safety_version", "incumbent__intent_version"
+            *_RELATED,
+            "incumbent__safety_version",
+            "incumbent__intent_version",
+            "filter_rules",
+            "risk_signals",
+            "incumbent__filter_rules",
+            "incumbent__risk_signals",
         )
         .filter(pk=release_id)
         .first()

@@ -23,11 +23,7 @@ from conversations.rollout import SERVING_RELEASES_KEY
 from conversations.services.crisis import notifications_queue
 from training_jobs.models import ModelKind, ModelVersion, ReleaseEvent
 from training_jobs.releases import gate
-from training_jobs.releases.contents import (
-    generation_config_checked,
-    release_contents_snapshot,
-    release_contents_unloadable,
-)
+from training_jobs.releases.contents import generation_config_checked, release_contents_snapshot
 from training_jobs.releases.monitor import canary_verdict
 from training_jobs.releases.registry import model_version_activate, model_version_check_servable
 from training_jobs.releases.smoke import release_smoke_tests_queue
@@ -63,10 +59,15 @@ def release_create(
     notes: str = "",
     created_by=None,
     generation_config: dict | None = None,
+    filter_rules_yaml: str | None = None,
+    risk_signals_yaml: str | None = None,
 ) -> Release:
     """A draft release. A model left out is the one serving now (the candidate changes only
     what it names); so is each key of the generation configuration it does not set
-    (``generation_config``: ``generator``, ``persona_prompt_version``, ``llm_model``)."""
+    (``generation_config``: ``generator``, ``persona_prompt_version``, ``llm_model``). It
+    carries the response-filter rule set and the risk-signal file as YAML text: the shipped
+    files, or ``filter_rules_yaml`` / ``risk_signals_yaml`` (checked with the shipped files'
+    loaders; a bad entry is refused naming it, and nothing is saved)."""
     _check_version(safety_version, ModelKind.SAFETY)
     _check_version(intent_version, ModelKind.INTENT)
     live = _live_versions()
@@ -75,6 +76,9 @@ def release_create(
     if safety_version is None and intent_version is None:
         raise ApplicationError("A release needs a safety or an intent model version.")
     with transaction.atomic():
+        contents = release_contents_snapshot(
+            filter_rules_yaml=filter_rules_yaml, risk_signals_yaml=risk_signals_yaml
+        )
         release = Release.objects.create(
             name=f"release-{timezone.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}",
             safety_version=safety_version,
@@ -82,10 +86,7 @@ def release_create(
             notes=notes[:REASON_MAX],
             created_by=created_by if getattr(created_by, "pk", None) else None,
             stage_changed_at=timezone.now(),
-            **{
-                **release_contents_snapshot(),
-                "generation_config": generation_config_checked(generation_config),
-            },
+            **{**contents, "generation_config": generation_config_checked(generation_config)},
         )
         audit_event_record(
             actor=created_by,
@@ -103,7 +104,9 @@ def _release_state(release: Release) -> dict:
         "safety_version": getattr(release.safety_version, "name", None),
         "intent_version": getattr(release.intent_version, "name", None),
         "filter_ruleset_version": release.filter_ruleset_version,
+        "filter_rules_sha256": getattr(release.filter_rules, "sha256", None),
         "risk_signals_version": release.risk_signals_version,
+        "risk_signals_sha256": getattr(release.risk_signals, "sha256", None),
         "generation_config": release.generation_config,
     }
 
@@ -179,12 +182,6 @@ def release_promote(
         _check_approver(release, user)
         live = Release.objects.select_for_update().filter(stage=ReleaseStage.LIVE).first()
         if target == ReleaseStage.STAGING:
-            unloadable = release_contents_unloadable(release)
-            if unloadable:
-                raise ApplicationError(
-                    "This release cannot be served here: " + "; ".join(unloadable) + ". Create "
-                    "a new release on this deployment."
-                )
             release.incumbent = live
             for version in (release.safety_version, release.intent_version):
                 if version is not None:

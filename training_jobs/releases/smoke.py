@@ -146,6 +146,11 @@ def frozen_set_runs_start(release: Release) -> dict[str, int | str]:
     else:
         runs["safety"] = "the release names no safety model"
     config = {k: v for k, v in (release.generation_config or {}).items() if k in RUN_CONFIG_KEYS}
+    # The runs serve the release's own rule set and signal file (the edge set's filter check).
+    for kind in ("filter_rules", "risk_signals"):
+        content = getattr(release, kind)
+        if content is not None:
+            config[kind] = content.sha256
     for kind in ("persona", "edge"):
         runs[kind] = _start_run(
             kind, model_version_id=release.intent_version_id, generation_config=config

@@ -19,7 +19,13 @@ from conversations.models import Release
 from conversations.rollout import CANARY, CONTROL
 from training_jobs.models import ModelKind, ModelVersion
 from training_jobs.releases import selectors
-from training_jobs.releases.contents import SERVED_GENERATION_KEYS
+from training_jobs.releases.contents import (
+    FILTER_RULES,
+    RISK_SIGNALS,
+    SERVED_GENERATION_KEYS,
+    release_content_label,
+    release_contents_diff,
+)
 from training_jobs.releases.gate import P95_MS, release_checklist
 from training_jobs.releases.monitor import arm_metrics, arm_reviews
 from training_jobs.releases.services import (
@@ -90,14 +96,10 @@ def _side_by_side(release: Release) -> list[dict]:
     """What changes: each part of the candidate beside the incumbent's."""
     incumbent = release.incumbent or selectors.release_live_get()
     rows = []
-    for label, attr in (
-        ("Safety model", "safety_version"),
-        ("Intent model", "intent_version"),
-        ("Response-filter rule set", "filter_ruleset_version"),
-        ("Risk-signal file", "risk_signals_version"),
-    ):
+    other = incumbent if incumbent and incumbent.pk != release.pk else None
+    for label, attr in (("Safety model", "safety_version"), ("Intent model", "intent_version")):
         new = getattr(release, attr)
-        old = getattr(incumbent, attr) if incumbent and incumbent.pk != release.pk else None
+        old = getattr(other, attr) if other else None
         rows.append(
             {
                 "label": label,
@@ -106,6 +108,20 @@ def _side_by_side(release: Release) -> list[dict]:
                 "changed": new != old,
                 "candidate_headline": getattr(new, "headline", None),
                 "incumbent_headline": getattr(old, "headline", None),
+            }
+        )
+    for label, kind in (
+        ("Response-filter rule set", FILTER_RULES),
+        ("Risk-signal file", RISK_SIGNALS),
+    ):
+        new_label = release_content_label(release, kind)
+        old_label = release_content_label(other, kind) if other else None
+        rows.append(
+            {
+                "label": label,
+                "candidate": new_label,
+                "incumbent": old_label,
+                "changed": new_label != old_label,
             }
         )
     old_config = incumbent.generation_config if incumbent else {}
@@ -161,6 +177,8 @@ class ReleaseCreatePage(AdminRequired, View):
                 notes=request.POST.get("notes", ""),
                 created_by=request.user,
                 generation_config=generation,
+                filter_rules_yaml=request.POST.get("filter_rules_yaml", ""),
+                risk_signals_yaml=request.POST.get("risk_signals_yaml", ""),
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)
@@ -197,10 +215,14 @@ class ReleasePage(AdminRequired, View):
 
 def _confirm_page(request, release: Release, action: str, **extra):
     """The confirmation of a promotion or rollback: candidate beside incumbent, the checklist."""
+    incumbent = release.incumbent or selectors.release_live_get()
     context = {
         "release": release,
         "action": action,
         "rows": _side_by_side(release),
+        "content_diffs": release_contents_diff(
+            release, incumbent if incumbent and incumbent.pk != release.pk else None
+        ),
         "checklist": release_checklist(release),
         **extra,
     }

@@ -2,11 +2,13 @@
 other benchmark code:
 
 - resolving the release and arm (``conversations.rollout.arm_assignment_for``, the TTL cache
-  warm) on this database's releases, and the arm hash alone at a 50% canary (the work a turn does
-  while a candidate is in flight): target <= 0.5 ms per turn;
+  warm) on this database's releases, with the arm's rule set and signal file (compiled, cached
+  by sha256), and the arm hash alone at a 50% canary (the work a turn does while a candidate is
+  in flight): target <= 0.5 ms per turn;
 - a safety canary: the screen stage with the candidate screening beside the incumbent (the
   active safety version standing in as the candidate, so both do the same work) against the
-  screen stage alone: target <= 2 x one classifier's time.
+  screen stage alone: target <= 2 x one classifier's time; and the same for a candidate that
+  changes only the risk-signal file (the shipped file plus a comment, stored like a release's).
 """
 
 from __future__ import annotations
@@ -29,12 +31,18 @@ def _median_ms(samples: list[float]) -> float:
 
 def release_arm_cost(session: Any, calls: int) -> dict[str, Any]:
     from conversations.rollout import arm_assignment_for, arm_for, assignment_key
+    from conversations.services.release_contents import filter_rule_set_for, risk_signals_for
 
-    arm_assignment_for(session)  # fills the cache
+    def resolve_once() -> None:  # what a turn resolves before it screens
+        arm = arm_assignment_for(session)
+        filter_rule_set_for(arm.generation.filter_rules if arm.generation else "")
+        risk_signals_for(arm.risk_signals)
+
+    resolve_once()  # fills the caches
     resolve = []
     for _ in range(calls):
         start = time.perf_counter()
-        arm_assignment_for(session)
+        resolve_once()
         resolve.append((time.perf_counter() - start) * 1000.0)
     key = assignment_key(session)
     hashing = []
@@ -62,11 +70,25 @@ def safety_canary_cost(calls: int) -> dict[str, Any]:
     classifier = get_safety_classifier()
     if active is None:
         return {"skipped": "no active safety model version"}
+    from conversations.services.release_contents import (
+        RISK_SIGNALS,
+        release_content_store,
+        shipped_text,
+    )
+
+    signals = release_content_store(
+        kind=RISK_SIGNALS, text=shipped_text(RISK_SIGNALS) + "# bench: a candidate's copy\n"
+    ).sha256
     single: list[float] = []
     canary: list[float] = []
+    signal_canary: list[float] = []
     for i in range(calls):
         text = TEXTS[i % len(TEXTS)]
-        for samples, candidate in ((single, None), (canary, active.pk)):
+        for samples, candidate, candidate_signals in (
+            (single, None, None),
+            (canary, active.pk, None),
+            (signal_canary, None, signals),
+        ):
             start = time.perf_counter()
             screen(
                 text,
@@ -75,12 +97,15 @@ def safety_canary_cost(calls: int) -> dict[str, Any]:
                 turn=Turn(),
                 candidate_version_id=candidate,
                 candidate_served=True,
+                candidate_signals=candidate_signals,
             )
             samples.append((time.perf_counter() - start) * 1000.0)
-    one, both = _median_ms(single), _median_ms(canary)
+    one, both, signal = _median_ms(single), _median_ms(canary), _median_ms(signal_canary)
     return {
         "calls": calls,
         "screen_single_p50_ms": one,
         "screen_canary_p50_ms": both,
         "ratio": round(both / one, 3) if one else None,
+        "screen_signal_canary_p50_ms": signal,
+        "signal_ratio": round(signal / one, 3) if one else None,
     }

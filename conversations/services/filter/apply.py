@@ -22,12 +22,7 @@ from conversations.services.filter.cues import (
     text_validates,
     user_expresses_distress,
 )
-from conversations.services.filter.rules import (
-    ANY_SENTENCE_RULE_RX,
-    MAX_REPLY_CHARS,
-    RULESET_VERSION,
-    SENTENCE_RULES,
-)
+from conversations.services.filter.rules import RULESET_VERSION, SHIPPED_RULE_SET, RuleSet
 
 VALIDATION_SENTENCE = "That sounds really hard, and it makes sense that you feel this way."
 SAFE_FALLBACK = "I hear you, and I'm here with you. Would you like to tell me a little more?"
@@ -66,11 +61,11 @@ class FilterResult:
         return bool(self.hits)
 
 
-def violations(text: str, catalogue: Catalogue) -> list[str]:
+def violations(text: str, catalogue: Catalogue, rule_set: RuleSet = SHIPPED_RULE_SET) -> list[str]:
     """Every rule id ``text`` breaks, checked over the whole text (used by the final guard)."""
     found = []
-    if ANY_SENTENCE_RULE_RX.search(text):
-        found = [rule.id for rule in SENTENCE_RULES if rule.matches(text)]
+    if rule_set.any_rule_rx.search(text):
+        found = [rule.id for rule in rule_set.rules if rule.matches(text)]
     if may_have_contacts(text):
         found.extend(contact_violations(text, catalogue))
     return found
@@ -99,8 +94,12 @@ def response_filter_apply(
     risk_level: str = "none",
     user_text: str = "",
     safety_prompt_text: str = "",
+    rule_set: RuleSet = SHIPPED_RULE_SET,
 ) -> FilterResult:
     """Return the text a user may read, and the rule hits that changed it.
+
+    ``rule_set`` is the sentence rules in force (the turn's release's, ``conversations.services.
+    release_contents``; the shipped file's by default).
 
     The user's words matter only through whether they express distress, so the result is a
     function of (reply, catalogue, risk level, distress, safety prompt) and is remembered for
@@ -108,7 +107,9 @@ def response_filter_apply(
     repeated reply is filtered once. Results are immutable.
     """
     distressed = risk_level in ("low", "medium", "high") or user_expresses_distress(user_text)
-    return _filter(text or "", catalogue, risk_level, distressed, safety_prompt_text or "")
+    return _filter(
+        text or "", catalogue, risk_level, distressed, safety_prompt_text or "", rule_set
+    )
 
 
 FILTER_CACHE_SIZE = 4096
@@ -116,19 +117,25 @@ FILTER_CACHE_SIZE = 4096
 
 @lru_cache(maxsize=FILTER_CACHE_SIZE)
 def _filter(
-    text: str, catalogue: Catalogue, risk_level: str, distressed: bool, safety_prompt_text: str
+    text: str,
+    catalogue: Catalogue,
+    risk_level: str,
+    distressed: bool,
+    safety_prompt_text: str,
+    rule_set: RuleSet,
 ) -> FilterResult:
+    version = rule_set.version
     hits: list[FilterHit] = []
     needs_resources = False
     text = (text or "").strip()
 
-    if len(text) > MAX_REPLY_CHARS:
-        cut = text[:MAX_REPLY_CHARS]
+    if len(text) > rule_set.max_reply_chars:
+        cut = text[: rule_set.max_reply_chars]
         end = max(cut.rfind(". "), cut.rfind("? "), cut.rfind("! "))
         text = cut[: end + 1] if end > 0 else cut
-        hits.append(FilterHit("RF-LEN-01", "too_long", "truncated"))
+        hits.append(FilterHit("RF-LEN-01", "too_long", "truncated", version))
 
-    check_rules = bool(ANY_SENTENCE_RULE_RX.search(text))
+    check_rules = bool(rule_set.any_rule_rx.search(text))
     check_contacts = may_have_contacts(text)
     parts = _split_sentences(text)
     sentences, separators = parts[0::2], [*parts[1::2], ""]
@@ -138,13 +145,13 @@ def _filter(
             continue
         replacement = None
         if check_rules:
-            for rule in SENTENCE_RULES:
+            for rule in rule_set.rules:
                 if rule.matches(sentence):
-                    hits.append(FilterHit(rule.id, rule.category, "replaced"))
+                    hits.append(FilterHit(rule.id, rule.category, "replaced", version))
                     replacement = replacement or rule.replacement
         contact_rules = contact_violations(sentence, catalogue) if check_contacts else []
         for rule_id in contact_rules:
-            hits.append(FilterHit(rule_id, CONTACT_CATEGORIES[rule_id], "replaced"))
+            hits.append(FilterHit(rule_id, CONTACT_CATEGORIES[rule_id], "replaced", version))
         if contact_rules and replacement is None:
             replacement = CONTACT_POINTER
         if contact_rules:
@@ -156,19 +163,20 @@ def _filter(
 
     if distressed and text and not opening_validates(text):
         text = f"{VALIDATION_SENTENCE} {text}"
-        hits.append(FilterHit("RF-VAL-01", "validation_first", "added"))
+        hits.append(FilterHit("RF-VAL-01", "validation_first", "added", version))
     if risk_level in ("medium", "high") and not text_has_safety_question(text):
         prompt = (safety_prompt_text or "").strip() or SAFE_FALLBACK_WITH_CHECK
         text = f"{text} {prompt}".strip()
-        hits.append(FilterHit("RF-SAFE-01", "safety_prompt", "added"))
+        hits.append(FilterHit("RF-SAFE-01", "safety_prompt", "added", version))
 
-    if not text or violations(text, catalogue):
+    if not text or violations(text, catalogue, rule_set):
         needs_check = risk_level in ("medium", "high")
         text = SAFE_FALLBACK_WITH_CHECK if needs_check else SAFE_FALLBACK
-        hits.append(FilterHit("RF-GUARD-01", "guard", "fallback"))
+        hits.append(FilterHit("RF-GUARD-01", "guard", "fallback", version))
 
     return FilterResult(
         text=text,
         hits=tuple(hits),
+        version=version,
         needs_resources=needs_resources,
     )

@@ -42,11 +42,15 @@ class Rule:
         return any(p.search(text) for p in self.patterns)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per text
 class RuleSet:
     version: str
     max_reply_chars: int
+    # Sentence rules, in priority order: the first matching rule's replacement is used, every
+    # matching rule is recorded.
     rules: tuple[Rule, ...]
+    # One search tells whether a text needs the rule-by-rule checks at all (most replies do not).
+    any_rule_rx: re.Pattern[str]
 
 
 def _joined(value: object, where: str) -> str:
@@ -120,25 +124,27 @@ def rule_set_parse(data: object) -> RuleSet:
         crossing = [other.id for other in rules if other.matches(rule.replacement)]
         if crossing:
             raise FilterRulesError(f"rule {rule.id}: its replacement crosses {crossing}")
-    return RuleSet(version.strip(), max_chars, tuple(rules))
+    any_rule_rx = re.compile(
+        "|".join(f"(?:{p.pattern})" for rule in rules for p in rule.patterns), re.IGNORECASE
+    )
+    return RuleSet(version.strip(), max_chars, tuple(rules), any_rule_rx)
 
 
-def rule_set_load(path: Path = RULES_FILE) -> RuleSet:
+def rule_set_parse_text(text: str, *, source: str = "the rule file") -> RuleSet:
+    """Checks and compiles a rule file's YAML text."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise FilterRulesError(f"{path.name}: not valid YAML ({exc})") from exc
+        raise FilterRulesError(f"{source}: not valid YAML ({exc})") from exc
     return rule_set_parse(data)
 
 
-_RULE_SET = rule_set_load()
-RULESET_VERSION = _RULE_SET.version
-MAX_REPLY_CHARS = _RULE_SET.max_reply_chars
-# Sentence rules, in priority order: the first matching rule's replacement is used, every
-# matching rule is recorded.
-SENTENCE_RULES: tuple[Rule, ...] = _RULE_SET.rules
+def rule_set_load(path: Path = RULES_FILE) -> RuleSet:
+    return rule_set_parse_text(path.read_text(encoding="utf-8"), source=path.name)
 
-# One search tells whether a text needs the rule-by-rule checks at all (most replies do not).
-ANY_SENTENCE_RULE_RX = re.compile(
-    "|".join(f"(?:{p.pattern})" for rule in SENTENCE_RULES for p in rule.patterns), re.IGNORECASE
-)
+
+SHIPPED_RULE_SET = rule_set_load()
+RULESET_VERSION = SHIPPED_RULE_SET.version
+MAX_REPLY_CHARS = SHIPPED_RULE_SET.max_reply_chars
+SENTENCE_RULES: tuple[Rule, ...] = SHIPPED_RULE_SET.rules
+ANY_SENTENCE_RULE_RX = SHIPPED_RULE_SET.any_rule_rx

@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING
 
 from conversations.services.filter import response_filter_apply
+from conversations.services.filter.rules import SHIPPED_RULE_SET, RuleSet
 from conversations.services.turn.state import Turn, ms_since
 
 if TYPE_CHECKING:
@@ -21,8 +22,10 @@ def filter_reply(
     fixed: EmergencyReply,
     catalogue: Catalogue,
     turn: Turn,
+    rule_set: RuleSet = SHIPPED_RULE_SET,
 ) -> None:
-    """Set ``turn.text`` to ``text`` as the filter lets it through, and record its hits."""
+    """Set ``turn.text`` to ``text`` as the filter lets it through (with ``rule_set``, the
+    turn's release's sentence rules), and record its hits and the rule set's version."""
     start = time.perf_counter()
     result = response_filter_apply(
         text=text,
@@ -30,6 +33,7 @@ def filter_reply(
         risk_level=risk_level,
         user_text=user_text,
         safety_prompt_text=fixed.medium_risk_text,
+        rule_set=rule_set,
     )
     turn.latency["filter"] = ms_since(start)
     turn.filter_hits = [hit.as_dict() for hit in result.hits]

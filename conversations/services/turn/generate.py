@@ -35,6 +35,7 @@ from conversations.services.filter.cues import (
     text_validates,
     user_expresses_distress,
 )
+from conversations.services.filter.rules import SHIPPED_RULE_SET, RuleSet
 from conversations.services.safety_mode import SUGGESTED_REPLIES
 from conversations.services.turn.route import Route, RouteKind
 from conversations.services.turn.state import Turn, ms_since
@@ -77,10 +78,12 @@ def generate(
     catalogue: Catalogue | None = None,
     intent_classifier: IntentClassifier | None = None,
     persona_version: int | None = None,
+    rule_set: RuleSet = SHIPPED_RULE_SET,
 ) -> str:
     """The reply's words before the filter; safety routes also set resources, suggested replies,
     the intent and entering or leaving safety-check mode on ``turn``. ``persona_version`` is the
-    persona prompt the turn's release pins (None: the active one)."""
+    persona prompt the turn's release pins (None: the active one); ``rule_set`` its response
+    filter's rules, which a model's reply must not break."""
     if route.fixed:
         return _fixed(route, session=session, fixed=fixed, turn=turn, history=history)
     turn.flow_step = route.flow_step
@@ -108,6 +111,7 @@ def generate(
         fixed,
         catalogue=catalogue,
         intent_classifier=intent_classifier,
+        rule_set=rule_set,
     )
     if route.flow_step in FLOW_SUGGESTED_REPLIES and risk_level != RiskLevel.MEDIUM:
         turn.suggested_replies = list(FLOW_SUGGESTED_REPLIES[route.flow_step])
@@ -195,10 +199,11 @@ def model_reply_problem(
     *,
     catalogue: Catalogue | None,
     intent_classifier: IntentClassifier | None,
+    rule_set: RuleSet = SHIPPED_RULE_SET,
 ) -> str:
     """Why a model's reply may not be served as it is ("" when it may): it breaks a hard line
     of the response filter, or it does not validate a user who expressed distress."""
-    if catalogue is not None and violations(text, catalogue):
+    if catalogue is not None and violations(text, catalogue, rule_set):
         return "filter"
     distressed = request.risk_level in (RiskLevel.LOW, RiskLevel.MEDIUM) or (
         user_expresses_distress(request.user_text)
@@ -231,6 +236,7 @@ def _generated(
     *,
     catalogue: Catalogue | None,
     intent_classifier: IntentClassifier | None,
+    rule_set: RuleSet = SHIPPED_RULE_SET,
 ) -> str:
     """The active generator; when it fails, approved content; when a model's reply does not
     listen or breaks a hard line, the composed responder (approved parts) instead; when those
@@ -245,7 +251,11 @@ def _generated(
     else:
         if primary.name in MODEL_BACKENDS:
             problem = model_reply_problem(
-                request, reply.text, catalogue=catalogue, intent_classifier=intent_classifier
+                request,
+                reply.text,
+                catalogue=catalogue,
+                intent_classifier=intent_classifier,
+                rule_set=rule_set,
             )
             if problem:
                 _failed(turn, primary.name, problem)

@@ -185,6 +185,8 @@ def turn_persist(
     # The version that decided this message's risk (and, with a release, its arm's): safety
     # metrics per version read it here (evaluation/services/metrics.py).
     user_message.model_versions = {"safety": assessment.model_version}
+    if turn.model_versions.get("risk_signals"):  # the signal file that screened it
+        user_message.model_versions["risk_signals"] = turn.model_versions["risk_signals"]
     user_message.care_level = turn.care_level
     user_message.release_id, user_message.rollout_arm = turn.release_id, turn.rollout_arm
     user_message.save(update_fields=(*RISK_FIELDS, "release", "rollout_arm"))

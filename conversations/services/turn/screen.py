@@ -4,6 +4,11 @@ The safety classifier decides; the optional safety judge gives a second opinion 
 possible-risk band; when the classifier fails, or is still loading in a freshly started server
 (after ``ARI_SAFETY_WARM_WAIT_S``), the rule net alone decides and at least medium risk stands
 (without the model we stay careful). The nearest exemplar is kept as the reason.
+
+The risk signals are those of the turn's release (its risk-signal file, ``release_contents``;
+the workspace's entries on top); a candidate's file that differs screens beside the incumbent's
+like a candidate safety model. The file's version that screened is recorded
+(``model_versions["risk_signals"]``).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.conf import settings
 
 from conversations.backends.base import RiskAssessment
+from conversations.backends.safety_rules import signals_in_force
 from conversations.models import Message, RiskLevel
 from conversations.services.exemplars import exemplar_nearest
 from conversations.services.turn.state import Turn, ms_since
@@ -24,6 +30,7 @@ from training_jobs.ml.labels import max_level
 
 if TYPE_CHECKING:
     from conversations.backends.base import SafetyClassifier
+    from conversations.backends.safety_rules import Rule
     from conversations.selectors import HistoryRow
 
 logger = logging.getLogger(__name__)
@@ -55,14 +62,56 @@ def screen(
     turn: Turn,
     candidate_version_id: int | None = None,
     candidate_served: bool = False,
+    risk_signals: str = "",
+    candidate_signals: str | None = None,
 ) -> RiskAssessment:
     """The risk of ``text`` read with ``history`` (the session's last messages, oldest first).
 
-    With ``candidate_version_id`` (a release's safety model in staging or canary) the candidate
+    ``risk_signals`` names the risk-signal file in force (sha256 of a release's; "" the shipped
+    file). With ``candidate_version_id`` (a release's safety model in staging or canary) or
+    ``candidate_signals`` (its risk-signal file, when not the incumbent's) the candidate
     screens the message too: its decision is stored beside the served one, and, when
     ``candidate_served`` (the canary arm), the more cautious of the two is served. A candidate
     can only add caution, never take it away (docs/releases.md).
     """
+    version, rules = signals_resolve(risk_signals, turn)
+    turn.model_versions["risk_signals"] = version
+    with signals_in_force(rules):
+        return _screen(
+            text,
+            history=history,
+            classifier=classifier,
+            turn=turn,
+            candidate_version_id=candidate_version_id,
+            candidate_served=candidate_served,
+            candidate_signals=candidate_signals,
+        )
+
+
+def signals_resolve(sha256: str, turn: Turn) -> tuple[str, tuple[Rule, ...] | None]:
+    """``(version, rules)`` of the risk-signal file ``sha256`` (rules None: the shipped file).
+    One that cannot be compiled here never leaves the screen without signals: the shipped file
+    serves instead, recorded as ``provenance.risk_signals_error``."""
+    from conversations.services.release_contents import risk_signals_for
+
+    try:
+        return risk_signals_for(sha256)
+    except Exception as exc:
+        logger.exception("release risk-signal file unavailable sha256=%s", sha256[:12])
+        turn.provenance["risk_signals_error"] = type(exc).__name__
+        return risk_signals_for("")
+
+
+def _screen(
+    text: str,
+    *,
+    history: Sequence[HistoryRow],
+    classifier: SafetyClassifier | None,
+    turn: Turn,
+    candidate_version_id: int | None,
+    candidate_served: bool,
+    candidate_signals: str | None,
+) -> RiskAssessment:
     start = time.perf_counter()
     context = safety_context(history)
     if not models_ready(settings.ARI_SAFETY_WARM_WAIT_S):
@@ -86,9 +135,16 @@ def screen(
     else:
         assessment = second_opinion(classifier, text, context, assessment, turn)
         turn.thresholds = thresholds_of(classifier, with_history=bool(context))
-        if candidate_version_id is not None:
+        if candidate_version_id is not None or candidate_signals is not None:
             assessment = candidate_screen(
-                text, context, assessment, turn, candidate_version_id, served=candidate_served
+                text,
+                context,
+                assessment,
+                turn,
+                candidate_version_id,
+                served=candidate_served,
+                signals=candidate_signals,
+                incumbent_classifier=classifier,
             )
     turn.exemplar = exemplar_nearest(text)
     turn.latency["safety"] = ms_since(start)
@@ -116,20 +172,36 @@ def candidate_screen(
     context: Sequence[str],
     incumbent: RiskAssessment,
     turn: Turn,
-    version_id: int,
+    version_id: int | None,
     *,
     served: bool,
+    signals: str | None = None,
+    incumbent_classifier: SafetyClassifier | None = None,
 ) -> RiskAssessment:
-    """The release candidate's decision, kept in ``provenance["safety_candidate"]``; served only
-    when ``served`` and strictly more cautious than the incumbent's."""
+    """The release candidate's decision (its safety model, or the incumbent's when
+    ``version_id`` is None; with its risk-signal file ``signals`` when given), kept in
+    ``provenance["safety_candidate"]``; served only when ``served`` and strictly more cautious
+    than the incumbent's."""
     from conversations.backends.classifiers import get_classifier_for_version
+    from conversations.services.release_contents import risk_signals_for
 
     start = time.perf_counter()
+    signals_version = turn.model_versions.get("risk_signals", "")
     try:
-        classifier = cast("SafetyClassifier", get_classifier_for_version("safety", version_id))
-        candidate = classifier.assess(text, history=context)
+        if version_id is None:
+            classifier = incumbent_classifier
+            if classifier is None:
+                raise ValueError("no incumbent classifier to screen with")
+        else:
+            classifier = cast("SafetyClassifier", get_classifier_for_version("safety", version_id))
+        if signals is None:
+            candidate = classifier.assess(text, history=context)
+        else:
+            signals_version, rules = risk_signals_for(signals)
+            with signals_in_force(rules):
+                candidate = classifier.assess(text, history=context)
     except Exception as exc:  # a broken candidate never costs the user the incumbent's screen
-        logger.exception("candidate safety model failed version_id=%s", version_id)
+        logger.exception("candidate safety screen failed version_id=%s", version_id)
         turn.provenance["safety_candidate"] = {"error": type(exc).__name__}
         return incumbent
     more_cautious = max_level(incumbent.level, candidate.level) != incumbent.level
@@ -139,12 +211,16 @@ def candidate_screen(
         "level": candidate.level,
         "category": candidate.category or "",
         "score": round(candidate.score, 4),
+        "risk_signals": signals_version,
         "served": chosen is candidate,
     }
     turn.provenance["safety_incumbent"] = {
         "model_version": incumbent.model_version,
         "level": incumbent.level,
+        "risk_signals": turn.model_versions.get("risk_signals", ""),
     }
+    if chosen is candidate:
+        turn.model_versions["risk_signals"] = signals_version
     turn.latency["safety_candidate"] = ms_since(start)
     return chosen
 
