@@ -208,9 +208,13 @@ def test_imported_corpora_show_their_turns(client, clinician):
     assert client.get("/datasets/imported/999999/").status_code == 404
 
 
-def test_search_pages_merge_message_and_reply_matches(clinician):
+@pytest.mark.parametrize("near_ids", [20_000, 12])
+def test_search_pages_merge_message_and_reply_matches(clinician, monkeypatch, near_ids):
     """A search matches the message or the reply (two queries merged): pages of the merged rows
-    do not overlap or skip, forwards and back, and the other filters still apply."""
+    do not overlap or skip, forwards and back, and the other filters still apply. Each query
+    looks first among the ids next to the page's bound; with 12 of them a page is often not
+    filled there and is read again unbounded."""
+    monkeypatch.setattr("evaluation.selectors.datasets.SEARCH_NEAR_IDS", near_ids)
     session = ChatSession.objects.create(user=clinician, session_type="check_in")
     expected = []
     for n in range(130):
