@@ -15,44 +15,24 @@ queries, never one per row).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from django.core.cache import cache
 from django.db.models import F, Model, Q, QuerySet
 from django.utils import timezone
 
-from ari_review.privacy.masking import mask_text
 from conversations.models import CareLevel, Intent, Message, RiskLevel
 from conversations.services.masking import message_texts_masked
 from evaluation.models import IntentLabel, PreferenceCandidate, SafetyLabel, WorkItem
+from evaluation.selectors.masking import masked_many
 
 _M = TypeVar("_M", bound=Model)
 
 PAGE_SIZE = 50
 ARI = "ari"
-# Masking (NER) costs about 10 ms a text, 100 texts a page: masked texts are cached by the hash
-# of the text (the key carries no text), so a page read again costs one cache round trip.
-MASK_CACHE_SECONDS = 24 * 3600
 # A search first looks among this many ids next to the page's bound (``_keyset_near_first``).
 SEARCH_NEAR_IDS = 20_000
-
-
-def masked_many(texts: list[str]) -> list[str]:
-    """Each text masked (``mask_text``), through the cache."""
-    keys = [f"dsmask:{hashlib.sha256(t.encode()).hexdigest()}" for t in texts]
-    found = cache.get_many(keys)
-    missing = {}
-    out = []
-    for key, text in zip(keys, texts, strict=True):
-        if key not in found:
-            found[key] = missing[key] = mask_text(text)
-        out.append(found[key])
-    if missing:
-        cache.set_many(missing, MASK_CACHE_SECONDS)
-    return out
 
 
 @dataclass(frozen=True)
