@@ -101,12 +101,13 @@ def _keyset(
     *,
     after: int | None,
     before: int | None,
-    union: Sequence[QuerySet[_M]] = (),
+    union: Sequence[tuple[QuerySet[_M], Sequence[str]]] = (),
     sorted_window: bool = False,
 ) -> tuple[list[_M], bool, bool]:
     """One page newest first; with ``before`` the page just newer than it. With ``union``
-    (querysets of the same model), the page of the rows in any of them: each gives at most one
-    page of ids, the ids are merged, and the page's rows are read from ``qs``.
+    (querysets of the same model, each with the fields equal to its key, as
+    ``_keyset_near_first`` takes them), the page of the rows in any of them: each gives at most
+    one page of ids, the ids are merged, and the page's rows are read from ``qs``.
 
     ``sorted_window``: the same page, ordered by an expression of the key that no index gives,
     so the planner reads the rows that match (a date range through ``created_at``'s index) and
@@ -116,8 +117,8 @@ def _keyset(
         pages = [
             _keyset(u.only("id"), after=after, before=before, sorted_window=sorted_window)
             if sorted_window
-            else _keyset_near_first(u.only("id"), after=after, before=before)
-            for u in union
+            else _keyset_near_first(u.only("id"), after=after, before=before, mirrors=mirrors)
+            for u, mirrors in union
         ]
         ids = {row.pk for rows, _, _ in pages for row in rows}
         newest_first = sorted(ids, reverse=True)
@@ -142,22 +143,29 @@ def _keyset(
 
 
 def _keyset_near_first(
-    qs: QuerySet[_M], *, after: int | None, before: int | None
+    qs: QuerySet[_M], *, after: int | None, before: int | None, mirrors: Sequence[str] = ()
 ) -> tuple[list[_M], bool, bool]:
     """``_keyset`` of a search, looked for first among the ``SEARCH_NEAR_IDS`` ids next to the
     page's bound. PostgreSQL's estimate of a trigram match is far too low for a word many
     messages share, so left alone it reads every match through the trigram index and sorts
     them ("sister" at 1M messages: 21,810 rows, ~200 ms); bounded, it intersects the matches with
     that id range and sorts a few hundred. A page the range does not fill (a rare word) is read
-    again unbounded, where the trigram index finds its few matches wherever they are."""
+    again unbounded, where the trigram index finds its few matches wherever they are.
+
+    ``mirrors``: fields equal to the key in every row (a reply's ``reply_to``), given the same
+    range: PostgreSQL does not carry a range across a join, and without it read every reply
+    matching a common word (55,000 for "week") before joining them."""
     if before is not None:
-        near = qs.filter(pk__lte=before + SEARCH_NEAR_IDS)
+        bounds = {"gt": before, "lte": before + SEARCH_NEAR_IDS}
     else:
         edge = after
         if edge is None:
             newest = qs.model._default_manager.order_by("-pk").values_list("pk", flat=True)
             edge = (newest.first() or 0) + 1
-        near = qs.filter(pk__gte=edge - SEARCH_NEAR_IDS)
+        bounds = {"lt": edge, "gte": edge - SEARCH_NEAR_IDS}
+    near = qs.filter(
+        **{f"{field}__{op}": value for field in ("pk", *mirrors) for op, value in bounds.items()}
+    )
     rows, more_older, more_newer = _keyset(near, after=after, before=before)
     if more_newer if before is not None else more_older:
         return rows, more_older, more_newer
@@ -185,17 +193,21 @@ def _window_in_past(filters: DatasetFilters) -> bool:
 _REPLY_JOINED = {"reply__role": Message.Role.ASSISTANT, "reply__reply_to__isnull": False}
 
 
-def ari_turns_queries(filters: DatasetFilters) -> list[QuerySet[Message]]:
+def ari_turns_queries(filters: DatasetFilters) -> list[tuple[QuerySet[Message], tuple[str, ...]]]:
     """The turns matching the filters as one query, or with a search two: the turns whose
     message matches and those whose reply does. Each is paged on its own and the pages merged
     (``_keyset``): an OR across the two tables would defeat both the trigram indexes (a rare
-    word) and the early stop of the newest-first scan (a common one)."""
+    word) and the early stop of the newest-first scan (a common one). Each query comes with the
+    fields equal to the turn's id that it joins (the reply's ``reply_to``)."""
     if not filters.search:
-        return [ari_turns_query(filters)]
+        return [(ari_turns_query(filters), ())]
     base = ari_turns_query(replace(filters, search=""))
     return [
-        base.filter(text__icontains=filters.search),
-        base.filter(reply__text__icontains=filters.search, **_REPLY_JOINED),
+        (base.filter(text__icontains=filters.search), ()),
+        (
+            base.filter(reply__text__icontains=filters.search, **_REPLY_JOINED),
+            ("reply__reply_to_id",),
+        ),
     ]
 
 
@@ -300,12 +312,12 @@ def _ari_page(filters: DatasetFilters, *, after: int | None, before: int | None)
         bound = {"reply__reply_to_id__lt": after} if after is not None else {}
         if before is not None:
             bound = {"reply__reply_to_id__gt": before}
-        queries = [q.filter(**bound) for q in queries]
+        queries = [(q.filter(**bound), mirrors) for q, mirrors in queries]
     qs = Message.objects.select_related("reply").only(*_TURN_FIELDS)
     window = _window_in_past(filters)
     if len(queries) == 1:
         messages, has_older, has_newer = _keyset(
-            queries[0].select_related("reply").only(*_TURN_FIELDS),
+            queries[0][0].select_related("reply").only(*_TURN_FIELDS),
             after=after,
             before=before,
             sorted_window=window,

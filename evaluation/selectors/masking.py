@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from django.core.cache import cache
 
-from ari_review.privacy.masking import mask_text
+from ari_review.privacy.masking import MASKING_VERSION, mask_text
 from conversations.services.masking import message_texts_masked
 from evaluation.models import WorkItem
 
@@ -19,8 +19,9 @@ MASK_CACHE_SECONDS = 24 * 3600
 
 
 def masked_many(texts: list[str]) -> list[str]:
-    """Each text masked (``mask_text``), through the cache."""
-    keys = [f"dsmask:{hashlib.sha256(t.encode()).hexdigest()}" for t in texts]
+    """Each text masked (``mask_text``), through the cache (keyed by the masking's version and
+    the text's hash: a new ``MASKING_VERSION`` misses every older entry)."""
+    keys = [f"dsmask:{MASKING_VERSION}:{hashlib.sha256(t.encode()).hexdigest()}" for t in texts]
     found = cache.get_many(keys)
     missing = {}
     out = []
