@@ -278,9 +278,12 @@ def test_queue_lists_show_masked_texts_stored_once_for_the_page(client, clinicia
     message's mask is stored on it the first time and read back after (not masked per view),
     an imported text is masked too."""
     from ari_review.privacy.masking import MASKING_VERSION
-    from conversations.models import Message
+    from conversations.models import ChatSession, Message
 
-    said = MessageFactory(text="Call me on 07700 900123 tonight")
+    session = ChatSession.objects.create(user=clinician, session_type="check_in")
+    said = Message.objects.create(
+        session=session, role="user", text="Call me on 07700 900123 tonight"
+    )
     LabelItemFactory(kind=SAFETY, message=said, priority=0.1)
     LabelItemFactory(kind=SAFETY, text="Mail me at sam@example.org", priority=0.2)
     client.force_login(clinician)
