@@ -154,6 +154,11 @@ class Message(models.Model):
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="reply"
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # ``text`` as clinicians read it (``ari_review.privacy.masking.mask_text``), stored the first
+    # time a page shows it (``message_texts_masked``) so later pages do not mask it again;
+    # ``text_masked_version`` is the masking's version it was made with (0: not yet masked).
+    text_masked = models.TextField(blank=True, default="")
+    text_masked_version = models.PositiveSmallIntegerField(default=0)
     # User messages: the safety assessment.
     risk_level = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True, default="")
     risk_category = models.CharField(

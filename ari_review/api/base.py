@@ -35,13 +35,16 @@ class BaseApi(APIView):
 
         raise RateLimited(wait, scope=getattr(self, "throttle_scope", ""))
 
-    def paginate(self, queryset, serializer_class):
-        """Page a queryset and return the paginated response of ``serializer_class``."""
+    def paginate(self, queryset, serializer_class, context=None):
+        """Page a queryset and return the paginated response of ``serializer_class``;
+        ``context(page)``, if given, is the serializer's context for the page's rows (what is
+        read for the page at once, not per row)."""
         if self.pagination_class is None:
             raise TypeError(f"{type(self).__name__} has no pagination_class to paginate with")
         paginator = self.pagination_class()
         page: list[Any] | None = paginator.paginate_queryset(queryset, self.request, view=self)
-        return paginator.get_paginated_response(serializer_class(page, many=True).data)
+        extra = {"context": context(page or [])} if context else {}
+        return paginator.get_paginated_response(serializer_class(page, many=True, **extra).data)
 
 
 class EndUserApi(BaseApi):

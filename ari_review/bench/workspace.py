@@ -26,7 +26,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from conversations.models import ChatSession, Message
 from evaluation.models import MetricValue, SeedDialogue, WorkItem, WorkLock
-from evaluation.selectors.datasets import ARI, dataset_sources
+from evaluation.selectors.datasets import ARI, PAGE_SIZE, dataset_sources
 from evaluation.services import metrics_compute
 
 TARGET_MS = 200.0
@@ -262,9 +262,19 @@ class Command(BaseCommand):
             page("page dashboards (one arm)", dash + f"?arm={arm.first()}")
 
         ds = reverse("evaluation:datasets")
+        turns = Message.objects.filter(role="user")
         page("datasets: first page", ds)
         page("datasets: first page, masking cache cleared", ds, before=cache.clear)
-        turns = Message.objects.filter(role="user")
+
+        def never_masked():
+            """The first page as nobody has read it: no mask cached, none stored."""
+            cache.clear()
+            newest = list(turns.order_by("-id").values_list("id", flat=True)[:PAGE_SIZE])
+            Message.objects.filter(Q(pk__in=newest) | Q(reply_to_id__in=newest)).update(
+                text_masked="", text_masked_version=0
+            )
+
+        page("datasets: first page, masks not stored yet", ds, before=never_masked)
         bounds = turns.aggregate(lo=Min("id"), hi=Max("id"))
         if bounds["lo"] is None:
             raise CommandError("No chat turns: run generate_load_data first.")

@@ -7,7 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from ari_review.api.base import ClinicianApi
-from ari_review.privacy.masking import mask_text, pseudonym
+from ari_review.privacy.masking import pseudonym
 from evaluation.apis.common import (
     KIND_PARAM,
     ProgressSerializer,
@@ -17,6 +17,7 @@ from evaluation.apis.common import (
     kind_or_404,
     work_item_payload,
 )
+from evaluation.selectors.masking import work_item_texts_masked
 from evaluation.selectors.queue import queue_items_list, work_progress
 from evaluation.services import (
     work_item_lock,
@@ -61,14 +62,17 @@ class QueueItemListApi(ClinicianApi):
             return getattr(item, "message_count", None)
 
         def get_preview(self, item) -> str:
-            if item.message_id:
-                return mask_text(item.message.text)[:160]
-            return mask_text(item.text)[:160]
+            return self.context["texts"].get(item.pk, "")[:160]
 
     @extend_schema(parameters=[KIND_PARAM], responses=OutputSerializer(many=True))
     def get(self, request, kind: str):
         qs = queue_items_list(kind=kind_or_404(kind), clinician=request.user)
-        return self.paginate(qs, self.OutputSerializer)
+        return self.paginate(qs, self.OutputSerializer, context=self.page_texts)
+
+    @staticmethod
+    def page_texts(page) -> dict:
+        """The page's texts masked at once (stored masks, the cache), not item by item."""
+        return {"texts": work_item_texts_masked(items=page)}
 
 
 class QueueNextApi(ClinicianApi):

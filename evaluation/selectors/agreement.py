@@ -19,13 +19,15 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
 
-from ari_review.privacy.masking import mask_text, pseudonym
+from ari_review.privacy.masking import pseudonym
+from conversations.services.masking import message_texts_masked
 from evaluation.agreement import cohen_kappa, cohen_kappa_per_class, krippendorff_alpha_nominal
 from evaluation.label_sets import LABEL_SETS, LabelSet, normalise_value
 from evaluation.models import (
     Adjudication,
     WorkItem,
 )
+from evaluation.selectors.masking import masked_many
 
 
 def label_units(specs: list[LabelSet]) -> dict[str, list[tuple[list[int], list[str], str]]]:
@@ -224,19 +226,25 @@ def disagreements_list(*, label_set: str | None = None, limit: int = 50) -> list
             .values_list("item_id", "clinician__username", spec.field)
         ):
             labels[(item_id, spec.key)].append((username, normalise_value(spec, raw)))
-    out = []
-    for item_id, spec in wanted:
-        item = items[item_id]
-        if item.message is not None:  # selected with the item
-            preview = item.message.text
-        elif item.kind == WorkItem.Kind.REVIEW:
+    # Masked a page at once: a message's stored mask, any other text through the cache.
+    said = [item for item in items.values() if item.message is not None]  # selected with it
+    stored = message_texts_masked(messages=[item.message for item in said if item.message])
+    previews = {item.pk: text for item, text in zip(said, stored, strict=True)}
+    others = {}
+    for item in items.values():
+        if item.message is not None:
+            continue
+        if item.kind == WorkItem.Kind.REVIEW:
             if item.session is None:
                 raise ValueError(f"review item {item.pk} has no session")
-            preview = f"Session of {pseudonym(item.session.user_id)}"
+            others[item.pk] = f"Session of {pseudonym(item.session.user_id)}"
         else:
-            preview = item.text or (item.context[-1]["content"] if item.context else "")
-        out.append(Disagreement(item, spec, labels[(item_id, spec.key)], mask_text(preview)[:300]))
-    return out
+            others[item.pk] = item.text or (item.context[-1]["content"] if item.context else "")
+    previews.update(zip(others, masked_many(list(others.values())), strict=True))
+    return [
+        Disagreement(items[item_id], spec, labels[(item_id, spec.key)], previews[item_id][:300])
+        for item_id, spec in wanted
+    ]
 
 
 def adjudications_list(*, limit: int = 50) -> QuerySet[Adjudication]:

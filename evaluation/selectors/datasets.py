@@ -7,48 +7,32 @@ item's text, or for a comparison (KakoVerse) the seeker's message and the candid
 the care level the corpus gives each. Pages are keyset pages
 on the primary key, newest first (``id < after`` or ``id > before``), so page 10,000 costs what
 page 1 does: the plan is a backward scan of the primary key (or of ``created_at``'s index when a
-date range is narrow), stopped after one page. Texts leave masked; clinician labels are read for
-the page's rows only (two queries, never one per row).
+date range is narrow), stopped after one page. Texts leave masked (a message's mask is stored on
+it the first time a page shows it); clinician labels are read for the page's rows only (two
+queries, never one per row).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from django.core.cache import cache
-from django.db.models import Model, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 from django.utils import timezone
 
-from ari_review.privacy.masking import mask_text
 from conversations.models import CareLevel, Intent, Message, RiskLevel
+from conversations.services.masking import message_texts_masked
 from evaluation.models import IntentLabel, PreferenceCandidate, SafetyLabel, WorkItem
+from evaluation.selectors.masking import masked_many
 
 _M = TypeVar("_M", bound=Model)
 
 PAGE_SIZE = 50
 ARI = "ari"
-# Masking (NER) costs about 10 ms a text, 100 texts a page: masked texts are cached by the hash
-# of the text (the key carries no text), so a page read again costs one cache round trip.
-MASK_CACHE_SECONDS = 24 * 3600
-
-
-def masked_many(texts: list[str]) -> list[str]:
-    """Each text masked (``mask_text``), through the cache."""
-    keys = [f"dsmask:{hashlib.sha256(t.encode()).hexdigest()}" for t in texts]
-    found = cache.get_many(keys)
-    missing = {}
-    out = []
-    for key, text in zip(keys, texts, strict=True):
-        if key not in found:
-            found[key] = missing[key] = mask_text(text)
-        out.append(found[key])
-    if missing:
-        cache.set_many(missing, MASK_CACHE_SECONDS)
-    return out
+# A search first looks among this many ids next to the page's bound (``_keyset_near_first``).
+SEARCH_NEAR_IDS = 20_000
 
 
 @dataclass(frozen=True)
@@ -113,13 +97,29 @@ def _dates(qs: QuerySet[_M], filters: DatasetFilters) -> QuerySet[_M]:
 
 
 def _keyset(
-    qs: QuerySet[_M], *, after: int | None, before: int | None, union: Sequence[QuerySet[_M]] = ()
+    qs: QuerySet[_M],
+    *,
+    after: int | None,
+    before: int | None,
+    union: Sequence[tuple[QuerySet[_M], Sequence[str]]] = (),
+    sorted_window: bool = False,
 ) -> tuple[list[_M], bool, bool]:
     """One page newest first; with ``before`` the page just newer than it. With ``union``
-    (querysets of the same model), the page of the rows in any of them: each gives at most one
-    page of ids, the ids are merged, and the page's rows are read from ``qs``."""
+    (querysets of the same model, each with the fields equal to its key, as
+    ``_keyset_near_first`` takes them), the page of the rows in any of them: each gives at most
+    one page of ids, the ids are merged, and the page's rows are read from ``qs``.
+
+    ``sorted_window``: the same page, ordered by an expression of the key that no index gives,
+    so the planner reads the rows that match (a date range through ``created_at``'s index) and
+    sorts them, instead of walking the primary key back until it reaches them."""
+    key = (F("pk") + 0) if sorted_window else F("pk")
     if union:
-        pages = [_keyset(u.only("id"), after=after, before=before) for u in union]
+        pages = [
+            _keyset(u.only("id"), after=after, before=before, sorted_window=sorted_window)
+            if sorted_window
+            else _keyset_near_first(u.only("id"), after=after, before=before, mirrors=mirrors)
+            for u, mirrors in union
+        ]
         ids = {row.pk for rows, _, _ in pages for row in rows}
         newest_first = sorted(ids, reverse=True)
         if before is not None:
@@ -132,27 +132,84 @@ def _keyset(
         by_id = {row.pk: row for row in qs.filter(pk__in=kept)}
         return [by_id[pk] for pk in kept], more_older, more_newer
     if before is not None:
-        rows = list(qs.filter(pk__gt=before).order_by("pk")[: PAGE_SIZE + 1])
+        rows = list(qs.filter(pk__gt=before).order_by(key.asc())[: PAGE_SIZE + 1])
         more_newer = len(rows) > PAGE_SIZE
         rows = list(reversed(rows[:PAGE_SIZE]))
         return rows, True, more_newer
     if after is not None:
         qs = qs.filter(pk__lt=after)
-    rows = list(qs.order_by("-pk")[: PAGE_SIZE + 1])
+    rows = list(qs.order_by(key.desc())[: PAGE_SIZE + 1])
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE, after is not None
 
 
-def ari_turns_queries(filters: DatasetFilters) -> list[QuerySet[Message]]:
+def _keyset_near_first(
+    qs: QuerySet[_M], *, after: int | None, before: int | None, mirrors: Sequence[str] = ()
+) -> tuple[list[_M], bool, bool]:
+    """``_keyset`` of a search, looked for first among the ``SEARCH_NEAR_IDS`` ids next to the
+    page's bound. PostgreSQL's estimate of a trigram match is far too low for a word many
+    messages share, so left alone it reads every match through the trigram index and sorts
+    them ("sister" at 1M messages: 21,810 rows, ~200 ms); bounded, it intersects the matches with
+    that id range and sorts a few hundred. A page the range does not fill (a rare word) is read
+    again unbounded and sorted, where the trigram index finds its few matches wherever they are.
+
+    ``mirrors``: fields equal to the key in every row (a reply's ``reply_to``), given the same
+    range: PostgreSQL does not carry a range across a join, and without it read every reply
+    matching a common word (55,000 for "week") before joining them."""
+    if before is not None:
+        bounds = {"gt": before, "lte": before + SEARCH_NEAR_IDS}
+    else:
+        edge = after
+        if edge is None:
+            newest = qs.model._default_manager.order_by("-pk").values_list("pk", flat=True)
+            edge = (newest.first() or 0) + 1
+        bounds = {"lt": edge, "gte": edge - SEARCH_NEAR_IDS}
+    near = qs.filter(
+        **{f"{field}__{op}": value for field in ("pk", *mirrors) for op, value in bounds.items()}
+    )
+    rows, more_older, more_newer = _keyset(near, after=after, before=before)
+    if more_newer if before is not None else more_older:
+        return rows, more_older, more_newer
+    # Rare near the bound: sorted, so the plan is the trigram index's matches, not a walk back
+    # along the primary key (which PostgreSQL sometimes picks: ~1 s through 1M rows for "zebra").
+    return _keyset(qs, after=after, before=before, sorted_window=True)
+
+
+def _window_in_past(filters: DatasetFilters) -> bool:
+    """A closed date range that ends at least as many days before today as it is long: walking
+    the primary key back from the newest turn would read every turn newer than the range first
+    (one day two months back: 660,000 rows at 1M messages, ~460 ms), while reading the range
+    through ``created_at``'s index and sorting it reads only the range (~20 ms a day). Ranges
+    that reach today, or are long beside their distance, keep the walk, which stops after a
+    page."""
+    if filters.since is None or filters.until is None:
+        return False
+    days_back = (timezone.localdate() - filters.until).days
+    return (filters.until - filters.since).days + 1 <= days_back
+
+
+# Conditions on a turn's reply whenever a filter joins it (inner join). The reply's role lets the
+# planner read the partial index message_reply_intent_idx. ``reply_to IS NOT NULL`` is implied by
+# the join, but said it starts a backward scan of the reply_to index at the newest reply: without
+# it the scan first reads the index's NULL entries, every user message (half the table, ~470 ms
+# at 1M messages), before the first reply it can join.
+_REPLY_JOINED = {"reply__role": Message.Role.ASSISTANT, "reply__reply_to__isnull": False}
+
+
+def ari_turns_queries(filters: DatasetFilters) -> list[tuple[QuerySet[Message], tuple[str, ...]]]:
     """The turns matching the filters as one query, or with a search two: the turns whose
     message matches and those whose reply does. Each is paged on its own and the pages merged
     (``_keyset``): an OR across the two tables would defeat both the trigram indexes (a rare
-    word) and the early stop of the newest-first scan (a common one)."""
+    word) and the early stop of the newest-first scan (a common one). Each query comes with the
+    fields equal to the turn's id that it joins (the reply's ``reply_to``)."""
     if not filters.search:
-        return [ari_turns_query(filters)]
+        return [(ari_turns_query(filters), ())]
     base = ari_turns_query(replace(filters, search=""))
     return [
-        base.filter(text__icontains=filters.search),
-        base.filter(reply__text__icontains=filters.search, reply__role=Message.Role.ASSISTANT),
+        (base.filter(text__icontains=filters.search), ()),
+        (
+            base.filter(reply__text__icontains=filters.search, **_REPLY_JOINED),
+            ("reply__reply_to_id",),
+        ),
     ]
 
 
@@ -164,8 +221,7 @@ def ari_turns_query(filters: DatasetFilters) -> QuerySet[Message]:
     if filters.care:
         qs = qs.filter(care_level=filters.care)
     if filters.intent:
-        # the reply's role lets the planner read the partial index message_reply_intent_idx
-        qs = qs.filter(reply__intent=filters.intent, reply__role=Message.Role.ASSISTANT)
+        qs = qs.filter(reply__intent=filters.intent, **_REPLY_JOINED)
     if filters.search:
         qs = qs.filter(Q(text__icontains=filters.search) | Q(reply__text__icontains=filters.search))
     return _dates(qs, filters)
@@ -197,28 +253,33 @@ _TURN_FIELDS = (
     "id",
     "created_at",
     "text",
+    "text_masked",
+    "text_masked_version",
     "risk_level",
     "care_level",
     "session_id",
     "reply__id",
     "reply__text",
+    "reply__text_masked",
+    "reply__text_masked_version",
     "reply__intent",
 )
 
 
 def _ari_rows(messages: list[Message]) -> list[DatasetRow]:
-    """Rows for user messages read with ``select_related("reply")``: masked texts, the turn's
-    care level, risk and intent, clinician labels and labelling items (two queries a kind)."""
+    """Rows for user messages read with ``select_related("reply")``: masked texts (stored on the
+    messages once masked: ``message_texts_masked``), the turn's care level, risk and intent,
+    clinician labels and labelling items (two queries a kind)."""
     ids = [m.pk for m in messages]
     reply_ids = [m.reply.pk for m in messages if getattr(m, "reply", None) is not None]
     safety_items, safety_labels = _label_index("safety", message_ids=ids)
     intent_items, intent_labels = _label_index("intent", message_ids=reply_ids)
     rows = []
-    texts = []
+    said: list[Message] = []
     for m in messages:
         reply = getattr(m, "reply", None)
-        texts += [m.text, reply.text if reply is not None else ""]
-    masked = iter(masked_many(texts))
+        said += [m] if reply is None else [m, reply]
+    masked_of = dict(zip(said, message_texts_masked(messages=said), strict=True))
     for m in messages:
         reply = getattr(m, "reply", None)
         safety_item = safety_items.get(m.pk)
@@ -228,10 +289,10 @@ def _ari_rows(messages: list[Message]) -> list[DatasetRow]:
                 id=m.pk,
                 created_at=m.created_at,
                 source=ARI,
-                text=next(masked),
+                text=masked_of[m],
                 risk=m.risk_level,
                 care=m.care_level,
-                reply=next(masked),
+                reply=masked_of[reply] if reply is not None else "",
                 intent=reply.intent if reply is not None else "",
                 session_id=m.session_id,
                 labels={
@@ -253,14 +314,20 @@ def _ari_page(filters: DatasetFilters, *, after: int | None, before: int | None)
         bound = {"reply__reply_to_id__lt": after} if after is not None else {}
         if before is not None:
             bound = {"reply__reply_to_id__gt": before}
-        queries = [q.filter(**bound) for q in queries]
+        queries = [(q.filter(**bound), mirrors) for q, mirrors in queries]
     qs = Message.objects.select_related("reply").only(*_TURN_FIELDS)
+    window = _window_in_past(filters)
     if len(queries) == 1:
         messages, has_older, has_newer = _keyset(
-            queries[0].select_related("reply").only(*_TURN_FIELDS), after=after, before=before
+            queries[0][0].select_related("reply").only(*_TURN_FIELDS),
+            after=after,
+            before=before,
+            sorted_window=window,
         )
     else:
-        messages, has_older, has_newer = _keyset(qs, after=after, before=before, union=queries)
+        messages, has_older, has_newer = _keyset(
+            qs, after=after, before=before, union=queries, sorted_window=window
+        )
     return _page(_ari_rows(messages), has_older, has_newer)
 
 

@@ -7,13 +7,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ari_review.privacy.masking import mask_messages, mask_text, pseudonym
+from ari_review.privacy.masking import mask_text, pseudonym
 from conversations.models import ChatSession, Escalation, Message, RiskExemplar, RiskLevel
+from conversations.services.masking import message_texts_masked
 from evaluation.label_sets import LABEL_MODEL_BY_KIND
 from evaluation.models import (
     PreferenceCandidate,
     WorkItem,
 )
+from evaluation.selectors.masking import masked_many
 from evaluation.selectors.queue import work_lock_of
 
 if TYPE_CHECKING:
@@ -74,14 +76,14 @@ class ReviewItemView:
     user_rating_comment: str = ""
 
 
-def _turn(message: Message, levels: dict[int, str], exemplars: dict[int, str]) -> Turn:
+def _turn(message: Message, text: str, levels: dict[int, str], exemplars: dict[int, str]) -> Turn:
     exemplar = dict((message.risk_reason or {}).get("exemplar") or {})
     if exemplar:
         exemplar["text"] = exemplars.get(exemplar.get("id") or 0, "")  # no pk is 0
     return Turn(
         id=message.pk,
         role=message.role,
-        text=mask_text(message.text),
+        text=text,
         created_at=message.created_at,
         risk_level=message.risk_level,
         risk_category=message.risk_category,
@@ -116,6 +118,8 @@ def review_item_detail(*, item: WorkItem, clinician: User) -> ReviewItemView:
             "id",
             "role",
             "text",
+            "text_masked",
+            "text_masked_version",
             "created_at",
             "risk_level",
             "risk_category",
@@ -161,7 +165,10 @@ def review_item_detail(*, item: WorkItem, clinician: User) -> ReviewItemView:
         item=item,
         user=pseudonym(session.user_id),
         session=session,
-        turns=[_turn(m, levels, exemplars) for m in messages],
+        turns=[
+            _turn(m, text, levels, exemplars)
+            for m, text in zip(messages, message_texts_masked(messages=messages), strict=True)
+        ],
         escalations=escalations,
         lock_expires_at=lock.expires_at if lock else None,
         done_by_me=done,
@@ -188,7 +195,6 @@ def label_item_detail(*, item: WorkItem, clinician: User, blind: bool) -> LabelI
     left out when labelling blind."""
     message = item.message  # None (no query) when message_id is None
     if message is not None:
-        text = message.text
         role = message.role
         earlier = list(
             Message.objects.filter(
@@ -196,23 +202,32 @@ def label_item_detail(*, item: WorkItem, clinician: User, blind: bool) -> LabelI
             )
             .exclude(pk=message.pk)
             .order_by("-created_at", "-id")
-            .values("role", "text")[:4]
+            .only("id", "role", "text", "text_masked", "text_masked_version")[:4]
         )
-        context = [{"role": m["role"], "content": m["text"]} for m in reversed(earlier)]
+        earlier.reverse()
+        # Stored masks (a message is masked once, the first time a page shows it).
+        text, *said = message_texts_masked(messages=[message, *earlier])
+        context = [
+            {"role": m.role, "content": content} for m, content in zip(earlier, said, strict=True)
+        ]
         user = pseudonym(
             ChatSession.objects.filter(pk=message.session_id)
             .values_list("user_id", flat=True)
             .first()
         )
     else:
-        text, role, context, user = item.text, item.text_role, item.context or [], "imported"
+        # An imported text and its context, masked through the cache.
+        context = [m for m in item.context or [] if isinstance(m, dict)]
+        text, *said = masked_many([item.text, *(str(m.get("content") or "") for m in context)])
+        context = [{**m, "content": content} for m, content in zip(context, said, strict=True)]
+        role, user = item.text_role, "imported"
     lock = work_lock_of(item=item, clinician=clinician)
     done = LABEL_MODEL_BY_KIND[item.kind].objects.filter(item=item, clinician=clinician).exists()
     return LabelItemView(
         item=item,
-        text=mask_text(text),
+        text=text,
         role=role,
-        context=mask_messages(context),
+        context=context,
         # a blinded live false-negative sample never shows a model suggestion
         suggestion=None
         if blind or item.reason == WorkItem.Reason.FN_SAMPLE
@@ -250,12 +265,16 @@ def preference_item_detail(*, item: WorkItem, clinician: User) -> PreferenceItem
     done = (
         LABEL_MODEL_BY_KIND[Kind.PREFERENCE].objects.filter(item=item, clinician=clinician).exists()
     )
+    context = [m for m in item.context or [] if isinstance(m, dict)]
+    # The context and the candidates masked through the cache (one round trip), not per view.
+    said = masked_many(
+        [str(m.get("content") or "") for m in context] + [candidates[cid].text for cid in order]
+    )
     return PreferenceItemView(
         item=item,
-        context=mask_messages(item.context or []),
+        context=[{**m, "content": content} for m, content in zip(context, said, strict=False)],
         candidates=[
-            CandidateView(cid, "ABC"[i], mask_text(candidates[cid].text))
-            for i, cid in enumerate(order)
+            CandidateView(cid, "ABC"[i], said[len(context) + i]) for i, cid in enumerate(order)
         ],
         lock_expires_at=lock.expires_at if lock else None,
         done_by_me=done,

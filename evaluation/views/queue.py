@@ -23,6 +23,7 @@ from evaluation.selectors.items import (
     preference_item_detail,
     review_item_detail,
 )
+from evaluation.selectors.masking import work_item_texts_masked
 from evaluation.selectors.queue import queue_items_list, work_item_get, work_progress
 from evaluation.services import (
     CandidateScoreInput,
@@ -71,6 +72,7 @@ class QueuePage(ClinicianRequired, View):
                 "kind": self.kind,
                 "queue": QUEUES[self.kind],
                 "items": items,
+                "texts": work_item_texts_masked(items=items),
                 "progress": work_progress(kind=self.kind, clinician=request.user),
                 "next_url": reverse("evaluation:queue-next", args=[self.kind]),
                 "blind": blind_mode(request),

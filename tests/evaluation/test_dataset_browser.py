@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 
 import pytest
 from django.utils import timezone
@@ -207,9 +208,13 @@ def test_imported_corpora_show_their_turns(client, clinician):
     assert client.get("/datasets/imported/999999/").status_code == 404
 
 
-def test_search_pages_merge_message_and_reply_matches(clinician):
+@pytest.mark.parametrize("near_ids", [20_000, 12])
+def test_search_pages_merge_message_and_reply_matches(clinician, monkeypatch, near_ids):
     """A search matches the message or the reply (two queries merged): pages of the merged rows
-    do not overlap or skip, forwards and back, and the other filters still apply."""
+    do not overlap or skip, forwards and back, and the other filters still apply. Each query
+    looks first among the ids next to the page's bound; with 12 of them a page is often not
+    filled there and is read again unbounded."""
+    monkeypatch.setattr("evaluation.selectors.datasets.SEARCH_NEAR_IDS", near_ids)
     session = ChatSession.objects.create(user=clinician, session_type="check_in")
     expected = []
     for n in range(130):
@@ -243,3 +248,76 @@ def test_search_pages_merge_message_and_reply_matches(clinician):
     ]
     deep = dataset_page(DatasetFilters(intent="validate"), after=expected[10])
     assert deep.rows and all(r.id < expected[10] for r in deep.rows)
+
+
+def test_masks_are_stored_on_first_view_and_read_back(client, clinician, data):
+    """The first page that shows a message masks it and stores the mask with the masking's
+    version; later pages read the stored mask, and a mask of an older version is made again."""
+    from ari_review.privacy.masking import MASKING_VERSION
+
+    calm = Message.objects.get(session=data["calm"], role="user")
+    assert calm.text_masked_version == 0
+    client.force_login(clinician)
+    assert "[email]" in client.get("/datasets/").content.decode()
+    calm.refresh_from_db()
+    assert calm.text_masked == "Write to me at [email] please"
+    assert calm.text_masked_version == MASKING_VERSION
+    reply = Message.objects.get(reply_to=calm)
+    assert reply.text_masked == "Thank you for sharing." and reply.text_masked_version
+    # Read back, not masked again: a stored mask of the current version is what the page shows.
+    Message.objects.filter(pk=calm.pk).update(text_masked="stored mask of the turn")
+    assert "stored mask of the turn" in client.get("/datasets/").content.decode()
+    conversation = client.get(f"/datasets/conversations/{data['calm'].pk}/").content.decode()
+    assert "stored mask of the turn" in conversation
+    # A mask made by an older masking is made again (and stored) when next read.
+    Message.objects.filter(pk=calm.pk).update(text_masked_version=MASKING_VERSION - 1)
+    html = client.get("/datasets/").content.decode()
+    assert "stored mask of the turn" not in html and "[email]" in html
+    calm.refresh_from_db()
+    assert calm.text_masked == "Write to me at [email] please"
+    assert calm.text_masked_version == MASKING_VERSION
+
+
+def test_a_past_date_range_pages_newest_first_without_overlap(clinician):
+    """A closed range days back (read through created_at's index and sorted): the day's turns
+    only, newest first, keyset pages forwards and back, other filters and search applied."""
+    session = ChatSession.objects.create(user=clinician, session_type="check_in")
+    day = timezone.localdate() - dt.timedelta(days=20)
+    noon = timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+    in_range = []
+    for n in range(70):
+        # The day before, the day itself, the day after, in turn; later ids get earlier times
+        # (pages go by id, not by time).
+        offset = (n % 3) - 1
+        user = Message.objects.create(
+            session=session, role="user", text=f"turn {n}", risk_level="low" if n % 2 else "none"
+        )
+        Message.objects.create(
+            session=session,
+            role="assistant",
+            text=f"a kite reply {n}" if n % 4 == 0 else f"reply {n}",
+            reply_to=user,
+            intent="validate",
+        )
+        Message.objects.filter(session=session, id__gte=user.pk).update(
+            created_at=noon + dt.timedelta(days=offset, minutes=70 - n)
+        )
+        if offset == 0:
+            in_range.append(user.pk)
+    in_range.reverse()
+    one_day = DatasetFilters(since=day, until=day)
+    first = dataset_page(one_day)
+    assert [r.id for r in first.rows] == in_range[:50] and first.prev_before is None
+    assert len(in_range) < 50 and first.next_after is None
+    ten = dataset_page(one_day, after=in_range[9])
+    assert [r.id for r in ten.rows] == in_range[10:] and ten.prev_before == in_range[10]
+    back = dataset_page(one_day, before=in_range[10])
+    assert [r.id for r in back.rows] == in_range[:10]
+    low = dataset_page(replace(one_day, risk="low"))
+    assert [r.id for r in low.rows] == [
+        pk for pk in in_range if Message.objects.get(pk=pk).risk_level == "low"
+    ]
+    kite = dataset_page(replace(one_day, search="kite", intent="validate"))
+    assert [r.id for r in kite.rows] == [
+        pk for pk in in_range if "kite" in Message.objects.get(reply_to_id=pk).text
+    ]

@@ -230,6 +230,13 @@ def test_dashboards_filter_by_version_arm_and_dates_with_a_table_per_chart(
     assert '<option value="canary"' in html and '<option value="words:recording-1"' in html
     today = timezone.localdate().isoformat()
     assert f'<th scope="row">{today}</th>' in html  # a table row per day
+    # Each cell is the day's value as the chart plots it (% scaled), a dash where none.
+    latency = MetricValue.objects.get(
+        name="latency_p95", day=timezone.localdate(), model_version="", rollout_arm=""
+    )
+    assert latency.value is not None and f"<td>{round(latency.value, 3)}</td>" in html
+    MetricValue.objects.filter(name="satisfaction").update(value=None)
+    assert "<td>–</td>" in client.get("/dashboards/").content.decode()
     assert '"type": "date"' in html and '"dash": "dot"' in html  # time axis, target lines
     by_arm = client.get("/dashboards/?arm=canary").content.decode()
     assert "arm canary" in by_arm and "version words:recording-1" not in by_arm

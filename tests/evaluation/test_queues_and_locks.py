@@ -271,3 +271,29 @@ def test_a_labelling_suggestion_names_the_safety_version_its_turn_recorded():
     label_queue_refresh(kind=SAFETY)
     item = WorkItem.objects.get(kind=SAFETY, message=message)
     assert item.suggestion["model_version"] == "safety-v7"
+
+
+def test_queue_lists_show_masked_texts_stored_once_for_the_page(client, clinician):
+    """The labelling queue page and its item list show each text masked; a production
+    message's mask is stored on it the first time and read back after (not masked per view),
+    an imported text is masked too."""
+    from ari_review.privacy.masking import MASKING_VERSION
+    from conversations.models import ChatSession, Message
+
+    session = ChatSession.objects.create(user=clinician, session_type="check_in")
+    said = Message.objects.create(
+        session=session, role="user", text="Call me on 07700 900123 tonight"
+    )
+    LabelItemFactory(kind=SAFETY, message=said, priority=0.1)
+    LabelItemFactory(kind=SAFETY, text="Mail me at sam@example.org", priority=0.2)
+    client.force_login(clinician)
+    page = client.get("/labels/safety/").content.decode()
+    assert "07700 900123" not in page and "sam@example.org" not in page
+    assert "[phone]" in page and "[email]" in page
+    said.refresh_from_db()
+    assert said.text_masked_version == MASKING_VERSION and "[phone]" in said.text_masked
+    Message.objects.filter(pk=said.pk).update(text_masked="the stored mask")
+    assert "the stored mask" in client.get("/labels/safety/").content.decode()
+    listed = client.get("/api/v1/queues/safety/items/").json()["results"]
+    previews = [row["preview"] for row in listed]
+    assert previews == ["the stored mask", "Mail me at [email]"]
