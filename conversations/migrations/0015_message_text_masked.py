@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0013_release_smoke_tests'),
+        ('conversations', '0014_release_contents'),
     ]
 
     operations = [
