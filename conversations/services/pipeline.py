@@ -281,6 +281,7 @@ def _composer(
             catalogue=catalogue,
             turn=turn,
             rule_set=rule_set,
+            history=[(role, said) for role, said, _, _ in history],
         )
         if turn.filter_hits and not chosen.fixed:
             # The filter changed the words: label what the user actually reads.

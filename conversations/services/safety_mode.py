@@ -12,7 +12,10 @@ instead of a second emergency (a known bypass in other products is exactly such 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from enum import StrEnum
+
+from conversations.services.filter.cues import text_has_safety_question
 
 
 class SafetyAnswer(StrEnum):
@@ -74,6 +77,14 @@ _SAFE = re.compile(
 )
 
 
+# The explicit "I'm safe" clause of an answer ("Yes, I'm safe right now,"), read apart from the
+# rest of the message by the screen (``safe_answer_apart``).
+_SAFE_CLAUSE = re.compile(
+    r"(?i)(?:^|(?<=[.!?,;]))\s*(?:(?:yes|yeah|yep|yup)\b[\s,.!]*)?(?:i'?m|i\s+am|im|i\s+feel|"
+    r"i'?m\s+feeling|feeling)\s+(?:\w+\s+){0,2}?safe(?:\s+(?:right\s+)?now)?\b[\s,.!]*"
+)
+
+
 def safety_answer(text: str) -> SafetyAnswer:
     """How a message in safety-check mode answers the safety question. Any doubt: not safe."""
     text = (text or "").strip()
@@ -104,6 +115,42 @@ def is_suggested_safe(text: str) -> bool:
 def user_says_safe(text: str) -> bool:
     """Does the message say, explicitly and without doubt, that the user is safe right now?"""
     return safety_answer(text) is SafetyAnswer.SAFE
+
+
+def safety_question_answered(history: Iterable[tuple[str, str]]) -> bool:
+    """Did the user say they are safe after an earlier safety question in this session
+    (``history``: (role, text), oldest first)? Nobody is asked twice."""
+    asked = False
+    for role, text in history:
+        if role == "assistant":
+            asked = text_has_safety_question(text)
+        elif asked and user_says_safe(text):
+            return True
+    return False
+
+
+def answers_safety_question(user_text: str, history: Iterable[tuple[str, str]]) -> bool:
+    """Is ``user_text`` an explicit "I'm safe" answer to a safety question in Ari's last reply?"""
+    last = next((text for role, text in reversed(list(history)) if role == "assistant"), "")
+    return text_has_safety_question(last) and user_says_safe(user_text)
+
+
+def safe_answer_apart(text: str) -> str | None:
+    """What the safety screen reads of an explicit "I'm safe" answer: the rest of the message
+    ("" when nothing else was said). None when ``text`` is no such answer (hedged, negated,
+    sarcastic or safe only in other words: it is read whole).
+
+    The words "I'm safe" themselves belong to risky conversations in the training data, so a
+    model reads "I'm safe, thanks for asking" as high risk: the person who answers Ari's
+    question would be sent the crisis response for answering it. Anything else they wrote is
+    still read ("I'm safe right now but I still want to die" is read as "but I still want to
+    die")."""
+    if not user_says_safe(text):
+        return None
+    rest = _SAFE_CLAUSE.sub(" ", text)
+    if rest == text:
+        return None
+    return " ".join(rest.split()).strip(" ,.!;")
 
 
 def safety_mode_end_by_clinician(*, session_id: int) -> bool:

@@ -348,6 +348,25 @@ def test_the_first_reply_reflects_the_users_own_words():
     assert reply.details["own_words"] and reply.details["parts"][0].startswith("r")
 
 
+def test_an_answer_to_the_safety_question_is_thanked_for_not_reflected():
+    asked = "I hear you. I also want to gently check in: are you safe right now?"
+    reply = ComposedGenerator().generate(
+        GenerationRequest(
+            user_text="I'm safe, thanks for asking.",
+            session_type="check_in",
+            flow_step="reflect",
+            persona="",
+            history=(("user", "Work has been crushing me lately."), ("assistant", asked)),
+            preferences={},
+            previous_summary="",
+            risk_level="none",
+        )
+    )
+    assert reply.details["answered_safe"]
+    assert reply.details["parts"][0].startswith("r6-safe-ack-")
+    assert "thanks for asking" not in reply.text.lower()
+
+
 def test_the_medium_safety_question_is_asked_once_and_remembered():
     generator = ComposedGenerator()
     from conversations.services.filter import text_has_safety_question

@@ -7,9 +7,13 @@ import pytest
 from conversations.services.filter.apply import (
     SAFE_FALLBACK,
     VALIDATION_SENTENCE,
+    VALIDATION_SENTENCES,
+    opening_validates,
     response_filter_apply,
+    validations_used,
     violations,
 )
+from conversations.services.filter.cues import text_has_safety_question
 from conversations.services.filter.rules import RULESET_VERSION
 
 
@@ -130,6 +134,34 @@ def test_validation_is_put_first_when_the_user_is_distressed(us_catalogue):
     result = run("What happened next?", us_catalogue, user_text="I feel so hopeless today")
     assert result.text == f"{VALIDATION_SENTENCE} What happened next?"
     assert [h.rule for h in result.hits] == ["RF-VAL-01"]
+
+
+def test_the_validation_put_first_is_never_the_same_twice_in_a_session(us_catalogue):
+    said: list[str] = []
+    for _ in VALIDATION_SENTENCES:
+        result = run(
+            "What happened next?",
+            us_catalogue,
+            user_text="I feel so hopeless today",
+            used_validations=validations_used(said),
+        )
+        said.append(result.text)
+    openings = [text.removesuffix(" What happened next?") for text in said]
+    assert openings == list(VALIDATION_SENTENCES)  # each once, in order
+    assert all(opening_validates(text) for text in said)
+
+
+@pytest.mark.parametrize(("answered", "asks"), [(False, True), (True, False)])
+def test_a_medium_reply_asks_about_safety_until_the_user_said_they_are_safe(
+    us_catalogue, answered, asks
+):
+    """Nobody is asked twice: once the user said they are safe, a medium-risk reply is not made
+    to ask again; a high-risk one always asks."""
+    reply = "It sounds like a heavy week. What would help most right now?"
+    medium = run(reply, us_catalogue, risk_level="medium", safety_answered=answered)
+    assert text_has_safety_question(medium.text) is asks
+    high = run(reply, us_catalogue, risk_level="high", safety_answered=answered)
+    assert text_has_safety_question(high.text)
 
 
 def test_reply_that_already_validates_is_left_alone(us_catalogue):

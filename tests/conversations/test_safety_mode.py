@@ -11,6 +11,7 @@ from django.db import close_old_connections
 from conversations.backends.base import IntentPrediction
 from conversations.models import ChatSession, Escalation, Message
 from conversations.services import chat_turn_run, session_create
+from conversations.services.filter.cues import text_has_safety_question
 from conversations.services.safety_mode import SUGGESTED_REPLIES
 from tests.conversations.conftest import FixedRisk, RecordingGenerator
 
@@ -185,10 +186,16 @@ def test_concurrent_sends_never_get_a_coaching_reply_after_an_emergency(starter_
 def test_the_safe_suggested_reply_leaves_the_mode_even_if_the_classifier_reads_it_as_high(
     starter_content, enduser
 ):
-    """The button's words are an explicit answer; anything added to them is screened as usual."""
+    """The button's words are an explicit answer; anything added to them is screened as usual
+    (the screen reads what was added: "but I still have the pills")."""
     added = "I'm safe right now but I still have the pills"
     classifier = FixedRisk(
-        "none", overrides={HIGH: "high", "I'm safe right now": "high", added: "high"}
+        "none",
+        overrides={
+            HIGH: "high",
+            "I'm safe right now": "high",
+            "but I still have the pills": "high",
+        },
     )
 
     def turn(session, text):
@@ -210,6 +217,97 @@ def test_the_safe_suggested_reply_leaves_the_mode_even_if_the_classifier_reads_i
         session.refresh_from_db()
         assert session.safety_mode is mode_after
         assert session.flagged  # the flag outlives the mode
+
+
+MEDIUM = "Some nights I wish I could just disappear for a while."
+SAFE_ANSWER = "I'm safe, thanks for asking."
+
+
+@pytest.mark.parametrize("in_mode", [True, False])
+def test_an_explicit_safe_answer_is_not_screened_by_its_words(starter_content, enduser, in_mode):
+    """A model reads the words "I'm safe" as high risk (they belong to risky conversations): the
+    person answering Ari's safety question must not get the crisis response for answering it.
+    The screen reads what else they wrote; the answer itself ends safety-check mode."""
+    classifier = FixedRisk(
+        "none",
+        overrides={HIGH: "high", MEDIUM: "medium", SAFE_ANSWER: "high", "I'm safe": "high"},
+    )
+
+    def turn(session, text):
+        return chat_turn_run(
+            session=session,
+            text=text,
+            generator=RecordingGenerator(),
+            safety_classifier=classifier,
+            intent_classifier=FixedIntent(),
+        )
+
+    session = session_create(user=enduser, session_type="check_in")
+    asked = turn(session, HIGH if in_mode else MEDIUM).reply
+    assert "safe right now?" in asked.text  # Ari asked
+    result = turn(session, SAFE_ANSWER)
+    assert classifier.calls[-1][0] == "thanks for asking"
+    assert not result.reply.emergency
+    assert result.user_message.risk_level == "none"
+    assert result.reply.provenance.get("safe_answer_apart") is True
+    assert _kind(result.reply) == ("safety_resolved" if in_mode else "generate")
+    session.refresh_from_db()
+    assert not session.safety_mode
+    # Nothing but "I'm safe": nothing for the model to read.
+    calls = len(classifier.calls)
+    fresh = session_create(user=enduser, session_type="check_in")
+    turn(fresh, HIGH if in_mode else MEDIUM)
+    assert not turn(fresh, "I'm safe").reply.emergency
+    assert len(classifier.calls) == calls + 1  # the question's turn only
+
+
+def test_once_the_user_said_they_are_safe_nobody_asks_again(starter_content, enduser):
+    """After "I'm safe" to the gentle safety question, a later medium-risk message gets a
+    listening reply without the question (neither the responder nor the filter adds it)."""
+    later = "Some nights I still wish I could vanish for a bit."
+    classifier = FixedRisk("none", overrides={MEDIUM: "medium", later: "medium"})
+
+    def turn(session, text):
+        return chat_turn_run(
+            session=session,
+            text=text,
+            generator=RecordingGenerator(),
+            safety_classifier=classifier,
+            intent_classifier=FixedIntent(),
+        ).reply
+
+    session = session_create(user=enduser, session_type="check_in")
+    assert text_has_safety_question(turn(session, MEDIUM).text)
+    assert not text_has_safety_question(turn(session, SAFE_ANSWER).text)
+    again = turn(session, later)
+    assert again.risk_level == "medium"
+    assert not text_has_safety_question(again.text)
+    assert not any(hit["rule"] == "RF-SAFE-01" for hit in again.filter_hits)
+
+
+def test_a_safe_answer_is_read_apart_only_when_ari_asked(starter_content, enduser):
+    """Unasked, the same words are read whole (the model decides), and whatever follows the
+    answer is read: "I'm safe but I still want to die" is a crisis."""
+    classifier = FixedRisk(
+        "none", overrides={SAFE_ANSWER: "high", "but I still want to die": "high", MEDIUM: "medium"}
+    )
+
+    def turn(session, text):
+        return chat_turn_run(
+            session=session,
+            text=text,
+            generator=RecordingGenerator(),
+            safety_classifier=classifier,
+            intent_classifier=FixedIntent(),
+        ).reply
+
+    unasked = session_create(user=enduser, session_type="check_in")
+    assert turn(unasked, SAFE_ANSWER).emergency
+    assert classifier.calls[-1][0] == SAFE_ANSWER
+    asked = session_create(user=enduser, session_type="check_in")
+    turn(asked, MEDIUM)
+    assert turn(asked, "I'm safe but I still want to die").emergency
+    assert classifier.calls[-1][0] == "but I still want to die"
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,11 @@ listens to what this user said.
 2. Compose: a validation that names the feeling and reflects the situation in the user's words,
    then the move of the flow step (``conversations/content/reply_bank``). Parts are chosen so
    that no sentence repeats within the session (the history's replies are read).
-3. What the user asked of Ari (advice, just to be heard, whether the feeling is normal) gets
+3. An explicit "I'm safe" answer to Ari's safety question is thanked for (never reflected
+   back as a feeling) and the flow goes on.
+4. What the user asked of Ari (advice, just to be heard, whether the feeling is normal) gets
    its answer between the validation and the move.
-4. Medium risk: one gentle safety question from the bank, unless the user already said they
+5. Medium risk: one gentle safety question from the bank, unless the user already said they
    are safe after an earlier one (nobody is asked twice).
 
 The words are the bank's, filled with the user's own; the response filter still runs on them.
@@ -19,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterable
 
 from conversations.backends.base import GenerationRequest
 from conversations.backends.generation import Generated, GenerationError
@@ -30,24 +31,15 @@ from conversations.understanding.message import understand
 DIRECT_QUESTION_CATEGORIES = ("suicidal_ideation", "self_harm")
 
 
-def safety_question_answered(history: Iterable[tuple[str, str]]) -> bool:
-    """Did the user say they are safe after an earlier gentle safety question in this session?"""
-    from conversations.services.filter import text_has_safety_question
-    from conversations.services.safety_mode import user_says_safe
-
-    asked = False
-    for role, text in history:
-        if role == "assistant":
-            asked = text_has_safety_question(text)
-        elif asked and user_says_safe(text):
-            return True
-    return False
-
-
 class ComposedGenerator:
     name = "composed"
 
     def generate(self, request: GenerationRequest) -> Generated:
+        from conversations.services.safety_mode import (
+            answers_safety_question,
+            safety_question_answered,
+        )
+
         bank = reply_bank()
         understood = understand(request.user_text, request.history)
         feeling, phrase, topic = understood.feeling, understood.phrase, understood.topic
@@ -76,8 +68,12 @@ class ComposedGenerator:
             return rng.choice(candidates) if candidates else None
 
         step_key = f"{request.session_type}.{request.flow_step}"
-        validation = pick("validation", feeling, prefer_phrase=True) or pick(
-            "validation", "mixed", prefer_phrase=True
+        # An answer to Ari's safety question is thanked for, not reflected back as a feeling.
+        acknowledged = answers_safety_question(request.user_text, request.history)
+        validation = (
+            (pick("safety_question", "answered_safe") if acknowledged else None)
+            or pick("validation", feeling, prefer_phrase=True)
+            or pick("validation", "mixed", prefer_phrase=True)
         )
         move = pick("move", step_key)
         if validation is None or move is None:
@@ -106,6 +102,7 @@ class ComposedGenerator:
                 "feeling_source": understood.feeling_source,
                 "parts": [part.id for part in chosen],
                 "own_words": "phrase" in validation.placeholders,
+                "answered_safe": acknowledged,
                 "topic": topic[0] if topic else "",
                 "request": understood.request,
             },

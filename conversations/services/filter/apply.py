@@ -5,6 +5,7 @@ guard."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -25,6 +26,16 @@ from conversations.services.filter.cues import (
 from conversations.services.filter.rules import RULESET_VERSION, SHIPPED_RULE_SET, RuleSet
 
 VALIDATION_SENTENCE = "That sounds really hard, and it makes sense that you feel this way."
+# The validation put first in a reply that did not open with one; a session gets each at most
+# once, in this order (``used_validations``), so no sentence repeats in it.
+VALIDATION_SENTENCES = (
+    VALIDATION_SENTENCE,
+    "That sounds like a lot to carry, and your feelings make sense.",
+    "I can hear how much this is weighing on you, and it's understandable to feel this way.",
+    "What you're going through sounds hard, and it makes sense to feel the way you do.",
+    "That sounds painful, and it's okay to feel what you're feeling.",
+    "It makes sense that this is affecting you so much.",
+)
 SAFE_FALLBACK = "I hear you, and I'm here with you. Would you like to tell me a little more?"
 SAFE_FALLBACK_WITH_CHECK = (
     "I hear you, and I'm here with you. I want to gently check in: are you safe right now?"
@@ -95,8 +106,15 @@ def response_filter_apply(
     user_text: str = "",
     safety_prompt_text: str = "",
     rule_set: RuleSet = SHIPPED_RULE_SET,
+    safety_answered: bool = False,
+    used_validations: tuple[str, ...] = (),
 ) -> FilterResult:
     """Return the text a user may read, and the rule hits that changed it.
+
+    ``safety_answered``: the user already said they are safe after a safety question in this
+    session, so a medium-risk reply is not made to ask again (nobody is asked twice; a high
+    one always asks). ``used_validations``: the ``VALIDATION_SENTENCES`` the session's earlier
+    replies hold (``validations_used``), never put first again.
 
     ``rule_set`` is the sentence rules in force (the turn's release's, ``conversations.services.
     release_contents``; the shipped file's by default).
@@ -108,8 +126,21 @@ def response_filter_apply(
     """
     distressed = risk_level in ("low", "medium", "high") or user_expresses_distress(user_text)
     return _filter(
-        text or "", catalogue, risk_level, distressed, safety_prompt_text or "", rule_set
+        text or "",
+        catalogue,
+        risk_level,
+        distressed,
+        safety_prompt_text or "",
+        rule_set,
+        safety_answered,
+        used_validations,
     )
+
+
+def validations_used(earlier_replies: Iterable[str]) -> tuple[str, ...]:
+    """The ``VALIDATION_SENTENCES`` that ``earlier_replies`` (a session's) already hold."""
+    said = " ".join(earlier_replies)
+    return tuple(sentence for sentence in VALIDATION_SENTENCES if sentence in said)
 
 
 FILTER_CACHE_SIZE = 4096
@@ -123,6 +154,8 @@ def _filter(
     distressed: bool,
     safety_prompt_text: str,
     rule_set: RuleSet,
+    safety_answered: bool = False,
+    used_validations: tuple[str, ...] = (),
 ) -> FilterResult:
     version = rule_set.version
     hits: list[FilterHit] = []
@@ -162,9 +195,11 @@ def _filter(
     text = "".join(sentence + separator for sentence, separator in kept).strip()
 
     if distressed and text and not opening_validates(text):
-        text = f"{VALIDATION_SENTENCE} {text}"
+        unused = [v for v in VALIDATION_SENTENCES if v not in used_validations]
+        text = f"{(unused or [VALIDATION_SENTENCE])[0]} {text}"
         hits.append(FilterHit("RF-VAL-01", "validation_first", "added", version))
-    if risk_level in ("medium", "high") and not text_has_safety_question(text):
+    must_ask = risk_level == "high" or (risk_level == "medium" and not safety_answered)
+    if must_ask and not text_has_safety_question(text):
         prompt = (safety_prompt_text or "").strip() or SAFE_FALLBACK_WITH_CHECK
         text = f"{text} {prompt}".strip()
         hits.append(FilterHit("RF-SAFE-01", "safety_prompt", "added", version))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from conversations.services.filter import response_filter_apply
+from conversations.services.filter.apply import validations_used
 from conversations.services.filter.rules import SHIPPED_RULE_SET, RuleSet
+from conversations.services.safety_mode import safety_question_answered
 from conversations.services.turn.state import Turn, ms_since
 
 if TYPE_CHECKING:
@@ -23,9 +26,12 @@ def filter_reply(
     catalogue: Catalogue,
     turn: Turn,
     rule_set: RuleSet = SHIPPED_RULE_SET,
+    history: Sequence[tuple[str, str]] = (),
 ) -> None:
     """Set ``turn.text`` to ``text`` as the filter lets it through (with ``rule_set``, the
-    turn's release's sentence rules), and record its hits and the rule set's version."""
+    turn's release's sentence rules), and record its hits and the rule set's version.
+    ``history``: the session's earlier (role, text) messages: a safety question already
+    answered "safe" is not asked again, and no validation sentence is put first twice."""
     start = time.perf_counter()
     result = response_filter_apply(
         text=text,
@@ -34,6 +40,8 @@ def filter_reply(
         user_text=user_text,
         safety_prompt_text=fixed.medium_risk_text,
         rule_set=rule_set,
+        safety_answered=safety_question_answered(history),
+        used_validations=validations_used(text for role, text in history if role != "user"),
     )
     turn.latency["filter"] = ms_since(start)
     turn.filter_hits = [hit.as_dict() for hit in result.hits]

@@ -24,7 +24,6 @@ from conversations.backends.generation import (
     get_fallback_generator,
     get_generator,
 )
-from conversations.backends.generation.composed import safety_question_answered
 from conversations.content.bank import split_sentences
 from conversations.flows import SUGGESTED_REPLIES as FLOW_SUGGESTED_REPLIES
 from conversations.models import ChatSession, Intent, RiskLevel
@@ -36,7 +35,7 @@ from conversations.services.filter.cues import (
     user_expresses_distress,
 )
 from conversations.services.filter.rules import SHIPPED_RULE_SET, RuleSet
-from conversations.services.safety_mode import SUGGESTED_REPLIES
+from conversations.services.safety_mode import SUGGESTED_REPLIES, safety_question_answered
 from conversations.services.turn.route import Route, RouteKind
 from conversations.services.turn.state import Turn, ms_since
 

@@ -24,6 +24,8 @@ from conversations.backends.base import RiskAssessment
 from conversations.backends.safety_rules import signals_in_force
 from conversations.models import Message, RiskLevel
 from conversations.services.exemplars import exemplar_nearest
+from conversations.services.filter import text_has_safety_question
+from conversations.services.safety_mode import safe_answer_apart
 from conversations.services.turn.state import Turn, ms_since
 from conversations.services.warmup import models_ready
 from training_jobs.ml.labels import max_level
@@ -113,11 +115,19 @@ def _screen(
     candidate_signals: str | None,
 ) -> RiskAssessment:
     start = time.perf_counter()
-    context = safety_context(history)
+    context = [told for told in map(_read_apart_if_safe, safety_context(history)) if told]
+    whole = text
+    if asked_about_safety(history) and (rest := safe_answer_apart(text)) is not None:
+        # An explicit "I'm safe" answer to Ari's safety question: the model reads the rest.
+        turn.provenance["safe_answer_apart"] = True
+        if not rest:
+            turn.latency["safety"] = ms_since(start)
+            return _answered_safe(classifier, turn)
+        text = rest
     if not models_ready(settings.ARI_SAFETY_WARM_WAIT_S):
         # A fresh server is still loading the model: a person in crisis is not kept waiting.
         logger.warning("safety model still loading; using the rule net")
-        assessment = rules_only_assessment(text)
+        assessment = rules_only_assessment(whole)
         turn.provenance["safety_error"] = "warming_up"
         turn.latency["safety"] = ms_since(start)
         turn.model_versions["safety"] = assessment.model_version
@@ -130,7 +140,7 @@ def _screen(
         assessment = classifier.assess(text, history=context)
     except Exception as exc:  # never let a broken model skip safety: fall back to the rules
         logger.exception("safety classifier failed; using the rule net")
-        assessment = rules_only_assessment(text)
+        assessment = rules_only_assessment(whole)
         turn.provenance["safety_error"] = type(exc).__name__
     else:
         assessment = second_opinion(classifier, text, context, assessment, turn)
@@ -146,10 +156,34 @@ def _screen(
                 signals=candidate_signals,
                 incumbent_classifier=classifier,
             )
-    turn.exemplar = exemplar_nearest(text)
+    turn.exemplar = exemplar_nearest(whole)
     turn.latency["safety"] = ms_since(start)
     turn.model_versions["safety"] = assessment.model_version
     return assessment
+
+
+def asked_about_safety(history: Sequence[HistoryRow]) -> bool:
+    """Did Ari's last reply ask whether the user is safe (the crisis reply, safety-check mode,
+    a gentle safety question)?"""
+    last = next((text for role, text, _, _ in reversed(history) if role != Message.Role.USER), "")
+    return text_has_safety_question(last)
+
+
+def _read_apart_if_safe(text: str) -> str:
+    """An earlier turn as the screen reads it: an explicit "I'm safe" answer without its
+    "I'm safe" (``safe_answer_apart``), anything else whole."""
+    rest = safe_answer_apart(text)
+    return text if rest is None else rest
+
+
+def _answered_safe(classifier: SafetyClassifier | None, turn: Turn) -> RiskAssessment:
+    """The assessment of a message that only says the user is safe, answering Ari's question:
+    nothing in it for the model to read (the route still reads the answer)."""
+    version = str(getattr(classifier, "version", "") or "answered-safe")
+    turn.model_versions["safety"] = version
+    return RiskAssessment(
+        level=RiskLevel.NONE, category="", urgency="none", score=0.0, model_version=version
+    )
 
 
 def thresholds_of(classifier: object, *, with_history: bool) -> dict[str, Any]:
