@@ -6,7 +6,9 @@ import pytest
 
 from conversations.services.filter.apply import (
     SAFE_FALLBACK,
+    SAFE_FALLBACK_WITH_CHECK,
     VALIDATION_SENTENCE,
+    opening_validates,
     response_filter_apply,
     violations,
 )
@@ -206,3 +208,72 @@ def test_a_repeated_reply_is_filtered_once_and_the_users_distress_still_counts(u
     assert distressed is not calm
     assert [hit.rule for hit in distressed.hits] == ["RF-VAL-01"]
     assert distressed.text.endswith(reply)
+
+
+def test_a_hit_is_stored_as_rule_category_action_and_version(us_catalogue):
+    result = run("Have a few drinks, it will take the edge off.", us_catalogue)
+    assert [hit.as_dict() for hit in result.hits] == [
+        {
+            "rule": "RF-SU-01",
+            "category": "substance_howto",
+            "action": "replaced",
+            "version": RULESET_VERSION,
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("reply", "validated"),
+    [
+        ("Hi, welcome. That sounds really hard.", True),  # after a short greeting
+        ("That sounds really hard. Hi again.", True),
+        ("Hi, welcome. What brings you here?", False),
+        ("What brings you here? That sounds really hard.", False),  # not the opening
+        ("Hi, welcome.", False),  # a greeting alone
+        ("Thank you for telling me. What happened then?", True),  # in so many words
+        ("Being left out hurts. What happened then?", True),  # in words of its own
+    ],
+)
+def test_the_validation_is_read_in_the_opening_or_just_after_a_greeting(
+    reply, validated, us_catalogue
+):
+    result = run(reply, us_catalogue, user_text="I feel so hopeless today")
+    assert result.text == (reply if validated else f"{VALIDATION_SENTENCE} {reply}")
+
+
+def test_a_reply_without_sentences_does_not_open_by_validating():
+    assert not opening_validates("   ")
+
+
+def test_low_risk_counts_as_distress_even_in_calm_words(us_catalogue):
+    result = run("What happened next?", us_catalogue, risk_level="low", user_text="It was ok.")
+    assert result.text == f"{VALIDATION_SENTENCE} What happened next?"
+
+
+def test_without_a_written_safety_prompt_the_fixed_check_is_asked(us_catalogue):
+    result = run("That sounds heavy. Tell me more.", us_catalogue, risk_level="high")
+    assert result.text == f"That sounds heavy. Tell me more. {SAFE_FALLBACK_WITH_CHECK}"
+
+
+def test_violations_name_every_rule_the_whole_text_breaks(us_catalogue):
+    text = "You should stop taking your medication. Call 555-123-4567."
+    assert violations(text, us_catalogue) == ["RF-MD-01", "RF-CT-01"]
+    assert violations("That sounds heavy.", us_catalogue) == []
+
+
+def test_guard_catches_a_hard_line_in_the_written_safety_prompt(us_catalogue):
+    result = run(
+        "I hear you.",
+        us_catalogue,
+        risk_level="high",
+        safety_prompt_text="Are you safe? You should stop taking your medication.",
+    )
+    assert result.text == SAFE_FALLBACK_WITH_CHECK
+    assert result.hits[-1].rule == "RF-GUARD-01"
+
+
+def test_a_reply_that_already_asks_about_safety_gets_no_second_question(us_catalogue):
+    reply = "That sounds heavy. Are you safe right now?"
+    result = run(reply, us_catalogue, risk_level="high", safety_prompt_text="Are you safe?")
+    assert result.text == reply
+    assert result.hits == ()
