@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from ari_review.api.errors import ApplicationError
 from ari_review.celery import app as celery_app
 from ari_review.celery import task_enqueue_nowait
 from conversations.models import (
@@ -42,7 +43,12 @@ from conversations.services import notifications_dispatch, session_create
 from conversations.services.crisis import (
     NOTIFY_MAX_ATTEMPTS,
     NOTIFY_RETRY_BASE_SECONDS,
+    clinician_alert_mark_read,
+    escalation_close,
     escalation_open,
+    escalations_are_offline,
+    escalations_offline,
+    notifications_queue,
 )
 from tests.factories import ReviewItemFactory, UserFactory
 
@@ -443,6 +449,7 @@ def test_no_recipients_is_recorded_admins_are_alerted_and_the_deploy_check_warns
     assert checks.run_checks(include_deployment_checks=True, tags=["notifications"]) == []
 
 
+@pytest.mark.slow
 def test_reviewers_see_that_no_one_was_notified(client, clinician, admin_user, settings):
     settings.ONCALL_EMAILS = []
     escalation = _escalate(_high_risk_message())
@@ -490,3 +497,139 @@ def test_services_never_import_the_tasks_module():
                     f"{node.module}.{alias.name}" for alias in node.names
                 ]
             assert not any(n.startswith("conversations.tasks") for n in names), path.name
+
+
+# --- the edges of the outbox -------------------------------------------------------------------
+def test_an_open_escalation_is_returned_not_opened_twice(on_call_team):
+    message = _high_risk_message()
+    first = _escalate(message)
+    with transaction.atomic():
+        again, created = escalation_open(session=message.session, message=message)
+    assert (again, created) == (first, False)
+    assert Notification.objects.count() == 2  # no second round of e-mails
+    assert ClinicianAlert.objects.count() == 1
+
+
+def test_each_address_is_e_mailed_once_whatever_its_case_or_spaces(on_call_team, settings):
+    settings.ONCALL_EMAILS = [" Pager@Example.org ", "pager@example.org", ""]
+    on_call_team.email = "PAGER@example.org"
+    on_call_team.save()
+    escalation = _escalate(_high_risk_message())
+    rows = Notification.objects.filter(escalation=escalation)
+    assert [(n.address, n.recipient_id) for n in rows] == [("Pager@Example.org", None)]
+
+
+def test_offline_evaluation_opens_no_escalation_and_the_flag_is_reset():
+    assert not escalations_are_offline()
+    with pytest.raises(RuntimeError), escalations_offline():
+        assert escalations_are_offline()
+        raise RuntimeError
+    assert not escalations_are_offline()
+
+
+def test_a_monitoring_alert_is_e_mailed_to_every_on_call_address(
+    on_call_team, mailoutbox, django_capture_on_commit_callbacks
+):
+    subject = "Alert: " + "x" * 300
+    with django_capture_on_commit_callbacks() as callbacks:
+        queued = notifications_queue(subject=subject, body="Check the dashboard.")
+    assert queued == 2
+    assert len(callbacks) == 1  # the sweep is queued after commit
+    rows = Notification.objects.order_by("address")
+    assert [(n.escalation_id, n.subject, n.body) for n in rows] == [
+        (None, subject[:200], "Check the dashboard.")
+    ] * 2
+    assert notifications_dispatch().sent == 2
+    assert sorted((m.to, m.subject, m.body) for m in mailoutbox) == [
+        (["oncall-clinician@example.org"], subject[:200], "Check the dashboard."),
+        (["pager@example.org"], subject[:200], "Check the dashboard."),
+    ]
+
+
+def test_a_monitoring_alert_with_no_one_to_e_mail_queues_nothing(
+    db, settings, django_capture_on_commit_callbacks
+):
+    settings.ONCALL_EMAILS = []
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert notifications_queue(subject="Alert", body="Body") == 0
+    assert callbacks == []
+    assert not Notification.objects.exists()
+
+
+class RefusingEmailBackend(LocmemEmailBackend):
+    """A mail server that answers every send with an SMTP error (its text quotes the address)."""
+
+    def send_messages(self, messages):
+        raise smtplib.SMTPResponseException(550, b"mailbox pager@example.org unavailable")
+
+
+def test_retries_back_off_up_to_half_an_hour_and_record_the_error_kind_only(on_call_team, settings):
+    settings.ONCALL_EMAILS = []
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
+    escalation = _escalate(_high_risk_message())
+    at = timezone.now()
+    delays = []
+    for _ in range(NOTIFY_MAX_ATTEMPTS - 1):
+        result = notifications_dispatch(now=at)
+        assert (result.sent, result.failed, result.given_up) == (0, 1, 0)
+        delays.append((result.next_attempt_at - at).total_seconds())
+        at = result.next_attempt_at
+    assert delays == [30, 60, 120, 240, 480, 960, 1800]
+    row = Notification.objects.get(escalation=escalation)
+    assert (row.status, row.last_error) == ("pending", "SMTPResponseException 550")
+    last = notifications_dispatch(now=at)
+    assert (last.failed, last.given_up, last.next_attempt_at) == (1, 1, None)
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == ("failed", NOTIFY_MAX_ATTEMPTS)
+
+
+def test_a_monitoring_alerts_e_mail_is_given_up_without_touching_any_escalation(
+    on_call_team, settings
+):
+    settings.ONCALL_EMAILS = []
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
+    notifications_queue(subject="Alert", body="Body")
+    at = timezone.now()
+    given_up = 0
+    for _ in range(NOTIFY_MAX_ATTEMPTS):
+        result = notifications_dispatch(now=at)
+        given_up += result.given_up
+        at = result.next_attempt_at or at
+    assert given_up == 1
+    row = Notification.objects.get()
+    assert (row.status, row.last_error) == ("failed", "SMTPResponseException 550")
+    assert not ClinicianAlert.objects.exists()
+
+
+def test_the_dispatcher_sends_at_most_its_limit_per_call(on_call_team, mailoutbox):
+    escalation = _escalate(_high_risk_message())
+    first = notifications_dispatch(escalation_id=escalation.pk, limit=1)
+    assert (first.sent, len(mailoutbox)) == (1, 1)
+    assert first.next_attempt_at is not None  # the other one is still pending
+    assert notifications_dispatch(escalation_id=escalation.pk).sent == 1
+
+
+def test_an_alert_is_marked_read_once_and_only_by_its_recipient(on_call_team, clinician):
+    _escalate(_high_risk_message())
+    alert = ClinicianAlert.objects.get(recipient=on_call_team)
+    with pytest.raises(ApplicationError, match="not yours") as refused:
+        clinician_alert_mark_read(alert=alert, user=clinician)
+    assert refused.value.status_code == 404
+    read = clinician_alert_mark_read(alert=alert, user=on_call_team)
+    first_read_at = ClinicianAlert.objects.get(pk=alert.pk).read_at
+    assert read.read_at == first_read_at is not None
+    clinician_alert_mark_read(alert=alert, user=on_call_team)
+    assert ClinicianAlert.objects.get(pk=alert.pk).read_at == first_read_at
+
+
+def test_only_clinicians_close_an_escalation_and_the_note_is_trimmed(on_call_team, enduser):
+    escalation = _escalate(_high_risk_message("bob"))
+    with pytest.raises(ApplicationError, match="Only clinicians"):
+        escalation_close(escalation=escalation, clinician=enduser)
+    closed = escalation_close(escalation=escalation, clinician=on_call_team, note="  Called.  ")
+    closed.refresh_from_db()
+    assert (closed.status, closed.closed_by, closed.resolution_note) == (
+        "closed",
+        on_call_team,
+        "Called.",
+    )
