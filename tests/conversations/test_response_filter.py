@@ -12,7 +12,7 @@ from conversations.services.filter.apply import (
     response_filter_apply,
     violations,
 )
-from conversations.services.filter.rules import RULESET_VERSION
+from conversations.services.filter.rules import MAX_REPLY_CHARS, RULESET_VERSION
 
 
 def run(text, catalogue, **kwargs):
@@ -126,6 +126,7 @@ def test_ordinary_coaching_language_is_not_touched(safe, us_catalogue):
     result = run(safe, us_catalogue)
     assert result.text == safe
     assert result.hits == ()
+    assert result.needs_resources is False
 
 
 def test_validation_is_put_first_when_the_user_is_distressed(us_catalogue):
@@ -176,16 +177,23 @@ def test_guard_replaces_everything_when_an_added_text_breaks_a_rule(us_catalogue
     assert "are you safe right now?" in result.text
 
 
-def test_empty_reply_becomes_the_safe_fallback(us_catalogue):
-    result = run("   ", us_catalogue)
+@pytest.mark.parametrize("reply", ["   ", ""])
+def test_empty_reply_becomes_the_safe_fallback(reply, us_catalogue):
+    result = run(reply, us_catalogue)
     assert result.text == SAFE_FALLBACK
 
 
-def test_overlong_reply_is_cut_at_a_sentence(us_catalogue):
-    result = run("This is a calm sentence. " * 100, us_catalogue)
-    assert len(result.text) <= 1200
-    assert result.text.endswith(".")
+@pytest.mark.parametrize("sentence", ["This is a calm sentence. ", "Is it calm? ", "So calm! "])
+def test_overlong_reply_is_cut_at_a_sentence(sentence, us_catalogue):
+    result = run(sentence * 150, us_catalogue)
+    assert len(result.text) <= MAX_REPLY_CHARS
+    assert result.text.endswith(sentence.strip())
     assert "RF-LEN-01" in {h.rule for h in result.hits}
+
+
+def test_a_reply_of_exactly_the_limit_is_kept_whole(us_catalogue):
+    reply = ("x" * (MAX_REPLY_CHARS - 1)) + "."
+    assert run(reply, us_catalogue).text == reply
 
 
 def test_several_replaced_sentences_in_a_row_collapse_into_one(us_catalogue):
@@ -245,9 +253,10 @@ def test_a_reply_without_sentences_does_not_open_by_validating():
     assert not opening_validates("   ")
 
 
-def test_low_risk_counts_as_distress_even_in_calm_words(us_catalogue):
-    result = run("What happened next?", us_catalogue, risk_level="low", user_text="It was ok.")
-    assert result.text == f"{VALIDATION_SENTENCE} What happened next?"
+@pytest.mark.parametrize("risk", ["low", "medium", "high"])
+def test_any_risk_counts_as_distress_even_in_calm_words(risk, us_catalogue):
+    result = run("What happened next?", us_catalogue, risk_level=risk, user_text="It was ok.")
+    assert result.text.startswith(f"{VALIDATION_SENTENCE} What happened next?")
 
 
 def test_without_a_written_safety_prompt_the_fixed_check_is_asked(us_catalogue):

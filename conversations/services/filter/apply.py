@@ -121,7 +121,7 @@ def _filter(
 ) -> FilterResult:
     hits: list[FilterHit] = []
     needs_resources = False
-    text = (text or "").strip()
+    text = text.strip()
 
     if len(text) > MAX_REPLY_CHARS:
         cut = text[:MAX_REPLY_CHARS]
