@@ -193,7 +193,8 @@ def test_overlong_reply_is_cut_at_a_sentence(sentence, us_catalogue):
 
 def test_a_reply_of_exactly_the_limit_is_kept_whole(us_catalogue):
     reply = ("x" * (MAX_REPLY_CHARS - 1)) + "."
-    assert run(reply, us_catalogue).text == reply
+    result = run(reply, us_catalogue)
+    assert (result.text, result.hits) == (reply, ())
 
 
 def test_several_replaced_sentences_in_a_row_collapse_into_one(us_catalogue):
