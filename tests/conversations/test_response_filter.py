@@ -183,12 +183,19 @@ def test_empty_reply_becomes_the_safe_fallback(reply, us_catalogue):
     assert result.text == SAFE_FALLBACK
 
 
-@pytest.mark.parametrize("sentence", ["This is a calm sentence. ", "Is it calm? ", "So calm! "])
-def test_overlong_reply_is_cut_at_a_sentence(sentence, us_catalogue):
+# Sentence lengths that do not divide the limit, so the limit falls inside a sentence.
+@pytest.mark.parametrize("sentence", ["This is calm. ", "Is this calm? ", "So calm! "])
+def test_overlong_reply_is_cut_at_its_last_whole_sentence(sentence, us_catalogue):
+    assert MAX_REPLY_CHARS % len(sentence)
     result = run(sentence * 150, us_catalogue)
-    assert len(result.text) <= MAX_REPLY_CHARS
-    assert result.text.endswith(sentence.strip())
+    kept = MAX_REPLY_CHARS // len(sentence)
+    assert result.text == (sentence * kept).strip()
     assert "RF-LEN-01" in {h.rule for h in result.hits}
+
+
+def test_overlong_reply_without_a_sentence_end_is_cut_at_the_limit(us_catalogue):
+    result = run("x" * (MAX_REPLY_CHARS + 100), us_catalogue)
+    assert result.text == "x" * MAX_REPLY_CHARS
 
 
 def test_a_reply_of_exactly_the_limit_is_kept_whole(us_catalogue):
