@@ -294,3 +294,31 @@ def test_a_reply_that_already_asks_about_safety_gets_no_second_question(us_catal
     result = run(reply, us_catalogue, risk_level="high", safety_prompt_text="Are you safe?")
     assert result.text == reply
     assert result.hits == ()
+
+
+@pytest.mark.parametrize(
+    ("reply", "kwargs", "hit"),
+    [
+        ("So calm! " * 150, {}, ("RF-LEN-01", "too_long", "truncated")),
+        ("Call 555-123-4567.", {}, ("RF-CT-01", "uncatalogued_phone", "replaced")),
+        (
+            "What next?",
+            {"user_text": "I feel hopeless"},
+            ("RF-VAL-01", "validation_first", "added"),
+        ),
+        ("That sounds hard.", {"risk_level": "high"}, ("RF-SAFE-01", "safety_prompt", "added")),
+        (
+            "I hear you.",
+            {"risk_level": "high", "safety_prompt_text": "Are you safe? Call 555-123-4567."},
+            ("RF-GUARD-01", "guard", "fallback"),
+        ),
+    ],
+)
+def test_each_change_is_recorded_with_its_category_and_action(reply, kwargs, hit, us_catalogue):
+    result = run(reply, us_catalogue, **kwargs)
+    assert hit in {(h.rule, h.category, h.action) for h in result.hits}
+
+
+def test_a_blank_line_between_sentences_keeps_what_follows(us_catalogue):
+    result = run("Take a breath\n  \nThen tell me more.", us_catalogue)
+    assert result.text.endswith("Then tell me more.")
