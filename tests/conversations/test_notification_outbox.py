@@ -536,14 +536,27 @@ def test_a_monitoring_alert_is_e_mailed_to_every_on_call_address(
     assert queued == 2
     assert len(callbacks) == 1  # the sweep is queued after commit
     rows = Notification.objects.order_by("address")
-    assert [(n.escalation_id, n.subject, n.body) for n in rows] == [
-        (None, subject[:200], "Check the dashboard.")
-    ] * 2
+    assert [(n.escalation_id, n.recipient_id, n.subject, n.body) for n in rows] == [
+        (None, on_call_team.pk, subject[:200], "Check the dashboard."),
+        (None, None, subject[:200], "Check the dashboard."),  # ONCALL_EMAILS: no user
+    ]
     assert notifications_dispatch().sent == 2
     assert sorted((m.to, m.subject, m.body) for m in mailoutbox) == [
         (["oncall-clinician@example.org"], subject[:200], "Check the dashboard."),
         (["pager@example.org"], subject[:200], "Check the dashboard."),
     ]
+
+
+def test_in_process_mode_sends_a_monitoring_alert_on_commit(
+    on_call_team, eager_celery, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications_queue(subject="Alert", body="Check the dashboard.")
+    assert sorted(m.to[0] for m in mailoutbox) == [
+        "oncall-clinician@example.org",
+        "pager@example.org",
+    ]
+    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
 
 
 def test_a_monitoring_alert_with_no_one_to_e_mail_queues_nothing(
@@ -563,7 +576,9 @@ class RefusingEmailBackend(LocmemEmailBackend):
         raise smtplib.SMTPResponseException(550, b"mailbox pager@example.org unavailable")
 
 
-def test_retries_back_off_up_to_half_an_hour_and_record_the_error_kind_only(on_call_team, settings):
+def test_retries_back_off_up_to_half_an_hour_and_record_the_error_kind_only(
+    on_call_team, flaky_mail, settings
+):
     settings.ONCALL_EMAILS = []
     settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
     escalation = _escalate(_high_risk_message())
@@ -577,28 +592,51 @@ def test_retries_back_off_up_to_half_an_hour_and_record_the_error_kind_only(on_c
     assert delays == [30, 60, 120, 240, 480, 960, 1800]
     row = Notification.objects.get(escalation=escalation)
     assert (row.status, row.last_error) == ("pending", "SMTPResponseException 550")
+    settings.EMAIL_BACKEND = f"{__name__}.FlakyEmailBackend"  # the last try fails otherwise
+    flaky_mail.failures_left = 1
     last = notifications_dispatch(now=at)
     assert (last.failed, last.given_up, last.next_attempt_at) == (1, 1, None)
     row.refresh_from_db()
     assert (row.status, row.attempts) == ("failed", NOTIFY_MAX_ATTEMPTS)
+    assert row.last_error == "SMTPServerDisconnected"  # the error of the last try
 
 
 def test_a_monitoring_alerts_e_mail_is_given_up_without_touching_any_escalation(
-    on_call_team, settings
+    on_call_team, flaky_mail, settings
 ):
     settings.ONCALL_EMAILS = []
     settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
     notifications_queue(subject="Alert", body="Body")
     at = timezone.now()
     given_up = 0
-    for _ in range(NOTIFY_MAX_ATTEMPTS):
+    for attempt in range(1, NOTIFY_MAX_ATTEMPTS + 1):
+        if attempt == NOTIFY_MAX_ATTEMPTS:
+            settings.EMAIL_BACKEND = f"{__name__}.FlakyEmailBackend"
+            flaky_mail.failures_left = 1
         result = notifications_dispatch(now=at)
         given_up += result.given_up
         at = result.next_attempt_at or at
     assert given_up == 1
     row = Notification.objects.get()
-    assert (row.status, row.last_error) == ("failed", "SMTPResponseException 550")
+    assert (row.status, row.last_error) == ("failed", "SMTPServerDisconnected")
     assert not ClinicianAlert.objects.exists()
+
+
+def test_one_address_given_up_while_another_was_reached_alerts_no_admin(
+    on_call_team, flaky_mail, admin_user, settings
+):
+    escalation = _escalate(_high_risk_message())  # the pager and the on-call clinician
+    at = timezone.now()
+    assert notifications_dispatch(now=at, limit=1).sent == 1
+    flaky_mail.failures_left = 10_000
+    for _ in range(NOTIFY_MAX_ATTEMPTS):
+        result = notifications_dispatch(now=at)
+        at = result.next_attempt_at or at
+    assert result.given_up == 1
+    assert sorted(Notification.objects.values_list("status", flat=True)) == ["failed", "sent"]
+    escalation.refresh_from_db()
+    assert escalation.notification_status == NotificationStatus.SENT
+    assert not ClinicianAlert.objects.filter(recipient=admin_user).exists()
 
 
 def test_the_dispatcher_sends_at_most_its_limit_per_call(on_call_team, mailoutbox):
@@ -612,7 +650,7 @@ def test_the_dispatcher_sends_at_most_its_limit_per_call(on_call_team, mailoutbo
 def test_an_alert_is_marked_read_once_and_only_by_its_recipient(on_call_team, clinician):
     _escalate(_high_risk_message())
     alert = ClinicianAlert.objects.get(recipient=on_call_team)
-    with pytest.raises(ApplicationError, match="not yours") as refused:
+    with pytest.raises(ApplicationError, match="^This alert is not yours.$") as refused:
         clinician_alert_mark_read(alert=alert, user=clinician)
     assert refused.value.status_code == 404
     read = clinician_alert_mark_read(alert=alert, user=on_call_team)
@@ -622,14 +660,44 @@ def test_an_alert_is_marked_read_once_and_only_by_its_recipient(on_call_team, cl
     assert ClinicianAlert.objects.get(pk=alert.pk).read_at == first_read_at
 
 
-def test_only_clinicians_close_an_escalation_and_the_note_is_trimmed(on_call_team, enduser):
+def test_only_clinicians_and_admins_close_an_escalation_and_the_note_is_trimmed(
+    on_call_team, enduser, admin_user
+):
     escalation = _escalate(_high_risk_message("bob"))
-    with pytest.raises(ApplicationError, match="Only clinicians"):
+    with pytest.raises(ApplicationError, match="^Only clinicians can close escalations.$"):
         escalation_close(escalation=escalation, clinician=enduser)
+    by_admin = escalation_close(
+        escalation=_escalate(_high_risk_message("eve")), clinician=admin_user
+    )
+    by_admin.refresh_from_db()
+    assert (by_admin.status, by_admin.closed_by, by_admin.resolution_note) == (
+        "closed",
+        admin_user,
+        "",
+    )
     closed = escalation_close(escalation=escalation, clinician=on_call_team, note="  Called.  ")
+    with pytest.raises(ApplicationError, match="^This escalation is already closed.$"):
+        escalation_close(escalation=escalation, clinician=on_call_team)
     closed.refresh_from_db()
     assert (closed.status, closed.closed_by, closed.resolution_note) == (
         "closed",
         on_call_team,
         "Called.",
     )
+
+
+def test_the_mode_ends_when_this_sessions_last_open_escalation_closes(on_call_team):
+    """Escalations of other sessions, and this session's closed ones, do not hold it open."""
+    message = _high_risk_message("carol")
+    session = message.session
+    earlier = _escalate(message)
+    escalation_close(escalation=earlier, clinician=on_call_team)
+    _escalate(_high_risk_message("dave"))  # another session's, left open
+    session.safety_mode = True
+    session.save(update_fields=["safety_mode"])
+    with transaction.atomic():
+        latest, created = escalation_open(session=session, message=message)
+    assert created
+    escalation_close(escalation=latest, clinician=on_call_team)
+    session.refresh_from_db()
+    assert session.safety_mode is False
