@@ -701,3 +701,37 @@ def test_the_mode_ends_when_this_sessions_last_open_escalation_closes(on_call_te
     escalation_close(escalation=latest, clinician=on_call_team)
     session.refresh_from_db()
     assert session.safety_mode is False
+
+
+def test_dispatching_one_escalation_leaves_the_others_rows(on_call_team, mailoutbox):
+    first = _escalate(_high_risk_message("u1"))
+    second = _escalate(_high_risk_message("u2"))
+    assert notifications_dispatch(escalation_id=first.pk).sent == 2
+    assert set(Notification.objects.filter(escalation=second).values_list("status", flat=True)) == {
+        "pending"
+    }
+
+
+def test_every_failure_of_one_call_is_counted(on_call_team, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
+    _escalate(_high_risk_message())
+    result = notifications_dispatch()
+    assert (result.sent, result.failed, result.given_up) == (0, 2, 0)
+
+
+def test_the_escalation_keeps_the_time_of_its_first_e_mail(on_call_team):
+    escalation = _escalate(_high_risk_message())
+    start = timezone.now()
+    notifications_dispatch(now=start, limit=1)
+    notifications_dispatch(now=start + dt.timedelta(minutes=5))
+    escalation.refresh_from_db()
+    assert escalation.notified_at == start
+
+
+def test_a_superuser_is_alerted_when_no_one_can_be_e_mailed(db, settings):
+    settings.ONCALL_EMAILS = []
+    root = UserFactory(username="root", role="enduser")
+    root.is_superuser = True
+    root.save()
+    escalation = _escalate(_high_risk_message())
+    assert ClinicianAlert.objects.filter(escalation=escalation, recipient=root).exists()
