@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import checks, mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemEmailBackend
@@ -587,6 +588,7 @@ def test_retries_back_off_up_to_half_an_hour_and_record_the_error_kind_only(
     for _ in range(NOTIFY_MAX_ATTEMPTS - 1):
         result = notifications_dispatch(now=at)
         assert (result.sent, result.failed, result.given_up) == (0, 1, 0)
+        assert result.next_attempt_at is not None
         delays.append((result.next_attempt_at - at).total_seconds())
         at = result.next_attempt_at
     assert delays == [30, 60, 120, 240, 480, 960, 1800]
@@ -730,8 +732,6 @@ def test_the_escalation_keeps_the_time_of_its_first_e_mail(on_call_team):
 
 def test_a_superuser_is_alerted_when_no_one_can_be_e_mailed(db, settings):
     settings.ONCALL_EMAILS = []
-    root = UserFactory(username="root", role="enduser")
-    root.is_superuser = True
-    root.save()
+    root = get_user_model().objects.create_user(username="root", is_superuser=True)
     escalation = _escalate(_high_risk_message())
     assert ClinicianAlert.objects.filter(escalation=escalation, recipient=root).exists()

@@ -201,6 +201,7 @@ def test_a_clinician_closing_the_escalation_ends_the_mode_with_a_calm_message(
     assert not session.safety_mode and session.safety_resolution == "clinician_closed"
     assert session.safety_resolved_at is not None
     calm = Message.objects.filter(session=session).last()
+    assert calm is not None
     assert calm.role == "assistant" and calm.provenance["kind"] == "safety_closed"
     assert calm.reply_to_id is None and not calm.emergency
     assert calm.text == fixed_replies_get().safety_closed_text
