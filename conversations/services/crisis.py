@@ -347,10 +347,9 @@ def _notification_failed(*, notification: Notification, exc: Exception, now: dt.
         delay = min(
             NOTIFY_RETRY_BASE_SECONDS * 2 ** (notification.attempts - 1), NOTIFY_RETRY_MAX_SECONDS
         )
+        # Still pending (the claim never changed its status): due again after the delay.
         Notification.objects.filter(pk=notification.pk).update(
-            status=Notification.Status.PENDING,
-            next_attempt_at=now + dt.timedelta(seconds=delay),
-            last_error=error,
+            next_attempt_at=now + dt.timedelta(seconds=delay), last_error=error
         )
         logger.warning(
             "notification failed, retried in %ss notification_id=%s escalation_id=%s "
@@ -413,13 +412,9 @@ def escalation_close(*, escalation: Escalation, clinician: User, note: str = "")
         escalation.closed_at = now
         escalation.resolution_note = (note or "").strip()
         escalation.save(update_fields=["status", "closed_by", "closed_at", "resolution_note"])
-        others_open = (
-            Escalation.objects.filter(
-                session_id=escalation.session_id, status=Escalation.Status.OPEN
-            )
-            .exclude(pk=escalation.pk)
-            .exists()
-        )
+        others_open = Escalation.objects.filter(
+            session_id=escalation.session_id, status=Escalation.Status.OPEN
+        ).exists()  # this one is closed by now
         if not others_open:
             safety_mode_end_by_clinician(session_id=escalation.session_id)
     logger.info("escalation closed escalation_id=%s clinician_id=%s", escalation.pk, clinician.pk)

@@ -9,6 +9,7 @@ import pytest
 from conversations.backends.base import GeneratedReply, GenerationRequest, RiskAssessment
 from conversations.backends.generation import generators_reset
 from conversations.services import session_create
+from conversations.services.filter.apply import _filter_remembered
 from evaluation.services.starter import starter_content_load
 from tests.conversations.helpers import shipped_catalogue
 from tests.factories import UserFactory
@@ -17,13 +18,15 @@ from tests.training_jobs.fixtures import activate_trained_models, trained_models
 
 @pytest.fixture(autouse=True)
 def _fresh_chat_runtime(settings):
-    """No cached configuration (tests/conftest.py clears the TTL cache) or generators leak from
-    one test into another."""
+    """No cached configuration (tests/conftest.py clears the TTL cache), generators or response
+    filter results leak from one test into another."""
     settings.ARI_CONFIG_CACHE_SECONDS = 0
     settings.ARI_GENERATOR = "approved"
     generators_reset()
+    _filter_remembered.cache_clear()
     yield
     generators_reset()
+    _filter_remembered.cache_clear()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import checks, mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemEmailBackend
@@ -29,6 +30,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from ari_review.api.errors import ApplicationError
 from ari_review.celery import app as celery_app
 from ari_review.celery import task_enqueue_nowait
 from conversations.models import (
@@ -42,7 +44,12 @@ from conversations.services import notifications_dispatch, session_create
 from conversations.services.crisis import (
     NOTIFY_MAX_ATTEMPTS,
     NOTIFY_RETRY_BASE_SECONDS,
+    clinician_alert_mark_read,
+    escalation_close,
     escalation_open,
+    escalations_are_offline,
+    escalations_offline,
+    notifications_queue,
 )
 from tests.factories import ReviewItemFactory, UserFactory
 
@@ -443,6 +450,7 @@ def test_no_recipients_is_recorded_admins_are_alerted_and_the_deploy_check_warns
     assert checks.run_checks(include_deployment_checks=True, tags=["notifications"]) == []
 
 
+@pytest.mark.slow
 def test_reviewers_see_that_no_one_was_notified(client, clinician, admin_user, settings):
     settings.ONCALL_EMAILS = []
     escalation = _escalate(_high_risk_message())
@@ -490,3 +498,240 @@ def test_services_never_import_the_tasks_module():
                     f"{node.module}.{alias.name}" for alias in node.names
                 ]
             assert not any(n.startswith("conversations.tasks") for n in names), path.name
+
+
+# --- the edges of the outbox -------------------------------------------------------------------
+def test_an_open_escalation_is_returned_not_opened_twice(on_call_team):
+    message = _high_risk_message()
+    first = _escalate(message)
+    with transaction.atomic():
+        again, created = escalation_open(session=message.session, message=message)
+    assert (again, created) == (first, False)
+    assert Notification.objects.count() == 2  # no second round of e-mails
+    assert ClinicianAlert.objects.count() == 1
+
+
+def test_each_address_is_e_mailed_once_whatever_its_case_or_spaces(on_call_team, settings):
+    settings.ONCALL_EMAILS = [" Pager@Example.org ", "pager@example.org", ""]
+    on_call_team.email = "PAGER@example.org"
+    on_call_team.save()
+    escalation = _escalate(_high_risk_message())
+    rows = Notification.objects.filter(escalation=escalation)
+    assert [(n.address, n.recipient_id) for n in rows] == [("Pager@Example.org", None)]
+
+
+def test_offline_evaluation_opens_no_escalation_and_the_flag_is_reset():
+    assert not escalations_are_offline()
+    with pytest.raises(RuntimeError), escalations_offline():
+        assert escalations_are_offline()
+        raise RuntimeError
+    assert not escalations_are_offline()
+
+
+def test_a_monitoring_alert_is_e_mailed_to_every_on_call_address(
+    on_call_team, mailoutbox, django_capture_on_commit_callbacks
+):
+    subject = "Alert: " + "x" * 300
+    with django_capture_on_commit_callbacks() as callbacks:
+        queued = notifications_queue(subject=subject, body="Check the dashboard.")
+    assert queued == 2
+    assert len(callbacks) == 1  # the sweep is queued after commit
+    rows = Notification.objects.order_by("address")
+    assert [(n.escalation_id, n.recipient_id, n.subject, n.body) for n in rows] == [
+        (None, on_call_team.pk, subject[:200], "Check the dashboard."),
+        (None, None, subject[:200], "Check the dashboard."),  # ONCALL_EMAILS: no user
+    ]
+    assert notifications_dispatch().sent == 2
+    assert sorted((m.to, m.subject, m.body) for m in mailoutbox) == [
+        (["oncall-clinician@example.org"], subject[:200], "Check the dashboard."),
+        (["pager@example.org"], subject[:200], "Check the dashboard."),
+    ]
+
+
+def test_in_process_mode_sends_a_monitoring_alert_on_commit(
+    on_call_team, eager_celery, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications_queue(subject="Alert", body="Check the dashboard.")
+    assert sorted(m.to[0] for m in mailoutbox) == [
+        "oncall-clinician@example.org",
+        "pager@example.org",
+    ]
+    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_monitoring_alert_with_no_one_to_e_mail_queues_nothing(
+    db, settings, django_capture_on_commit_callbacks
+):
+    settings.ONCALL_EMAILS = []
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert notifications_queue(subject="Alert", body="Body") == 0
+    assert callbacks == []
+    assert not Notification.objects.exists()
+
+
+class RefusingEmailBackend(LocmemEmailBackend):
+    """A mail server that answers every send with an SMTP error (its text quotes the address)."""
+
+    def send_messages(self, messages):
+        raise smtplib.SMTPResponseException(550, b"mailbox pager@example.org unavailable")
+
+
+def test_retries_back_off_up_to_half_an_hour_and_record_the_error_kind_only(
+    on_call_team, flaky_mail, settings
+):
+    settings.ONCALL_EMAILS = []
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
+    escalation = _escalate(_high_risk_message())
+    at = timezone.now()
+    delays = []
+    for _ in range(NOTIFY_MAX_ATTEMPTS - 1):
+        result = notifications_dispatch(now=at)
+        assert (result.sent, result.failed, result.given_up) == (0, 1, 0)
+        assert result.next_attempt_at is not None
+        delays.append((result.next_attempt_at - at).total_seconds())
+        at = result.next_attempt_at
+    assert delays == [30, 60, 120, 240, 480, 960, 1800]
+    row = Notification.objects.get(escalation=escalation)
+    assert (row.status, row.last_error) == ("pending", "SMTPResponseException 550")
+    settings.EMAIL_BACKEND = f"{__name__}.FlakyEmailBackend"  # the last try fails otherwise
+    flaky_mail.failures_left = 1
+    last = notifications_dispatch(now=at)
+    assert (last.failed, last.given_up, last.next_attempt_at) == (1, 1, None)
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == ("failed", NOTIFY_MAX_ATTEMPTS)
+    assert row.last_error == "SMTPServerDisconnected"  # the error of the last try
+
+
+def test_a_monitoring_alerts_e_mail_is_given_up_without_touching_any_escalation(
+    on_call_team, flaky_mail, settings
+):
+    settings.ONCALL_EMAILS = []
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
+    notifications_queue(subject="Alert", body="Body")
+    at = timezone.now()
+    given_up = 0
+    for attempt in range(1, NOTIFY_MAX_ATTEMPTS + 1):
+        if attempt == NOTIFY_MAX_ATTEMPTS:
+            settings.EMAIL_BACKEND = f"{__name__}.FlakyEmailBackend"
+            flaky_mail.failures_left = 1
+        result = notifications_dispatch(now=at)
+        given_up += result.given_up
+        at = result.next_attempt_at or at
+    assert given_up == 1
+    row = Notification.objects.get()
+    assert (row.status, row.last_error) == ("failed", "SMTPServerDisconnected")
+    assert not ClinicianAlert.objects.exists()
+
+
+def test_one_address_given_up_while_another_was_reached_alerts_no_admin(
+    on_call_team, flaky_mail, admin_user, settings
+):
+    escalation = _escalate(_high_risk_message())  # the pager and the on-call clinician
+    at = timezone.now()
+    assert notifications_dispatch(now=at, limit=1).sent == 1
+    flaky_mail.failures_left = 10_000
+    for _ in range(NOTIFY_MAX_ATTEMPTS):
+        result = notifications_dispatch(now=at)
+        at = result.next_attempt_at or at
+    assert result.given_up == 1
+    assert sorted(Notification.objects.values_list("status", flat=True)) == ["failed", "sent"]
+    escalation.refresh_from_db()
+    assert escalation.notification_status == NotificationStatus.SENT
+    assert not ClinicianAlert.objects.filter(recipient=admin_user).exists()
+
+
+def test_the_dispatcher_sends_at_most_its_limit_per_call(on_call_team, mailoutbox):
+    escalation = _escalate(_high_risk_message())
+    first = notifications_dispatch(escalation_id=escalation.pk, limit=1)
+    assert (first.sent, len(mailoutbox)) == (1, 1)
+    assert first.next_attempt_at is not None  # the other one is still pending
+    assert notifications_dispatch(escalation_id=escalation.pk).sent == 1
+
+
+def test_an_alert_is_marked_read_once_and_only_by_its_recipient(on_call_team, clinician):
+    _escalate(_high_risk_message())
+    alert = ClinicianAlert.objects.get(recipient=on_call_team)
+    with pytest.raises(ApplicationError, match="^This alert is not yours.$") as refused:
+        clinician_alert_mark_read(alert=alert, user=clinician)
+    assert refused.value.status_code == 404
+    read = clinician_alert_mark_read(alert=alert, user=on_call_team)
+    first_read_at = ClinicianAlert.objects.get(pk=alert.pk).read_at
+    assert read.read_at == first_read_at is not None
+    clinician_alert_mark_read(alert=alert, user=on_call_team)
+    assert ClinicianAlert.objects.get(pk=alert.pk).read_at == first_read_at
+
+
+def test_only_clinicians_and_admins_close_an_escalation_and_the_note_is_trimmed(
+    on_call_team, enduser, admin_user
+):
+    escalation = _escalate(_high_risk_message("bob"))
+    with pytest.raises(ApplicationError, match="^Only clinicians can close escalations.$"):
+        escalation_close(escalation=escalation, clinician=enduser)
+    by_admin = escalation_close(
+        escalation=_escalate(_high_risk_message("eve")), clinician=admin_user
+    )
+    by_admin.refresh_from_db()
+    assert (by_admin.status, by_admin.closed_by, by_admin.resolution_note) == (
+        "closed",
+        admin_user,
+        "",
+    )
+    closed = escalation_close(escalation=escalation, clinician=on_call_team, note="  Called.  ")
+    with pytest.raises(ApplicationError, match="^This escalation is already closed.$"):
+        escalation_close(escalation=escalation, clinician=on_call_team)
+    closed.refresh_from_db()
+    assert (closed.status, closed.closed_by, closed.resolution_note) == (
+        "closed",
+        on_call_team,
+        "Called.",
+    )
+
+
+def test_the_mode_ends_when_this_sessions_last_open_escalation_closes(on_call_team):
+    """Escalations of other sessions, and this session's closed ones, do not hold it open."""
+    message = _high_risk_message("carol")
+    session = message.session
+    earlier = _escalate(message)
+    escalation_close(escalation=earlier, clinician=on_call_team)
+    _escalate(_high_risk_message("dave"))  # another session's, left open
+    session.safety_mode = True
+    session.save(update_fields=["safety_mode"])
+    with transaction.atomic():
+        latest, created = escalation_open(session=session, message=message)
+    assert created
+    escalation_close(escalation=latest, clinician=on_call_team)
+    session.refresh_from_db()
+    assert session.safety_mode is False
+
+
+def test_dispatching_one_escalation_leaves_the_others_rows(on_call_team, mailoutbox):
+    first = _escalate(_high_risk_message("u1"))
+    second = _escalate(_high_risk_message("u2"))
+    assert notifications_dispatch(escalation_id=first.pk).sent == 2
+    assert set(Notification.objects.filter(escalation=second).values_list("status", flat=True)) == {
+        "pending"
+    }
+
+
+def test_every_failure_of_one_call_is_counted(on_call_team, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
+    _escalate(_high_risk_message())
+    result = notifications_dispatch()
+    assert (result.sent, result.failed, result.given_up) == (0, 2, 0)
+
+
+def test_the_escalation_keeps_the_time_of_its_first_e_mail(on_call_team):
+    escalation = _escalate(_high_risk_message())
+    start = timezone.now()
+    notifications_dispatch(now=start, limit=1)
+    notifications_dispatch(now=start + dt.timedelta(minutes=5))
+    escalation.refresh_from_db()
+    assert escalation.notified_at == start
+
+
+def test_a_superuser_is_alerted_when_no_one_can_be_e_mailed(db, settings):
+    settings.ONCALL_EMAILS = []
+    root = get_user_model().objects.create_user(username="root", is_superuser=True)
+    escalation = _escalate(_high_risk_message())
+    assert ClinicianAlert.objects.filter(escalation=escalation, recipient=root).exists()

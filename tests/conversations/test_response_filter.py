@@ -6,6 +6,7 @@ import pytest
 
 from conversations.services.filter.apply import (
     SAFE_FALLBACK,
+    SAFE_FALLBACK_WITH_CHECK,
     VALIDATION_SENTENCE,
     VALIDATION_SENTENCES,
     opening_validates,
@@ -14,7 +15,7 @@ from conversations.services.filter.apply import (
     violations,
 )
 from conversations.services.filter.cues import text_has_safety_question
-from conversations.services.filter.rules import RULESET_VERSION
+from conversations.services.filter.rules import MAX_REPLY_CHARS, RULESET_VERSION
 
 
 def run(text, catalogue, **kwargs):
@@ -128,6 +129,7 @@ def test_ordinary_coaching_language_is_not_touched(safe, us_catalogue):
     result = run(safe, us_catalogue)
     assert result.text == safe
     assert result.hits == ()
+    assert result.needs_resources is False
 
 
 def test_validation_is_put_first_when_the_user_is_distressed(us_catalogue):
@@ -206,16 +208,31 @@ def test_guard_replaces_everything_when_an_added_text_breaks_a_rule(us_catalogue
     assert "are you safe right now?" in result.text
 
 
-def test_empty_reply_becomes_the_safe_fallback(us_catalogue):
-    result = run("   ", us_catalogue)
+@pytest.mark.parametrize("reply", ["   ", ""])
+def test_empty_reply_becomes_the_safe_fallback(reply, us_catalogue):
+    result = run(reply, us_catalogue)
     assert result.text == SAFE_FALLBACK
 
 
-def test_overlong_reply_is_cut_at_a_sentence(us_catalogue):
-    result = run("This is a calm sentence. " * 100, us_catalogue)
-    assert len(result.text) <= 1200
-    assert result.text.endswith(".")
+# Sentence lengths that do not divide the limit, so the limit falls inside a sentence.
+@pytest.mark.parametrize("sentence", ["This is calm. ", "Is this calm? ", "So calm! "])
+def test_overlong_reply_is_cut_at_its_last_whole_sentence(sentence, us_catalogue):
+    assert MAX_REPLY_CHARS % len(sentence)
+    result = run(sentence * 150, us_catalogue)
+    kept = MAX_REPLY_CHARS // len(sentence)
+    assert result.text == (sentence * kept).strip()
     assert "RF-LEN-01" in {h.rule for h in result.hits}
+
+
+def test_overlong_reply_without_a_sentence_end_is_cut_at_the_limit(us_catalogue):
+    result = run("x" * (MAX_REPLY_CHARS + 100), us_catalogue)
+    assert result.text == "x" * MAX_REPLY_CHARS
+
+
+def test_a_reply_of_exactly_the_limit_is_kept_whole(us_catalogue):
+    reply = ("x" * (MAX_REPLY_CHARS - 1)) + "."
+    result = run(reply, us_catalogue)
+    assert (result.text, result.hits) == (reply, ())
 
 
 def test_several_replaced_sentences_in_a_row_collapse_into_one(us_catalogue):
@@ -238,3 +255,101 @@ def test_a_repeated_reply_is_filtered_once_and_the_users_distress_still_counts(u
     assert distressed is not calm
     assert [hit.rule for hit in distressed.hits] == ["RF-VAL-01"]
     assert distressed.text.endswith(reply)
+
+
+def test_a_hit_is_stored_as_rule_category_action_and_version(us_catalogue):
+    result = run("Have a few drinks, it will take the edge off.", us_catalogue)
+    assert [hit.as_dict() for hit in result.hits] == [
+        {
+            "rule": "RF-SU-01",
+            "category": "substance_howto",
+            "action": "replaced",
+            "version": RULESET_VERSION,
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("reply", "validated"),
+    [
+        ("Hi, welcome. That sounds really hard.", True),  # after a short greeting
+        ("That sounds really hard. Hi again.", True),
+        ("Hi, welcome. What brings you here?", False),
+        ("What brings you here? That sounds really hard.", False),  # not the opening
+        ("Hi, welcome.", False),  # a greeting alone
+        ("Thank you for telling me. What happened then?", True),  # in so many words
+        ("Being left out hurts. What happened then?", True),  # in words of its own
+    ],
+)
+def test_the_validation_is_read_in_the_opening_or_just_after_a_greeting(
+    reply, validated, us_catalogue
+):
+    result = run(reply, us_catalogue, user_text="I feel so hopeless today")
+    assert result.text == (reply if validated else f"{VALIDATION_SENTENCE} {reply}")
+
+
+def test_a_reply_without_sentences_does_not_open_by_validating():
+    assert not opening_validates("   ")
+
+
+@pytest.mark.parametrize("risk", ["low", "medium", "high"])
+def test_any_risk_counts_as_distress_even_in_calm_words(risk, us_catalogue):
+    result = run("What happened next?", us_catalogue, risk_level=risk, user_text="It was ok.")
+    assert result.text.startswith(f"{VALIDATION_SENTENCE} What happened next?")
+
+
+def test_without_a_written_safety_prompt_the_fixed_check_is_asked(us_catalogue):
+    result = run("That sounds heavy. Tell me more.", us_catalogue, risk_level="high")
+    assert result.text == f"That sounds heavy. Tell me more. {SAFE_FALLBACK_WITH_CHECK}"
+
+
+def test_violations_name_every_rule_the_whole_text_breaks(us_catalogue):
+    text = "You should stop taking your medication. Call 555-123-4567."
+    assert violations(text, us_catalogue) == ["RF-MD-01", "RF-CT-01"]
+    assert violations("That sounds heavy.", us_catalogue) == []
+
+
+def test_guard_catches_a_hard_line_in_the_written_safety_prompt(us_catalogue):
+    result = run(
+        "I hear you.",
+        us_catalogue,
+        risk_level="high",
+        safety_prompt_text="Are you safe? You should stop taking your medication.",
+    )
+    assert result.text == SAFE_FALLBACK_WITH_CHECK
+    assert result.hits[-1].rule == "RF-GUARD-01"
+
+
+def test_a_reply_that_already_asks_about_safety_gets_no_second_question(us_catalogue):
+    reply = "That sounds heavy. Are you safe right now?"
+    result = run(reply, us_catalogue, risk_level="high", safety_prompt_text="Are you safe?")
+    assert result.text == reply
+    assert result.hits == ()
+
+
+@pytest.mark.parametrize(
+    ("reply", "kwargs", "hit"),
+    [
+        ("So calm! " * 150, {}, ("RF-LEN-01", "too_long", "truncated")),
+        ("Call 555-123-4567.", {}, ("RF-CT-01", "uncatalogued_phone", "replaced")),
+        (
+            "What next?",
+            {"user_text": "I feel hopeless"},
+            ("RF-VAL-01", "validation_first", "added"),
+        ),
+        ("That sounds hard.", {"risk_level": "high"}, ("RF-SAFE-01", "safety_prompt", "added")),
+        (
+            "I hear you.",
+            {"risk_level": "high", "safety_prompt_text": "Are you safe? Call 555-123-4567."},
+            ("RF-GUARD-01", "guard", "fallback"),
+        ),
+    ],
+)
+def test_each_change_is_recorded_with_its_category_and_action(reply, kwargs, hit, us_catalogue):
+    result = run(reply, us_catalogue, **kwargs)
+    assert hit in {(h.rule, h.category, h.action) for h in result.hits}
+
+
+def test_a_blank_line_between_sentences_keeps_what_follows(us_catalogue):
+    result = run("Take a breath\n  \nThen tell me more.", us_catalogue)
+    assert result.text.endswith("Then tell me more.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from conversations.backends import safety_rules
 from conversations.backends.safety_rules import (
     RULES,
     SIGNALS_FILE,
@@ -55,6 +56,9 @@ def test_the_shipped_file_loads_with_a_version_and_unique_ids():
         ({"window": 0}, "'window' must be a positive"),
         ({"negatable": "yes"}, "'negatable' must be true or false"),
         ({"colour": "red"}, "unknown field"),
+        ({"all": [["pills"], "saved"]}, "each group of 'all' is a list of phrases"),
+        ({"all": [["pills", " "]]}, "each group of 'all' is a list of phrases"),
+        ({"all": [["pills", 5]]}, "each group of 'all' is a list of phrases"),
     ],
 )
 def test_a_bad_entry_is_a_clear_error_naming_it(overrides, message):
@@ -62,6 +66,16 @@ def test_a_bad_entry_is_a_clear_error_naming_it(overrides, message):
         compile_entry(_entry(**overrides))
     if overrides.get("id", "x") is not None:
         assert "means.test_entry" in str(error.value)
+
+
+@pytest.mark.parametrize("entry", [{"level": "high"}, "not a mapping", ["si.x"]])
+def test_an_entry_without_an_id_is_named_as_such(entry):
+    with pytest.raises(RiskSignalError, match="a risk signal without an id: every entry needs"):
+        compile_entry(entry)
+
+
+def test_a_one_word_window_is_allowed():
+    assert compile_entry(_entry(window=1)).window == 1
 
 
 def test_a_bad_pattern_and_a_reused_id_are_clear_errors(tmp_path):
@@ -81,6 +95,33 @@ def test_a_bad_pattern_and_a_reused_id_are_clear_errors(tmp_path):
         load_signals(path)
 
 
+@pytest.mark.parametrize("document", ["- a\n- b\n", "version: t\n", "version: t\nentries: x\n"])
+def test_a_file_without_a_list_of_entries_is_a_clear_error(tmp_path, document):
+    path = tmp_path / "signals.yaml"
+    path.write_text(document, encoding="utf-8")
+    with pytest.raises(RiskSignalError, match="needs a 'version' and a list of 'entries'"):
+        load_signals(path)
+
+
+def test_a_file_without_a_version_loads_as_unversioned(tmp_path):
+    path = tmp_path / "signals.yaml"
+    path.write_text(
+        "entries:\n  - {id: a.b, level: high, category: crisis, langs: [en], pattern: 'x'}\n",
+        encoding="utf-8",
+    )
+    version, rules = load_signals(path)
+    assert version == "unversioned"
+    assert [r.id for r in rules] == ["a.b"]
+
+
+def test_text_is_folded_to_lowercase_plain_letters_straight_apostrophes_single_spaces():
+    assert fold("  Don’t  `Stop`\tNOW\n ") == "don't 'stop' now"
+    assert fold("") == ""
+    # A curly apostrophe still reads as the negation it is.
+    rule = compile_entry(_entry())
+    assert not rule_hits("I don’t have pills saved up", [rule])
+
+
 def test_phrase_groups_fire_together_within_their_window_and_ignore_case_and_accents():
     rule = compile_entry(_entry())
     assert rule_hits("I have SAVED UP my pills for weeks", [rule])
@@ -91,6 +132,67 @@ def test_phrase_groups_fire_together_within_their_window_and_ignore_case_and_acc
     accents = compile_entry(_entry(all=[["pastillas"], ["ahorrado"]], langs=["es"]))
     assert rule_hits("He AHORRADO las pastillas", [accents])
     assert fold("Ich möchte") == "ich mochte"
+
+
+def test_the_window_counts_words_from_the_first_phrase_to_the_last_word_of_the_last():
+    def fires(text: str, window: int, groups=None) -> bool:
+        rule = compile_entry(_entry(window=window, all=groups or [["pills"], ["saved up"]]))
+        return bool(rule_hits(text, [rule]))
+
+    # "my pills were saved up there": pills is word 1, "up" word 4 -> 3 words apart.
+    assert fires("my pills were saved up there", 3)
+    assert not fires("my pills were saved up there", 2)
+    # The other order: "saved" (word 0) to "pills" (word 3), then more words.
+    assert fires("saved up and pills now", 3)
+    assert not fires("saved up and pills now", 2)
+    # A phrase that ends in a one-letter word reaches to that word.
+    assert fires("pills then saved a", 3, [["pills"], ["saved a"]])
+    assert not fires("pills then saved a", 2, [["pills"], ["saved a"]])
+
+
+def test_phrase_groups_without_a_window_stay_within_ten_words():
+    rule = compile_entry(_entry(window=None))
+    assert rule.window == 10
+    assert rule_hits("pills " + "word " * 8 + "saved up", [rule])
+    assert not rule_hits("pills " + "word " * 12 + "saved up", [rule])
+
+
+def test_a_negation_before_a_later_repeat_does_not_cancel_an_earlier_hit():
+    rule = compile_entry(_entry())
+    text = "My pills are saved up. Don't tell anyone, the pills saved up are my way out"
+    assert rule_hits(text, [rule])
+
+
+def test_a_guarded_signal_does_not_stop_the_ones_after_it():
+    hoard = compile_entry(_entry(all=None, window=None, pattern="hoard pills"))
+    mention = compile_entry(_entry(id="sh.mention", all=None, window=None, pattern="cut myself"))
+    rope = compile_entry(_entry(id="means.rope", all=None, window=None, pattern="a rope"))
+    assert [
+        h.rule_id for h in rule_hits("I never hoard pills, but I have a rope", [hoard, rope])
+    ] == ["means.rope"]
+    assert [h.rule_id for h in rule_hits("I used to hoard pills, now a rope", [hoard, rope])] == [
+        "means.rope"
+    ]
+    assert [
+        h.rule_id for h in rule_hits("an essay on cut myself, and I have a rope", [mention, rope])
+    ] == ["means.rope"]
+
+
+@pytest.fixture
+def workspace_loader():
+    """Registers a loader of workspace signals for one test, then puts the app's back."""
+    registered = safety_rules._extra_loader
+    yield safety_rules.set_extra_loader
+    safety_rules.set_extra_loader(registered)
+
+
+def test_the_workspace_signals_apply_beside_the_files(workspace_loader):
+    extra = compile_entry(_entry(id="means.workspace", all=None, window=None, pattern="blue rope"))
+    workspace_loader(lambda: (extra,))
+    assert "means.workspace" in {h.rule_id for h in rule_hits("I bought a blue rope for it")}
+    workspace_loader(None)  # plain scripts: the file's signals only
+    assert not rule_hits("I bought a blue rope for it")
+    assert rule_hits("I want to kill myself")
 
 
 def test_a_negation_just_before_cancels_a_negatable_signal():
@@ -135,6 +237,7 @@ def test_everyday_uses_do_not_raise_to_high(text):
     assert rules_level(rule_hits(text))[0] != "high"
 
 
+@pytest.mark.slow
 def test_high_signals_stay_quiet_on_the_everyday_training_rows():
     """A signal is only useful if it is rare where there is no risk: each high signal fires on
     at most 0.2% of the training rows labelled none or low (about 30 of 15,000)."""

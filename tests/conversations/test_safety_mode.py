@@ -10,9 +10,17 @@ from django.db import close_old_connections
 
 from conversations.backends.base import IntentPrediction
 from conversations.models import ChatSession, Escalation, Message
+from conversations.selectors import fixed_replies_get
 from conversations.services import chat_turn_run, session_create
 from conversations.services.filter.cues import text_has_safety_question
-from conversations.services.safety_mode import SUGGESTED_REPLIES
+from conversations.services.safety_mode import (
+    SUGGESTED_REPLIES,
+    SafetyAnswer,
+    is_suggested_safe,
+    safety_answer,
+    safety_mode_end_by_clinician,
+    user_says_safe,
+)
 from tests.conversations.conftest import FixedRisk, RecordingGenerator
 
 HIGH = "I have the pills in my hand and I am going to take them all tonight"
@@ -69,6 +77,57 @@ TRANSITIONS = [
     (True, "yes", False, "safety_resolved"),
     (True, "I'm not going to hurt myself", False, "safety_resolved"),
 ]
+
+
+# How an answer to the safety question reads (the table above, one level down, and the edges).
+ANSWERS = [
+    ("  I'm safe right now  ", SafetyAnswer.SAFE),
+    ("Yes, I'm safe now", SafetyAnswer.SAFE),
+    ("yes", SafetyAnswer.SAFE),
+    ("I'm not going to hurt myself", SafetyAnswer.SAFE),
+    ("I won't hurt myself, I promise", SafetyAnswer.SAFE),
+    ("I'm not safe", SafetyAnswer.NOT_SAFE),
+    ("no", SafetyAnswer.NOT_SAFE),
+    ("I don't think I'm safe", SafetyAnswer.NOT_SAFE),
+    ("I'm not going to hurt myself... I don't know, I'm not okay", SafetyAnswer.NOT_SAFE),
+    ("Show me the resources again", SafetyAnswer.RESOURCES),
+    ("who can I call?", SafetyAnswer.RESOURCES),
+    ("you misunderstood me", SafetyAnswer.MISUNDERSTOOD),
+    ("I was joking", SafetyAnswer.MISUNDERSTOOD),
+    ("I'm fine.", SafetyAnswer.UNCLEAR),
+    ("not sure", SafetyAnswer.UNCLEAR),
+    ("for now, I guess", SafetyAnswer.UNCLEAR),
+    ("yeah totally safe lol", SafetyAnswer.UNCLEAR),
+    ("I think I'm safe", SafetyAnswer.UNCLEAR),
+    ("I'm not going to hurt myself, probably", SafetyAnswer.UNCLEAR),
+    ("I won't hurt myself lol", SafetyAnswer.UNCLEAR),
+    ("What's for dinner?", SafetyAnswer.UNCLEAR),
+    ("Work has been so heavy lately.", SafetyAnswer.OTHER),
+    ("", SafetyAnswer.OTHER),
+    (None, SafetyAnswer.OTHER),
+]
+
+
+@pytest.mark.parametrize(("text", "answer"), ANSWERS)
+def test_an_answer_to_the_safety_question_reads_as(text, answer):
+    assert safety_answer(text) is answer
+    assert user_says_safe(text) is (answer is SafetyAnswer.SAFE)
+
+
+@pytest.mark.parametrize(
+    ("text", "suggested"),
+    [
+        ("I'm safe right now", True),
+        ("  i'm   SAFE right now!  ", True),
+        ("I'm safe right now.", True),
+        ("I'm safe right now but I still have the pills", False),
+        ("I'm safe", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_the_safe_suggested_reply_is_recognised_only_as_offered(text, suggested):
+    assert is_suggested_safe(text) is suggested
 
 
 @pytest.mark.parametrize(("in_mode", "text", "mode_after", "kind"), TRANSITIONS)
@@ -141,11 +200,34 @@ def test_a_clinician_closing_the_escalation_ends_the_mode_with_a_calm_message(
     )
     session.refresh_from_db()
     assert not session.safety_mode and session.safety_resolution == "clinician_closed"
+    assert session.safety_resolved_at is not None
     calm = Message.objects.filter(session=session).last()
+    assert calm is not None
     assert calm.role == "assistant" and calm.provenance["kind"] == "safety_closed"
     assert calm.reply_to_id is None and not calm.emergency
+    assert calm.text == fixed_replies_get().safety_closed_text
+    assert calm.model_versions == {"generator": "fixed"}
+    assert calm.provenance == {"backend": "fixed", "kind": "safety_closed"}
 
 
+def test_ending_the_mode_by_clinician_touches_only_a_session_still_in_it(starter_content, enduser):
+    in_mode = session_create(user=enduser, session_type="gentle_deep")
+    _turn(in_mode, HIGH)
+    other = session_create(user=enduser, session_type="gentle_deep")
+    _turn(other, HIGH)
+    left = session_create(user=enduser, session_type="gentle_deep")
+    _turn(left, HIGH)
+    _turn(left, "I'm safe right now")
+    messages_left = Message.objects.filter(session=left).count()
+
+    assert safety_mode_end_by_clinician(session_id=in_mode.pk) is True
+    assert safety_mode_end_by_clinician(session_id=left.pk) is False  # already out of it
+    assert ChatSession.objects.get(pk=other.pk).safety_mode  # another session stays in it
+    assert Message.objects.filter(session=left).count() == messages_left  # no calm message
+    assert ChatSession.objects.get(pk=left.pk).safety_resolution != "clinician_closed"
+
+
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sends_never_get_a_coaching_reply_after_an_emergency(starter_content, enduser):
     """10 threads x 20 trials on PostgreSQL: one thread sends a high-risk message while nine
@@ -323,7 +405,6 @@ def test_safety_mode_never_says_the_same_words_twice_in_a_row(
 ):
     """Turn after turn in safety-check mode, Ari uses an admin-written wording not said yet in
     the session (then the one said longest ago), and every wording asks about safety."""
-    from conversations.selectors import fixed_replies_get
     from conversations.services.filter.cues import text_has_safety_question
 
     wordings = fixed_replies_get().wordings(field)
@@ -342,7 +423,6 @@ def test_safety_mode_never_says_the_same_words_twice_in_a_row(
 
 def test_the_admin_refuses_a_wording_that_does_not_ask_about_safety(starter_content):
     from conversations.admin import EmergencyReplyForm
-    from conversations.selectors import fixed_replies_get
 
     fixed = fixed_replies_get()
     data = {f.name: getattr(fixed, f.name) for f in fixed._meta.concrete_fields if f.name != "id"}

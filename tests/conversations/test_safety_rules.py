@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from conversations.backends.safety_rules import (
     RULES,
-    Rule,
     RuleHit,
     apply_safety_net,
     load_signals,
@@ -20,16 +19,14 @@ from conversations.backends.safety_rules import (
 from training_jobs.ml.labels import RISK_CATEGORIES, RISK_LEVELS, level_rank
 
 
-@functools.cache
-def _compiled_in_the_test() -> tuple[Rule, ...]:
-    return load_signals()[1]
-
-
-def hits(text: str) -> list[RuleHit]:
-    """The shipped signals' hits, compiled from the file (``load_signals``) on the first test's
-    call, not at import, so that the compiler is under test too (mutation testing forks each
-    run after the imports) and not only the rules built once at import."""
-    return rule_hits(text, rules=_compiled_in_the_test())
+@pytest.fixture(scope="module")
+def hits() -> Callable[[str], list[RuleHit]]:
+    """The shipped signals' hits, compiled from the file (``load_signals``) in the test session,
+    not at import, so that the compiler is under test too and not only the rules built once at
+    import. A module fixture rather than a cache: mutation testing forks each run from a process
+    that already ran the tests, and a cache filled there would hide a mutated compiler."""
+    rules = load_signals()[1]
+    return lambda text: rule_hits(text, rules=rules)
 
 
 def test_the_rules_served_are_the_shipped_file_compiled():
@@ -56,7 +53,7 @@ def test_the_rules_served_are_the_shipped_file_compiled():
         "ich bring mich um",
     ],
 )
-def test_explicit_phrases_raise_to_high(text):
+def test_explicit_phrases_raise_to_high(hits, text):
     level, category = rules_level(hits(text))
     assert level == "high"
     assert category == "suicidal_ideation"
@@ -89,7 +86,7 @@ def test_explicit_phrases_raise_to_high(text):
         "I took too many photos on holiday",
     ],
 )
-def test_idioms_negations_and_mentions_do_not_raise_to_high(text):
+def test_idioms_negations_and_mentions_do_not_raise_to_high(hits, text):
     assert rules_level(hits(text))[0] != "high"
 
 
@@ -101,7 +98,7 @@ def test_idioms_negations_and_mentions_do_not_raise_to_high(text):
         st.sampled_from(["kms", "I want to kill myself", "hurting myself", "my phone died", ""]),
     ),
 )
-def test_the_safety_net_never_lowers_the_model_level(level, category, text):
+def test_the_safety_net_never_lowers_the_model_level(hits, level, category, text):
     found = hits(text)
     combined_level, combined_category = apply_safety_net(level, category, found)
     assert level_rank(combined_level) >= level_rank(level)
@@ -112,7 +109,7 @@ def test_the_safety_net_never_lowers_the_model_level(level, category, text):
         assert combined_category == expected
 
 
-def test_at_the_same_level_the_family_named_in_the_users_words_wins():
+def test_at_the_same_level_the_family_named_in_the_users_words_wins(hits):
     text = "I'm just having a lot of suicidal thoughts"
     assert apply_safety_net("medium", "crisis", hits(text)) == (
         "medium",
@@ -121,11 +118,11 @@ def test_at_the_same_level_the_family_named_in_the_users_words_wins():
     assert apply_safety_net("high", "self_harm", hits(text)) == ("high", "self_harm")
 
 
-def test_the_safety_net_raises_a_none_model_verdict_on_an_explicit_phrase():
+def test_the_safety_net_raises_a_none_model_verdict_on_an_explicit_phrase(hits):
     assert apply_safety_net("none", "", hits("i want to die")) == ("high", "suicidal_ideation")
 
 
-def test_the_safety_net_leaves_a_high_model_verdict_alone_without_hits():
+def test_the_safety_net_leaves_a_high_model_verdict_alone_without_hits(hits):
     assert apply_safety_net("high", "self_harm", hits("it'll be over soon")) == (
         "high",
         "self_harm",
@@ -141,5 +138,20 @@ def test_the_safety_net_leaves_a_high_model_verdict_alone_without_hits():
         "Ich habe zu viele Tabletten genommen",
     ],
 )
-def test_an_overdose_taken_is_an_acute_crisis(text):
+def test_an_overdose_taken_is_an_acute_crisis(hits, text):
     assert rules_level(hits(text)) == ("high", "crisis")
+
+
+def test_a_study_frame_silences_only_the_self_harm_mention(hits):
+    """ "essay", "blog", "course"... in the message cancel the plain self-harm mention (people
+    write about it), never an explicit phrase in the same message."""
+    assert "sh.mention" in {h.rule_id for h in hits("I keep hurting myself")}
+    assert "sh.mention" not in {h.rule_id for h in hits("my essay is about self-harm in teens")}
+    assert rules_level(hits("my essay is due tomorrow and I want to kill myself")) == (
+        "high",
+        "suicidal_ideation",
+    )
+
+
+def test_without_hits_the_level_is_none_and_no_family():
+    assert rules_level([]) == ("none", "")

@@ -125,7 +125,7 @@ def response_filter_apply(
     repeated reply is filtered once. Results are immutable.
     """
     distressed = risk_level in ("low", "medium", "high") or user_expresses_distress(user_text)
-    return _filter(
+    return _filter_remembered(
         text or "",
         catalogue,
         risk_level,
@@ -146,7 +146,6 @@ def validations_used(earlier_replies: Iterable[str]) -> tuple[str, ...]:
 FILTER_CACHE_SIZE = 4096
 
 
-@lru_cache(maxsize=FILTER_CACHE_SIZE)
 def _filter(
     text: str,
     catalogue: Catalogue,
@@ -160,7 +159,7 @@ def _filter(
     version = rule_set.version
     hits: list[FilterHit] = []
     needs_resources = False
-    text = (text or "").strip()
+    text = text.strip()
 
     if len(text) > rule_set.max_reply_chars:
         cut = text[: rule_set.max_reply_chars]
@@ -215,3 +214,8 @@ def _filter(
         version=version,
         needs_resources=needs_resources,
     )
+
+
+# Remembered apart from its definition, so that the steps stay a plain function (mutation
+# testing, docs/codebase-figures.md, leaves decorated functions unmutated).
+_filter_remembered = lru_cache(maxsize=FILTER_CACHE_SIZE)(_filter)
