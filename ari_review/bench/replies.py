@@ -30,7 +30,7 @@ from ari_review.services import user_upsert
 from conversations.content.bank import split_sentences
 from conversations.models import ChatSession, Intent, RiskLevel
 from conversations.services.filter import text_has_safety_question
-from conversations.services.safety_mode import SUGGESTED_SAFE
+from conversations.services.safety_mode import SUGGESTED_SAFE, safety_question_answered
 
 ESCONV = Path(settings.BASE_DIR).parent / "shared" / "data" / "esconv_failed.json"
 BENCH_USER = "bench_replies_user"
@@ -185,6 +185,7 @@ class Command(BaseCommand):
             texts, steps, lines, medium, asked, crisis = [], [], [], False, False, False
             script = scripted_turns(persona, session_type, n // 3)
             queue, number, safety_answers = list(script), 0, 0
+            said: list[tuple[str, str]] = []
             while queue:
                 text = queue.pop(0)
                 reply = chat_turn_run(session=session, text=text, generator=generator).reply
@@ -195,8 +196,15 @@ class Command(BaseCommand):
                 counts["emergency"] += reply.emergency
                 crisis = crisis or reply.emergency
                 if reply.risk_level == RiskLevel.MEDIUM:
+                    # Asked now, or already answered "safe" in this session (nobody is asked
+                    # twice).
                     medium = True
-                    asked = asked or text_has_safety_question(reply.text)
+                    asked = (
+                        asked
+                        or text_has_safety_question(reply.text)
+                        or safety_question_answered([*said, ("user", text)])
+                    )
+                said += [("user", text), ("assistant", reply.text)]
                 if not reply.emergency:
                     validated = _validates(intent, reply.text)
                     counts["validated"] += validated

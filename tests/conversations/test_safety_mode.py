@@ -347,7 +347,10 @@ def test_once_the_user_said_they_are_safe_nobody_asks_again(starter_content, end
     """After "I'm safe" to the gentle safety question, a later medium-risk message gets a
     listening reply without the question (neither the responder nor the filter adds it)."""
     later = "Some nights I still wish I could vanish for a bit."
-    classifier = FixedRisk("none", overrides={MEDIUM: "medium", later: "medium"})
+    # The answer itself may read as medium (what is left of it, with the story before it).
+    classifier = FixedRisk(
+        "none", overrides={MEDIUM: "medium", later: "medium", "thanks for asking": "medium"}
+    )
 
     def turn(session, text):
         return chat_turn_run(

@@ -82,7 +82,8 @@ class ComposedGenerator:
         # the flow's move.
         answer = pick("request", understood.request) if understood.request else None
         chosen = [validation, *([answer] if answer else []), move]
-        if request.risk_level == "medium" and not safety_question_answered(request.history):
+        answered = safety_question_answered([*request.history, ("user", request.user_text)])
+        if request.risk_level == "medium" and not answered:
             # Thoughts of suicide or self-harm disclosed: acknowledge them and ask about them
             # directly, instead of the flow's move (no exercise over a disclosure).
             direct = None

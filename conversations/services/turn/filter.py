@@ -40,7 +40,7 @@ def filter_reply(
         user_text=user_text,
         safety_prompt_text=fixed.medium_risk_text,
         rule_set=rule_set,
-        safety_answered=safety_question_answered(history),
+        safety_answered=safety_question_answered([*history, ("user", user_text)]),
         used_validations=validations_used(text for role, text in history if role != "user"),
     )
     turn.latency["filter"] = ms_since(start)

@@ -117,7 +117,8 @@ def generate(
     if (
         risk_level == RiskLevel.MEDIUM
         and not text_has_safety_question(text)
-        and not safety_question_answered(request.history)  # nobody is asked twice
+        # Nobody is asked twice (this message may be the answer).
+        and not safety_question_answered([*request.history, ("user", request.user_text)])
     ):
         text = f"{text.rstrip()} {fixed.medium_risk_text.strip()}"
         turn.provenance["safety_check_added"] = True
