@@ -356,6 +356,16 @@ SAFETY_MODE_VARIANTS = "\n".join(
         "you safe right now, or would it help to see the resources again?",
     ]
 )
+SAFETY_RESOLVED_VARIANTS = "\n".join(
+    [
+        "Thanks for letting me know you're safe. The support options stay here if anything "
+        "changes. Would you like to carry on where we were?",
+        "I'm glad to hear you're safe right now, and thank you for saying so. Whenever you're "
+        "ready, we can pick up where we left off.",
+        "Thank you for telling me. It's good to know you're safe, and the resources are still "
+        "here whenever you want them. What would you like to talk about now?",
+    ]
+)
 SAFETY_CLARIFY_VARIANTS = "\n".join(
     [
         "Thanks for letting me know, and I'm sorry if I read you wrong. I'd still like to be "
@@ -426,6 +436,12 @@ class EmergencyReply(models.Model):
         default=SAFETY_CLARIFY_VARIANTS,
         help_text="Other wordings of the clarifying text, one per line; each asks whether the "
         "person is safe.",
+    )
+    safety_resolved_variants = models.TextField(
+        blank=True,
+        default=SAFETY_RESOLVED_VARIANTS,
+        help_text="Other wordings of the reply when the user says they are safe, one per line "
+        "(a second time in a session is said in other words).",
     )
     safety_reminder_variants = models.TextField(
         blank=True,

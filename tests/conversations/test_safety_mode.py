@@ -424,6 +424,22 @@ def test_safety_mode_never_says_the_same_words_twice_in_a_row(
     assert ChatSession.objects.get(pk=session.pk).safety_mode
 
 
+def test_a_second_resolution_in_a_session_is_said_in_other_words(starter_content, enduser):
+    """Two false alarms in one conversation: each "I'm safe right now" is answered, but not with
+    the very same words twice."""
+    wordings = fixed_replies_get().wordings("safety_resolved_text")
+    assert len(wordings) >= 3
+    assert not any(text_has_safety_question(w) for w in wordings)  # the mode has ended
+    session = session_create(user=enduser, session_type="check_in")
+    resolved = []
+    for _ in range(2):
+        _turn(session, HIGH)
+        reply = _turn(session, "I'm safe right now").reply
+        assert _kind(reply) == "safety_resolved"
+        resolved.append(reply.text)
+    assert resolved == wordings[:2]
+
+
 def test_the_admin_refuses_a_wording_that_does_not_ask_about_safety(starter_content):
     from conversations.admin import EmergencyReplyForm
 

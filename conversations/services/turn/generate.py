@@ -127,12 +127,15 @@ def generate(
 
 # Fixed texts that safety-check mode may say turn after turn: each has admin-written variants.
 SAFETY_MODE_WORDING_FIELDS = ("safety_mode_text", "safety_clarify_text", "safety_reminder_text")
+# Fixed texts with variants: those, and the reply that ends the mode (a second false alarm in a
+# session must not be answered, once resolved, with the very same words).
+VARIED_FIELDS = (*SAFETY_MODE_WORDING_FIELDS, "safety_resolved_text")
 
 
 def fixed_wording(fixed: EmergencyReply, field: str, said: Sequence[str]) -> str:
     """``field``'s text or one of its variants: the first not yet said in the session, or, when
     all were, the one said longest ago (``said``: Ari's messages, oldest first)."""
-    wordings = fixed.wordings(field) if field in SAFETY_MODE_WORDING_FIELDS else []
+    wordings = fixed.wordings(field) if field in VARIED_FIELDS else []
     if len(wordings) < 2:
         text: str = getattr(fixed, field)
         return text
