@@ -38,8 +38,8 @@ _REQUESTS = (
     (
         Request.ADVICE,
         re.compile(
-            r"(?i)\bwhat\s+(?:should|can|do|could)\s+i\s+(?:do|try)\b|\bany\s+(?:advice|tips|"
-            r"suggestions|ideas)\b|\b(?:need|want|give\s+me|have)\s+(?:some\s+|an\s+|any\s+)?"
+            r"(?i)\bwhat\s+(?:should|can|do|could)\s+i\s+(?:do|try)\b|\bany\s+(?:other\s+)?(?:advice|"
+            r"tips?|suggestions?|ideas?)\b|\b(?:need|want|give\s+me|have)\s+(?:some\s+|an\s+|any\s+)?"
             r"(?:advice|suggestions|tips)\b|\bhow\s+(?:do|can|should|could)\s+i\b"
             r"|\bwhat\s+(?:do\s+you\s+think\s+)?i\s+should\b|(?:^|[.!?]\s*)should\s+i\b"
             r"|\bwhat\s+would\s+you\s+(?:do|suggest|recommend)\b|\bwhat\s+do\s+you\s+(?:suggest|"

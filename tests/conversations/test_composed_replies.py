@@ -27,6 +27,7 @@ from conversations.flows import (
     flow_step_for_reply,
     told_words,
 )
+from conversations.services.filter.cues import text_has_safety_question
 from conversations.understanding.answers import Answer, answer_kind, user_wants_to_close
 from conversations.understanding.phrases import key_phrase, second_person
 from conversations.understanding.requests import Request, request_of
@@ -232,6 +233,7 @@ def test_a_bad_bank_row_is_named(tmp_path):
         ("Do you have any advice on how to cope with this?", Request.ADVICE),
         ("Should I tell my mum?", Request.ADVICE),
         ("how can i overcome it", Request.ADVICE),
+        ("I have tried drinking but could you be having any other idea?", Request.ADVICE),
         ("I feel sad today.", None),
         ("I don't know if I should stay.", None),  # thinking aloud, not asking Ari
         ("I wonder how I got here.", None),
@@ -365,6 +367,32 @@ def test_an_answer_to_the_safety_question_is_thanked_for_not_reflected():
     assert reply.details["answered_safe"]
     assert reply.details["parts"][0].startswith("r6-safe-ack-")
     assert "thanks for asking" not in reply.text.lower()
+
+
+def test_safe_after_a_disclosure_stays_with_the_thoughts_not_the_exercise():
+    """Asked directly about disclosed suicidal thoughts, the user says they are safe: Ari does
+    not move on to the practice (the blind reviewers rated that harmful); it stays with the
+    thoughts and keeps support on offer, once."""
+    direct = reply_bank().get("safety_question", "medium.suicidal_ideation")[0].text
+    history = (
+        ("user", "I'm having a lot of suicidal thoughts and there's no one I can talk to."),
+        ("assistant", direct),
+    )
+    reply = ComposedGenerator().generate(
+        GenerationRequest(
+            user_text="I'm safe right now, I just needed to get it out.",
+            session_type="micro_practice",
+            flow_step="practice",
+            persona="",
+            history=history,
+            preferences={},
+            previous_summary="",
+            risk_level="low",
+        )
+    )
+    assert [p[:19] for p in reply.details["parts"]] == ["r7-after-disclosure"]
+    assert "breath" not in reply.text.lower()
+    assert not text_has_safety_question(reply.text)  # not asked again
 
 
 def test_the_medium_safety_question_is_asked_once_and_remembered():

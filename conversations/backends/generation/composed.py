@@ -8,7 +8,8 @@ listens to what this user said.
    then the move of the flow step (``conversations/content/reply_bank``). Parts are chosen so
    that no sentence repeats within the session (the history's replies are read).
 3. An explicit "I'm safe" answer to Ari's safety question is thanked for (never reflected
-   back as a feeling) and the flow goes on.
+   back as a feeling) and the flow goes on; after a direct question about disclosed suicidal or
+   self-harm thoughts, Ari stays with the thoughts instead (support kept on offer).
 4. What the user asked of Ari (advice, just to be heard, whether the feeling is normal) gets
    its answer between the validation and the move.
 5. Medium risk: one gentle safety question from the bank, unless the user already said they
@@ -24,11 +25,22 @@ import random
 
 from conversations.backends.base import GenerationRequest
 from conversations.backends.generation import Generated, GenerationError
-from conversations.content.bank import Part, reply_bank, split_sentences
+from conversations.content.bank import Part, ReplyBank, reply_bank, split_sentences
 from conversations.understanding.message import understand
 
 # Risk families whose medium-level disclosure gets a direct question of its own.
 DIRECT_QUESTION_CATEGORIES = ("suicidal_ideation", "self_harm")
+
+
+def asked_directly(bank: ReplyBank, history: tuple[tuple[str, str], ...]) -> bool:
+    """Was Ari's last reply a direct question about a disclosure (the bank's
+    ``medium.<family>`` safety questions)?"""
+    last = next((text for role, text in reversed(history) if role == "assistant"), "")
+    return any(
+        part.text in last
+        for family in DIRECT_QUESTION_CATEGORIES
+        for part in bank.get("safety_question", f"medium.{family}")
+    )
 
 
 class ComposedGenerator:
@@ -82,6 +94,10 @@ class ComposedGenerator:
         # the flow's move.
         answer = pick("request", understood.request) if understood.request else None
         chosen = [validation, *([answer] if answer else []), move]
+        if acknowledged and asked_directly(bank, request.history):
+            # "Safe" after a disclosure of suicidal or self-harm thoughts: the thoughts are not
+            # dropped for the flow's exercise; Ari stays with them and keeps support offered.
+            chosen = [pick("safety_question", "answered_safe.disclosure") or validation]
         answered = safety_question_answered([*request.history, ("user", request.user_text)])
         if request.risk_level == "medium" and not answered:
             # Thoughts of suicide or self-harm disclosed: acknowledge them and ask about them
