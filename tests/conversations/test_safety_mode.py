@@ -370,6 +370,37 @@ def test_once_the_user_said_they_are_safe_nobody_asks_again(starter_content, end
     assert not any(hit["rule"] == "RF-SAFE-01" for hit in again.filter_hits)
 
 
+def test_a_disclosure_at_medium_gets_the_direct_question_whichever_backend_serves(
+    starter_content, enduser
+):
+    """Suicidal thoughts disclosed at medium: the reply asks about them directly (the approved
+    wording), not the serving backend's flow reply with a generic check added (approved
+    content met such a disclosure with a breathing exercise; the reviewers rated it harmful)."""
+    from conversations.content.bank import reply_bank
+
+    disclosure = "I'm having a lot of suicidal thoughts lately and no one to talk to."
+    classifier = FixedRisk(  # the user's own words named the family (a risk signal hit)
+        "none",
+        overrides={disclosure: "medium"},
+        category="suicidal_ideation",
+        rule_hits=("si.suicidal_thoughts",),
+    )
+    generator = RecordingGenerator()
+    session = session_create(user=enduser, session_type="micro_practice")
+    reply = chat_turn_run(
+        session=session,
+        text=disclosure,
+        generator=generator,
+        safety_classifier=classifier,
+        intent_classifier=FixedIntent(),
+    ).reply
+    direct = [p.text for p in reply_bank().get("safety_question", "medium.suicidal_ideation")]
+    assert any(text in reply.text for text in direct), (reply.text, reply.provenance)
+    assert reply.provenance["direct_question"] is True
+    assert not generator.requests
+    assert not reply.emergency
+
+
 def test_a_safe_answer_is_read_apart_only_when_ari_asked(starter_content, enduser):
     """Unasked, the same words are read whole (the model decides), and whatever follows the
     answer is read: "I'm safe but I still want to die" is a crisis."""

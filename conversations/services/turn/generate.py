@@ -24,6 +24,7 @@ from conversations.backends.generation import (
     get_fallback_generator,
     get_generator,
 )
+from conversations.backends.generation.composed import DIRECT_QUESTION_CATEGORIES
 from conversations.content.bank import split_sentences
 from conversations.flows import SUGGESTED_REPLIES as FLOW_SUGGESTED_REPLIES
 from conversations.models import ChatSession, Intent, RiskLevel
@@ -103,6 +104,11 @@ def generate(
         risk_level=risk_level,
         risk_category=risk_category,
     )
+    if needs_direct_question(request):
+        # A disclosure of suicidal or self-harm thoughts at medium gets the direct question
+        # whichever backend serves: the composed responder holds its approved wordings.
+        turn.provenance["direct_question"] = True
+        generator = get_generator("composed")
     text = _generated(
         generator,
         request,
@@ -144,6 +150,16 @@ def fixed_wording(fixed: EmergencyReply, field: str, said: Sequence[str]) -> str
         return max((i for i, text in enumerate(said) if wording in text), default=-1)
 
     return min(wordings, key=last_said)
+
+
+def needs_direct_question(request: GenerationRequest) -> bool:
+    """A medium-risk message whose family is suicidal ideation or self-harm, in a session whose
+    user has not yet said they are safe."""
+    return (
+        request.risk_level == RiskLevel.MEDIUM
+        and request.risk_category in DIRECT_QUESTION_CATEGORIES
+        and not safety_question_answered([*request.history, ("user", request.user_text)])
+    )
 
 
 def _fixed(
