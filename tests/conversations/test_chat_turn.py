@@ -391,10 +391,15 @@ def test_the_reply_hears_the_risk_family_only_when_the_users_words_named_it(
     """A model's guess of self-harm alone must not become "what you described about hurting
     yourself" to someone who described nothing of the kind; a risk signal's hit does."""
     risk = FixedRisk("medium", category="self_harm", rule_hits=rule_hits)
-    chat_turn_run(
+    reply = chat_turn_run(
         session=session, text=NEUTRAL, safety_classifier=risk, generator=recording_generator
-    )
-    assert recording_generator.requests[0].risk_category == told
+    ).reply
+    if told:  # named: the direct question, in the composed responder's approved words
+        assert reply.provenance["direct_question"] is True
+        assert reply.provenance["parts"][0].startswith(f"r4-safety_question-medium-{told}")
+        assert not recording_generator.requests
+    else:
+        assert recording_generator.requests[0].risk_category == ""
 
 
 def test_medium_risk_reply_gets_a_gentle_safety_check(chat_ready, session, recording_generator):
@@ -421,11 +426,11 @@ def test_safety_classifier_reads_the_last_user_turns(chat_ready, session, settin
 
 def test_risk_already_escalated_is_not_counted_again(chat_ready, session):
     risk = scripted()
-    for text in ("first", HIGH_RISK, "I'm safe now", "thank you"):
+    for text in ("first", HIGH_RISK, "It was a long day.", "thank you"):
         chat_turn_run(session=session, text=text, safety_classifier=risk)
     assert risk.calls[1] == (HIGH_RISK, ("first",))
-    assert risk.calls[2] == ("I'm safe now", ())
-    assert risk.calls[3] == ("thank you", ("I'm safe now",))
+    assert risk.calls[2] == ("It was a long day.", ())
+    assert risk.calls[3] == ("thank you", ("It was a long day.",))
 
 
 def test_without_an_active_model_the_rule_net_still_catches_explicit_risk(starter_content, session):
