@@ -130,8 +130,17 @@ def test_percentile_and_latency_helpers():
 
 def test_the_chat_turn_records_the_safety_version_on_the_user_message(traffic):
     turns = traffic["turns"]
-    assert turns["a1"].user_message.model_versions == {"safety": "fixed-low"}
-    assert turns["c1"].user_message.model_versions == {"safety": "fixed-none"}
+    # The user message records what screened it: the safety model and the risk-signal file.
+    signals = turns["a1"].user_message.model_versions["risk_signals"]
+    assert signals
+    assert turns["a1"].user_message.model_versions == {
+        "safety": "fixed-low",
+        "risk_signals": signals,
+    }
+    assert turns["c1"].user_message.model_versions == {
+        "safety": "fixed-none",
+        "risk_signals": signals,
+    }
     stored = Message.objects.get(pk=turns["b1"].user_message.pk)
     assert stored.model_versions["safety"] == "fixed-none"
     reply = turns["a1"].reply
