@@ -422,7 +422,7 @@ def test_the_promotion_page_shows_the_rule_set_diff_escaped(chat_ready, admin_us
     body = client.get(reverse("training_jobs:release-promote", args=[release.pk])).content.decode()
     rule_set = body[body.index('data-testid="diff-filter_rules"') :]
     rule_set = rule_set[: rule_set.index("</figure>")]
-    assert "<pre>" in rule_set and "+  - id: RF-CO-99" in rule_set
+    assert '<pre class="diff">' in rule_set and "+  - id: RF-CO-99" in rule_set
     assert "-version: rf-2026.12.1" in rule_set and "+version: rf-test.1" in rule_set
     assert "&lt;script&gt;" in rule_set and "<script>x" not in body
     signals = body[body.index('data-testid="diff-risk_signals"') :]
