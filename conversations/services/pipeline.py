@@ -28,7 +28,7 @@ from conversations.selectors import (
     session_history,
 )
 from conversations.services.message_input import idempotency_key_clean, message_text_clean
-from conversations.services.release_contents import filter_rule_set_for
+from conversations.services.release_contents import filter_rule_set_for, served_or_shipped
 from conversations.services.turn.filter import filter_reply
 from conversations.services.turn.generate import generate
 from conversations.services.turn.label import label
@@ -121,7 +121,12 @@ def chat_turn_run(
     arm = arm_assignment_for(session)
     screened.release_id, screened.rollout_arm = arm.release_id, arm.arm
     generation = generation_config or arm.generation
-    rule_set = _release_rule_set(generation.filter_rules if generation else "", screened)
+    rule_set = served_or_shipped(
+        filter_rule_set_for,
+        generation.filter_rules if generation else "",
+        screened.provenance,
+        "filter_rules",
+    )
     screened.latency["release_arm"] = ms_since(start)  # the arm, its release and rule set
     if intent_classifier is None:
         intent_classifier = _arm_intent_classifier(arm, screened)
@@ -222,18 +227,6 @@ def _arm_generator(generation: GenerationConfig, turn: Turn) -> Generator | None
         logger.exception("release generator unavailable backend=%s", generation.generator)
         turn.provenance["generation_config_error"] = type(exc).__name__
         return None
-
-
-def _release_rule_set(sha256: str, turn: Turn) -> RuleSet:
-    """The response-filter rule set of the turn's release (``sha256`` of its stored text; ""
-    the shipped file). One that cannot be compiled here never leaves a reply unfiltered: the
-    shipped rule set serves instead, recorded as ``provenance.filter_rules_error``."""
-    try:
-        return filter_rule_set_for(sha256)
-    except Exception as exc:
-        logger.exception("release rule set unavailable sha256=%s", sha256[:12])
-        turn.provenance["filter_rules_error"] = type(exc).__name__
-        return filter_rule_set_for("")
 
 
 def _composer(

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any, TypeVar
 
 from ari_review.api.errors import ApplicationError
 from conversations.backends.safety_rules import (
@@ -45,6 +47,9 @@ LABELS = {FILTER_RULES: "response-filter rule set", RISK_SIGNALS: "risk-signal f
 MAX_CONTENT_CHARS = 500_000
 # Compiled contents kept per process: a live release, a candidate and a few recent ones.
 COMPILED_CACHE_SIZE = 16
+
+
+T = TypeVar("T")
 
 
 def sha256_of(text: str) -> str:
@@ -119,6 +124,20 @@ def risk_signals_for(sha256: str) -> tuple[str, tuple[Rule, ...] | None]:
     if not sha256 or sha256 == SHIPPED_SHA256[RISK_SIGNALS]:
         return SHIPPED_SIGNALS_VERSION, None
     return signals_parse(_stored_text(RISK_SIGNALS, sha256), source=f"signal file {sha256[:12]}")
+
+
+def served_or_shipped(
+    resolve: Callable[[str], T], sha256: str, provenance: dict[str, Any], kind: str
+) -> T:
+    """``resolve(sha256)``, the release's stored text compiled; one that cannot be compiled here
+    never leaves a turn without it: the shipped file serves instead, recorded as
+    ``provenance["<kind>_error"]``."""
+    try:
+        return resolve(sha256)
+    except Exception as exc:
+        logger.exception("release %s unavailable sha256=%s", kind, sha256[:12])
+        provenance[f"{kind}_error"] = type(exc).__name__
+        return resolve("")
 
 
 def compiled_caches_clear() -> None:

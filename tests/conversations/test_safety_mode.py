@@ -38,12 +38,12 @@ def risk():
     return FixedRisk("none", overrides={HIGH: "high", HIGH_JOKE: "high"})
 
 
-def _turn(session, text, generator=None):
+def _turn(session, text, generator=None, classifier=None):
     return chat_turn_run(
         session=session,
         text=text,
         generator=generator or RecordingGenerator(),
-        safety_classifier=risk(),
+        safety_classifier=classifier or risk(),
         intent_classifier=FixedIntent(),
     )
 
@@ -281,13 +281,7 @@ def test_the_safe_suggested_reply_leaves_the_mode_even_if_the_classifier_reads_i
     )
 
     def turn(session, text):
-        return chat_turn_run(
-            session=session,
-            text=text,
-            generator=RecordingGenerator(),
-            safety_classifier=classifier,
-            intent_classifier=FixedIntent(),
-        ).reply
+        return _turn(session, text, classifier=classifier).reply
 
     for text, kind, mode_after in (
         ("I'm safe right now", "safety_resolved", False),
@@ -316,13 +310,7 @@ def test_an_explicit_safe_answer_is_not_screened_by_its_words(starter_content, e
     )
 
     def turn(session, text):
-        return chat_turn_run(
-            session=session,
-            text=text,
-            generator=RecordingGenerator(),
-            safety_classifier=classifier,
-            intent_classifier=FixedIntent(),
-        )
+        return _turn(session, text, classifier=classifier)
 
     session = session_create(user=enduser, session_type="check_in")
     asked = turn(session, HIGH if in_mode else MEDIUM).reply
@@ -353,13 +341,7 @@ def test_once_the_user_said_they_are_safe_nobody_asks_again(starter_content, end
     )
 
     def turn(session, text):
-        return chat_turn_run(
-            session=session,
-            text=text,
-            generator=RecordingGenerator(),
-            safety_classifier=classifier,
-            intent_classifier=FixedIntent(),
-        ).reply
+        return _turn(session, text, classifier=classifier).reply
 
     session = session_create(user=enduser, session_type="check_in")
     assert text_has_safety_question(turn(session, MEDIUM).text)
@@ -409,13 +391,7 @@ def test_a_safe_answer_is_read_apart_only_when_ari_asked(starter_content, enduse
     )
 
     def turn(session, text):
-        return chat_turn_run(
-            session=session,
-            text=text,
-            generator=RecordingGenerator(),
-            safety_classifier=classifier,
-            intent_classifier=FixedIntent(),
-        ).reply
+        return _turn(session, text, classifier=classifier).reply
 
     unasked = session_create(user=enduser, session_type="check_in")
     assert turn(unasked, SAFE_ANSWER).emergency

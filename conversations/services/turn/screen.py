@@ -32,7 +32,6 @@ from training_jobs.ml.labels import max_level
 
 if TYPE_CHECKING:
     from conversations.backends.base import SafetyClassifier
-    from conversations.backends.safety_rules import Rule
     from conversations.selectors import HistoryRow
 
 logger = logging.getLogger(__name__)
@@ -76,7 +75,11 @@ def screen(
     ``candidate_served`` (the canary arm), the more cautious of the two is served. A candidate
     can only add caution, never take it away (docs/releases.md).
     """
-    version, rules = signals_resolve(risk_signals, turn)
+    from conversations.services.release_contents import risk_signals_for, served_or_shipped
+
+    version, rules = served_or_shipped(
+        risk_signals_for, risk_signals, turn.provenance, "risk_signals"
+    )
     turn.model_versions["risk_signals"] = version
     with signals_in_force(rules):
         return _screen(
@@ -88,20 +91,6 @@ def screen(
             candidate_served=candidate_served,
             candidate_signals=candidate_signals,
         )
-
-
-def signals_resolve(sha256: str, turn: Turn) -> tuple[str, tuple[Rule, ...] | None]:
-    """``(version, rules)`` of the risk-signal file ``sha256`` (rules None: the shipped file).
-    One that cannot be compiled here never leaves the screen without signals: the shipped file
-    serves instead, recorded as ``provenance.risk_signals_error``."""
-    from conversations.services.release_contents import risk_signals_for
-
-    try:
-        return risk_signals_for(sha256)
-    except Exception as exc:
-        logger.exception("release risk-signal file unavailable sha256=%s", sha256[:12])
-        turn.provenance["risk_signals_error"] = type(exc).__name__
-        return risk_signals_for("")
 
 
 def _screen(
