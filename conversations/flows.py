@@ -37,6 +37,8 @@ FLOWS: dict[str, tuple[str, ...]] = {
 
 CONSENT_DECLINED = "consent_declined"
 CONSENT_REASK = "consent_reask"  # "not sure": asked once more, in other words
+# Steps whose question the next user message answers (``flow_step_for_reply`` reads it).
+ANSWER_READ_STEPS = ("consent", CONSENT_REASK)
 
 STEP_LABELS = {
     "mood": "How you are arriving",

@@ -191,7 +191,15 @@ class Command(BaseCommand):
                 reply = chat_turn_run(session=session, text=text, generator=generator).reply
                 texts.append(reply.text)
                 steps.append(reply.flow_step)
-                lines.append({"user": text, "ari": reply.text})
+                # The level and the emergency flag are for the team's reading, not the reviewers'.
+                lines.append(
+                    {
+                        "user": text,
+                        "ari": reply.text,
+                        "risk": reply.risk_level,
+                        "emergency": reply.emergency,
+                    }
+                )
                 counts["replies"] += 1
                 counts["emergency"] += reply.emergency
                 crisis = crisis or reply.emergency

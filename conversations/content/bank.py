@@ -4,9 +4,11 @@ Data files in ``conversations/content/reply_bank/*.jsonl``, one per writer, one 
 ``{"id", "slot", "key", "text", "source"}``. Slots: ``validation`` (key: a feeling; the text may
 hold ``{phrase}``, the user's own clause turned to the second person, and ``{topic}``),
 ``move`` (key: ``<session type>.<flow step>``; may hold ``{topic}``), ``request`` (key: what
-the user asked of Ari, ``advice``, ``vent`` or ``normal``: the answer said before the move; may
-hold ``{topic}``) and ``safety_question`` (key: ``medium``). Loading checks every row and names
-the file and line of a bad one.
+the user asked of Ari, ``resources``, ``advice``, ``vent`` or ``normal``: the answer said before
+the move; may hold ``{topic}``), ``disclosure`` (key: a family of
+``understanding/disclosures.yaml``: the acknowledgement said instead of the move) and
+``safety_question`` (key: ``medium``). Loading checks every row and names the file and line of
+a bad one.
 """
 
 from __future__ import annotations
@@ -35,14 +37,15 @@ FEELINGS = (
     "relieved",
     "mixed",
 )
-SLOTS = {"validation", "move", "safety_question", "request"}
+SLOTS = {"validation", "move", "safety_question", "request", "disclosure"}
 PLACEHOLDERS = {
     "validation": {"phrase", "topic"},
     "move": {"topic"},
     "safety_question": set(),
     "request": {"topic"},
+    "disclosure": set(),
 }
-REQUEST_KEYS = {"advice", "vent", "normal"}
+REQUEST_KEYS = {"resources", "advice", "vent", "normal"}
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -94,12 +97,22 @@ def _check(row, where: str, move_keys: set[str] | None) -> Part:
         raise BankError(f"{where}: flow step {part.key!r} is not a step of any flow")
     if part.slot == "request" and part.key not in REQUEST_KEYS:
         raise BankError(f"{where}: request {part.key!r} is not one of {sorted(REQUEST_KEYS)}")
+    if part.slot == "disclosure" and part.key not in _disclosure_families():
+        raise BankError(
+            f"{where}: disclosure {part.key!r} is not one of {sorted(_disclosure_families())}"
+        )
     unknown = part.placeholders - PLACEHOLDERS[part.slot]
     if unknown:
         raise BankError(f"{where}: placeholder(s) {sorted(unknown)} not allowed in a {part.slot}")
     if not part.text.strip():
         raise BankError(f"{where}: empty text")
     return part
+
+
+def _disclosure_families() -> set[str]:
+    from conversations.understanding.disclosures import shipped_disclosures
+
+    return {family.name for family in shipped_disclosures().families}
 
 
 def bank_load(directory: Path = BANK_DIR, move_keys: set[str] | None = None) -> ReplyBank:

@@ -1,6 +1,7 @@
 """What Ari understands of one user message, offline: the feeling, the user's own key phrase
 (in the second person), the topic, how it answers Ari's last question, and what it asks of Ari
-(advice, to be listened to, whether the feeling is normal).
+(advice, to be listened to, whether the feeling is normal), and a situation it discloses that
+the reply must not skip over (``disclosures.yaml``).
 
 One function for every responder: the composed backend builds its reply from it, and a
 model-based generator (``openai``, ``transformers``) receives it in its prompt.
@@ -12,6 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from conversations.understanding.answers import answer_kind
+from conversations.understanding.disclosures import disclosure_of
 from conversations.understanding.phrases import key_phrase, topic_of
 from conversations.understanding.requests import request_of
 
@@ -25,7 +27,9 @@ class Understanding:
     phrase: str  # the user's key clause turned to the second person; "" when none fits
     topic: tuple[str, str] | None  # (topic id, the words that named it)
     answer: str  # to Ari's last question: yes | no | unsure | content; "" if Ari asked none
-    request: str = ""  # what the message asks of Ari: advice | vent | normal; "" if nothing
+    # what the message asks of Ari: resources | advice | vent | normal; "" if nothing
+    request: str = ""
+    disclosure: str = ""  # a family of disclosures.yaml the message discloses; "" if none
 
 
 def _feeling(text: str, history: tuple[str, ...]) -> tuple[str, str]:
@@ -54,5 +58,6 @@ def understand(user_text: str, history: tuple[tuple[str, str], ...] = ()) -> Und
         phrase=key_phrase(user_text) or "",
         topic=topic_of(user_text),
         answer=str(answer_kind(user_text)) if asked else "",
-        request=str(request_of(user_text) or ""),
+        request=str(request_of(user_text, last_reply) or ""),
+        disclosure=disclosure_of(user_text) or "",
     )

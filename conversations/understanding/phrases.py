@@ -48,7 +48,9 @@ _LEADING = re.compile(
     r"\s+(?:that\s+)?)"
 )
 # An intention or a promise ("I can try that") answers Ari; it is not the situation.
-_INTENTION = re.compile(r"(?i)^(?:i|we)\s+(?:can|could|will|would|might|should|shall|may)\b")
+_INTENTION = re.compile(
+    r"(?i)^(?:(?:i|we)\s+(?:can|could|will|would|might|should|shall|may)\b|(?:i|we)'(?:ll|d)\b)"
+)
 _FIRST_PERSON = re.compile(r"(?i)\b(?:i|i'm|im|i've|i'd|i'll|my|me|we|our|us)\b")
 _ADDRESSES_ARI = re.compile(r"(?i)\b(?:you|your|yours|you're|ari)\b")
 # A clause that only names a feeling ("I feel so sad", "I'm anxious") says nothing new.
@@ -64,6 +66,22 @@ _VERB_HINT = re.compile(
     r"\b(?:i|we)\s+[a-z']+|\b(?:never|always|still|barely|hardly)\s+[a-z']+"
 )
 MIN_WORDS, MAX_WORDS = 3, 16
+# A clause that cannot follow "When ..." / "You told me ...": it starts with a verb, a
+# conjunction or a question word (its subject was cut off, as in "That goes for..." ->
+# "goes for..."), or is a question.
+_BAD_START = re.compile(
+    r"(?i)^(?:then|again|only|also|too|even|plus|anyway|otherwise|or|nor|yet|if|unless|until|"
+    r"though|although|whether|since|what|how|why|where|who|whom|which|whatever|is|are|was|were|"
+    r"am|be|has|had|do|does|did|can|could|would|should|will|shall|may|might|must|goes|went|"
+    r"makes|made|gets|got|feels|felt|seems|seemed|keeps|kept|means|meant|says|said|that'?s|thats|"
+    r"to|for|of|with|about|at|by|from|in|on|as|than)\b"
+)
+# A clause that only says the user knows, hopes or guesses something ("I hope so", "I know this
+# sounds insane", "I don't know"): nothing of their situation to reflect.
+_NO_SITUATION = re.compile(
+    r"(?i)^(?:i|we)\s+(?:(?:really|just|also|still|honestly|do|don'?t|do\s+not)\s+)*(?:hope|guess|"
+    r"suppose|know|think|mean|wonder|believe|understand)\b(?:\s+\S+){0,3}$"
+)
 # A harsh judgement of oneself ("I always mess things up", "it's all my fault"): reflected as
 # what a part of the user believes, never stated back as a fact about them.
 _SELF_JUDGEMENT = re.compile(
@@ -96,10 +114,20 @@ def second_person(clause: str) -> str:
     )
 
 
+def _statement_clauses(text: str) -> list[str]:
+    """The clauses of ``text``'s sentences that are not questions, in order."""
+    clauses = []
+    for sentence in re.findall(r"[^.!?;\n]+[.!?;\n]*", text or ""):
+        if sentence.rstrip().endswith("?"):
+            continue
+        clauses += _CLAUSE_SPLIT.split(sentence)
+    return clauses
+
+
 def key_phrase(text: str) -> str | None:
     """The clause of ``text`` a reply can reflect, in the second person; ``None`` if none fits."""
-    for raw in _CLAUSE_SPLIT.split(text or ""):
-        clause = raw.strip()
+    for raw in _statement_clauses(text):
+        clause = " ".join((raw or "").split())
         while (stripped := _LEADING.sub("", clause, count=1).strip(" ,:-\"'")) != clause:
             clause = stripped
         words = clause.split()
@@ -108,6 +136,8 @@ def key_phrase(text: str) -> str | None:
         if not _FIRST_PERSON.search(clause) or _ADDRESSES_ARI.search(clause):
             continue
         if _ONLY_FEELING.match(clause) or _INTENTION.match(clause):
+            continue
+        if _BAD_START.match(clause) or _NO_SITUATION.match(clause):
             continue
         if not _VERB_HINT.search(clause):
             continue

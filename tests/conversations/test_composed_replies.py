@@ -29,8 +29,10 @@ from conversations.flows import (
 )
 from conversations.services.filter.cues import text_has_safety_question
 from conversations.understanding.answers import Answer, answer_kind, user_wants_to_close
+from conversations.understanding.disclosures import shipped_disclosures
 from conversations.understanding.phrases import key_phrase, second_person
 from conversations.understanding.requests import Request, request_of
+from tests.conversations.helpers import composed_reply
 
 # (previous step, stored step, the user's answer) -> the step of the reply
 GENTLE_DEEP = [
@@ -176,6 +178,25 @@ def test_closing_signals():
             "Honestly it's all my fault that we split",
             "part of you believes that it's all your fault that you split",
         ),
+        # A clause whose subject was cut off, a question or a clause with no situation in it
+        # is not reflected ("It sounds like goes for the things you use to...").
+        ("That goes for the things I use to calm down too.", None),
+        ("Then I need to spend more and more.", None),
+        (
+            "What do I do if I fail again? My dad yelled at me for an hour",
+            "your dad yelled at you for an hour",
+        ),
+        ("I hope so.", None),
+        ("I know this sounds insane.", None),
+        ("I'll keep working at it.", None),
+        (
+            "Maybe that I'm doing my best with what I have.",
+            "you're doing your best with what you have",
+        ),
+        (
+            "It's  going to   be hard to get my grade back",
+            "it's going to be hard to get your grade back",
+        ),
         # A condition named as what one is reads as a feeling, not a diagnosis.
         (
             "I am depressed about the Covid-19 pandemic",
@@ -206,7 +227,12 @@ def test_the_bank_covers_every_feeling_and_step_from_several_writers():
             assert len(bank.get("move", f"{flow}.{step}")) >= 20, (flow, step)
     assert len(bank.get("safety_question", "medium")) >= 20
     for request in REQUEST_KEYS:
-        assert len(bank.get("request", request)) >= 12, request
+        assert len(bank.get("request", request)) >= 10, request
+    for family in shipped_disclosures().families:
+        parts = bank.get("disclosure", family.name)
+        assert len(parts) >= 10, family.name
+        # A medium-level family's acknowledgement asks gently whether the user is safe.
+        assert all(text_has_safety_question(p.text) == family.safety_check for p in parts)
 
 
 def test_a_bad_bank_row_is_named(tmp_path):
@@ -305,17 +331,13 @@ def _play(generator, session_type, rng, turns=8, risk_level="none"):
         step = flow_step_for_reply(
             session_type=session_type, stored_step=stored, previous_step=previous, user_text=text
         )
-        reply = generator.generate(
-            GenerationRequest(
-                user_text=text,
-                session_type=session_type,
-                flow_step=step,
-                persona="",
-                history=tuple(history),
-                preferences={},
-                previous_summary="",
-                risk_level=risk_level,
-            )
+        reply = composed_reply(
+            text,
+            history,
+            session_type=session_type,
+            step=step,
+            risk_level=risk_level,
+            generator=generator,
         )
         history += [("user", text), ("assistant", reply.text)]
         replies.append(reply)

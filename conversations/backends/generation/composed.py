@@ -12,7 +12,12 @@ listens to what this user said.
    self-harm thoughts, Ari stays with the thoughts instead (support kept on offer).
 4. What the user asked of Ari (advice, just to be heard, whether the feeling is normal) gets
    its answer between the validation and the move.
-5. Medium risk: one gentle safety question from the bank, unless the user already said they
+5. A situation the user discloses (``understanding/disclosures.yaml``: drinking or using to
+   cope, losing one's home, sleepless nights and feeling unreal, being mistreated, someone else
+   in danger, fear of losing control) is acknowledged by its own part instead of the move, once
+   per family in a session; for medium-level families the part asks gently whether the user is
+   safe (left out once they have said so).
+6. Medium risk: one gentle safety question from the bank, unless the user already said they
    are safe after an earlier one (nobody is asked twice).
 
 The words are the bank's, filled with the user's own; the response filter still runs on them.
@@ -26,6 +31,7 @@ import random
 from conversations.backends.base import GenerationRequest
 from conversations.backends.generation import Generated, GenerationError
 from conversations.content.bank import Part, ReplyBank, reply_bank, split_sentences
+from conversations.understanding.answers import Answer, answer_kind
 from conversations.understanding.message import understand
 
 # Risk families whose medium-level disclosure gets a direct question of its own.
@@ -41,6 +47,30 @@ def asked_directly(bank: ReplyBank, history: tuple[tuple[str, str], ...]) -> boo
         for family in DIRECT_QUESTION_CATEGORIES
         for part in bank.get("safety_question", f"medium.{family}")
     )
+
+
+def family_acknowledged(bank: ReplyBank, family: str, history: tuple[tuple[str, str], ...]) -> bool:
+    """Did one of Ari's earlier replies in the session acknowledge ``family`` already?"""
+    said = [text for role, text in history if role == "assistant"]
+    openings = [split_sentences(part.text)[0] for part in bank.get("disclosure", family)]
+    return any(opening in text for opening in openings for text in said)
+
+
+def discloses_unheard(request: GenerationRequest) -> bool:
+    """Does the message disclose a situation (``disclosures.yaml``) that Ari has not yet
+    acknowledged in this session?"""
+    from conversations.understanding.disclosures import disclosure_of
+
+    family = disclosure_of(request.user_text)
+    return family is not None and not family_acknowledged(reply_bank(), family, request.history)
+
+
+def without_safety_question(part: Part) -> Part:
+    """``part`` without its sentence that asks whether the user is safe (they have said so)."""
+    from conversations.services.filter.cues import text_has_safety_question
+
+    kept = [s for s in split_sentences(part.text) if not text_has_safety_question(s)]
+    return Part(part.id, part.slot, part.key, " ".join(kept), part.source)
 
 
 class ComposedGenerator:
@@ -94,11 +124,28 @@ class ComposedGenerator:
         # the flow's move.
         answer = pick("request", understood.request) if understood.request else None
         chosen = [validation, *([answer] if answer else []), move]
+        if (
+            answer is not None
+            and understood.request == "resources"
+            and answer_kind(request.user_text) is Answer.YES
+        ):
+            # A yes to Ari's offer of support services: the services, nothing to validate.
+            chosen = [answer]
+        answered = safety_question_answered([*request.history, ("user", request.user_text)])
+        disclosed = ""
+        if (
+            understood.disclosure
+            and not acknowledged
+            and not family_acknowledged(bank, understood.disclosure, request.history)
+            and (told := pick("disclosure", understood.disclosure)) is not None
+        ):
+            # Heard before any exercise: the disclosure is acknowledged instead of the move.
+            disclosed = understood.disclosure
+            chosen = [validation, without_safety_question(told) if answered else told]
         if acknowledged and asked_directly(bank, request.history):
             # "Safe" after a disclosure of suicidal or self-harm thoughts: the thoughts are not
             # dropped for the flow's exercise; Ari stays with them and keeps support offered.
             chosen = [pick("safety_question", "answered_safe.disclosure") or validation]
-        answered = safety_question_answered([*request.history, ("user", request.user_text)])
         if request.risk_level == "medium" and not answered:
             # Thoughts of suicide or self-harm disclosed: acknowledge them and ask about them
             # directly, instead of the flow's move (no exercise over a disclosure).
@@ -107,7 +154,7 @@ class ComposedGenerator:
                 direct = pick("safety_question", f"medium.{request.risk_category}")
             if direct is not None:
                 chosen = [direct]
-            elif (question := pick("safety_question", "medium")) is not None:
+            elif not _asks_safety(chosen) and (question := pick("safety_question", "medium")):
                 chosen.append(question)
         text = " ".join(part.text.format(**values).strip() for part in chosen)
         return Generated(
@@ -122,5 +169,14 @@ class ComposedGenerator:
                 "answered_safe": acknowledged,
                 "topic": topic[0] if topic else "",
                 "request": understood.request,
+                "disclosure": disclosed,
+                # The flow's move was not said: the step waits for the next turn.
+                "hold_flow": move not in chosen,
             },
         )
+
+
+def _asks_safety(parts: list[Part]) -> bool:
+    from conversations.services.filter.cues import text_has_safety_question
+
+    return any(text_has_safety_question(part.text) for part in parts)

@@ -37,6 +37,8 @@ _ANSWERS = {
     "content": "They answered your last question by telling you more: build on what they said.",
 }
 _REQUESTS = {
+    "resources": "They asked to see support services: say warmly that some are listed just below "
+    "your message, as an option; never write any service's name, number or address yourself.",
     "advice": "They asked what to do: acknowledge the question honestly; do not prescribe, offer "
     "to think through their options together.",
     "vent": "They want to be listened to: say you are here to listen, no advice or fixing.",

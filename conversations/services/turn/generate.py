@@ -7,7 +7,9 @@ approved content serves and the reason is recorded; when that fails too, the fix
 last-resort text. A model's own words (``openai``, ``transformers``) are served only when they
 keep the response filter's hard lines and validate a user who expressed distress; otherwise the
 composed responder answers (the reason and the rejected words are recorded). Medium risk adds a
-gentle safety question to a generated reply.
+gentle safety question to a generated reply. A disclosure the session has not heard yet
+(``understanding/disclosures.yaml``) is answered by the composed responder's approved
+acknowledgement whichever backend serves, and the flow waits a turn.
 """
 
 from __future__ import annotations
@@ -24,8 +26,12 @@ from conversations.backends.generation import (
     get_fallback_generator,
     get_generator,
 )
-from conversations.backends.generation.composed import DIRECT_QUESTION_CATEGORIES
+from conversations.backends.generation.composed import (
+    DIRECT_QUESTION_CATEGORIES,
+    discloses_unheard,
+)
 from conversations.content.bank import split_sentences
+from conversations.flows import ANSWER_READ_STEPS
 from conversations.flows import SUGGESTED_REPLIES as FLOW_SUGGESTED_REPLIES
 from conversations.models import ChatSession, Intent, RiskLevel
 from conversations.selectors import crisis_resource_snapshots, persona_prompt_get
@@ -39,6 +45,7 @@ from conversations.services.filter.rules import SHIPPED_RULE_SET, RuleSet
 from conversations.services.safety_mode import SUGGESTED_REPLIES, safety_question_answered
 from conversations.services.turn.route import Route, RouteKind
 from conversations.services.turn.state import Turn, ms_since
+from conversations.understanding.requests import wants_resources
 
 if TYPE_CHECKING:
     from conversations.backends.base import GeneratedReply, Generator, IntentClassifier
@@ -109,6 +116,9 @@ def generate(
         # whichever backend serves: the composed responder holds its approved wordings.
         turn.provenance["direct_question"] = True
         generator = get_generator("composed")
+    elif discloses_unheard(request):
+        # A disclosure is acknowledged in approved words, whichever backend serves.
+        generator = get_generator("composed")
     text = _generated(
         generator,
         request,
@@ -118,7 +128,14 @@ def generate(
         intent_classifier=intent_classifier,
         rule_set=rule_set,
     )
-    if route.flow_step in FLOW_SUGGESTED_REPLIES and risk_level != RiskLevel.MEDIUM:
+    last_reply = next((t for role, t in reversed(request.history) if role == "assistant"), "")
+    if wants_resources(user_text, last_reply):
+        # Asked for support services, or said yes to Ari's offer: the catalogue's are shown.
+        turn.needs_resources = True
+    held = bool(turn.provenance.get("hold_flow"))
+    if held:
+        hold_flow_step(turn, route)
+    elif route.flow_step in FLOW_SUGGESTED_REPLIES and risk_level != RiskLevel.MEDIUM:
         turn.suggested_replies = list(FLOW_SUGGESTED_REPLIES[route.flow_step])
     if (
         risk_level == RiskLevel.MEDIUM
@@ -150,6 +167,16 @@ def fixed_wording(fixed: EmergencyReply, field: str, said: Sequence[str]) -> str
         return max((i for i, text in enumerate(said) if wording in text), default=-1)
 
     return min(wordings, key=last_said)
+
+
+def hold_flow_step(turn: Turn, route: Route) -> None:
+    """A reply that did not say the step's move (a disclosure acknowledged, services shown, a
+    direct question about disclosed thoughts): the step's move comes
+    at the next turn, and the user's answer to the acknowledgement is not read as the answer to
+    a question of the flow (consent) that Ari did not ask."""
+    turn.next_flow_step = route.flow_step
+    if route.flow_step in ANSWER_READ_STEPS:
+        turn.flow_step = ""
 
 
 def needs_direct_question(request: GenerationRequest) -> bool:
