@@ -130,6 +130,20 @@ class ReleaseCreateApi(AdminApi):
             max_length=200,
             help_text="The model an openai generator asks for.",
         )
+        transformers_model_dir = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=1000,
+            help_text="The transformers generator's model directory on the server (absolute; "
+            "it must hold a saved model's config.json).",
+        )
+        adapter = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=1000,
+            help_text="The PEFT adapter directory the transformers generator loads on its model "
+            "(absolute; it must hold adapter_config.json). Left out with a model directory: none.",
+        )
         filter_rules_yaml = serializers.CharField(
             required=False,
             allow_blank=True,

@@ -23,7 +23,7 @@ from conversations.rollout import SERVING_RELEASES_KEY
 from conversations.services.crisis import notifications_queue
 from training_jobs.models import ModelKind, ModelVersion, ReleaseEvent
 from training_jobs.releases import gate
-from training_jobs.releases.contents import generation_config_checked, release_contents_snapshot
+from training_jobs.releases.contents import release_contents_checked
 from training_jobs.releases.monitor import canary_verdict
 from training_jobs.releases.registry import model_version_activate, model_version_check_servable
 from training_jobs.releases.smoke import release_smoke_tests_queue
@@ -64,7 +64,8 @@ def release_create(
 ) -> Release:
     """A draft release. A model left out is the one serving now (the candidate changes only
     what it names); so is each key of the generation configuration it does not set
-    (``generation_config``: ``generator``, ``persona_prompt_version``, ``llm_model``). It
+    (``generation_config``: ``generator``, ``persona_prompt_version``, ``llm_model``,
+    ``transformers_model_dir``, ``adapter``; ``contents.generation_config_checked``). It
     carries the response-filter rule set and the risk-signal file as YAML text: the shipped
     files, or ``filter_rules_yaml`` / ``risk_signals_yaml`` (checked with the shipped files'
     loaders; a bad entry is refused naming it, and nothing is saved)."""
@@ -76,8 +77,10 @@ def release_create(
     if safety_version is None and intent_version is None:
         raise ApplicationError("A release needs a safety or an intent model version.")
     with transaction.atomic():
-        contents = release_contents_snapshot(
-            filter_rules_yaml=filter_rules_yaml, risk_signals_yaml=risk_signals_yaml
+        contents = release_contents_checked(
+            generation_config=generation_config,
+            filter_rules_yaml=filter_rules_yaml,
+            risk_signals_yaml=risk_signals_yaml,
         )
         release = Release.objects.create(
             name=f"release-{timezone.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}",
@@ -86,7 +89,7 @@ def release_create(
             notes=notes[:REASON_MAX],
             created_by=created_by if getattr(created_by, "pk", None) else None,
             stage_changed_at=timezone.now(),
-            **{**contents, "generation_config": generation_config_checked(generation_config)},
+            **contents,
         )
         audit_event_record(
             actor=created_by,
