@@ -228,7 +228,7 @@ def release_content_label(release: Release, kind: str) -> str:
     return f"{content.version} ({content.sha256[:12]}{shipped})"
 
 
-def _text_of(release: Release | None, kind: str) -> str:
+def release_content_text(release: Release | None, kind: str) -> str:
     """The YAML a release serves (one created before releases carried it: the shipped file)."""
     content = getattr(release, kind) if release is not None else None
     return content.text if content is not None else shipped_text(kind)
@@ -239,7 +239,7 @@ def release_contents_diff(release: Release, incumbent: Release | None) -> list[d
     per kind: ``caption``, ``diff`` (text, "" when nothing changed), ``changed``)."""
     diffs = []
     for kind in (FILTER_RULES, RISK_SIGNALS):
-        old, new = _text_of(incumbent, kind), _text_of(release, kind)
+        old, new = release_content_text(incumbent, kind), release_content_text(release, kind)
         was = release_content_label(incumbent, kind) if incumbent else "the shipped file"
         lines = list(
             difflib.unified_diff(

@@ -101,6 +101,75 @@ def release_create(
     return release
 
 
+# What an edit of a draft may change, and how the timeline names each field.
+EDITABLE_FIELDS = {
+    "generation_config": "generation configuration",
+    "filter_rules": "response-filter rule set",
+    "risk_signals": "risk-signal file",
+    "notes": "notes",
+}
+NOT_EDITABLE_WHY = (
+    "what it serves was fixed when it entered staging (its smoke tests, checklist and metrics "
+    "were computed from it). Create a new draft release with the change instead."
+)
+
+
+def release_draft_update(
+    *,
+    release_id: int,
+    user,
+    generation_config: dict | None = None,
+    filter_rules_yaml: str | None = None,
+    risk_signals_yaml: str | None = None,
+    notes: str | None = None,
+) -> Release:
+    """Change a draft release's generation configuration, rule set, signal file or notes (None:
+    unchanged), checked as on creation (``contents.release_contents_checked``; a refused edit
+    saves nothing). Only a draft may be edited: a later stage is refused saying why. The edit is
+    on the release's timeline and audited as ``release.edit`` with the fields it changed (their
+    versions and sha256, never the texts)."""
+    with transaction.atomic():
+        release = Release.objects.select_for_update().filter(pk=release_id).first()
+        if release is None:
+            raise ApplicationError("No such release.", status_code=404)
+        if release.stage != ReleaseStage.DRAFT:
+            raise ApplicationError(
+                f"A {release.get_stage_display()} release cannot be edited: {NOT_EDITABLE_WHY}"
+            )
+        fields = release_contents_checked(
+            base=release,
+            generation_config=generation_config,
+            filter_rules_yaml=filter_rules_yaml,
+            risk_signals_yaml=risk_signals_yaml,
+        )
+        if notes is not None:
+            fields["notes"] = notes[:REASON_MAX]
+        changed = [f for f in EDITABLE_FIELDS if f in fields and fields[f] != getattr(release, f)]
+        if not changed:
+            return release
+        before = _release_state(release)
+        for field, value in fields.items():
+            setattr(release, field, value)
+        release.save(update_fields=list(fields))
+        labels = [EDITABLE_FIELDS[f] for f in changed]
+        _event(
+            release,
+            ReleaseEvent.Kind.EDIT,
+            actor=user,
+            reason="Changed: " + ", ".join(labels),
+            evidence={"fields": changed},
+        )
+        audit_event_record(
+            actor=user,
+            action="release.edit",
+            obj=release,
+            before=before,
+            after={**_release_state(release), "fields": changed},
+        )
+    logger.info("release draft edited release_id=%s fields=%s", release.pk, ",".join(changed))
+    return release
+
+
 def _release_state(release: Release) -> dict:
     return {
         "stage": release.stage,
