@@ -11,8 +11,9 @@ candidate's model versions and generation configuration). In staging every turn 
 and the candidate's safety model runs beside the incumbent's in shadow.
 
 Each arm also serves its release's generation configuration (:class:`GenerationConfig`: the
-generator backend, the persona prompt version and the LLM model name; a key the release leaves
-empty is the process's setting) and its response-filter rule set. Without any release the
+generator backend, the persona prompt version, the LLM model name, the transformers model
+directory and adapter; a key the release leaves empty is the process's setting; the backend is
+built by :func:`generator_for`) and its response-filter rule set. Without any release the
 settings and the shipped files serve, as before.
 
 The safety screen reads the live release's risk-signal file; when the candidate's differs, the
@@ -25,10 +26,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ari_review.ttl_cache import ttl_cached
 from conversations.models import RELEASE_IN_FLIGHT, ChatSession, Release, ReleaseStage
+
+if TYPE_CHECKING:
+    from conversations.backends.base import Generator
 
 SERVING_RELEASES_KEY = "serving_releases"
 CONTROL = "control"
@@ -38,11 +42,15 @@ BUCKETS = 10_000  # a share is a whole number of basis points
 
 @dataclass(frozen=True)
 class GenerationConfig:
-    """What a release serves of its generation configuration (the rest is recorded only)."""
+    """What a release serves of its generation configuration."""
 
     generator: str = ""
     persona_prompt_version: int | None = None
     llm_model: str = ""
+    # The transformers backend's model directory and PEFT adapter directory ("" for the model
+    # directory: the settings' pair; with a model directory, "" for the adapter: none).
+    transformers_model_dir: str = ""
+    adapter: str = ""
     # The release's response-filter rule set and risk-signal file: sha256 of the stored text
     # (``conversations.services.release_contents``); "" is the shipped file.
     filter_rules: str = ""
@@ -58,9 +66,24 @@ class GenerationConfig:
             generator=str(config.get("generator") or ""),
             persona_prompt_version=int(version) if version not in (None, "") else None,
             llm_model=str(config.get("llm_model") or ""),
+            transformers_model_dir=str(config.get("transformers_model_dir") or ""),
+            adapter=str(config.get("adapter") or ""),
             filter_rules=str(filter_rules or config.get("filter_rules") or ""),
             risk_signals=str(risk_signals or config.get("risk_signals") or ""),
         )
+
+
+def generator_for(config: GenerationConfig) -> Generator:
+    """The backend ``config`` names, asking for its LLM model (``openai``) or loading its model
+    directory and adapter (``transformers``); built once per process per configuration."""
+    from conversations.backends.generation import get_generator
+
+    return get_generator(
+        config.generator,
+        llm_model=config.llm_model,
+        model_dir=config.transformers_model_dir,
+        adapter_dir=config.adapter,
+    )
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,11 @@ urlpatterns = [
         name="api-release-detail",
     ),
     path(
+        "releases/<int:release_id>/update/",
+        release_apis.ReleaseUpdateApi.as_view(),
+        name="api-release-update",
+    ),
+    path(
         "releases/<int:release_id>/promote/",
         release_apis.ReleasePromoteApi.as_view(),
         name="api-release-promote",

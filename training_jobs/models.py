@@ -126,11 +126,13 @@ class TrainingJob(models.Model):
 
 
 class ReleaseEvent(models.Model):
-    """The timeline of a release (``conversations.Release``): stage changes, gate overrides,
-    rollbacks (by hand or by the monitor) and the alerts raised to the admins."""
+    """The timeline of a release (``conversations.Release``): stage changes, edits of the draft
+    (which fields), gate overrides, rollbacks (by hand or by the monitor) and the alerts raised
+    to the admins."""
 
     class Kind(models.TextChoices):
         STAGE = "stage", "Stage change"
+        EDIT = "edit", "Draft edited"
         OVERRIDE = "override", "Gate override"
         ROLLBACK = "rollback", "Rollback"
         ALERT = "alert", "Alert"

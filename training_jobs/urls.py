@@ -23,6 +23,11 @@ urlpatterns = [
         name="release-detail",
     ),
     path(
+        "models/releases/<int:release_id>/edit/",
+        release_views.ReleaseEditPage.as_view(),
+        name="release-edit",
+    ),
+    path(
         "models/releases/<int:release_id>/promote/",
         release_views.ReleasePromotePage.as_view(),
         name="release-promote",

@@ -20,7 +20,7 @@ from django.db import IntegrityError
 
 from ari_review.api.errors import ApplicationError
 from conversations.models import ChatSession, RiskLevel
-from conversations.rollout import ArmAssignment, GenerationConfig, arm_assignment_for
+from conversations.rollout import ArmAssignment, GenerationConfig, arm_assignment_for, generator_for
 from conversations.selectors import (
     crisis_catalogue_get,
     crisis_resource_snapshots,
@@ -217,12 +217,10 @@ def _arm_intent_classifier(arm: ArmAssignment, turn: Turn) -> IntentClassifier |
 
 
 def _arm_generator(generation: GenerationConfig, turn: Turn) -> Generator | None:
-    """The backend of the arm's release (asking for its LLM model), or None (the settings'
-    backend serves) when it cannot be built."""
-    from conversations.backends.generation import get_generator
-
+    """The backend of the arm's release (its LLM model, or its transformers model directory and
+    adapter), or None (the settings' backend serves) when it cannot be built."""
     try:
-        return get_generator(generation.generator, llm_model=generation.llm_model)
+        return generator_for(generation)
     except Exception as exc:
         logger.exception("release generator unavailable backend=%s", generation.generator)
         turn.provenance["generation_config_error"] = type(exc).__name__

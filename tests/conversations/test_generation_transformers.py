@@ -12,7 +12,7 @@ from conversations.backends.generation.local_transformers import (
     TransformersGenerator,
     loaded_models_reset,
 )
-from tests.conversations.tiny_lm import CORPUS, build_tiny_lm
+from tests.conversations.tiny_lm import CORPUS, build_tiny_lm, build_tiny_lora
 
 
 @pytest.fixture(scope="module")
@@ -28,21 +28,10 @@ def tiny_adapter(tiny_lm_dir, tmp_path_factory):
     before saving), to check that the backend loads exactly these weights.
     """
     import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
-    base = AutoModelForCausalLM.from_pretrained(tiny_lm_dir, local_files_only=True)
-    config = LoraConfig(r=4, lora_alpha=8, target_modules=["c_attn"], fan_in_fan_out=True)
-    adapted = get_peft_model(base, config)
-    seeded = torch.Generator().manual_seed(1234)
-    with torch.no_grad():
-        lora = [p for n, p in adapted.named_parameters() if "lora_A" in n or "lora_B" in n]
-        assert lora, "LoraConfig matched no module of the tiny model"
-        for parameter in lora:  # lora_B starts at zero: without this the adapter is a no-op
-            parameter.copy_(torch.randn(parameter.shape, generator=seeded))
-    adapted.eval()
     directory = tmp_path_factory.mktemp("adapters") / "tiny_lora"
-    adapted.save_pretrained(directory)
+    adapted = build_tiny_lora(tiny_lm_dir, directory)
     tokenizer = AutoTokenizer.from_pretrained(tiny_lm_dir, local_files_only=True)
     with torch.no_grad():
         logits = adapted(**tokenizer(PROBE, return_tensors="pt")).logits
@@ -244,3 +233,30 @@ def test_chat_turn_with_a_corrupt_adapter_falls_back_to_approved(
     assert result.reply.provenance["fallback_reason"] == "adapter_load_error"
     assert result.reply.model_versions["generator"].startswith("approved:")
     assert Message.objects.filter(pk=result.user_message.pk, text="Hi Ari").exists()
+
+
+def test_one_backend_and_one_breaker_per_model_and_adapter(tiny_lm_dir, tiny_adapter, settings):
+    from conversations.backends.generation import generators_reset, get_generator
+    from conversations.backends.generation.breaker import breaker_key
+
+    settings.TRANSFORMERS_MODEL_DIR = str(tiny_lm_dir)
+    settings.TRANSFORMERS_ADAPTER_DIR = ""
+    settings.TRANSFORMERS_MAX_NEW_TOKENS = 4
+    generators_reset()
+    adapter_dir = str(tiny_adapter[0])
+    try:
+        base = get_generator("transformers", model_dir=str(tiny_lm_dir), adapter_dir="")
+        adapted = get_generator("transformers", model_dir=str(tiny_lm_dir), adapter_dir=adapter_dir)
+
+        assert base is get_generator("transformers")  # the settings' pair: the same backend
+        assert adapted is get_generator(
+            "transformers", model_dir=str(tiny_lm_dir), adapter_dir=adapter_dir
+        )
+        assert adapted is not base
+        assert base.generate(REQUEST).model == tiny_lm_dir.name
+        assert adapted.generate(REQUEST).model == f"{tiny_lm_dir.name}+tiny_lora"
+        # A broken adapter opens its own breaker, never its base model's.
+        assert breaker_key(adapted).id != breaker_key(base).id
+        assert breaker_key(adapted).model == f"{tiny_lm_dir.name}+tiny_lora"
+    finally:
+        generators_reset()

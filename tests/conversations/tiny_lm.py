@@ -44,3 +44,25 @@ def build_tiny_lm(directory: Path) -> Path:
         model.transformer.wte.weight[[fast.convert_tokens_to_ids(t) for t in special]] = 0.0
     model.save_pretrained(directory)
     return directory
+
+
+def build_tiny_lora(model_dir: Path, directory: Path, *, seed: int = 1234):
+    """A LoRA adapter on the tiny LM in ``model_dir`` whose weights are perturbed (``lora_B``
+    starts at zero: unperturbed, the adapter would be a no-op), saved in ``directory``.
+    Returns the adapted model as saved (in memory, eval mode)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True)
+    config = LoraConfig(r=4, lora_alpha=8, target_modules=["c_attn"], fan_in_fan_out=True)
+    adapted = get_peft_model(base, config)
+    seeded = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        lora = [p for n, p in adapted.named_parameters() if "lora_A" in n or "lora_B" in n]
+        assert lora, "LoraConfig matched no module of the tiny model"
+        for parameter in lora:
+            parameter.copy_(torch.randn(parameter.shape, generator=seeded))
+    adapted.eval()
+    adapted.save_pretrained(directory)
+    return adapted

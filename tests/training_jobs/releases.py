@@ -3,6 +3,7 @@ versions, and a release walked to a stage through the real services."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from conversations.models import Release, ReleaseStage
@@ -83,3 +84,8 @@ def users_in_arms(release: Release, per_arm: int, prefix: str = "u") -> dict[str
         if len(arms[arm]) < per_arm:
             arms[arm].append(user)
     return arms
+
+
+def versioned(text: str, version: str) -> str:
+    """A shipped file's text under another version (the first ``version:`` line)."""
+    return re.sub(r"(?m)^version: .*$", f"version: {version}", text, count=1)

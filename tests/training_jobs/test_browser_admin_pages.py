@@ -136,6 +136,7 @@ def test_admin_pages_have_no_serious_axe_violation_and_fit_the_screen(
         f"/models/releases/{made['draft'].pk}/",
         f"/models/releases/{made['draft'].pk}/promote/",
         f"/models/releases/{made['draft'].pk}/rollback/",
+        f"/models/releases/{made['draft'].pk}/edit/",
     ]
     for path in pages:
         page.goto(f"{live_server.url}{path}")

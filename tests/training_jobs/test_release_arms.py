@@ -25,6 +25,7 @@ from tests.training_jobs.releases import (
     release_to,
     users_in_arms,
     version_copy,
+    versioned,
 )
 from training_jobs.ml.data import DatasetPaths, read_jsonl
 from training_jobs.ml.labels import level_rank
@@ -217,14 +218,9 @@ def test_a_bad_generation_configuration_is_refused(active_models):
 SIGNAL_TEXT = "We painted a purple lighthouse at art class today."
 
 
-def _versioned(text: str, version: str) -> str:
-    """A shipped file's text under another version (the first ``version:`` line)."""
-    return re.sub(r"(?m)^version: .*$", f"version: {version}", text, count=1)
-
-
 def _rule_set_with(word: str) -> str:
     """The shipped rule set plus a rule that replaces any sentence naming ``word``."""
-    return _versioned(shipped_text("filter_rules"), "rf-test.1") + (
+    return versioned(shipped_text("filter_rules"), "rf-test.1") + (
         "  - id: RF-CO-99\n"
         "    category: coercion\n"
         "    patterns:\n"
@@ -236,7 +232,7 @@ def _rule_set_with(word: str) -> str:
 
 def _signals_with_extra() -> str:
     """The shipped signal file plus one entry that fires on ``SIGNAL_TEXT`` only."""
-    return _versioned(shipped_text("risk_signals"), "signals-test.1") + (
+    return versioned(shipped_text("risk_signals"), "signals-test.1") + (
         "  - id: test.purple_lighthouse\n"
         "    level: high\n"
         "    category: crisis\n"

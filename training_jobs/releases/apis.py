@@ -21,6 +21,7 @@ from training_jobs.releases.monitor import arm_metrics
 from training_jobs.releases.services import (
     release_alert_acknowledge,
     release_create,
+    release_draft_update,
     release_promote,
     release_rollback,
 )
@@ -112,40 +113,66 @@ class ReleaseDetailApi(AdminApi):
         return Response(self.OutputSerializer(data).data)
 
 
+class ReleaseContentsInput(serializers.Serializer):
+    """What a release carries besides its models, as given on creation and on an edit of a
+    draft (every field optional)."""
+
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    generator = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="The generation backend the canary arm serves (left out: the one in force).",
+    )
+    persona_prompt_version = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    llm_model = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="The model an openai generator asks for.",
+    )
+    transformers_model_dir = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text="The transformers generator's model directory on the server (absolute; "
+        "it must hold a saved model's config.json).",
+    )
+    adapter = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text="The PEFT adapter directory the transformers generator loads on its model "
+        "(absolute; it must hold adapter_config.json). Left out with a model directory: none.",
+    )
+    filter_rules_yaml = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_CONTENT_CHARS,
+        trim_whitespace=False,
+        help_text="The response-filter rule set as YAML (blank: the shipped file); "
+        "checked like conversations/content/filter_rules.yaml.",
+    )
+    risk_signals_yaml = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_CONTENT_CHARS,
+        trim_whitespace=False,
+        help_text="The risk-signal file as YAML (blank: the shipped file); checked like "
+        "conversations/backends/risk_signals.yaml.",
+    )
+
+
+def _generation_changes(values: dict) -> dict | None:
+    """The generation keys given (popped from ``values``), or None when none is."""
+    changes = {key: values.pop(key) for key in SERVED_GENERATION_KEYS if key in values}
+    return changes or None
+
+
 class ReleaseCreateApi(AdminApi):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(ReleaseContentsInput):
         safety_version = _version(ModelKind.SAFETY)
         intent_version = _version(ModelKind.INTENT)
-        notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-        generator = serializers.CharField(
-            required=False,
-            allow_blank=True,
-            max_length=200,
-            help_text="The generation backend the canary arm serves (left out: the one in force).",
-        )
-        persona_prompt_version = serializers.IntegerField(required=False, min_value=1)
-        llm_model = serializers.CharField(
-            required=False,
-            allow_blank=True,
-            max_length=200,
-            help_text="The model an openai generator asks for.",
-        )
-        filter_rules_yaml = serializers.CharField(
-            required=False,
-            allow_blank=True,
-            max_length=MAX_CONTENT_CHARS,
-            trim_whitespace=False,
-            help_text="The response-filter rule set as YAML (left out: the shipped file); "
-            "checked like conversations/content/filter_rules.yaml.",
-        )
-        risk_signals_yaml = serializers.CharField(
-            required=False,
-            allow_blank=True,
-            max_length=MAX_CONTENT_CHARS,
-            trim_whitespace=False,
-            help_text="The risk-signal file as YAML (left out: the shipped file); checked like "
-            "conversations/backends/risk_signals.yaml.",
-        )
 
     class OutputSerializer(ReleaseSerializer):
         pass
@@ -155,9 +182,37 @@ class ReleaseCreateApi(AdminApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        generation = {key: values.pop(key, None) for key in SERVED_GENERATION_KEYS}
+        generation = _generation_changes(values)
         release = release_create(**values, generation_config=generation, created_by=request.user)
         return Response(self.OutputSerializer(release).data, status=status.HTTP_201_CREATED)
+
+
+class ReleaseUpdateApi(AdminApi):
+    class InputSerializer(ReleaseContentsInput):
+        pass
+
+    class OutputSerializer(ReleaseSerializer):
+        pass
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=OutputSerializer,
+        summary="Edit a draft release",
+        description="Changes a draft's generation configuration, rule set, signal file or "
+        "notes, checked as on creation; a field left out is unchanged. A generation key given "
+        "blank (or null) goes back to the setting in force (adapter: none); a YAML text given "
+        "blank goes back to the shipped file. Only a draft may be edited (400 saying why "
+        "otherwise). Audited as release.edit with the fields changed.",
+    )
+    def patch(self, request, release_id: int):
+        data = self.InputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        generation = _generation_changes(values)
+        release = release_draft_update(
+            release_id=release_id, user=request.user, generation_config=generation, **values
+        )
+        return Response(self.OutputSerializer(release).data)
 
 
 class ReleasePromoteApi(AdminApi):

@@ -23,7 +23,7 @@ from conversations.rollout import SERVING_RELEASES_KEY
 from conversations.services.crisis import notifications_queue
 from training_jobs.models import ModelKind, ModelVersion, ReleaseEvent
 from training_jobs.releases import gate
-from training_jobs.releases.contents import generation_config_checked, release_contents_snapshot
+from training_jobs.releases.contents import release_contents_checked
 from training_jobs.releases.monitor import canary_verdict
 from training_jobs.releases.registry import model_version_activate, model_version_check_servable
 from training_jobs.releases.smoke import release_smoke_tests_queue
@@ -64,7 +64,8 @@ def release_create(
 ) -> Release:
     """A draft release. A model left out is the one serving now (the candidate changes only
     what it names); so is each key of the generation configuration it does not set
-    (``generation_config``: ``generator``, ``persona_prompt_version``, ``llm_model``). It
+    (``generation_config``: ``generator``, ``persona_prompt_version``, ``llm_model``,
+    ``transformers_model_dir``, ``adapter``; ``contents.generation_config_checked``). It
     carries the response-filter rule set and the risk-signal file as YAML text: the shipped
     files, or ``filter_rules_yaml`` / ``risk_signals_yaml`` (checked with the shipped files'
     loaders; a bad entry is refused naming it, and nothing is saved)."""
@@ -76,8 +77,10 @@ def release_create(
     if safety_version is None and intent_version is None:
         raise ApplicationError("A release needs a safety or an intent model version.")
     with transaction.atomic():
-        contents = release_contents_snapshot(
-            filter_rules_yaml=filter_rules_yaml, risk_signals_yaml=risk_signals_yaml
+        contents = release_contents_checked(
+            generation_config=generation_config,
+            filter_rules_yaml=filter_rules_yaml,
+            risk_signals_yaml=risk_signals_yaml,
         )
         release = Release.objects.create(
             name=f"release-{timezone.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}",
@@ -86,7 +89,7 @@ def release_create(
             notes=notes[:REASON_MAX],
             created_by=created_by if getattr(created_by, "pk", None) else None,
             stage_changed_at=timezone.now(),
-            **{**contents, "generation_config": generation_config_checked(generation_config)},
+            **contents,
         )
         audit_event_record(
             actor=created_by,
@@ -95,6 +98,75 @@ def release_create(
             before=None,
             after=_release_state(release),
         )
+    return release
+
+
+# What an edit of a draft may change, and how the timeline names each field.
+EDITABLE_FIELDS = {
+    "generation_config": "generation configuration",
+    "filter_rules": "response-filter rule set",
+    "risk_signals": "risk-signal file",
+    "notes": "notes",
+}
+NOT_EDITABLE_WHY = (
+    "what it serves was fixed when it entered staging (its smoke tests, checklist and metrics "
+    "were computed from it). Create a new draft release with the change instead."
+)
+
+
+def release_draft_update(
+    *,
+    release_id: int,
+    user,
+    generation_config: dict | None = None,
+    filter_rules_yaml: str | None = None,
+    risk_signals_yaml: str | None = None,
+    notes: str | None = None,
+) -> Release:
+    """Change a draft release's generation configuration, rule set, signal file or notes (None:
+    unchanged), checked as on creation (``contents.release_contents_checked``; a refused edit
+    saves nothing). Only a draft may be edited: a later stage is refused saying why. The edit is
+    on the release's timeline and audited as ``release.edit`` with the fields it changed (their
+    versions and sha256, never the texts)."""
+    with transaction.atomic():
+        release = Release.objects.select_for_update().filter(pk=release_id).first()
+        if release is None:
+            raise ApplicationError("No such release.", status_code=404)
+        if release.stage != ReleaseStage.DRAFT:
+            raise ApplicationError(
+                f"A {release.get_stage_display()} release cannot be edited: {NOT_EDITABLE_WHY}"
+            )
+        fields = release_contents_checked(
+            base=release,
+            generation_config=generation_config,
+            filter_rules_yaml=filter_rules_yaml,
+            risk_signals_yaml=risk_signals_yaml,
+        )
+        if notes is not None:
+            fields["notes"] = notes[:REASON_MAX]
+        changed = [f for f in EDITABLE_FIELDS if f in fields and fields[f] != getattr(release, f)]
+        if not changed:
+            return release
+        before = _release_state(release)
+        for field, value in fields.items():
+            setattr(release, field, value)
+        release.save(update_fields=list(fields))
+        labels = [EDITABLE_FIELDS[f] for f in changed]
+        _event(
+            release,
+            ReleaseEvent.Kind.EDIT,
+            actor=user,
+            reason="Changed: " + ", ".join(labels),
+            evidence={"fields": changed},
+        )
+        audit_event_record(
+            actor=user,
+            action="release.edit",
+            obj=release,
+            before=before,
+            after={**_release_state(release), "fields": changed},
+        )
+    logger.info("release draft edited release_id=%s fields=%s", release.pk, ",".join(changed))
     return release
 
 

@@ -34,6 +34,7 @@ from evaluation.selectors.evaluation_runs import latest_run_for
 from evaluation.selectors.frozen_sets import frozen_set_latest
 from evaluation.services.evaluation_runs import evaluation_run_create
 from evaluation.services.starter import starter_dialogues_read
+from training_jobs.releases.contents import SERVED_GENERATION_KEYS
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +43,8 @@ QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 PASS, FAIL = "pass", "fail"
 # A job still "running" after this long lost its worker: the next delivery runs it again.
 STUCK_AFTER = dt.timedelta(minutes=30)
-# Generation-configuration keys an evaluation run plays (the rest is recorded only).
-RUN_CONFIG_KEYS = ("generator", "persona_prompt_version", "llm_model")
+# Generation-configuration keys an evaluation run plays: all a release serves.
+RUN_CONFIG_KEYS = SERVED_GENERATION_KEYS
 EXAMPLES = 5  # failing items kept as evidence (shipped texts, never a user's words)
 
 

@@ -15,7 +15,7 @@ from ari_review.api.errors import ApplicationError
 from ari_review.headers import inline_styles_allowed
 from ari_review.mixins import AdminRequired
 from conversations.backends.generation import BACKENDS as GENERATION_BACKENDS
-from conversations.models import Release
+from conversations.models import Release, ReleaseStage
 from conversations.rollout import CANARY, CONTROL
 from training_jobs.models import ModelKind, ModelVersion
 from training_jobs.releases import selectors
@@ -24,14 +24,17 @@ from training_jobs.releases.contents import (
     RISK_SIGNALS,
     SERVED_GENERATION_KEYS,
     release_content_label,
+    release_content_text,
     release_contents_diff,
 )
 from training_jobs.releases.gate import P95_MS, release_checklist
 from training_jobs.releases.monitor import arm_metrics, arm_reviews
 from training_jobs.releases.services import (
     NEXT_STAGE,
+    NOT_EDITABLE_WHY,
     release_alert_acknowledge,
     release_create,
+    release_draft_update,
     release_promote,
     release_rollback,
 )
@@ -158,6 +161,12 @@ class ReleaseListPage(AdminRequired, View):
         )
 
 
+def _form_text(request, name: str) -> str:
+    """A text area's value with the browser's CRLF line breaks back to the file's LF (an
+    unchanged text then stores as the same content)."""
+    return request.POST.get(name, "").replace("\r\n", "\n")
+
+
 class ReleaseCreatePage(AdminRequired, View):
     def post(self, request):
         chosen = {}
@@ -177,13 +186,75 @@ class ReleaseCreatePage(AdminRequired, View):
                 notes=request.POST.get("notes", ""),
                 created_by=request.user,
                 generation_config=generation,
-                filter_rules_yaml=request.POST.get("filter_rules_yaml", ""),
-                risk_signals_yaml=request.POST.get("risk_signals_yaml", ""),
+                filter_rules_yaml=_form_text(request, "filter_rules_yaml"),
+                risk_signals_yaml=_form_text(request, "risk_signals_yaml"),
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)
             return redirect("training_jobs:release-list")
         messages.success(request, f"Draft {release.name} created.")
+        return redirect("training_jobs:release-detail", release_id=release.pk)
+
+
+# The edit form's text areas (besides the generation keys).
+EDIT_TEXTS = ("filter_rules_yaml", "risk_signals_yaml", "notes")
+
+
+def _edit_form(release: Release) -> dict:
+    """The edit form's fields as the draft has them now (texts: the YAML it serves)."""
+    config = release.generation_config or {}
+    form = {k: "" if config.get(k) is None else str(config[k]) for k in SERVED_GENERATION_KEYS}
+    form["filter_rules_yaml"] = release_content_text(release, FILTER_RULES)
+    form["risk_signals_yaml"] = release_content_text(release, RISK_SIGNALS)
+    form["notes"] = release.notes
+    return form
+
+
+class ReleaseEditPage(AdminRequired, View):
+    """A draft's generation configuration, rule set, signal file and notes, edited and checked
+    as on creation (``release_draft_update``); a refused edit shows the error above what the
+    admin typed. A release past draft shows why it cannot be edited."""
+
+    def _render(self, request, release: Release, form: dict, *, error: str = "", status=200):
+        return render(
+            request,
+            "training_jobs/release_edit.html",
+            {
+                "release": release,
+                "editable": release.stage == ReleaseStage.DRAFT,
+                "not_editable_why": NOT_EDITABLE_WHY,
+                "form": form,
+                "error": error,
+                "generators": sorted(GENERATION_BACKENDS),
+            },
+            status=status,
+        )
+
+    def get(self, request, release_id: int):
+        release = _release_or_404(release_id)
+        return self._render(request, release, _edit_form(release))
+
+    def post(self, request, release_id: int):
+        release = _release_or_404(release_id)
+        now = _edit_form(release)
+        typed = {key: request.POST.get(key, "").strip() for key in SERVED_GENERATION_KEYS}
+        typed.update({key: _form_text(request, key) for key in EDIT_TEXTS})
+        changed = {key: value for key, value in typed.items() if value != now[key]}
+        generation = {key: changed.pop(key) for key in SERVED_GENERATION_KEYS if key in changed}
+        try:
+            release = release_draft_update(
+                release_id=release.pk,
+                user=request.user,
+                generation_config=generation or None,
+                **changed,
+            )
+        except ApplicationError as exc:
+            release.refresh_from_db()
+            return self._render(request, release, typed, error=exc.message, status=400)
+        if changed or generation:
+            messages.success(request, f"Draft {release.name} saved.")
+        else:
+            messages.info(request, "Nothing changed.")
         return redirect("training_jobs:release-detail", release_id=release.pk)
 
 

@@ -62,9 +62,13 @@ _lock = threading.Lock()
 _generators: dict[str, Generator] = {}
 
 
-def generator_build(name: str, *, llm_model: str = "") -> Generator:
+def generator_build(
+    name: str, *, llm_model: str = "", model_dir: str = "", adapter_dir: str = ""
+) -> Generator:
     """A new backend ``name``; ``llm_model`` names the model an ``openai`` backend asks for
-    (a release's generation configuration; default ``OPENAI_MODEL``)."""
+    (a release's generation configuration; default ``OPENAI_MODEL``), ``model_dir`` and
+    ``adapter_dir`` the directories a ``transformers`` backend loads (with ``model_dir``, ""
+    for ``adapter_dir`` is no adapter; without it, the settings' pair)."""
     path = BACKENDS.get(name, name)
     try:
         cls = import_string(path)
@@ -74,24 +78,48 @@ def generator_build(name: str, *, llm_model: str = "") -> Generator:
             f"ARI_GENERATOR={name!r} is neither one of {sorted(BACKENDS)} nor an importable "
             f"class path ({exc}).",
         ) from exc
-    generator: Generator = cls(model=llm_model) if llm_model and name == "openai" else cls()
+    generator: Generator
+    if llm_model and name == "openai":
+        generator = cls(model=llm_model)
+    elif model_dir and name == "transformers":
+        generator = cls(model_dir=model_dir, adapter_dir=adapter_dir)
+    else:
+        generator = cls()
     return generator
 
 
-def get_generator(name: str | None = None, *, llm_model: str = "") -> Generator:
+def get_generator(
+    name: str | None = None, *, llm_model: str = "", model_dir: str = "", adapter_dir: str = ""
+) -> Generator:
     """The generator named by ``name`` (default: ``settings.ARI_GENERATOR``), asking for
-    ``llm_model`` where the backend is ``openai`` (default ``OPENAI_MODEL``); cached per process."""
+    ``llm_model`` where the backend is ``openai`` (default ``OPENAI_MODEL``) and loading
+    ``model_dir`` with ``adapter_dir`` where it is ``transformers`` (default the settings'
+    ``TRANSFORMERS_MODEL_DIR`` and ``TRANSFORMERS_ADAPTER_DIR``); cached per process, one per
+    model (and per model and adapter pair)."""
     name = name or settings.ARI_GENERATOR
     llm_model = llm_model if name == "openai" and llm_model != settings.OPENAI_MODEL else ""
-    key = f"{name}:{llm_model}" if llm_model else name
+    pair = (model_dir, adapter_dir)
+    if name != "transformers" or not model_dir or pair == _settings_pair():
+        model_dir = adapter_dir = ""
+    key = name
+    if llm_model:
+        key = f"{name}:{llm_model}"
+    elif model_dir:
+        key = f"{name}:{model_dir}\0{adapter_dir}"
     generator = _generators.get(key)
     if generator is None:
         with _lock:
             generator = _generators.get(key)
             if generator is None:
-                generator = generator_build(name, llm_model=llm_model)
+                generator = generator_build(
+                    name, llm_model=llm_model, model_dir=model_dir, adapter_dir=adapter_dir
+                )
                 _generators[key] = generator
     return generator
+
+
+def _settings_pair() -> tuple[str, str]:
+    return settings.TRANSFORMERS_MODEL_DIR, settings.TRANSFORMERS_ADAPTER_DIR
 
 
 def get_fallback_generator() -> Generator:

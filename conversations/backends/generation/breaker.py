@@ -78,16 +78,23 @@ class _Ticket:
 
 
 def breaker_key(generator: Generator) -> BreakerKey:
-    """The breaker of ``generator``: its name, model (or model directory) and base URL."""
+    """The breaker of ``generator``: its name, model (or model directory and adapter, so a
+    broken adapter does not stop its base model) and base URL."""
     backend = str(getattr(generator, "name", "") or type(generator).__name__)
     model = str(getattr(generator, "model", "") or "")
     model_dir = str(getattr(generator, "model_dir", "") or "")
+    adapter_dir = str(getattr(generator, "adapter_dir", "") or "") if model_dir else ""
     target = str(getattr(generator, "base_url", "") or "")
-    digest = hashlib.sha256(f"{backend}\0{model or model_dir}\0{target}".encode()).hexdigest()
+    identity = model or model_dir
+    if adapter_dir:
+        identity += f"\0{adapter_dir}"
+    digest = hashlib.sha256(f"{backend}\0{identity}\0{target}".encode()).hexdigest()
     # Shown on the public /healthz: a model name, never a URL or a full path.
     shown = model
     if not shown and model_dir:
         shown = os.path.basename(os.path.normpath(model_dir))
+        if adapter_dir:
+            shown += "+" + os.path.basename(os.path.normpath(adapter_dir))
     return BreakerKey(id=digest[:16], backend=backend, model=shown)
 
 

@@ -53,15 +53,15 @@ def generation_predictions(
     run: EvaluationRun, items: list[FrozenSetItem], report: Callable[[str, int], None]
 ) -> tuple[list[dict[str, Any]], list[float], list[str], list[ChatSession]]:
     """``(predictions, latencies_ms, replies, sessions)`` of every item, in order."""
-    from conversations.backends.generation import get_generator
-    from conversations.rollout import GenerationConfig
+    from conversations.rollout import GenerationConfig, generator_for
     from conversations.services import chat_turn_run, session_create
     from conversations.services.crisis import escalations_offline
 
     # The run's configuration (a release's, when its smoke tests started the run): backend, LLM
-    # model and pinned persona prompt, as the chat turn serves them.
+    # model or transformers model and adapter, and pinned persona prompt, as the chat turn
+    # serves them.
     config = GenerationConfig.of(run.generation_config)
-    generator = get_generator(config.generator, llm_model=config.llm_model)
+    generator = generator_for(config)
     intent = _intent_classifier(run)
     user = evaluation_user(run)
     predicted: list[dict[str, Any]] = []
