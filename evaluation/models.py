@@ -425,6 +425,19 @@ class MetricValue(models.Model):
         return f"{self.name} {self.day} {self.model_version or 'all'}: {self.value}"
 
 
+class AgreementFigures(models.Model):
+    """One label set's agreement figures as the agreement page shows them (kappa, alpha, per
+    class, clinician pair and month: ``evaluation.selectors.agreement``), recomputed by the beat
+    job every 15 minutes and read by the pages, so that no page waits on the computation."""
+
+    label_set = models.CharField(max_length=40, unique=True)
+    figures = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"agreement {self.label_set} at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
 class AlertRule(models.Model):
     """A monitoring rule (defaults in ``evaluation.services.alerts.DEFAULT_RULES``), editable by
     admins: its threshold, the least evidence it needs, whether it is on and whether it

@@ -7,7 +7,7 @@ from datetime import date
 
 from celery import shared_task
 
-from evaluation.selectors.agreement import agreement_cache_refresh
+from evaluation.selectors.agreement import agreement_figures_refresh
 from evaluation.services import (
     alerts_evaluate,
     live_fn_sample_draw,
@@ -38,8 +38,8 @@ def work_queues_refresh_task() -> dict:
 
 @shared_task(name="evaluation.tasks.agreement_refresh_task", soft_time_limit=120, time_limit=180)
 def agreement_refresh_task() -> list[str]:
-    """Recompute the agreement figures shown on the agreement page (cached)."""
-    return agreement_cache_refresh()
+    """Recompute and store the agreement figures that the agreement pages read."""
+    return agreement_figures_refresh()
 
 
 @shared_task(name="evaluation.tasks.alerts_evaluate_task", soft_time_limit=120, time_limit=180)
