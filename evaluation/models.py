@@ -120,6 +120,11 @@ class WorkItem(models.Model):
         "conversations.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     text = models.TextField(blank=True, default="")
+    # Imported ``text`` as clinicians read it, stored by the import's batch task (or the first
+    # page that shows it) with the masking's version (0: not yet): ``ari_review.privacy.
+    # stored_masks``. A production item's text is its message's (``Message.text_masked``).
+    text_masked = models.TextField(blank=True, default="")
+    text_masked_version = models.PositiveSmallIntegerField(default=0)
     text_role = models.CharField(max_length=10, default="user")  # user | assistant
     context = models.JSONField(default=list, blank=True)  # messages format, oldest first
     suggestion = models.JSONField(default=dict, blank=True)  # the model's prediction

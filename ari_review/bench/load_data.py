@@ -28,10 +28,10 @@ from django.utils import timezone
 
 from ari_review.models import AuditEvent
 from ari_review.privacy.masking import MASKING_VERSION
+from ari_review.privacy.stored_masks import texts_masked
 from ari_review.roles import roles_sync
 from ari_review.services import user_upsert
 from conversations.models import ChatSession, Escalation, Intent, Message
-from conversations.services.masking import texts_masked
 from evaluation.models import (
     CandidateScore,
     IntentLabel,
@@ -600,20 +600,25 @@ class Command(BaseCommand):
                 )
 
     def make_imported(self, n: int):
-        """An imported corpus's safety-labelling items (as counsel-chat's importer writes them),
-        spread over the period, for the dataset browser's source filter."""
+        """An imported corpus's safety-labelling items (as counsel-chat's importer writes them,
+        with the masks its batch step stores), spread over the period, for the dataset
+        browser's source filter."""
         rng = self.rng
         levels = list(USER_TEXTS)
+        masks = texts_masked(text for texts in USER_TEXTS.values() for text in texts)
         items = []
         for i in range(n):
             level = rng.choice(levels)
+            text = rng.choice(USER_TEXTS[level])
             items.append(
                 WorkItem(
                     kind="safety",
                     reason="imported",
                     priority=0.5,
                     required_reviews=2,
-                    text=rng.choice(USER_TEXTS[level]),
+                    text=text,
+                    text_masked=masks[text],
+                    text_masked_version=MASKING_VERSION,
                     suggestion={"risk_level": level},
                     source="load_corpus",
                     external_id=f"load-corpus-{i}",

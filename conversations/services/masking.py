@@ -9,41 +9,24 @@ leaves the mask to the first page that shows the message (:func:`message_texts_m
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from ari_review.celery import task_enqueue_nowait
-from ari_review.privacy.masking import MASKING_VERSION, mask_text
+from ari_review.privacy.masking import MASKING_VERSION
+from ari_review.privacy.stored_masks import MASK_FIELDS, masks_stored
 from conversations.models import Message
 
 logger = logging.getLogger(__name__)
 
 MESSAGE_MASKS_TASK = "conversations.tasks.message_masks_store_task"
-_MASK_FIELDS = ("id", "text", "text_masked", "text_masked_version")
-
-
-def texts_masked(texts: Iterable[str]) -> dict[str, str]:
-    """``{text: mask_text(text)}``, each distinct text masked once (many replies share approved
-    wordings). The load generator stores these on its messages, as the task after a turn does."""
-    masks: dict[str, str] = {}
-    for text in texts:
-        if text not in masks:
-            masks[text] = mask_text(text)
-    return masks
 
 
 def message_texts_masked(*, messages: Sequence[Message]) -> list[str]:
-    """Each message's text masked (``mask_text``), in order. A mask stored with the current
-    ``MASKING_VERSION`` is read back; the others are masked (each distinct text once) and stored
-    in one UPDATE, so no page masks a message that a page or the task has masked before. The
-    messages need ``text``, ``text_masked`` and ``text_masked_version`` loaded."""
-    stale = [m for m in messages if m.text_masked_version != MASKING_VERSION]
-    if stale:
-        masks = texts_masked(m.text for m in stale)
-        for message in stale:
-            message.text_masked = masks[message.text]
-            message.text_masked_version = MASKING_VERSION
-        Message.objects.bulk_update(stale, ["text_masked", "text_masked_version"])
-    return [message.text_masked for message in messages]
+    """Each message's text masked (``mask_text``), in order: a stored mask read back, the others
+    masked and stored (``masks_stored``), so no page masks a message that a page or the task has
+    masked before. The messages need ``text``, ``text_masked`` and ``text_masked_version``
+    loaded."""
+    return masks_stored(messages)
 
 
 def messages_mask_store(*, message_ids: Sequence[int]) -> int:
@@ -53,7 +36,7 @@ def messages_mask_store(*, message_ids: Sequence[int]) -> int:
     stale = list(
         Message.objects.filter(pk__in=message_ids)
         .exclude(text_masked_version=MASKING_VERSION)
-        .only(*_MASK_FIELDS)
+        .only("id", "text", *MASK_FIELDS)
         .order_by("pk")
     )
     message_texts_masked(messages=stale)

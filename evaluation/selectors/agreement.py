@@ -21,6 +21,7 @@ from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from ari_review.privacy.masking import pseudonym
+from ari_review.privacy.stored_masks import masks_stored
 from conversations.services.masking import message_texts_masked
 from evaluation.agreement import cohen_kappa, cohen_kappa_per_class, krippendorff_alpha_nominal
 from evaluation.label_sets import LABEL_SETS, LabelSet, normalise_value
@@ -236,20 +237,25 @@ def disagreements_list(*, label_set: str | None = None, limit: int = 50) -> list
             .values_list("item_id", "clinician__username", spec.field)
         ):
             labels[(item_id, spec.key)].append((username, normalise_value(spec, raw)))
-    # Masked a page at once: a message's stored mask, any other text through the cache.
+    # Masked a page at once: a message's or imported item's stored mask, any other text through
+    # the cache.
     said = [item for item in items.values() if item.message is not None]  # selected with it
     stored = message_texts_masked(messages=[item.message for item in said if item.message])
     previews = {item.pk: text for item, text in zip(said, stored, strict=True)}
     others = {}
+    imported = [
+        i for i in items.values() if i.message is None and i.kind != WorkItem.Kind.REVIEW and i.text
+    ]
+    previews.update(zip([i.pk for i in imported], masks_stored(imported), strict=True))
     for item in items.values():
-        if item.message is not None:
+        if item.message is not None or item.pk in previews:
             continue
         if item.kind == WorkItem.Kind.REVIEW:
             if item.session is None:
                 raise ValueError(f"review item {item.pk} has no session")
             others[item.pk] = f"Session of {pseudonym(item.session.user_id)}"
         else:
-            others[item.pk] = item.text or (item.context[-1]["content"] if item.context else "")
+            others[item.pk] = item.context[-1]["content"] if item.context else ""
     previews.update(zip(others, masked_many(list(others.values())), strict=True))
     return [
         Disagreement(items[item_id], spec, labels[(item_id, spec.key)], previews[item_id][:300])
