@@ -132,6 +132,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ROUTES = {
     # Not latency-sensitive: the retention purge runs beside the other periodic jobs.
     "conversations.tasks.sessions_retention_purge_task": {"queue": "default"},
+    # Masking a turn's messages for the workspace: off the chat queue (escalation e-mails).
+    "conversations.tasks.message_masks_store_task": {"queue": "default"},
     "conversations.tasks.*": {"queue": "chat"},
     "training_jobs.tasks.*": {"queue": "training"},
     "evaluation.tasks.evaluation_run_task": {"queue": "training"},

@@ -224,6 +224,13 @@ class Message(models.Model):
                 condition=models.Q(role="assistant"),
                 name="message_reply_intent_idx",
             ),
+            # The intent labelling queue's candidates, least certain first, read by keyset
+            # (evaluation/services/queues/labelling.py).
+            models.Index(
+                fields=["intent_score", "-id"],
+                condition=models.Q(role="assistant", emergency=False, intent_score__isnull=False),
+                name="message_reply_uncertain_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -3,10 +3,15 @@ service; each is safe to run twice. Tasks import services; services queue tasks 
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
 from conversations.services.crisis import NOTIFY_MAX_ATTEMPTS, notifications_dispatch
+from conversations.services.masking import messages_mask_store
 from conversations.services.privacy import sessions_retention_purge
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -43,3 +48,20 @@ def sessions_retention_purge_task() -> dict:
     """Beat, every hour: delete sessions older than ``ARI_RETENTION_DAYS`` (0: off), never one
     with an open escalation; audited per batch. Returns the counts."""
     return sessions_retention_purge().as_dict()
+
+
+@shared_task(
+    name="conversations.tasks.message_masks_store_task",
+    ignore_result=True,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def message_masks_store_task(message_ids: list[int]) -> int:
+    """After a chat turn: store the masked text of its messages (``messages_mask_store``), so no
+    page has to mask them. A failure is logged with the ids only; the first page that shows the
+    messages masks them instead. Returns how many were masked."""
+    try:
+        return messages_mask_store(message_ids=message_ids)
+    except Exception as exc:  # noqa: BLE001 - fail-safe: the pages mask what is missing
+        logger.error("message masking failed message_ids=%s (%s)", message_ids, type(exc).__name__)
+        return 0

@@ -120,6 +120,11 @@ class WorkItem(models.Model):
         "conversations.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     text = models.TextField(blank=True, default="")
+    # Imported ``text`` as clinicians read it, stored by the import's batch task (or the first
+    # page that shows it) with the masking's version (0: not yet): ``ari_review.privacy.
+    # stored_masks``. A production item's text is its message's (``Message.text_masked``).
+    text_masked = models.TextField(blank=True, default="")
+    text_masked_version = models.PositiveSmallIntegerField(default=0)
     text_role = models.CharField(max_length=10, default="user")  # user | assistant
     context = models.JSONField(default=list, blank=True)  # messages format, oldest first
     suggestion = models.JSONField(default=dict, blank=True)  # the model's prediction
@@ -423,6 +428,19 @@ class MetricValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.day} {self.model_version or 'all'}: {self.value}"
+
+
+class AgreementFigures(models.Model):
+    """One label set's agreement figures as the agreement page shows them (kappa, alpha, per
+    class, clinician pair and month: ``evaluation.selectors.agreement``), recomputed by the beat
+    job every 15 minutes and read by the pages, so that no page waits on the computation."""
+
+    label_set = models.CharField(max_length=40, unique=True)
+    figures = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"agreement {self.label_set} at {self.computed_at:%Y-%m-%d %H:%M}"
 
 
 class AlertRule(models.Model):

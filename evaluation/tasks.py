@@ -7,7 +7,7 @@ from datetime import date
 
 from celery import shared_task
 
-from evaluation.selectors.agreement import agreement_cache_refresh
+from evaluation.selectors.agreement import agreement_figures_refresh
 from evaluation.services import (
     alerts_evaluate,
     live_fn_sample_draw,
@@ -15,6 +15,7 @@ from evaluation.services import (
     work_locks_release_expired,
     work_queues_refresh,
 )
+from evaluation.services.masking import work_item_masks_store
 
 
 @shared_task(name="evaluation.tasks.metrics_compute_task", soft_time_limit=240, time_limit=300)
@@ -38,8 +39,8 @@ def work_queues_refresh_task() -> dict:
 
 @shared_task(name="evaluation.tasks.agreement_refresh_task", soft_time_limit=120, time_limit=180)
 def agreement_refresh_task() -> list[str]:
-    """Recompute the agreement figures shown on the agreement page (cached)."""
-    return agreement_cache_refresh()
+    """Recompute and store the agreement figures that the agreement pages read."""
+    return agreement_figures_refresh()
 
 
 @shared_task(name="evaluation.tasks.alerts_evaluate_task", soft_time_limit=120, time_limit=180)
@@ -73,3 +74,15 @@ def evaluation_runs_reconcile_task() -> list[int]:
     from evaluation.services.evaluation_runs import evaluation_runs_reconcile
 
     return evaluation_runs_reconcile()
+
+
+@shared_task(
+    name="evaluation.tasks.work_item_masks_store_task",
+    ignore_result=True,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def work_item_masks_store_task(item_ids: list[int]) -> int:
+    """After an import: store the masked text of a batch of its items and queue the next batch
+    (``work_item_masks_store``). Returns how many were masked now."""
+    return work_item_masks_store(item_ids=item_ids)

@@ -5,7 +5,8 @@ dialogues, comparisons, audit events and metrics.
 Sessions and messages go in through PostgreSQL COPY in batches (every model field the command
 does not set gets its model default, so new columns of the chat runtime do not break it); the
 rest uses bulk_create. Text is drawn from short templates written for this purpose: distress is
-expressed, never any method detail.
+expressed, never any method detail. Messages carry their masked text, as the task after a
+production chat turn stores it (``conversations.services.masking``).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ari_bench python manage.py migrate
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ari_bench python manage.py generate_load_data
@@ -26,6 +27,8 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from ari_review.models import AuditEvent
+from ari_review.privacy.masking import MASKING_VERSION
+from ari_review.privacy.stored_masks import texts_masked
 from ari_review.roles import roles_sync
 from ari_review.services import user_upsert
 from conversations.models import ChatSession, Escalation, Intent, Message
@@ -244,6 +247,16 @@ class Command(BaseCommand):
         session_id = _next_id(ChatSession)
         message_id = _next_id(Message)
         turns = per_session // 2
+        # Production masks each turn's texts when they are stored (the task after the chat turn):
+        # generated messages carry the same masks (each template masked once).
+        masks = texts_masked(
+            [
+                *(text for texts in USER_TEXTS.values() for text in texts),
+                *(text for _, text in REPLY_TEXTS),
+                SAFETY_MODE_REPLY[1],
+                EMERGENCY_TEXT,
+            ]
+        )
         self.high_sessions: list[tuple[int, int, datetime]] = []  # (session, message, created)
         # Ids grow with time, as in production (keyset pages and date ranges rely on it).
         offsets = sorted((rng.uniform(0, days * 86400) for _ in range(n_sessions)), reverse=True)
@@ -272,12 +285,15 @@ class Command(BaseCommand):
                         max_level = level
                     at = created + timedelta(seconds=30 * t)
                     user_mid = message_id
+                    said = rng.choice(USER_TEXTS[level])
                     messages.append(
                         {
                             "id": user_mid,
                             "session_id": session_id,
                             "role": "user",
-                            "text": rng.choice(USER_TEXTS[level]),
+                            "text": said,
+                            "text_masked": masks[said],
+                            "text_masked_version": MASKING_VERSION,
                             "created_at": at,
                             "risk_level": level,
                             "risk_category": "suicidal_ideation" if level == "high" else "",
@@ -313,6 +329,8 @@ class Command(BaseCommand):
                             "session_id": session_id,
                             "role": "assistant",
                             "text": reply,
+                            "text_masked": masks[reply],
+                            "text_masked_version": MASKING_VERSION,
                             "reply_to_id": user_mid,
                             "created_at": at + timedelta(milliseconds=latency["total"]),
                             "emergency": emergency,
@@ -582,20 +600,25 @@ class Command(BaseCommand):
                 )
 
     def make_imported(self, n: int):
-        """An imported corpus's safety-labelling items (as counsel-chat's importer writes them),
-        spread over the period, for the dataset browser's source filter."""
+        """An imported corpus's safety-labelling items (as counsel-chat's importer writes them,
+        with the masks its batch step stores), spread over the period, for the dataset
+        browser's source filter."""
         rng = self.rng
         levels = list(USER_TEXTS)
+        masks = texts_masked(text for texts in USER_TEXTS.values() for text in texts)
         items = []
         for i in range(n):
             level = rng.choice(levels)
+            text = rng.choice(USER_TEXTS[level])
             items.append(
                 WorkItem(
                     kind="safety",
                     reason="imported",
                     priority=0.5,
                     required_reviews=2,
-                    text=rng.choice(USER_TEXTS[level]),
+                    text=text,
+                    text_masked=masks[text],
+                    text_masked_version=MASKING_VERSION,
                     suggestion={"risk_level": level},
                     source="load_corpus",
                     external_id=f"load-corpus-{i}",

@@ -7,7 +7,7 @@ Covered: the queues, labels, dialogues, agreement, the dashboards (every filter:
 range, one version, one arm), the dataset browser (first page, keyset pages deep in the table,
 each filter: care level, risk, intent, source, date range, search; a conversation; and the first
 page with the masking cache cleared) and one metrics computation (``metrics_compute`` as the
-beat job runs it, target 2 minutes; ``--metrics-runs``).
+beat job runs it, target 2 minutes; ``--metrics-runs``), and the beat job's queue refresh.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ari_bench python manage.py bench_workspace
 """
@@ -25,7 +25,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -33,9 +33,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conversations.models import ChatSession, Message
-from evaluation.models import MetricValue, SeedDialogue, WorkItem, WorkLock
+from evaluation.models import AgreementFigures, MetricValue, SeedDialogue, WorkItem, WorkLock
 from evaluation.selectors.datasets import ARI, PAGE_SIZE, dataset_sources
-from evaluation.services import metrics_compute
+from evaluation.services import metrics_compute, work_queues_refresh
 
 TARGET_MS = 200.0
 METRICS_TARGET_S = 120.0
@@ -89,6 +89,7 @@ class Command(BaseCommand):
             rows = self.run_all() if not only else []
             rows += [r for r in self.run_datasets_and_dashboards() if only in r["name"]]
         metrics = self.bench_metrics(metrics_runs)
+        refresh = self.bench_queue_refresh(metrics_runs)
         volume = {
             "sessions": ChatSession.objects.count(),
             "messages": Message.objects.count(),
@@ -104,6 +105,11 @@ class Command(BaseCommand):
                 f"median {m['median_s']:.1f} s, max {m['max_s']:.1f} s over "
                 f"{m['runs']} runs; target <= {METRICS_TARGET_S:.0f} s: {ok}"
             )
+        if refresh:
+            self.stdout.write(
+                f"{refresh['name']}: median {refresh['median_s']:.1f} s, max "
+                f"{refresh['max_s']:.1f} s over {refresh['runs']} runs (added {refresh['added']})"
+            )
         result = {
             "benchmark": "workspace",
             "generated_at": timezone.now().isoformat(),
@@ -114,6 +120,7 @@ class Command(BaseCommand):
             "all_within_target": all(r["p95_ms"] <= TARGET_MS for r in rows),
             "results": rows,
             "metrics_computation": metrics,
+            "queue_refresh": refresh,
         }
         path = Path(output)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -229,6 +236,27 @@ class Command(BaseCommand):
             )
         )
         api_get("GET agreement, 6 sets (cached)", "/api/v1/agreement/")
+
+        def figures_gone():
+            """No stored figures (a new installation, or the beat job stopped for 30 min)."""
+            cache.clear()
+            AgreementFigures.objects.all().delete()
+
+        rows.append(
+            self.measure(
+                "page agreement (no stored figures: recomputed)",
+                lambda: c.get(reverse("evaluation:agreement") + "?label_set=safety.risk_level"),
+                before=figures_gone,
+            )
+        )
+        rows.append(
+            self.measure(
+                "GET agreement, 6 sets (no stored figures)",
+                lambda: c.get("/api/v1/agreement/"),
+                before=figures_gone,
+                kind="api",
+            )
+        )
         page("page adjudication", reverse("evaluation:adjudication"))
         api_get("GET disagreements", "/api/v1/disagreements/")
         page("page dashboards", reverse("evaluation:dashboards"))
@@ -347,6 +375,26 @@ class Command(BaseCommand):
                 }
             )
         return results
+
+    def bench_queue_refresh(self, runs: int) -> dict | None:
+        """``work_queues_refresh`` as the beat job runs it every 5 minutes (review, safety and
+        intent queues), each run rolled back so that every run finds the same queues."""
+        if runs <= 0:
+            return None
+        timings, added = [], {}
+        for _ in range(runs):
+            with transaction.atomic():
+                started = time.perf_counter()
+                added = work_queues_refresh()
+                timings.append(time.perf_counter() - started)
+                transaction.set_rollback(True)
+        return {
+            "name": "queue refresh (beat job)",
+            "runs": runs,
+            "added": added,
+            "median_s": round(statistics.median(timings), 2),
+            "max_s": round(max(timings), 2),
+        }
 
     def bench_submit(self, rows, c):
         state = {}

@@ -31,7 +31,7 @@ class AgreementApi(ClinicianApi):
         per_pair = serializers.ListField(child=serializers.DictField())
         over_time = serializers.ListField(child=serializers.DictField())
         computed_at = serializers.DateTimeField(
-            help_text="Figures are cached and refreshed every 15 minutes."
+            help_text="When the figures were computed: stored, and recomputed every 15 minutes."
         )
 
     @extend_schema(

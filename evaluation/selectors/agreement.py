@@ -1,15 +1,16 @@
-"""Agreement between clinicians per label set (cached), disagreements, adjudications."""
+"""Agreement between clinicians per label set (stored, recomputed by beat), disagreements,
+adjudications."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from itertools import combinations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Count,
@@ -20,11 +21,13 @@ from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from ari_review.privacy.masking import pseudonym
+from ari_review.privacy.stored_masks import masks_stored
 from conversations.services.masking import message_texts_masked
 from evaluation.agreement import cohen_kappa, cohen_kappa_per_class, krippendorff_alpha_nominal
 from evaluation.label_sets import LABEL_SETS, LabelSet, normalise_value
 from evaluation.models import (
     Adjudication,
+    AgreementFigures,
     WorkItem,
 )
 from evaluation.selectors.masking import masked_many
@@ -153,37 +156,45 @@ def agreement_compute(label_set: str) -> dict[str, Any]:
     return agreement_compute_many([label_set])[label_set]
 
 
-# Agreement moves slowly: the figures are cached and refreshed every 15 minutes by the
-# ``agreement_refresh_task`` beat job, so pages read them without recomputing.
-AGREEMENT_CACHE_SECONDS = 30 * 60
+# Agreement moves slowly: the figures are stored (``AgreementFigures``, one row a label set) and
+# recomputed every 15 minutes by the ``agreement_refresh_task`` beat job, so pages read one row
+# and never wait on the computation, whatever happens to the cache (a Redis restart or flush).
+# Figures older than this (the job has stopped) or missing (a new installation or label set)
+# are computed by the page that needs them, and stored.
+AGREEMENT_MAX_AGE = timedelta(minutes=30)
 
 
-def _agreement_key(label_set: str) -> str:
-    return f"evaluation:agreement:{label_set}"
-
-
-def agreement_summaries(*, label_sets: list[str], use_cache: bool = True) -> list[dict[str, Any]]:
-    """Agreement figures from the cache; missing ones are computed (together) and stored."""
-    cached = cache.get_many([_agreement_key(k) for k in label_sets]) if use_cache else {}
-    missing = [k for k in label_sets if _agreement_key(k) not in cached]
+def agreement_summaries(*, label_sets: list[str], recompute: bool = False) -> list[dict[str, Any]]:
+    """Each label set's agreement figures with ``computed_at`` (ISO): the stored ones if
+    recomputed within ``AGREEMENT_MAX_AGE``; the others (all with ``recompute``) are computed
+    together and stored."""
+    now = timezone.now()
+    found: dict[str, dict[str, Any]] = {}
+    if not recompute:
+        for label_set, figures, computed_at in AgreementFigures.objects.filter(
+            label_set__in=label_sets, computed_at__gte=now - AGREEMENT_MAX_AGE
+        ).values_list("label_set", "figures", "computed_at"):
+            found[label_set] = {**figures, "computed_at": computed_at.isoformat()}
+    missing = [k for k in label_sets if k not in found]
     if missing:
-        now = timezone.now().isoformat()
-        fresh = {
-            _agreement_key(k): {**result, "computed_at": now}
-            for k, result in agreement_compute_many(missing).items()
-        }
-        cache.set_many(fresh, AGREEMENT_CACHE_SECONDS)
-        cached.update(fresh)
-    return [cached[_agreement_key(k)] for k in label_sets]
+        fresh = agreement_compute_many(missing)
+        AgreementFigures.objects.bulk_create(
+            [AgreementFigures(label_set=k, figures=fresh[k], computed_at=now) for k in missing],
+            update_conflicts=True,
+            unique_fields=["label_set"],
+            update_fields=["figures", "computed_at"],
+        )
+        found.update({k: {**fresh[k], "computed_at": now.isoformat()} for k in missing})
+    return [found[k] for k in label_sets]
 
 
-def agreement_summary(*, label_set: str, use_cache: bool = True) -> dict[str, Any]:
-    return agreement_summaries(label_sets=[label_set], use_cache=use_cache)[0]
+def agreement_summary(*, label_set: str) -> dict[str, Any]:
+    return agreement_summaries(label_sets=[label_set])[0]
 
 
-def agreement_cache_refresh() -> list[str]:
-    """Recompute every label set's agreement into the cache (the beat job calls this)."""
-    agreement_summaries(label_sets=list(LABEL_SETS), use_cache=False)
+def agreement_figures_refresh() -> list[str]:
+    """Recompute and store every label set's agreement (the beat job calls this)."""
+    agreement_summaries(label_sets=list(LABEL_SETS), recompute=True)
     return list(LABEL_SETS)
 
 
@@ -226,20 +237,25 @@ def disagreements_list(*, label_set: str | None = None, limit: int = 50) -> list
             .values_list("item_id", "clinician__username", spec.field)
         ):
             labels[(item_id, spec.key)].append((username, normalise_value(spec, raw)))
-    # Masked a page at once: a message's stored mask, any other text through the cache.
+    # Masked a page at once: a message's or imported item's stored mask, any other text through
+    # the cache.
     said = [item for item in items.values() if item.message is not None]  # selected with it
     stored = message_texts_masked(messages=[item.message for item in said if item.message])
     previews = {item.pk: text for item, text in zip(said, stored, strict=True)}
     others = {}
+    imported = [
+        i for i in items.values() if i.message is None and i.kind != WorkItem.Kind.REVIEW and i.text
+    ]
+    previews.update(zip([i.pk for i in imported], masks_stored(imported), strict=True))
     for item in items.values():
-        if item.message is not None:
+        if item.message is not None or item.pk in previews:
             continue
         if item.kind == WorkItem.Kind.REVIEW:
             if item.session is None:
                 raise ValueError(f"review item {item.pk} has no session")
             others[item.pk] = f"Session of {pseudonym(item.session.user_id)}"
         else:
-            others[item.pk] = item.text or (item.context[-1]["content"] if item.context else "")
+            others[item.pk] = item.context[-1]["content"] if item.context else ""
     previews.update(zip(others, masked_many(list(others.values())), strict=True))
     return [
         Disagreement(items[item_id], spec, labels[(item_id, spec.key)], previews[item_id][:300])

@@ -22,6 +22,7 @@ from typing import TypeVar
 from django.db.models import F, Model, Q, QuerySet
 from django.utils import timezone
 
+from ari_review.privacy.stored_masks import MASK_FIELDS, masks_stored
 from conversations.models import CareLevel, Intent, Message, RiskLevel
 from conversations.services.masking import message_texts_masked
 from evaluation.models import IntentLabel, PreferenceCandidate, SafetyLabel, WorkItem
@@ -366,7 +367,9 @@ def _imported_page(
         qs = qs.filter(text__icontains=filters.search)
     qs = _dates(qs, filters).distinct()
     items, has_older, has_newer = _keyset(
-        qs.only("id", "created_at", "kind", "text", "context", "suggestion", "source"),
+        qs.only(
+            "id", "created_at", "kind", "text", *MASK_FIELDS, "context", "suggestion", "source"
+        ),
         after=after,
         before=before,
     )
@@ -391,10 +394,14 @@ def _imported_rows(items: list[WorkItem]) -> list[DatasetRow]:
     if compared:
         for c in PreferenceCandidate.objects.filter(item_id__in=compared).order_by("position"):
             candidates.setdefault(c.item_id, []).append(c)
-    texts = [_turn_text(item) for item in items]
+    # An item's own text: its stored mask (the import's batch task); a comparison's turn (from
+    # its context) and candidates: through the cache.
+    own = [item for item in items if item.text]
+    masked_of = dict(zip([i.pk for i in own], masks_stored(own), strict=True))
+    texts = [_turn_text(item) for item in items if not item.text]
     texts += [c.text for item in items for c in candidates.get(item.pk, [])]
     masked = iter(masked_many(texts))
-    turn_texts = [next(masked) for _ in items]
+    turn_texts = [masked_of[item.pk] if item.text else next(masked) for item in items]
     rows = []
     for item, text in zip(items, turn_texts, strict=True):
         suggestion = item.suggestion or {}

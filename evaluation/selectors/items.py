@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ari_review.privacy.masking import mask_text, pseudonym
+from ari_review.privacy.stored_masks import masks_stored
 from conversations.models import ChatSession, Escalation, Message, RiskExemplar, RiskLevel
 from conversations.services.masking import message_texts_masked
 from evaluation.label_sets import LABEL_MODEL_BY_KIND
@@ -216,9 +217,10 @@ def label_item_detail(*, item: WorkItem, clinician: User, blind: bool) -> LabelI
             .first()
         )
     else:
-        # An imported text and its context, masked through the cache.
+        # An imported text (its mask stored on the item) and its context (through the cache).
         context = [m for m in item.context or [] if isinstance(m, dict)]
-        text, *said = masked_many([item.text, *(str(m.get("content") or "") for m in context)])
+        (text,) = masks_stored([item]) if item.text else [""]
+        said = masked_many([str(m.get("content") or "") for m in context])
         context = [{**m, "content": content} for m, content in zip(context, said, strict=True)]
         role, user = item.text_role, "imported"
     lock = work_lock_of(item=item, clinician=clinician)

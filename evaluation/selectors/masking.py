@@ -1,6 +1,7 @@
 """Masked texts for the workspace's pages: a production message's mask is stored on it
-(``conversations.services.masking.message_texts_masked``); any other text (an imported item's)
-is masked through the cache."""
+(``conversations.services.masking.message_texts_masked``), an imported item's own text's on the
+item (``ari_review.privacy.stored_masks``: the import's batch task stores them); any other text
+(an imported context, a candidate reply, a seed dialogue) is masked through the cache."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 from django.core.cache import cache
 
 from ari_review.privacy.masking import MASKING_VERSION, mask_text
+from ari_review.privacy.stored_masks import masks_stored
 from conversations.services.masking import message_texts_masked
 from evaluation.models import WorkItem
 
@@ -36,13 +38,11 @@ def masked_many(texts: list[str]) -> list[str]:
 
 def work_item_texts_masked(*, items: Sequence[WorkItem]) -> dict[int, str]:
     """``{item id: masked text}`` for labelling items with a text: a production message's
-    stored mask, an imported text's through the cache. The items need ``message`` read with
-    them (``select_related``)."""
+    stored mask, an imported text's stored on the item (masked and stored when missing). The
+    items need ``message`` read with them (``select_related``)."""
     said = [(item.pk, item.message) for item in items if item.message_id and item.message]
     stored = message_texts_masked(messages=[message for _, message in said])
     masked = {pk: text for (pk, _), text in zip(said, stored, strict=True)}
     imported = [item for item in items if not item.message_id and item.text]
-    masked.update(
-        zip([i.pk for i in imported], masked_many([i.text for i in imported]), strict=True)
-    )
+    masked.update(zip([i.pk for i in imported], masks_stored(imported), strict=True))
     return masked

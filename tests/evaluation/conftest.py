@@ -22,7 +22,7 @@ def api_as(user) -> APIClient:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """The agreement figures are cached briefly; every test starts without them."""
+    """Every test starts with an empty cache (masks of imported texts, TTL caches)."""
     from django.core.cache import cache
 
     cache.clear()

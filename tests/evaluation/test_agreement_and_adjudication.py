@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from ari_review.api.errors import ApplicationError
 from evaluation import exports
+from evaluation.label_sets import LABEL_SETS
 from evaluation.models import IntentLabel, SafetyLabel
 from evaluation.selectors.agreement import agreement_compute, disagreements_list
 from evaluation.services import (
@@ -205,3 +206,46 @@ def test_adjudication_pre_selects_nothing_and_refuses_a_missing_value(
     )
     assert "Choose the final value first." in response.content.decode()
     assert [r.item.pk for r in disagreements_list(label_set="intent.intent")] == [differ.pk]
+
+
+def test_agreement_pages_read_the_figures_the_beat_job_stored(client, clinician, clinician2):
+    """The beat job stores the figures; the page reads them whatever happened to the cache
+    (one query, nothing recomputed), shows the next job's figures, and recomputes (and stores)
+    only figures the job left older than ``AGREEMENT_MAX_AGE``."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from evaluation.models import AgreementFigures
+    from evaluation.selectors.agreement import AGREEMENT_MAX_AGE
+    from evaluation.tasks import agreement_refresh_task
+
+    _double(clinician, clinician2, [("validate", "validate"), ("close", "close")])
+    assert agreement_refresh_task() == list(LABEL_SETS)
+    assert AgreementFigures.objects.count() == len(LABEL_SETS)
+    api = api_as(clinician)
+
+    def kappa() -> float | None:
+        (row,) = api.get("/api/v1/agreement/?label_set=intent.intent").json()
+        return row["kappa"]
+
+    _double(clinician, clinician2, [("validate", "close"), ("reframe", "reframe")])
+    cache.clear()  # a Redis restart or flush: the stored figures are still read
+    with CaptureQueriesContext(connection) as ctx:
+        assert kappa() == 1.0  # the job's figures, not recomputed from the new labels
+    assert sum("evaluation_intentlabel" in q["sql"] for q in ctx.captured_queries) == 0
+    client.force_login(clinician)
+    page = client.get(reverse("evaluation:agreement") + "?label_set=intent.intent")
+    assert page.status_code == 200
+
+    agreement_refresh_task()  # the next run of the job
+    fresh = kappa()
+    assert fresh is not None and fresh < 1.0
+
+    _double(clinician, clinician2, [("close", "validate")])
+    AgreementFigures.objects.update(computed_at=timezone.now() - AGREEMENT_MAX_AGE * 2)
+    stale = kappa()  # the job stopped: the page recomputes from every label, and stores
+    assert stale is not None and stale < fresh
+    stored = AgreementFigures.objects.get(label_set="intent.intent")
+    assert stored.figures["kappa"] == stale
+    assert stored.computed_at > timezone.now() - AGREEMENT_MAX_AGE

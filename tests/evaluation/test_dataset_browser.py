@@ -321,3 +321,41 @@ def test_a_past_date_range_pages_newest_first_without_overlap(clinician):
     assert [r.id for r in kite.rows] == [
         pk for pk in in_range if "kite" in Message.objects.get(reply_to_id=pk).text
     ]
+
+
+@pytest.mark.celery_worker
+def test_an_import_masks_its_texts_in_a_batch_task_the_pages_read_back(
+    celery_worker, client, clinician, settings, monkeypatch
+):
+    """counsel-chat's importer stores the questions, then its batch task (a real worker; the
+    batches chained, ``MASK_BATCH`` at a time) stores each question's mask on its item; the
+    dataset browser and the queue read the stored masks back."""
+    import io
+    import time
+
+    from ari_review.privacy.masking import MASKING_VERSION
+    from evaluation.services import counsel_chat_import
+    from evaluation.services import masking as item_masking
+
+    settings.EVALUATION_LABEL_QUEUE_SIZE = 0
+    monkeypatch.setattr(item_masking, "MASK_BATCH", 2)  # three items: two chained runs
+    header = "questionID,questionTitle,questionText,topic,answerText\n"
+    rows = "".join(f"{n},Title {n},Question {n} for jo@example.org,x,\n" for n in range(3))
+    counsel_chat_import(fileobj=io.BytesIO((header + rows).encode()), filename="c.csv")
+
+    items = WorkItem.objects.filter(source="counsel_chat")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and items.exclude(text_masked_version=MASKING_VERSION):
+        time.sleep(0.1)
+    assert items.count() == 3
+    assert not items.exclude(text_masked_version=MASKING_VERSION).exists()
+    assert all("jo@example.org" not in i.text_masked and "[email]" in i.text_masked for i in items)
+    assert all("jo@example.org" in i.text for i in items)  # the text itself is kept
+
+    first = items.order_by("pk").first()
+    WorkItem.objects.filter(pk=first.pk).update(text_masked="stored mask of the question")
+    client.force_login(clinician)
+    html = client.get("/datasets/?source=counsel_chat").content.decode()
+    assert "stored mask of the question" in html and "jo@example.org" not in html
+    queue = client.get("/labels/safety/").content.decode()
+    assert "stored mask of the question" in queue

@@ -20,6 +20,7 @@ from evaluation.services.imports.common import (
     jsonl_load,
     text_field,
 )
+from evaluation.services.masking import imported_items_masks_queue
 from evaluation.services.queues.labelling import imported_label_item_build
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ def counsel_chat_import(
         if f"q{qid}" not in existing
     ]
     WorkItem.objects.bulk_create(items, batch_size=500)
+    imported_items_masks_queue(items)
     result = ImportResult("counsel_chat", created=len(items), skipped=len(questions) - len(items))
     result.details["safety_items"] = len(items)
     if dialogues:

@@ -33,6 +33,7 @@ from evaluation.services.imports.common import (
     messages_field,
     text_field,
 )
+from evaluation.services.masking import imported_items_masks_queue
 from evaluation.services.queues.labelling import imported_label_item_build
 from training_jobs.ml.external import ESCONV_TO_INTENT
 
@@ -121,6 +122,7 @@ def _intent_items_create(items: list[WorkItem]) -> tuple[int, int]:
         keys_taken.add(item.content_key)
         new.append(item)
     WorkItem.objects.bulk_create(new, batch_size=500)
+    imported_items_masks_queue(new)
     return len(new), len(items) - len(new)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, FloatField, OuterRef, QuerySet
+from django.db.models import Exists, F, FloatField, OuterRef, Q, QuerySet
 from django.db.models.functions import Abs
 
 from ari_review.api.errors import ApplicationError
@@ -78,21 +78,39 @@ def intent_uncertainty(score: float | None) -> float:
     return max(0.0, 1.0 - float(score))
 
 
+# Texts already read that later reads leave out in SQL, at most this many (a parameter each).
+_KNOWN_TEXTS_MAX = 1000
+
+
 def _fresh_candidates(
     candidates: QuerySet[Message], *, kind: str, need: int, chunk: int = 500
 ) -> list[tuple[Message, str]]:
-    """The first ``need`` candidates with their content key; for intent, only replies whose text
-    is not queued yet (nor earlier in the list), reading further down in chunks."""
+    """The first ``need`` candidates with their content key; for intent (candidates ordered by
+    ``intent_score, -id``), only replies whose text is not queued yet (nor earlier in the list),
+    reading further down a chunk at a time by keyset: each chunk starts after the last one read
+    (an index range, ``message_reply_uncertain_idx``, not an OFFSET over a sort of every reply)
+    and leaves out, in SQL, the texts already read (a reply with one of them is queued or
+    taken), so replies that repeat a few approved wordings are passed over in one read."""
     if kind != WorkItem.Kind.INTENT:
         return [(m, "") for m in candidates[:need]]
     chosen: list[tuple[Message, str]] = []
     seen: set[str] = set()
-    offset = 0
+    known_texts: set[str] = set()
+    after: tuple[float, int] | None = None
     while len(chosen) < need:
-        batch = list(candidates[offset : offset + chunk])
+        page = candidates
+        if after is not None:
+            score, pk = after
+            page = page.filter(intent_score__gte=score).filter(
+                Q(intent_score__gt=score) | Q(pk__lt=pk)
+            )
+        if known_texts and len(known_texts) <= _KNOWN_TEXTS_MAX:
+            page = page.exclude(text__in=known_texts)
+        batch = list(page[:chunk])
         if not batch:
             break
-        offset += chunk
+        last = batch[-1]
+        after = (float(cast(float, last.intent_score)), last.pk)
         keys = {m.pk: intent_content_key(m.text) for m in batch}
         seen |= set(
             WorkItem.objects.filter(kind=kind, content_key__in=set(keys.values())).values_list(
@@ -100,6 +118,7 @@ def _fresh_candidates(
             )
         )
         for message in batch:
+            known_texts.add(message.text)
             key = keys[message.pk]
             if key in seen:
                 continue
@@ -142,6 +161,7 @@ def label_queue_refresh(*, kind: str, limit: int | None = None) -> int:
                 role=Message.Role.ASSISTANT, emergency=False, intent_score__isnull=False
             )
             .exclude(Exists(queued))
+            .only("id", "role", "text", "intent", "intent_score", "model_versions")
             .order_by("intent_score", "-id")
         )
     new: list[WorkItem] = []
