@@ -323,14 +323,20 @@ def test_in_process_mode_sends_on_commit(
     assert not Notification.objects.filter(escalation=escalation).exclude(status="sent").exists()
 
 
+def _unused_port() -> int:
+    """A free port on the loopback (nothing listens there until someone binds it)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
 class PrivateRedis:
     """A redis-server of this test alone, on a free port: stop it and start it again at will."""
 
     def __init__(self, tmp_path: Path):
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        sock.close()
+        self.port = _unused_port()
         self.dir = tmp_path
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen | None = None
@@ -826,7 +832,7 @@ def test_a_refused_smtp_connection_is_a_failed_send_not_a_sent_one(on_call_team,
     """The real SMTP backend, pointed at a port where nothing listens."""
     settings.ONCALL_EMAILS = []
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _closed_port()
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _unused_port()
     settings.EMAIL_TIMEOUT = 5
     escalation = _escalate(_high_risk_message())
 
@@ -837,14 +843,6 @@ def test_a_refused_smtp_connection_is_a_failed_send_not_a_sent_one(on_call_team,
     assert (row.status, row.last_error) == ("pending", "ConnectionRefusedError")
     escalation.refresh_from_db()
     assert escalation.notified_at is None
-
-
-def _closed_port() -> int:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def test_the_task_queued_with_an_escalation_sends_that_escalations_e_mails_only(
@@ -901,11 +899,9 @@ def _row_locked_elsewhere(queryset, hold_s: float = 5.0) -> Iterator[None]:
 def test_a_dispatcher_skips_a_row_another_one_holds(on_call_team, mailoutbox):
     escalation = _escalate(_high_risk_message())
     pager = Notification.objects.get(escalation=escalation, address="pager@example.org")
-    started = time.monotonic()
     with _row_locked_elsewhere(Notification.objects.filter(pk=pager.pk)):
-        result = notifications_dispatch()
-        waited = time.monotonic() - started
-    assert result.sent == 1 and waited < 4.0  # it did not wait for the other one's lock
+        result = notifications_dispatch()  # waiting for the lock, it would send both
+    assert result.sent == 1
     assert [m.to for m in mailoutbox] == [["oncall-clinician@example.org"]]
     pager.refresh_from_db()
     assert (pager.status, pager.attempts) == ("pending", 0)  # left to the holder
@@ -981,7 +977,7 @@ def _logs_escalation_sent_in_process(settings, on_commit, caplog):
 
 
 def _logs_broker_down(settings, on_commit, caplog):
-    with broker_at(f"redis://127.0.0.1:{_closed_port()}/0"), on_commit(execute=True):
+    with broker_at(f"redis://127.0.0.1:{_unused_port()}/0"), on_commit(execute=True):
         escalation = _escalate(_high_risk_message())
     return [
         _opened(escalation, alerts=1, emails=2),
