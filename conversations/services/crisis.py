@@ -30,7 +30,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import DateTimeField, F, Q, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -118,7 +118,6 @@ def escalation_open(*, session: ChatSession, message: Message) -> tuple[Escalati
         [
             Notification(
                 escalation=escalation,
-                channel=Notification.Channel.EMAIL,
                 recipient_id=user_id,
                 address=address,
                 next_attempt_at=now,
@@ -170,7 +169,6 @@ def notifications_queue(*, subject: str, body: str) -> int:
             Notification(
                 subject=subject[:200],
                 body=body,
-                channel=Notification.Channel.EMAIL,
                 recipient_id=user_id,
                 address=address,
                 next_attempt_at=now,
@@ -254,7 +252,7 @@ def notifications_dispatch(
         if notification is None:
             break
         try:
-            _notification_email(notification).send(fail_silently=False)
+            _notification_email(notification).send()
         except Exception as exc:  # any backend's failure: recorded on the row, retried later
             failed += 1
             given_up += _notification_failed(notification=notification, exc=exc, now=at)
@@ -311,7 +309,6 @@ def _notification_email(notification: Notification) -> EmailMessage:
         return EmailMessage(
             subject=notification.subject,
             body=notification.body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
             to=[notification.address],
         )
     link = f"{settings.ARI_PUBLIC_URL.rstrip('/')}/review/"
@@ -324,7 +321,6 @@ def _notification_email(notification: Notification) -> EmailMessage:
             f"It is at the top of the review queue: {link}\n\n"
             f"(This e-mail deliberately contains no message text.)"
         ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.address],
     )
 
@@ -336,7 +332,7 @@ def _notification_sent(*, notification: Notification, now: dt.datetime) -> None:
         )
         Escalation.objects.filter(pk=notification.escalation_id or 0).update(
             notification_status=NotificationStatus.SENT,
-            notified_at=Coalesce(F("notified_at"), Value(now, output_field=DateTimeField())),
+            notified_at=Coalesce(F("notified_at"), Value(now)),
         )
 
 

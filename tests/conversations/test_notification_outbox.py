@@ -11,12 +11,15 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import io
+import logging
 import shutil
 import smtplib
 import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,7 +29,8 @@ from django.contrib.auth.models import Group
 from django.core import checks, mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemEmailBackend
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,6 +38,7 @@ from ari_review.api.errors import ApplicationError
 from ari_review.celery import app as celery_app
 from ari_review.celery import task_enqueue_nowait
 from conversations.models import (
+    ChatSession,
     ClinicianAlert,
     Escalation,
     Message,
@@ -51,6 +56,7 @@ from conversations.services.crisis import (
     escalations_offline,
     notifications_queue,
 )
+from tests.conftest import celery_eager
 from tests.factories import ReviewItemFactory, UserFactory
 
 HIGH_RISK = "I want to end my life tonight"
@@ -94,9 +100,7 @@ def on_call_team(db, settings):
     """One pager address and one on-call clinician with an address: two e-mails a time."""
     settings.ONCALL_EMAILS = ["pager@example.org"]
     clinician = UserFactory(username="dr_on_call", role="clinician")
-    clinician.email = "oncall-clinician@example.org"
-    clinician.save()
-    clinician.groups.add(Group.objects.get_or_create(name=settings.ARI_ONCALL_GROUP)[0])
+    _on_call(clinician, settings, "oncall-clinician@example.org")
     return clinician
 
 
@@ -114,6 +118,17 @@ def _escalate(message: Message) -> Escalation:
         escalation, created = escalation_open(session=message.session, message=message)
     assert created
     return escalation
+
+
+def _last_attempt_next(rows) -> None:
+    """The next failure of these rows is their last: they are given up."""
+    rows.update(attempts=NOTIFY_MAX_ATTEMPTS - 1)
+
+
+def _on_call(user, settings, email: str = "") -> None:
+    user.email = email
+    user.save()
+    user.groups.add(Group.objects.get_or_create(name=settings.ARI_ONCALL_GROUP)[0])
 
 
 def _wait_for(predicate, timeout: float = 20.0) -> bool:
@@ -175,6 +190,7 @@ def test_dispatcher_sends_one_email_per_recipient_once(on_call_team, mailoutbox,
         ["pager@example.org"],
     ]
     for email in mailoutbox:
+        assert email.from_email == settings.DEFAULT_FROM_EMAIL
         assert f"Escalation #{escalation.pk}" in email.subject
         assert f"Session: #{message.session_id}" in email.body
         assert "https://ari.example.org/review/" in email.body
@@ -307,14 +323,20 @@ def test_in_process_mode_sends_on_commit(
     assert not Notification.objects.filter(escalation=escalation).exclude(status="sent").exists()
 
 
+def _unused_port() -> int:
+    """A free port on the loopback (nothing listens there until someone binds it)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
 class PrivateRedis:
     """A redis-server of this test alone, on a free port: stop it and start it again at will."""
 
     def __init__(self, tmp_path: Path):
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        sock.close()
+        self.port = _unused_port()
         self.dir = tmp_path
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen | None = None
@@ -352,6 +374,20 @@ class PrivateRedis:
             self.process = None
 
 
+@contextmanager
+def broker_at(url: str) -> Iterator[None]:
+    """The Celery app publishes to ``url`` for a block."""
+    previous = celery_app.conf.broker_url
+    # Connection pools built while this broker is set must not outlive the block.
+    pools = (celery_app._pool, celery_app.amqp._producer_pool)
+    celery_app.conf.update(CELERY_BROKER_URL=url)
+    try:
+        yield
+    finally:
+        celery_app.conf.update(CELERY_BROKER_URL=previous)
+        celery_app._pool, celery_app.amqp._producer_pool = pools
+
+
 @pytest.fixture
 def private_broker(tmp_path, transactional_db):
     """The Celery app's broker is a private redis-server for the test's duration."""
@@ -359,15 +395,10 @@ def private_broker(tmp_path, transactional_db):
         pytest.skip("redis-server is not installed")
     redis = PrivateRedis(tmp_path)
     redis.start()
-    previous = celery_app.conf.broker_url
-    # Connection pools built while the private broker is set must not outlive the test.
-    pools = (celery_app._pool, celery_app.amqp._producer_pool)
-    celery_app.conf.update(CELERY_BROKER_URL=redis.url)
     try:
-        yield redis
+        with broker_at(redis.url):
+            yield redis
     finally:
-        celery_app.conf.update(CELERY_BROKER_URL=previous)
-        celery_app._pool, celery_app.amqp._producer_pool = pools
         redis.stop()
 
 
@@ -716,9 +747,13 @@ def test_dispatching_one_escalation_leaves_the_others_rows(on_call_team, mailout
 
 def test_every_failure_of_one_call_is_counted(on_call_team, settings):
     settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
-    _escalate(_high_risk_message())
+    escalation = _escalate(_high_risk_message())
     result = notifications_dispatch()
     assert (result.sent, result.failed, result.given_up) == (0, 2, 0)
+    # Both rows at their last attempt: two given up in one call.
+    _last_attempt_next(Notification.objects.filter(escalation=escalation))
+    result = notifications_dispatch(now=timezone.now() + dt.timedelta(hours=1))
+    assert (result.sent, result.failed, result.given_up) == (0, 2, 2)
 
 
 def test_the_escalation_keeps_the_time_of_its_first_e_mail(on_call_team):
@@ -735,3 +770,343 @@ def test_a_superuser_is_alerted_when_no_one_can_be_e_mailed(db, settings):
     root = get_user_model().objects.create_user(username="root", is_superuser=True)
     escalation = _escalate(_high_risk_message())
     assert ClinicianAlert.objects.filter(escalation=escalation, recipient=root).exists()
+
+
+# --- the same row, alert or lock never twice ---------------------------------------------------
+def test_an_admin_on_call_without_an_address_gets_one_alert(db, settings):
+    """No address to e-mail: the on-call users and every admin are alerted in-app; an admin on
+    call is both, and gets the one alert (not an error that would fail the chat turn)."""
+    settings.ONCALL_EMAILS = []
+    admin = UserFactory(username="root_on_call", role="admin")
+    _on_call(admin, settings)
+    escalation = _escalate(_high_risk_message())
+    assert escalation.notification_status == NotificationStatus.NO_RECIPIENTS
+    assert list(ClinicianAlert.objects.values_list("escalation_id", "recipient_id")) == [
+        (escalation.pk, admin.pk)
+    ]
+
+
+def test_an_admin_on_call_whose_e_mail_is_given_up_keeps_one_alert(db, settings):
+    settings.ONCALL_EMAILS = []
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
+    admin = UserFactory(username="root_on_call", role="admin")
+    _on_call(admin, settings, "root@example.org")
+    escalation = _escalate(_high_risk_message())  # alerted as on call; e-mailed
+    _last_attempt_next(Notification.objects.all())
+
+    assert notifications_dispatch().given_up == 1  # no one reached: every admin is alerted
+
+    escalation.refresh_from_db()
+    assert escalation.notification_status == NotificationStatus.FAILED
+    assert list(ClinicianAlert.objects.values_list("escalation_id", "recipient_id")) == [
+        (escalation.pk, admin.pk)
+    ]
+
+
+def test_the_row_due_first_is_sent_first(on_call_team, mailoutbox):
+    escalation = _escalate(_high_risk_message())
+    pager, clinician_row = Notification.objects.filter(escalation=escalation).order_by("id")
+    now = timezone.now()
+    Notification.objects.filter(pk=clinician_row.pk).update(
+        next_attempt_at=now - dt.timedelta(minutes=1)  # a retry, due before the newer row
+    )
+    assert notifications_dispatch(now=now, limit=1).sent == 1
+    assert [m.to for m in mailoutbox] == [["oncall-clinician@example.org"]]
+
+
+def test_an_e_mail_is_built_from_its_claimed_row_without_reading_the_escalation_again(
+    on_call_team, mailoutbox
+):
+    escalation = _escalate(_high_risk_message())
+    with CaptureQueriesContext(connection) as queries:
+        assert notifications_dispatch(escalation_id=escalation.pk).sent == 2
+    escalation_reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "conversations_escalation"' in q["sql"]
+    ]
+    assert escalation_reads == []
+
+
+def test_a_refused_smtp_connection_is_a_failed_send_not_a_sent_one(on_call_team, settings):
+    """The real SMTP backend, pointed at a port where nothing listens."""
+    settings.ONCALL_EMAILS = []
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _unused_port()
+    settings.EMAIL_TIMEOUT = 5
+    escalation = _escalate(_high_risk_message())
+
+    result = notifications_dispatch()
+
+    assert (result.sent, result.failed) == (0, 1)
+    row = Notification.objects.get(escalation=escalation)
+    assert (row.status, row.last_error) == ("pending", "ConnectionRefusedError")
+    escalation.refresh_from_db()
+    assert escalation.notified_at is None
+
+
+def test_the_task_queued_with_an_escalation_sends_that_escalations_e_mails_only(
+    on_call_team, eager_celery, mailoutbox, django_capture_on_commit_callbacks
+):
+    """In-process mode runs the queued task at once: it must not send other rows that are due
+    (a monitoring alert's, here), which their own task or the sweep sends."""
+    notifications_queue(subject="Alert", body="Check the dashboard.")  # its sweep not run
+    with django_capture_on_commit_callbacks(execute=True):
+        escalation = _escalate(_high_risk_message())
+    statuses = set(Notification.objects.values_list("escalation_id", "status"))
+    assert statuses == {(escalation.pk, "sent"), (None, "pending")}
+    assert len(mailoutbox) == 2
+
+
+def test_a_monitoring_alerts_e_mail_marks_no_escalation_sent(on_call_team, mailoutbox):
+    """Not even escalation 1 (a row without an escalation is not escalation 0 or 1)."""
+    message = _high_risk_message()
+    first = Escalation.objects.create(
+        pk=1, session=message.session, message=message, notification_status="queued"
+    )
+    notifications_queue(subject="Alert", body="Check the dashboard.")
+    assert notifications_dispatch().sent == 2
+    first.refresh_from_db()
+    assert (first.notification_status, first.notified_at) == (NotificationStatus.QUEUED, None)
+
+
+@contextmanager
+def _row_locked_elsewhere(queryset, hold_s: float = 5.0) -> Iterator[None]:
+    """Another connection (a chat turn, a dispatcher) holds ``queryset``'s row lock for the
+    block, or for ``hold_s`` at most."""
+    locked, release = threading.Event(), threading.Event()
+
+    def holder():
+        try:
+            with transaction.atomic():
+                queryset.select_for_update().get()
+                locked.set()
+                release.wait(timeout=hold_s)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert locked.wait(timeout=10)
+        yield
+    finally:
+        release.set()
+        thread.join(timeout=10)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dispatcher_skips_a_row_another_one_holds(on_call_team, mailoutbox):
+    escalation = _escalate(_high_risk_message())
+    pager = Notification.objects.get(escalation=escalation, address="pager@example.org")
+    with _row_locked_elsewhere(Notification.objects.filter(pk=pager.pk)):
+        result = notifications_dispatch()  # waiting for the lock, it would send both
+    assert result.sent == 1
+    assert [m.to for m in mailoutbox] == [["oncall-clinician@example.org"]]
+    pager.refresh_from_db()
+    assert (pager.status, pager.attempts) == ("pending", 0)  # left to the holder
+
+
+@pytest.mark.django_db(transaction=True)
+def test_closing_waits_for_the_chat_turn_that_holds_the_session(on_call_team):
+    """A chat turn locks its session, then its escalation; closing takes them in that order
+    too (the other order could deadlock with a turn): while a turn holds the session, a close
+    cannot even lock the escalation."""
+    escalation = _escalate(_high_risk_message())
+    with (
+        _row_locked_elsewhere(ChatSession.objects.filter(pk=escalation.session_id)),
+        pytest.raises(OperationalError, match="lock timeout"),
+        transaction.atomic(),
+    ):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '300ms'")
+        escalation_close(escalation=escalation, clinician=on_call_team)
+    escalation.refresh_from_db()
+    assert escalation.status == Escalation.Status.OPEN
+    assert escalation_close(escalation=escalation, clinician=on_call_team).status == "closed"
+
+
+# --- what the module logs ------------------------------------------------------------------------
+# Operators act on these lines, so each path logs at its level with the ids to look up, and never
+# message text, an address or a name (the guide's privacy rule). Each case plays one path (the
+# setup's own lines cleared) and returns every line the module then logs, in order.
+CRISIS_LOGGER = "conversations.services.crisis"
+NOTE = "Called her back; she is with her sister tonight."
+REFUSED = "SMTPResponseException 550"  # the error kind and code, not the server's text
+
+
+def _opened(escalation: Escalation, alerts: int, emails: int) -> tuple[str, str]:
+    return (
+        "WARNING",
+        f"escalation opened escalation_id={escalation.pk} session_id={escalation.session_id} "
+        f"alerts={alerts} emails={emails}",
+    )
+
+
+def _dispatched(escalation_id, sent: int, failed: int, given_up: int) -> tuple[str, str]:
+    return (
+        "INFO",
+        f"notifications dispatched escalation_id={escalation_id} sent={sent} failed={failed} "
+        f"given_up={given_up}",
+    )
+
+
+def _logs_escalation_opened(settings, on_commit, caplog):
+    escalation = _escalate(_high_risk_message())
+    return [_opened(escalation, alerts=1, emails=2)]
+
+
+def _logs_escalation_with_no_one_to_e_mail(settings, on_commit, caplog):
+    settings.ONCALL_EMAILS = []
+    get_user_model().objects.filter(username="dr_on_call").update(email="")
+    escalation = _escalate(_high_risk_message())
+    return [
+        (
+            "ERROR",
+            f"escalation opened with no one to e-mail escalation_id={escalation.pk} "
+            "admins_alerted=1",
+        ),
+        _opened(escalation, alerts=1, emails=0),
+    ]
+
+
+def _logs_escalation_sent_in_process(settings, on_commit, caplog):
+    with celery_eager(True), on_commit(execute=True):
+        escalation = _escalate(_high_risk_message())
+    return [_opened(escalation, alerts=1, emails=2), _dispatched(escalation.pk, 2, 0, 0)]
+
+
+def _logs_broker_down(settings, on_commit, caplog):
+    with broker_at(f"redis://127.0.0.1:{_unused_port()}/0"), on_commit(execute=True):
+        escalation = _escalate(_high_risk_message())
+    return [
+        _opened(escalation, alerts=1, emails=2),
+        (
+            "WARNING",
+            "escalation notifications not queued (broker down), left to the sweep "
+            f"escalation_id={escalation.pk}",
+        ),
+    ]
+
+
+def _logs_broker_misconfigured(settings, on_commit, caplog):
+    with broker_at("redis://127.0.0.1:6379/not-a-number"), on_commit(execute=True):
+        escalation = _escalate(_high_risk_message())
+    return [
+        _opened(escalation, alerts=1, emails=2),
+        (
+            "ERROR",
+            f"escalation notifications not dispatched escalation_id={escalation.pk} (ValueError)",
+        ),
+    ]
+
+
+def _logs_monitoring_sweep_broker_misconfigured(settings, on_commit, caplog):
+    with broker_at("redis://127.0.0.1:6379/not-a-number"), on_commit(execute=True):
+        notifications_queue(subject="Alert", body="Check the dashboard.")
+    return [("ERROR", "notifications not dispatched (ValueError)")]
+
+
+def _logs_send_failed_and_retried(settings, on_commit, caplog):
+    settings.ONCALL_EMAILS = []
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
+    escalation = _escalate(_high_risk_message())
+    row = Notification.objects.get()
+    caplog.clear()
+    notifications_dispatch()
+    return [
+        (
+            "WARNING",
+            f"notification failed, retried in 30s notification_id={row.pk} "
+            f"escalation_id={escalation.pk} attempts=1 error={REFUSED}",
+        ),
+        _dispatched(None, 0, 1, 0),
+    ]
+
+
+def _logs_escalation_given_up_no_one_notified(settings, on_commit, caplog):
+    settings.ONCALL_EMAILS = []
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
+    escalation = _escalate(_high_risk_message())
+    row = Notification.objects.get()
+    _last_attempt_next(Notification.objects.all())
+    caplog.clear()
+    notifications_dispatch(escalation_id=escalation.pk)
+    return [
+        (
+            "ERROR",
+            f"notification given up notification_id={row.pk} escalation_id={escalation.pk} "
+            f"attempts={NOTIFY_MAX_ATTEMPTS} error={REFUSED} (no one notified, admins alerted)",
+        ),
+        _dispatched(escalation.pk, 0, 1, 1),
+    ]
+
+
+def _logs_escalation_given_up_another_reached(settings, on_commit, caplog):
+    escalation = _escalate(_high_risk_message())
+    notifications_dispatch(limit=1)  # the pager is reached
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
+    row = Notification.objects.get(status="pending")
+    _last_attempt_next(Notification.objects.filter(pk=row.pk))
+    caplog.clear()
+    notifications_dispatch()
+    return [
+        (
+            "ERROR",
+            f"notification given up notification_id={row.pk} escalation_id={escalation.pk} "
+            f"attempts={NOTIFY_MAX_ATTEMPTS} error={REFUSED}",
+        ),
+        _dispatched(None, 0, 1, 1),
+    ]
+
+
+def _logs_monitoring_alert_given_up(settings, on_commit, caplog):
+    settings.ONCALL_EMAILS = []
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
+    notifications_queue(subject="Alert", body="Check the dashboard.")
+    row = Notification.objects.get()
+    _last_attempt_next(Notification.objects.all())
+    caplog.clear()
+    notifications_dispatch()
+    return [
+        ("ERROR", f"notification given up notification_id={row.pk} error={REFUSED}"),
+        _dispatched(None, 0, 1, 1),
+    ]
+
+
+def _logs_escalation_closed(settings, on_commit, caplog):
+    escalation = _escalate(_high_risk_message())
+    clinician = get_user_model().objects.get(username="dr_on_call")
+    caplog.clear()
+    escalation_close(escalation=escalation, clinician=clinician, note=NOTE)
+    return [
+        ("INFO", f"escalation closed escalation_id={escalation.pk} clinician_id={clinician.pk}")
+    ]
+
+
+LOG_CASES = [
+    _logs_escalation_opened,
+    _logs_escalation_with_no_one_to_e_mail,
+    _logs_escalation_sent_in_process,
+    _logs_broker_down,
+    _logs_broker_misconfigured,
+    _logs_monitoring_sweep_broker_misconfigured,
+    _logs_send_failed_and_retried,
+    _logs_escalation_given_up_no_one_notified,
+    _logs_escalation_given_up_another_reached,
+    _logs_monitoring_alert_given_up,
+    _logs_escalation_closed,
+]
+
+
+@pytest.mark.parametrize("case", LOG_CASES, ids=lambda case: case.__name__.removeprefix("_logs_"))
+def test_each_path_logs_its_ids_at_its_level_and_no_text_address_or_name(
+    case, on_call_team, admin_user, settings, caplog, django_capture_on_commit_callbacks
+):
+    caplog.set_level(logging.INFO)
+    expected = case(settings, django_capture_on_commit_callbacks, caplog)
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == CRISIS_LOGGER]
+    assert lines == expected
+    logged = "\n".join(r.getMessage() for r in caplog.records)  # every logger's lines
+    for private in (HIGH_RISK, NOTE, "@example.org", "alice", "dr_on_call", "root_admin"):
+        assert private not in logged
