@@ -67,6 +67,11 @@ _OFFER_OBJECT = re.compile(r"(?i)\b(?:services|support|people|options|resources|
 _OFFER_SPEAKER = re.compile(r"(?i)\b(?:i|i'm|i'd|i'll|me)\b")
 
 
+_SAYS_SAFE = re.compile(
+    r"(?i)\b(?:safe|fine|okay|ok|alright|all\s+right)\b(?!\s*,?\s*(?:show|please))"
+)
+
+
 def offers_resources(reply: str) -> bool:
     """Did Ari's reply offer to show support services?"""
     return any(
@@ -84,7 +89,12 @@ def wants_resources(text: str, last_reply: str = "") -> bool:
 
     if _ASKS_FOR_RESOURCES.search(text or ""):
         return True
-    return offers_resources(last_reply) and answer_kind(text) is Answer.YES
+    # "Yes, I'm safe" answers the safety question asked beside the offer, not the offer.
+    return (
+        offers_resources(last_reply)
+        and answer_kind(text) is Answer.YES
+        and not _SAYS_SAFE.search(text or "")
+    )
 
 
 def request_of(text: str, last_reply: str = "") -> Request | None:

@@ -30,6 +30,10 @@ DISCLOSED = [
     ("We got evicted on Friday and I'm sleeping in my car.", "housing"),
     ("I've been sofa surfing for a month and have nowhere to live.", "housing"),
     ("My landlord kicked me out and I'm homeless now.", "housing"),
+    ("I just have to sort some things out and then I won't be homeless.", "housing"),
+    ("I have tried drinking alcohol but nothing has helped so far.", "substance_coping"),
+    ("I don't want to break up my family but I can't take the mistreatment.", "abuse"),
+    ("Her son keeps asking for money and they manipulate her.", "someone_at_risk"),
     ("I haven't slept in four nights and everything feels unreal.", "unreal_sleep"),
     (
         "Barely sleeping lately, I feel like I'm watching myself from outside my body.",
@@ -59,6 +63,8 @@ NOT_DISCLOSED = [
     "In the game my character loses control and attacks everyone.",
     "I failed my driving test this morning and I can't stop shaking.",
     "I can't trust myself around chocolate.",
+    "I tried drinking kombucha and it helps my gut.",
+    "Things are bad but at least I ain't homeless.",
     "I pushed him away because I was angry and hurt.",
     "I hit him in the game and got mad when we lost.",
 ]
@@ -147,6 +153,13 @@ def test_every_acknowledgement_keeps_its_sentences_but_the_question_when_answere
         ("Yes.", "Whenever you want, I can share a few services that do exactly that.", True),
         ("no thanks", "If you'd like, I can show you some services that help with this.", False),
         ("yes", "Are you ready to look at this together?", False),
+        # The safety question asked beside the offer is what a "yes, I'm safe" answers.
+        (
+            "Yes, I'm safe. It's just been a heavy few weeks.",
+            "Are you safe? I can show you some services.",
+            False,
+        ),
+        ("yes ok", "Are you safe? I can show you some services.", False),
         ("I need to talk about my sister.", "", False),
     ],
 )
