@@ -84,6 +84,13 @@ _SAFE_CLAUSE = re.compile(
     r"i'?m\s+feeling|feeling)\s+(?:\w+\s+){0,2}?safe(?:\s+(?:right\s+)?now)?\b[\s,.!]*"
 )
 
+# Courtesy after "I'm safe" ("thanks for asking", "thank you so much for checking in").
+_COURTESY = re.compile(
+    r"(?i)(?:(?:and\s+)?(?:thanks|thank\s+you|thx|ty|cheers)(?:\s+(?:so\s+much|a\s+lot|very\s+much))?"
+    r"(?:\s+for\s+(?:asking|checking(?:\s+in)?|caring|your\s+concern|the\s+concern))?"
+    r"|(?:i\s+)?appreciate\s+(?:you\s+asking|it|the\s+concern|your\s+concern))[\s,.!]*"
+)
+
 
 def safety_answer(text: str) -> SafetyAnswer:
     """How a message in safety-check mode answers the safety question. Any doubt: not safe."""
@@ -150,7 +157,11 @@ def safe_answer_apart(text: str) -> str | None:
     rest = _SAFE_CLAUSE.sub(" ", text)
     if rest == text:
         return None
-    return " ".join(rest.split()).strip(" ,.!;")
+    rest = " ".join(rest.split()).strip(" ,.!;")
+    # Thanks for the question is no more to read than the answer itself: read with the story
+    # before it, it would send the story's risk, already asked about and answered, back to the
+    # crisis response.
+    return "" if _COURTESY.fullmatch(rest) else rest
 
 
 def safety_mode_end_by_clinician(*, session_id: int) -> bool:

@@ -315,8 +315,11 @@ def test_an_explicit_safe_answer_is_not_screened_by_its_words(starter_content, e
     session = session_create(user=enduser, session_type="check_in")
     asked = turn(session, HIGH if in_mode else MEDIUM).reply
     assert "safe right now?" in asked.text  # Ari asked
+    calls = len(classifier.calls)
     result = turn(session, SAFE_ANSWER)
-    assert classifier.calls[-1][0] == "thanks for asking"
+    # Thanks for asking is nothing to read either (read with the story before it, the story's
+    # risk, already answered, came back as a crisis).
+    assert len(classifier.calls) == calls
     assert not result.reply.emergency
     assert result.user_message.risk_level == "none"
     assert result.reply.provenance.get("safe_answer_apart") is True
@@ -400,6 +403,10 @@ def test_a_safe_answer_is_read_apart_only_when_ari_asked(starter_content, enduse
     turn(asked, MEDIUM)
     assert turn(asked, "I'm safe but I still want to die").emergency
     assert classifier.calls[-1][0] == "but I still want to die"
+    told = session_create(user=enduser, session_type="check_in")
+    turn(told, MEDIUM)
+    turn(told, "I'm safe right now, thank you. I just needed to get it out.")
+    assert classifier.calls[-1][0] == "thank you. I just needed to get it out"
 
 
 @pytest.mark.parametrize(
