@@ -44,6 +44,7 @@ _CLAUSE_SPLIT = re.compile(
 )
 _LEADING = re.compile(
     r"(?i)^(?:(?:so|well|honestly|basically|and|but|also|like|um+|uh+|ok(?:ay)?|hi|hey|hello|"
+    r"thanks|thank\s+you|thx|"
     r"ari|yeah|yes|no|just|that|maybe|because|cause)[,\s]+)+|^(?:i\s+(?:think|guess|feel\s+like|mean|just\s+feel\s+like)"
     r"\s+(?:that\s+)?)"
 )
@@ -56,7 +57,8 @@ _ADDRESSES_ARI = re.compile(r"(?i)\b(?:you|your|yours|you're|ari)\b")
 # A clause that only names a feeling ("I feel so sad", "I'm anxious") says nothing new.
 _ONLY_FEELING = re.compile(
     r"(?i)^(?:i|i'm|im|i\s+am)\s+(?:feel(?:ing)?\s+|am\s+|so\s+|really\s+|just\s+|very\s+|a\s+bit\s+|"
-    r"kind\s+of\s+)*(?:\w+)(?:\s+(?:today|right\s+now|lately|again))?$"
+    r"kind\s+of\s+)*(?:\w+)(?:\s+(?:and|or|but)\s+(?:so\s+|really\s+|very\s+)?\w+)?"
+    r"(?:\s+(?:today|right\s+now|lately|again))?$"
 )
 _VERB_HINT = re.compile(
     r"(?i)\b(?:\w+ed|\w+ing|is|are|was|were|am|have|has|had|do|does|did|can|can't|cannot|"
@@ -126,7 +128,7 @@ def _statement_clauses(text: str) -> list[str]:
 
 def key_phrase(text: str) -> str | None:
     """The clause of ``text`` a reply can reflect, in the second person; ``None`` if none fits."""
-    for raw in _statement_clauses(text):
+    for raw in _statement_clauses((text or "").replace("\u2019", "'")):
         clause = " ".join((raw or "").split())
         while (stripped := _LEADING.sub("", clause, count=1).strip(" ,:-\"'")) != clause:
             clause = stripped

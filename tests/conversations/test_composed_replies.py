@@ -197,6 +197,10 @@ def test_closing_signals():
             "It's  going to   be hard to get my grade back",
             "it's going to be hard to get your grade back",
         ),
+        # Two feelings named are still only feelings; thanks before a clause is not the clause.
+        ("I'm feeling really sad and anxious because I failed a test", "you failed a test"),
+        ("Thanks, I feel a bit better. Bye for now.", None),
+        ("I\u2019m struggling with my job", "you're struggling with your job"),
         # A condition named as what one is reads as a feeling, not a diagnosis.
         (
             "I am depressed about the Covid-19 pandemic",

@@ -108,6 +108,7 @@ def test_a_disclosure_is_acknowledged_instead_of_the_exercise(text, family):
     validation, told = reply.details["parts"]
     assert told.split("-disclosure-")[1].startswith(family)
     assert reply.details["disclosure"] == family and reply.details["hold_flow"] is True
+    assert reply.details["opens_with"] == "validation"
     asks = shipped_disclosures().family(family).safety_check
     assert text_has_safety_question(reply.text) is asks
     exercise = {p.text for p in reply_bank().get("move", "micro_practice.practice")}
@@ -203,3 +204,18 @@ def test_through_the_chat_turn_a_disclosure_is_heard_whatever_the_backend(chat_r
     names = {r["name"] for r in second.reply.resources}
     assert all(name not in second.reply.text for name in names)  # listed, not written by Ari
     assert Message.objects.filter(session=session, role=Message.Role.USER).count() == 2
+
+
+def test_a_disclosure_the_crisis_reply_answered_is_acknowledged_at_the_next_reply():
+    """The crisis reply cannot name what was disclosed ("my friend is planning something" read
+    as high): once the conversation goes on, Ari's next reply acknowledges it, once."""
+    history = [
+        ("user", "I'm seeking support because I think my friend is planning something."),
+        ("assistant", "I'm really sorry you're in this much pain. Are you safe right now?"),
+        ("user", "I'm safe right now"),
+        ("assistant", "Thank you for letting me know. Would you like to keep talking?"),
+    ]
+    reply = _reply("Okay, I'm ready.", history, session_type="micro_practice", step="practice")
+    assert reply.details["disclosure"] == "someone_at_risk"
+    later = _reply("It helped a bit.", [*history, ("user", "Okay"), ("assistant", reply.text)])
+    assert later.details["disclosure"] == ""

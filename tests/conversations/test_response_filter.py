@@ -138,6 +138,17 @@ def test_validation_is_put_first_when_the_user_is_distressed(us_catalogue):
     assert [h.rule for h in result.hits] == ["RF-VAL-01"]
 
 
+def test_an_approved_validation_in_words_of_its_own_is_not_validated_again(us_catalogue):
+    """The composed responder opens with an approved validation part whose words the cue list
+    need not know: no stock sentence goes before it (it read "That sounds really hard... It's
+    okay that you feel this down")."""
+    reply = "It's okay that you feel this down. What happened next?"
+    told = {"user_text": "I feel so hopeless today"}
+    assert [h.rule for h in run(reply, us_catalogue, **told).hits] == ["RF-VAL-01"]
+    result = run(reply, us_catalogue, opens_validated=True, **told)
+    assert result.text == reply and result.hits == ()
+
+
 def test_the_validation_put_first_is_never_the_same_twice_in_a_session(us_catalogue):
     said: list[str] = []
     for _ in VALIDATION_SENTENCES:

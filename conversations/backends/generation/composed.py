@@ -56,13 +56,24 @@ def family_acknowledged(bank: ReplyBank, family: str, history: tuple[tuple[str, 
     return any(opening in text for opening in openings for text in said)
 
 
-def discloses_unheard(request: GenerationRequest) -> bool:
-    """Does the message disclose a situation (``disclosures.yaml``) that Ari has not yet
-    acknowledged in this session?"""
+def unheard_disclosure(user_text: str, history: tuple[tuple[str, str], ...]) -> str | None:
+    """The family of a situation the user disclosed (``disclosures.yaml``) that no reply of
+    Ari's has acknowledged yet: in this message, or in an earlier one whose reply could not
+    (the crisis reply or safety-check mode answered it)."""
     from conversations.understanding.disclosures import disclosure_of
 
-    family = disclosure_of(request.user_text)
-    return family is not None and not family_acknowledged(reply_bank(), family, request.history)
+    bank = reply_bank()
+    told = [user_text, *(text for role, text in reversed(history) if role == "user")]
+    for text in told:
+        family = disclosure_of(text)
+        if family is not None and not family_acknowledged(bank, family, history):
+            return family
+    return None
+
+
+def discloses_unheard(request: GenerationRequest) -> bool:
+    """Is there a disclosure in the session that Ari has not yet acknowledged?"""
+    return unheard_disclosure(request.user_text, request.history) is not None
 
 
 def without_safety_question(part: Part) -> Part:
@@ -133,14 +144,10 @@ class ComposedGenerator:
             chosen = [answer]
         answered = safety_question_answered([*request.history, ("user", request.user_text)])
         disclosed = ""
-        if (
-            understood.disclosure
-            and not acknowledged
-            and not family_acknowledged(bank, understood.disclosure, request.history)
-            and (told := pick("disclosure", understood.disclosure)) is not None
-        ):
+        unheard = None if acknowledged else unheard_disclosure(request.user_text, request.history)
+        if unheard and (told := pick("disclosure", unheard)) is not None:
             # Heard before any exercise: the disclosure is acknowledged instead of the move.
-            disclosed = understood.disclosure
+            disclosed = unheard
             chosen = [validation, without_safety_question(told) if answered else told]
         if acknowledged and asked_directly(bank, request.history):
             # "Safe" after a disclosure of suicidal or self-harm thoughts: the thoughts are not
@@ -170,6 +177,9 @@ class ComposedGenerator:
                 "topic": topic[0] if topic else "",
                 "request": understood.request,
                 "disclosure": disclosed,
+                # The reply's first part: a validation part lets the filter's validation-first
+                # rule stand (the part is an approved validation in words of its own).
+                "opens_with": chosen[0].slot,
                 # The flow's move was not said: the step waits for the next turn.
                 "hold_flow": move not in chosen,
             },

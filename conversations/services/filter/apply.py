@@ -108,13 +108,16 @@ def response_filter_apply(
     rule_set: RuleSet = SHIPPED_RULE_SET,
     safety_answered: bool = False,
     used_validations: tuple[str, ...] = (),
+    opens_validated: bool = False,
 ) -> FilterResult:
     """Return the text a user may read, and the rule hits that changed it.
 
     ``safety_answered``: the user already said they are safe after a safety question in this
     session, so a medium-risk reply is not made to ask again (nobody is asked twice; a high
     one always asks). ``used_validations``: the ``VALIDATION_SENTENCES`` the session's earlier
-    replies hold (``validations_used``), never put first again.
+    replies hold (``validations_used``), never put first again. ``opens_validated``: the reply
+    opens with a clinician-approved validation (the composed responder's validation part, in
+    words of its own that the cue list need not know): no stock validation is put before it.
 
     ``rule_set`` is the sentence rules in force (the turn's release's, ``conversations.services.
     release_contents``; the shipped file's by default).
@@ -134,6 +137,7 @@ def response_filter_apply(
         rule_set,
         safety_answered,
         used_validations,
+        opens_validated,
     )
 
 
@@ -155,6 +159,7 @@ def _filter(
     rule_set: RuleSet,
     safety_answered: bool = False,
     used_validations: tuple[str, ...] = (),
+    opens_validated: bool = False,
 ) -> FilterResult:
     version = rule_set.version
     hits: list[FilterHit] = []
@@ -193,7 +198,7 @@ def _filter(
         kept.append((replacement or sentence, separator or " "))
     text = "".join(sentence + separator for sentence, separator in kept).strip()
 
-    if distressed and text and not opening_validates(text):
+    if distressed and text and not opens_validated and not opening_validates(text):
         unused = [v for v in VALIDATION_SENTENCES if v not in used_validations]
         text = f"{(unused or [VALIDATION_SENTENCE])[0]} {text}"
         hits.append(FilterHit("RF-VAL-01", "validation_first", "added", version))

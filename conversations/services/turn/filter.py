@@ -42,6 +42,7 @@ def filter_reply(
         rule_set=rule_set,
         safety_answered=safety_question_answered([*history, ("user", user_text)]),
         used_validations=validations_used(text for role, text in history if role != "user"),
+        opens_validated=turn.provenance.get("opens_with") == "validation",
     )
     turn.latency["filter"] = ms_since(start)
     turn.filter_hits = [hit.as_dict() for hit in result.hits]
