@@ -132,8 +132,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ROUTES = {
     # Not latency-sensitive: the retention purge runs beside the other periodic jobs.
     "conversations.tasks.sessions_retention_purge_task": {"queue": "default"},
-    # Masking a turn's messages for the workspace: off the chat queue (escalation e-mails).
-    "conversations.tasks.message_masks_store_task": {"queue": "default"},
+    # Masking recent messages for the workspace: off the chat queue (escalation e-mails).
+    "conversations.tasks.message_masks_sweep_task": {"queue": "default"},
     "conversations.tasks.*": {"queue": "chat"},
     "training_jobs.tasks.*": {"queue": "training"},
     "evaluation.tasks.evaluation_run_task": {"queue": "training"},
@@ -163,6 +163,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+}
+# The workspace's masks of recent messages (docs/privacy-masking.md): every minute, off the chat
+# turn; a sweep that does not run leaves them to the first page that shows the messages.
+CELERY_BEAT_SCHEDULE["conversations-mask-recent-messages"] = {
+    "task": "conversations.tasks.message_masks_sweep_task",
+    "schedule": 60.0,
+    "options": {"expires": 55},
 }
 # Retention (docs/privacy.md): every hour, sessions inactive for ARI_RETENTION_DAYS are deleted
 # (never one with an open escalation); a no-op while the setting is 0 (off, the default).

@@ -8,7 +8,7 @@ import logging
 from celery import shared_task
 
 from conversations.services.crisis import NOTIFY_MAX_ATTEMPTS, notifications_dispatch
-from conversations.services.masking import messages_mask_store
+from conversations.services.masking import messages_mask_sweep
 from conversations.services.privacy import sessions_retention_purge
 
 logger = logging.getLogger(__name__)
@@ -51,17 +51,18 @@ def sessions_retention_purge_task() -> dict:
 
 
 @shared_task(
-    name="conversations.tasks.message_masks_store_task",
+    name="conversations.tasks.message_masks_sweep_task",
     ignore_result=True,
-    soft_time_limit=60,
-    time_limit=90,
+    soft_time_limit=50,
+    time_limit=55,
 )
-def message_masks_store_task(message_ids: list[int]) -> int:
-    """After a chat turn: store the masked text of its messages (``messages_mask_store``), so no
-    page has to mask them. A failure is logged with the ids only; the first page that shows the
-    messages masks them instead. Returns how many were masked."""
+def message_masks_sweep_task() -> int:
+    """Beat, every minute: store the masked text of the recent messages that have none
+    (``messages_mask_sweep``), so no page has to mask them. A failure is logged without any
+    text; the first page that shows the messages masks them instead. Returns how many were
+    masked."""
     try:
-        return messages_mask_store(message_ids=message_ids)
+        return messages_mask_sweep()
     except Exception as exc:  # noqa: BLE001 - fail-safe: the pages mask what is missing
-        logger.error("message masking failed message_ids=%s (%s)", message_ids, type(exc).__name__)
+        logger.error("message masking sweep failed (%s)", type(exc).__name__)
         return 0

@@ -1,24 +1,31 @@
-"""Messages as clinicians read them: masked once when stored (the task after the chat turn),
-read back on every later page; a page masks, and stores, only what is still missing.
+"""Messages as clinicians read them: masked once soon after they are stored (a beat sweep over
+the last minutes' messages), read back on every later page; a page masks, and stores, only what
+is still missing.
 
-A chat turn queues :func:`messages_mask_store` for its message and reply after commit
-(:func:`message_masks_queue`), without waiting on the broker. It is fail-safe: the message is
-already stored and the reply already written, so a broker that is down or a masking that fails
-leaves the mask to the first page that shows the message (:func:`message_texts_masked`)."""
+The chat turn itself does nothing for the masks (no broker round trip, no masking on the
+user's wait): :func:`messages_mask_sweep` runs every minute and stores the masks of the recent
+messages that have none. It is fail-safe: a sweep that does not run (no beat, the quick start's
+in-process mode, a worker down) leaves the masks to the first page that shows the messages
+(:func:`message_texts_masked`)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 
-from ari_review.celery import task_enqueue_nowait
+from django.utils import timezone
+
 from ari_review.privacy.masking import MASKING_VERSION
 from ari_review.privacy.stored_masks import MASK_FIELDS, masks_stored
 from conversations.models import Message
 
 logger = logging.getLogger(__name__)
 
-MESSAGE_MASKS_TASK = "conversations.tasks.message_masks_store_task"
+# How far back the sweep looks (it runs every minute; a longer outage is the pages' to cover),
+# and how many messages one run masks at most (about 10 ms each).
+SWEEP_WINDOW = timedelta(minutes=15)
+SWEEP_LIMIT = 2000
 
 
 def message_texts_masked(*, messages: Sequence[Message]) -> list[str]:
@@ -43,12 +50,16 @@ def messages_mask_store(*, message_ids: Sequence[int]) -> int:
     return len(stale)
 
 
-def message_masks_queue(*, message_ids: Sequence[int]) -> None:
-    """After a turn's commit: queue the masking of its messages. Never raises and never waits on
-    the broker (``task_enqueue_nowait``; without one, the quick start masks them in-process
-    now): whatever is not masked here is masked by the first page that shows it."""
-    ids = [int(pk) for pk in message_ids]
-    try:
-        task_enqueue_nowait(MESSAGE_MASKS_TASK, kwargs={"message_ids": ids})
-    except Exception as exc:  # noqa: BLE001 - the pages mask what this did not
-        logger.error("message masks not stored message_ids=%s (%s)", ids, type(exc).__name__)
+def messages_mask_sweep(*, window: timedelta = SWEEP_WINDOW, limit: int = SWEEP_LIMIT) -> int:
+    """Store the masks of the messages of the last ``window`` that have none with the current
+    ``MASKING_VERSION``, newest first, at most ``limit`` (read through the ``created_at``
+    index). Returns how many were masked."""
+    since = timezone.now() - window
+    stale = list(
+        Message.objects.filter(created_at__gte=since)
+        .exclude(text_masked_version=MASKING_VERSION)
+        .only("id", "text", *MASK_FIELDS)
+        .order_by("-created_at")[:limit]
+    )
+    message_texts_masked(messages=stale)
+    return len(stale)

@@ -1,19 +1,23 @@
-"""A chat turn's texts are masked when they are stored: the task after the turn (a real Celery
-worker on Redis) stores the mask of the message and of the reply, so no workspace page masks
-them. It is fail-safe: with the broker down the reply comes back as before and the message is
-kept, and the first page that shows it masks it (and stores the mask)."""
+"""A chat turn's texts are masked soon after they are stored: a beat sweep (run here by a real
+Celery worker on Redis) stores the mask of recent messages and replies, so no workspace page
+masks them, and the turn itself never waits on masking or on the broker. It is fail-safe: with
+the broker down the reply comes back as before and the message is kept, and the first page that
+shows it masks it (and stores the mask)."""
 
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from ari_review.privacy.masking import MASKING_VERSION, mask_text
 from conversations.models import Message
 from conversations.services import chat_turn_run, session_create
-from conversations.services.masking import messages_mask_store
+from conversations.services.masking import messages_mask_store, messages_mask_sweep
+from conversations.tasks import message_masks_sweep_task
 from evaluation.services.starter import starter_content_load
 from tests.conversations.conftest import FixedRisk
 from tests.conversations.test_notification_outbox import PrivateRedis, private_broker  # noqa: F401
@@ -37,9 +41,14 @@ def _turn(user):
 
 
 @pytest.mark.celery_worker
-def test_the_task_after_the_turn_stores_the_masks_of_message_and_reply(celery_worker, enduser):
+def test_the_sweep_stores_the_masks_of_recent_message_and_reply(celery_worker, enduser):
     starter_content_load()
     result = _turn(enduser)
+    old = _turn(enduser)
+    Message.objects.filter(session=old.reply.session).update(
+        created_at=timezone.now() - timedelta(hours=1)
+    )
+    message_masks_sweep_task.delay()  # as beat queues it (no result kept)
 
     said = _masked(result.user_message.pk)
     assert said.text_masked_version == MASKING_VERSION
@@ -48,21 +57,22 @@ def test_the_task_after_the_turn_stores_the_masks_of_message_and_reply(celery_wo
     reply = _masked(result.reply.pk)
     assert reply.text_masked_version == MASKING_VERSION
     assert reply.text_masked == mask_text(reply.text)
+    # Older than the sweep's window: left to the first page that shows it.
+    assert Message.objects.get(pk=old.user_message.pk).text_masked_version == 0
     # Safe to run twice: a stored mask is left alone.
+    assert messages_mask_sweep() == 0
     assert messages_mask_store(message_ids=[said.pk, reply.pk]) == 0
 
 
-def test_without_a_broker_the_turn_masks_in_process_after_commit(
-    enduser, eager_celery, django_capture_on_commit_callbacks
-):
-    """The zero-setup mode (tasks in-process) masks at the end of the turn too."""
+def test_the_turn_itself_never_masks(enduser, eager_celery, django_capture_on_commit_callbacks):
+    """Even in the zero-setup mode (tasks in-process) the user does not wait on masking: the
+    turn stores the texts as written and leaves the masks to the sweep or the pages."""
     starter_content_load()
     with django_capture_on_commit_callbacks(execute=True):
         result = _turn(enduser)
     said = Message.objects.get(pk=result.user_message.pk)
-    assert said.text_masked_version == MASKING_VERSION and "[email]" in said.text_masked
-    reply = Message.objects.get(pk=result.reply.pk)
-    assert reply.text_masked_version == MASKING_VERSION
+    assert said.text == SAID and said.text_masked_version == 0
+    assert messages_mask_sweep() == 2
 
 
 def test_with_the_broker_down_the_reply_comes_and_the_page_masks_later(
@@ -75,11 +85,11 @@ def test_with_the_broker_down_the_reply_comes_and_the_page_masks_later(
     private_broker.stop()
 
     started = time.monotonic()
-    result = _turn(enduser)  # commits: the masking is queued on commit, and cannot be
+    result = _turn(enduser)  # nothing of the turn waits on the broker
     elapsed = time.monotonic() - started
 
     assert result.reply.pk and result.reply.text
-    assert elapsed < 5.0  # generous: queueing gives up after ARI_BROKER_PUBLISH_TIMEOUT_MS
+    assert elapsed < 5.0  # generous
     said = Message.objects.get(pk=result.user_message.pk)
     assert said.text == SAID and said.text_masked_version == 0  # kept, not masked yet
 

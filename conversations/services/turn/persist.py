@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import partial
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -24,7 +23,6 @@ from conversations.backends.base import RiskAssessment
 from conversations.models import ChatSession, Message, SafetyResolution
 from conversations.selectors import session_get_for_user
 from conversations.services.crisis import escalation_open, escalations_are_offline
-from conversations.services.masking import message_masks_queue
 from conversations.services.turn.state import Turn, ms_since
 from training_jobs.ml.labels import max_level
 
@@ -233,7 +231,4 @@ def turn_persist(
         release_id=turn.release_id,
         rollout_arm=turn.rollout_arm,
     )
-    # After commit, off the turn: the workspace's masks of both texts (fail-safe: a page masks
-    # whatever this leaves).
-    transaction.on_commit(partial(message_masks_queue, message_ids=[user_message.pk, reply.pk]))
     return reply
