@@ -1,7 +1,7 @@
 """What Ari understands of one user message, offline: the feeling, the user's own key phrase
 (in the second person), the topic, how it answers Ari's last question, and what it asks of Ari
-(advice, to be listened to, whether the feeling is normal), and a situation it discloses that
-the reply must not skip over (``disclosures.yaml``).
+(advice, to be listened to, whether the feeling is normal). Situations it discloses are read
+apart, over the whole session (``backends/generation/composed.py: unheard_disclosure``).
 
 One function for every responder: the composed backend builds its reply from it, and a
 model-based generator (``openai``, ``transformers``) receives it in its prompt.
@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass
 
 from conversations.understanding.answers import answer_kind
-from conversations.understanding.disclosures import disclosure_of
 from conversations.understanding.phrases import key_phrase, topic_of
 from conversations.understanding.requests import request_of
 
@@ -29,7 +28,6 @@ class Understanding:
     answer: str  # to Ari's last question: yes | no | unsure | content; "" if Ari asked none
     # what the message asks of Ari: resources | advice | vent | normal; "" if nothing
     request: str = ""
-    disclosure: str = ""  # a family of disclosures.yaml the message discloses; "" if none
 
 
 def _feeling(text: str, history: tuple[str, ...]) -> tuple[str, str]:
@@ -59,5 +57,4 @@ def understand(user_text: str, history: tuple[tuple[str, str], ...] = ()) -> Und
         topic=topic_of(user_text),
         answer=str(answer_kind(user_text)) if asked else "",
         request=str(request_of(user_text, last_reply) or ""),
-        disclosure=disclosure_of(user_text) or "",
     )

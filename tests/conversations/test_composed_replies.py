@@ -360,35 +360,18 @@ def test_no_sentence_twice_in_a_session_over_many_conversations():
 
 
 def test_the_first_reply_reflects_the_users_own_words():
-    reply = ComposedGenerator().generate(
-        GenerationRequest(
-            user_text="My girlfriend broke up with me by text last night.",
-            session_type="check_in",
-            flow_step="mood",
-            persona="",
-            history=(),
-            preferences={},
-            previous_summary="",
-            risk_level="none",
-        )
-    )
+    reply = composed_reply("My girlfriend broke up with me by text last night.", risk_level="none")
     assert "your girlfriend broke up with you by text last night" in reply.text
     assert reply.details["own_words"] and reply.details["parts"][0].startswith("r")
 
 
 def test_an_answer_to_the_safety_question_is_thanked_for_not_reflected():
     asked = "I hear you. I also want to gently check in: are you safe right now?"
-    reply = ComposedGenerator().generate(
-        GenerationRequest(
-            user_text="I'm safe, thanks for asking.",
-            session_type="check_in",
-            flow_step="reflect",
-            persona="",
-            history=(("user", "Work has been crushing me lately."), ("assistant", asked)),
-            preferences={},
-            previous_summary="",
-            risk_level="none",
-        )
+    reply = composed_reply(
+        "I'm safe, thanks for asking.",
+        (("user", "Work has been crushing me lately."), ("assistant", asked)),
+        step="reflect",
+        risk_level="none",
     )
     assert reply.details["answered_safe"]
     assert reply.details["parts"][0].startswith("r6-safe-ack-")
