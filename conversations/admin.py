@@ -419,7 +419,8 @@ class PersonaPromptAdmin(VersionedTextAdmin):
 
 
 class EmergencyReplyForm(forms.ModelForm):
-    """Every wording that safety-check mode may say instead of a text still asks about safety."""
+    """Every wording that safety-check mode (or a second emergency reply) may say instead of a
+    text still asks about safety."""
 
     class Meta:
         model = EmergencyReply
@@ -427,8 +428,8 @@ class EmergencyReplyForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean() or {}
-        for field in SAFETY_MODE_WORDING_FIELDS:
-            variants = field.replace("_text", "_variants")
+        for field in (*SAFETY_MODE_WORDING_FIELDS, "text"):
+            variants = EmergencyReply.variants_field(field)
             for line in (cleaned.get(variants) or "").splitlines():
                 if line.strip() and not text_has_safety_question(line):
                     self.add_error(

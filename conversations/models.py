@@ -363,6 +363,37 @@ SAFETY_MODE_VARIANTS = "\n".join(
         "you safe right now, or would it help to see the resources again?",
     ]
 )
+# The emergency reply said again in a session (after the user said they were safe and the
+# mode ended, a new message read as high): other words, written by writer w11 (reply bank
+# conventions), each checking in again without dismissing the message and asking about safety.
+EMERGENCY_VARIANTS = "\n".join(
+    [
+        "I want to check in again because of what you just wrote. I might have read it wrong, "
+        "but I'd rather ask than miss something. The services below are there any time if "
+        "you'd like to talk to someone now, and I'm still here with you. Are you safe right "
+        "now?",
+        "Something in your last message made me want to pause and check on you again. If I've "
+        "misunderstood it, that's okay, and I still want to take it seriously. I'm still "
+        "here, and if you want to talk to someone right now, the services below are open any "
+        "time. Right now, are you safe?",
+        "I'm still here, and I want to come back to how you're doing after what you just "
+        "shared. It's possible I took it the wrong way, but it matters enough to ask. You can "
+        "reach the services below whenever you want to talk to a person. Can you tell me if "
+        "you're safe at the moment?",
+        "Thank you for telling me what you did. Reading it, I want to check in with you once "
+        "more; I may have got it wrong, and I'd still rather ask. If talking to someone would "
+        "help now, the services below are there any time. I am still here and not going "
+        "anywhere. Are you safe right now?",
+        "What you just wrote made me want to check on you again. Things can change, and I "
+        "might also be misreading you, so I'm asking rather than guessing. I'm still here "
+        "with you. The services below are available any time you'd like to talk with someone "
+        "now. Are you in a safe place right now?",
+        "Before anything else, I want to check in again because of your last message. Maybe I "
+        "read more into it than you meant, and I don't want to brush it aside either. The "
+        "services below are there whenever you'd like to talk to someone, and I'm still right "
+        "here. Are you feeling safe right now?",
+    ]
+)
 SAFETY_RESOLVED_VARIANTS = "\n".join(
     [
         "Thanks for letting me know you're safe. The support options stay here if anything "
@@ -398,6 +429,13 @@ class EmergencyReply(models.Model):
     """
 
     text = models.TextField(help_text="The emergency reply to a high-risk message.")
+    emergency_variants = models.TextField(
+        blank=True,
+        default=EMERGENCY_VARIANTS,
+        help_text="Other wordings of the emergency reply, one per line, said when it comes a "
+        "second time in a session (after the user said they were safe); each asks whether the "
+        "person is safe.",
+    )
     safety_mode_text = models.TextField(
         help_text="Shown on later turns while the session stays in safety-check mode."
     )
@@ -482,10 +520,15 @@ class EmergencyReply(models.Model):
     def __str__(self) -> str:
         return f"Fixed safety replies #{self.pk}"
 
+    @staticmethod
+    def variants_field(field: str) -> str:
+        """The name of the field holding ``field``'s other wordings."""
+        return "emergency_variants" if field == "text" else field.replace("_text", "_variants")
+
     def wordings(self, field: str) -> list[str]:
         """``field``'s text, then its admin-written variants (``<name>_variants``, if any)."""
         base = getattr(self, field)
-        variants = getattr(self, field.replace("_text", "_variants"), "") or ""
+        variants = getattr(self, self.variants_field(field), "") or ""
         return [base, *(line.strip() for line in variants.splitlines() if line.strip())]
 
 

@@ -38,6 +38,9 @@ FEELINGS = (
     "mixed",
 )
 SLOTS = {"validation", "move", "safety_question", "request", "disclosure"}
+# A disclosure family's follow-ups (key ``<family>.<follow-up>``): ``unanswered`` comes back once
+# to a question about another person's safety that the user's next message left unanswered.
+DISCLOSURE_FOLLOW_UPS = ("unanswered",)
 PLACEHOLDERS = {
     "validation": {"phrase", "topic"},
     "move": {"topic"},
@@ -97,9 +100,13 @@ def _check(row, where: str, move_keys: set[str] | None) -> Part:
         raise BankError(f"{where}: flow step {part.key!r} is not a step of any flow")
     if part.slot == "request" and part.key not in REQUEST_KEYS:
         raise BankError(f"{where}: request {part.key!r} is not one of {sorted(REQUEST_KEYS)}")
-    if part.slot == "disclosure" and part.key not in _disclosure_families():
+    family, _, follow_up = part.key.partition(".")
+    if part.slot == "disclosure" and (
+        family not in _disclosure_families() or follow_up not in ("", *DISCLOSURE_FOLLOW_UPS)
+    ):
         raise BankError(
             f"{where}: disclosure {part.key!r} is not one of {sorted(_disclosure_families())}"
+            f" (optionally followed by .{' or .'.join(DISCLOSURE_FOLLOW_UPS)})"
         )
     unknown = part.placeholders - PLACEHOLDERS[part.slot]
     if unknown:

@@ -219,3 +219,47 @@ def test_a_disclosure_the_crisis_reply_answered_is_acknowledged_at_the_next_repl
     assert reply.details["disclosure"] == "someone_at_risk"
     later = _reply("It helped a bit.", [*history, ("user", "Okay"), ("assistant", reply.text)])
     assert later.details["disclosure"] == ""
+
+
+WORRY = "My best friend keeps saying she wants to die and she gave her things away."
+
+
+@pytest.mark.parametrize(
+    ("answer", "comes_back"),
+    [
+        ("I did the breathing, my chest feels tight.", True),
+        ("Work has been a lot this week honestly.", True),
+        ("She's with her mum tonight.", False),
+        ("I called him and he picked up, he's okay.", False),
+        ("No, I don't think it's that serious.", False),
+        ("Yes please, show me.", False),
+        ("I'm not sure.", False),
+    ],
+)
+def test_a_question_about_another_person_left_unanswered_is_asked_again_once(answer, comes_back):
+    """Ari asked whether the other person is in danger; an answer that speaks of something else
+    brings Ari back to them (once, in other words, before any exercise); an answer about them,
+    a yes, a no or a "not sure" does not."""
+    first = _reply(WORRY)
+    assert first.details["disclosure"] == "someone_at_risk"
+    history = [("user", WORRY), ("assistant", first.text)]
+    reply = _reply(answer, history, step="reflect")
+    again = reply_bank().get("disclosure", "someone_at_risk.unanswered")
+    assert any(part.text in reply.text for part in again) is comes_back
+    if comes_back:
+        assert reply.details["disclosure"] == "someone_at_risk.unanswered"
+        assert reply.details["opens_with"] == "validation" and reply.details["hold_flow"]
+        assert split_sentences(reply.text)[0] not in first.text
+        # Once: a second answer about something else goes on with the flow.
+        history += [("user", answer), ("assistant", reply.text)]
+        later = _reply("Anyway, I slept badly again.", history, step="reflect")
+        assert not any(part.text in later.text for part in again)
+        assert later.details["hold_flow"] is False
+
+
+def test_every_follow_up_about_another_person_asks_about_them_and_names_no_service():
+    parts = reply_bank().get("disclosure", "someone_at_risk.unanswered")
+    assert len(parts) >= 8
+    for part in parts:
+        assert "?" in part.text
+        assert not any(ch.isdigit() for ch in part.text)  # no number, no invented hotline

@@ -445,13 +445,21 @@ def test_a_second_resolution_in_a_session_is_said_in_other_words(starter_content
     assert len(wordings) >= 3
     assert not any(text_has_safety_question(w) for w in wordings)  # the mode has ended
     session = session_create(user=enduser, session_type="check_in")
-    resolved = []
+    resolved, emergencies = [], []
     for _ in range(2):
-        _turn(session, HIGH)
+        emergencies.append(_turn(session, HIGH).reply)
         reply = _turn(session, "I'm safe right now").reply
         assert _kind(reply) == "safety_resolved"
         resolved.append(reply.text)
     assert resolved == wordings[:2]
+    # The crisis reply too: the second is an admin-written wording of its own, asking about
+    # safety, with the crisis resources and the session back in safety-check mode.
+    emergency_wordings = fixed_replies_get().wordings("text")
+    assert len(emergency_wordings) >= 3
+    assert all(text_has_safety_question(w) for w in emergency_wordings)
+    assert [r.text for r in emergencies] == emergency_wordings[:2]
+    assert all(r.emergency and r.resources for r in emergencies)
+    assert ChatSession.objects.get(pk=session.pk).safety_mode is False
 
 
 def test_the_admin_refuses_a_wording_that_does_not_ask_about_safety(starter_content):
@@ -460,6 +468,8 @@ def test_the_admin_refuses_a_wording_that_does_not_ask_about_safety(starter_cont
     fixed = fixed_replies_get()
     data = {f.name: getattr(fixed, f.name) for f in fixed._meta.concrete_fields if f.name != "id"}
     data["safety_mode_variants"] = "I'm here with you.\nAre you safe right now?"
+    data["emergency_variants"] = "Are you safe right now?\nThe services are below."
     form = EmergencyReplyForm(data=data, instance=fixed)
     assert not form.is_valid()
     assert "does not ask whether the person is safe" in str(form.errors["safety_mode_variants"])
+    assert "The services are below." in str(form.errors["emergency_variants"])

@@ -16,7 +16,8 @@ listens to what this user said.
    cope, losing one's home, sleepless nights and feeling unreal, being mistreated, someone else
    in danger, fear of losing control) is acknowledged by its own part instead of the move, once
    per family in a session; for medium-level families the part asks gently whether the user is
-   safe (left out once they have said so).
+   safe (left out once they have said so). When Ari asked whether another person is in danger
+   and the next message speaks of something else, Ari comes back to that person once.
 6. Medium risk: one gentle safety question from the bank, unless the user already said they
    are safe after an earlier one (nobody is asked twice).
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 
 from conversations.backends.base import GenerationRequest
 from conversations.backends.generation import Generated, GenerationError
@@ -71,9 +73,45 @@ def unheard_disclosure(user_text: str, history: tuple[tuple[str, str], ...]) -> 
     return None
 
 
+# Words by which an answer speaks of the other person or their safety ("she's with her mum",
+# "they called me", "I think he's okay"): anything else leaves Ari's question unanswered.
+_ABOUT_THEM = re.compile(
+    r"\b(?:he|she|they|him|her|them|his|their|hers|theirs|he's|she's|they're|"
+    r"friend|mate|brother|sister|son|daughter|mum|mom|dad|mother|father|partner|husband|wife|"
+    r"boyfriend|girlfriend|cousin|colleague|student|neighbou?r|gran|grandma|grandpa|"
+    r"safe|danger|okay|ok|alright|fine|police|ambulance|someone|somebody|nobody|anyone|"
+    r"called|texted|messaged|checked)\b",
+    re.I,
+)
+
+
+def other_person_unanswered(user_text: str, history: tuple[tuple[str, str], ...]) -> bool:
+    """Did Ari's last reply ask about another person who may be in danger (the
+    ``someone_at_risk`` acknowledgement) and this message leave it unanswered: no yes or no,
+    not a word about them or their safety? Ari comes back to it once in a session."""
+    bank = reply_bank()
+    last = next((text for role, text in reversed(history) if role == "assistant"), "")
+    asked = any(
+        split_sentences(part.text)[0] in last for part in bank.get("disclosure", "someone_at_risk")
+    )
+    if not asked or answer_kind(user_text) is not Answer.CONTENT:
+        return False
+    if _ABOUT_THEM.search((user_text or "").replace("\u2019", "'")):
+        return False
+    said = [text for role, text in history if role == "assistant"]
+    return not any(
+        part.text in text
+        for part in bank.get("disclosure", "someone_at_risk.unanswered")
+        for text in said
+    )
+
+
 def discloses_unheard(request: GenerationRequest) -> bool:
-    """Is there a disclosure in the session that Ari has not yet acknowledged?"""
-    return unheard_disclosure(request.user_text, request.history) is not None
+    """Is there a disclosure in the session that Ari has not yet acknowledged, or a question
+    about another person's safety left unanswered?"""
+    return unheard_disclosure(
+        request.user_text, request.history
+    ) is not None or other_person_unanswered(request.user_text, request.history)
 
 
 def without_safety_question(part: Part) -> Part:
@@ -149,6 +187,13 @@ class ComposedGenerator:
             # Heard before any exercise: the disclosure is acknowledged instead of the move.
             disclosed = unheard
             chosen = [validation, without_safety_question(told) if answered else told]
+        elif other_person_unanswered(request.user_text, request.history) and (
+            again := pick("disclosure", "someone_at_risk.unanswered")
+        ):
+            # Ari asked whether another person is in danger and the answer spoke of something
+            # else: Ari comes back to them once, before any exercise.
+            disclosed = "someone_at_risk.unanswered"
+            chosen = [validation, again]
         if acknowledged and asked_directly(bank, request.history):
             # "Safe" after a disclosure of suicidal or self-harm thoughts: the thoughts are not
             # dropped for the flow's exercise; Ari stays with them and keeps support offered.

@@ -42,7 +42,10 @@ def filter_reply(
         rule_set=rule_set,
         safety_answered=safety_question_answered([*history, ("user", user_text)]),
         used_validations=validations_used(text for role, text in history if role != "user"),
-        opens_validated=turn.provenance.get("opens_with") == "validation",
+        # An approved opening needs no stock validation before it: the composed responder's
+        # validation part, or a fixed safety reply as the admin wrote it.
+        opens_validated=turn.provenance.get("opens_with") == "validation"
+        or turn.provenance.get("backend") == "fixed",
     )
     turn.latency["filter"] = ms_since(start)
     turn.filter_hits = [hit.as_dict() for hit in result.hits]

@@ -150,9 +150,9 @@ def generate(
 
 # Fixed texts that safety-check mode may say turn after turn: each has admin-written variants.
 SAFETY_MODE_WORDING_FIELDS = ("safety_mode_text", "safety_clarify_text", "safety_reminder_text")
-# Fixed texts with variants: those, and the reply that ends the mode (a second false alarm in a
-# session must not be answered, once resolved, with the very same words).
-VARIED_FIELDS = (*SAFETY_MODE_WORDING_FIELDS, "safety_resolved_text")
+# Fixed texts with variants: those, the reply that ends the mode and the emergency reply (a
+# second false alarm in a session must not be answered, once resolved, with the very same words).
+VARIED_FIELDS = (*SAFETY_MODE_WORDING_FIELDS, "safety_resolved_text", "text")
 
 
 def fixed_wording(fixed: EmergencyReply, field: str, said: Sequence[str]) -> str:
