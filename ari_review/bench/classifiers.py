@@ -107,6 +107,7 @@ class Command(BaseCommand):
                         entry["sdcnl"] = external.sdcnl_report(predictor)
                         entry["gap"] = _gap(entry["test"], entry["external_dev"])
                         entry["external_checks"] = external.safety_proxy_checks(predictor)
+                        entry["coach_answers"] = external.coach_answers_report(predictor)
                 else:
                     entry["test"] = {
                         "accuracy": m["accuracy"],

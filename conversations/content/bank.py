@@ -49,6 +49,8 @@ PLACEHOLDERS = {
     "disclosure": set(),
 }
 REQUEST_KEYS = {"resources", "advice", "vent", "normal"}
+# Advice asked for is answered with two small ideas for the topic (``advice.<topic>``, or
+# ``advice.general`` when no topic is known); plain ``advice`` parts are the last resort.
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -63,10 +65,19 @@ class Part:
     key: str
     text: str
     source: str
+    # Optional: words (or word beginnings) of which one must be in what the user told for the
+    # part to fit ("sister", "exam"); a part without them fits any message of its key.
+    when: tuple[str, ...] = ()
 
     @property
     def placeholders(self) -> frozenset[str]:
         return frozenset(_PLACEHOLDER.findall(self.text))
+
+    def fits(self, told: str) -> bool:
+        """Does one of ``when``'s words begin a word of ``told``? (True when none are set.)"""
+        return not self.when or any(
+            re.search(rf"(?i)\b{re.escape(word)}", told) for word in self.when
+        )
 
     def sentences(self, **values) -> list[str]:
         return split_sentences(self.text.format(**values))
@@ -91,15 +102,27 @@ def _check(row, where: str, move_keys: set[str] | None) -> Part:
     missing = {"id", "slot", "key", "text", "source"} - set(row)
     if missing:
         raise BankError(f"{where}: missing {sorted(missing)}")
-    part = Part(**{k: str(row[k]) for k in ("id", "slot", "key", "text", "source")})
+    when = row.get("when", [])
+    if not isinstance(when, list) or not all(isinstance(w, str) and w.strip() for w in when):
+        raise BankError(f"{where}: 'when' must be a list of words")
+    part = Part(
+        **{k: str(row[k]) for k in ("id", "slot", "key", "text", "source")},
+        when=tuple(w.strip() for w in when),
+    )
     if part.slot not in SLOTS:
         raise BankError(f"{where}: slot {part.slot!r} is not one of {sorted(SLOTS)}")
     if part.slot == "validation" and part.key not in FEELINGS:
         raise BankError(f"{where}: feeling {part.key!r} is not one of {list(FEELINGS)}")
     if part.slot == "move" and move_keys is not None and part.key not in move_keys:
         raise BankError(f"{where}: flow step {part.key!r} is not a step of any flow")
-    if part.slot == "request" and part.key not in REQUEST_KEYS:
-        raise BankError(f"{where}: request {part.key!r} is not one of {sorted(REQUEST_KEYS)}")
+    request, _, about = part.key.partition(".")
+    if part.slot == "request" and (
+        request not in REQUEST_KEYS or (about and (request, about) not in _advice_keys())
+    ):
+        raise BankError(
+            f"{where}: request {part.key!r} is not one of {sorted(REQUEST_KEYS)}"
+            " (advice may name a topic of topics.yaml or 'general': advice.work)"
+        )
     family, _, follow_up = part.key.partition(".")
     if part.slot == "disclosure" and (
         family not in _disclosure_families() or follow_up not in ("", *DISCLOSURE_FOLLOW_UPS)
@@ -114,6 +137,12 @@ def _check(row, where: str, move_keys: set[str] | None) -> Part:
     if not part.text.strip():
         raise BankError(f"{where}: empty text")
     return part
+
+
+def _advice_keys() -> set[tuple[str, str]]:
+    from conversations.understanding.phrases import topic_ids
+
+    return {("advice", about) for about in (*topic_ids(), "general")}
 
 
 def _disclosure_families() -> set[str]:

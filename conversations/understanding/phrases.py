@@ -173,3 +173,8 @@ def topic_of(text: str) -> tuple[str, str] | None:
         if cues.search(text or ""):
             return topic, noun
     return None
+
+
+def topic_ids() -> frozenset[str]:
+    """The topics ``topics.yaml`` names."""
+    return frozenset(topic for topic, _, _ in _topics())

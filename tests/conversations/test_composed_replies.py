@@ -249,6 +249,14 @@ def test_a_bad_bank_row_is_named(tmp_path):
     (tmp_path / "x.jsonl").write_text(json.dumps(odd) + "\n")
     with pytest.raises(BankError, match=r"x\.jsonl:1: request 'diagnosis' is not one of"):
         bank_load(tmp_path)
+    for row, problem in [
+        ({**odd, "key": "advice.weather"}, "request 'advice.weather' is not one of"),
+        ({**odd, "key": "advice.work", "when": "boss"}, "'when' must be a list of words"),
+        ({**good, "slot": "disclosure", "key": "housing.later"}, "disclosure 'housing.later'"),
+    ]:
+        (tmp_path / "x.jsonl").write_text(json.dumps(row) + "\n")
+        with pytest.raises(BankError, match=re.escape(f"x.jsonl:1: {problem}")):
+            bank_load(tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -296,9 +304,57 @@ def test_what_the_user_asked_is_answered_before_the_move(text, asked):
     )
     assert reply.details["request"] == asked
     validation, answer, move = reply.details["parts"]
-    assert answer.startswith(f"r5-request-{asked}-")
-    bank_text = {p.id: p.text for p in reply_bank().get("request", asked)}[answer]
+    # Advice is answered with ideas for the topic (the sister: family).
+    key = "advice.family" if asked == "advice" else asked
+    bank_text = {p.id: p.text for p in reply_bank().get("request", key)}[answer]
     assert bank_text.split("{")[0] in reply.text
+
+
+def _advice_reply(text, history=()):
+    return ComposedGenerator().generate(
+        GenerationRequest(
+            user_text=text,
+            session_type="check_in",
+            flow_step="reflect",
+            persona="",
+            history=tuple(history),
+            preferences={},
+            previous_summary="",
+            risk_level="low",
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "history", "key"),
+    [
+        ("My boss keeps piling deadlines on me. Any tips?", (), "advice.work"),
+        # The topic was told earlier; the request alone names none.
+        ("What should I do?", (("user", "I failed my driving test again."),), "advice.study"),
+        ("What should I do?", (), "advice.general"),
+    ],
+)
+def test_advice_asked_for_is_ideas_for_the_topic_offered_as_options(text, history, key):
+    reply = _advice_reply(text, history)
+    parts = {p.id: p for p in reply_bank().get("request", key)}
+    answer = next(part for part in reply.details["parts"] if part in parts)
+    assert parts[answer].text in reply.text
+    assert parts[answer].text.rstrip().endswith("?")  # asks which fits: an option, not an order
+
+
+def test_every_advice_part_stays_inside_the_coaching_lines():
+    """Two ideas offered as options; no service, number, medication or order (the filter's
+    rules run on every reply as well)."""
+    from conversations.understanding.phrases import topic_ids
+
+    for key in (*sorted(topic_ids()), "general"):
+        parts = reply_bank().get("request", f"advice.{key}")
+        assert len(parts) >= 6, key
+        for part in parts:
+            assert "?" in part.text and not any(ch.isdigit() for ch in part.text)
+            assert not re.search(
+                r"(?i)\b(?:you must|medication|pills?|dose|www|\.com)\b", part.text
+            )
 
 
 OPENINGS = [

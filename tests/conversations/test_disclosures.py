@@ -217,8 +217,12 @@ def test_a_disclosure_the_crisis_reply_answered_is_acknowledged_at_the_next_repl
     ]
     reply = _reply("Okay, I'm ready.", history, session_type="micro_practice", step="practice")
     assert reply.details["disclosure"] == "someone_at_risk"
-    later = _reply("It helped a bit.", [*history, ("user", "Okay"), ("assistant", reply.text)])
-    assert later.details["disclosure"] == ""
+    history += [("user", "Okay"), ("assistant", reply.text)]
+    later = _reply("It helped a bit.", history)
+    # Not acknowledged twice; the question about the friend, left unanswered, is asked again.
+    assert later.details["disclosure"] == "someone_at_risk.unanswered"
+    history += [("user", "It helped a bit."), ("assistant", later.text)]
+    assert _reply("She's okay, she's at her mum's.", history).details["disclosure"] == ""
 
 
 WORRY = "My best friend keeps saying she wants to die and she gave her things away."

@@ -71,6 +71,29 @@ def test_the_build_refuses_frozen_test_and_external_dev_texts_and_near_copies(da
     assert [r["text"] for r in kept] == ["something of my own about cooking dinner"]
 
 
+def test_the_build_refuses_a_text_of_a_benchmark_probe(data_dir, monkeypatch):
+    """The benchmarks' check sets (coach answers) are measured, never trained on."""
+    probe = data_dir / "probes"
+    _write(probe / "p.jsonl", [{"text": "My shoulders dropped a bit after that", "history": []}])
+    monkeypatch.setattr(build, "PROBE_DIR", probe)
+    _write(
+        data_dir / "safety" / "writer-a.jsonl",
+        [_row("my shoulders dropped a bit after that."), _row("my jaw let go a little")],
+    )
+    assert build.refusals(data_dir, dev_texts=[]) == [
+        "writer-a.jsonl:1: repeats a text of a frozen evaluation set"
+    ]
+
+
+def test_the_shipped_coach_answers_probe_is_ordinary_and_held_out():
+    from training_jobs.ml.external import COACH_ANSWERS_PROBE
+
+    rows = [json.loads(line) for line in COACH_ANSWERS_PROBE.read_text("utf-8").splitlines()]
+    assert len(rows) >= 200
+    assert {r["risk_level"] for r in rows} <= {"none", "low"}
+    assert build.refusals() == []  # no training row repeats one of them
+
+
 def test_the_build_refuses_a_bad_schema_and_conflicting_labels(data_dir):
     bad_family = dict(_row("pills saved", level="high"), family="everyday")
     _write(data_dir / "safety" / "writer-b.jsonl", [bad_family])

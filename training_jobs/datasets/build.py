@@ -40,6 +40,8 @@ NEAR_COPY_JACCARD = 0.6
 MIN_OWN_CHARS = 15
 # The frozen evaluation sets' starter files (evaluation/frozen_sets/): no training row repeats them.
 FROZEN_SET_DIR = DATA_DIR.parent.parent / "evaluation" / "frozen_sets"
+# Check sets the benchmarks read (``ari_review/bench/probes``): never trained on either.
+PROBE_DIR = DATA_DIR.parent.parent / "ari_review" / "bench" / "probes"
 REQUIRED_SAFETY_KEYS = ("text", "history", "risk_level", "category", "family", "lang", "source")
 
 
@@ -70,7 +72,7 @@ def refused_rows(
         datasets.text_fingerprint(t) for t in dev_texts
     }
     dev_shingles = [_shingles(t) for t in dev_texts if _long(t)]
-    frozen_prints = frozen_set_fingerprints()
+    frozen_prints = frozen_set_fingerprints() | probe_fingerprints()
     seen: dict[str, tuple[str, str]] = {}
     for path in safety_files:
         try:
@@ -140,6 +142,17 @@ def frozen_set_fingerprints(directory: Path = FROZEN_SET_DIR) -> frozenset[str]:
                     datasets.text_fingerprint(t) for t in [row["text"], *row.get("history", [])]
                 }
     return frozenset(prints)
+
+
+def probe_fingerprints(directory: Path | None = None) -> frozenset[str]:
+    """Fingerprints of the benchmarks' check messages (their histories are ordinary context)."""
+    directory = directory or PROBE_DIR
+    return frozenset(
+        datasets.text_fingerprint(json.loads(line)["text"])
+        for path in sorted(directory.glob("*.jsonl"))
+        for line in path.read_text("utf-8").splitlines()
+        if line.strip()
+    )
 
 
 def drop_refused(problems: list[tuple[Path, int, str]]) -> None:

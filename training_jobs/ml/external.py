@@ -373,3 +373,36 @@ def _auc(positive: list[float], negative: list[float]) -> float:
     rank_sum = float(sum(ranks[: len(positive)]))
     n_pos, n_neg = len(positive), len(negative)
     return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+# Answers people give a coach (reframes, body sensations after a practice, small plans,
+# goodbyes), none or low risk, written by a writer who saw no training row; never trained on.
+COACH_ANSWERS_PROBE = (
+    Path(__file__).resolve().parents[2]
+    / "ari_review"
+    / "bench"
+    / "probes"
+    / "coach-answers-p1.jsonl"
+)
+
+
+def coach_answers_report(predictor, path: Path = COACH_ANSWERS_PROBE) -> dict:
+    """The share of ordinary answers to a coach that the served decision sends to the emergency
+    flow (high) or gives a safety question (medium or high), alone and read with their history."""
+    rows = _jsonl(path)
+    served = predictor.assess_many([(r["text"], tuple(r["history"])) for r in rows])
+    out: dict = {"n": len(rows)}
+    for name, keep in (
+        ("alone", lambda r: not r["history"]),
+        ("with_history", lambda r: r["history"]),
+    ):
+        levels = [a.level for r, a in zip(rows, served, strict=True) if keep(r)]
+        out[name] = {
+            "n": len(levels),
+            "high_rate": round(sum(lv == "high" for lv in levels) / max(1, len(levels)), 4),
+            "medium_or_high_rate": round(
+                sum(lv in ("medium", "high") for lv in levels) / max(1, len(levels)), 4
+            ),
+        }
+    out["high"] = sum(a.level == "high" for a in served)
+    return out

@@ -11,7 +11,8 @@ listens to what this user said.
    back as a feeling) and the flow goes on; after a direct question about disclosed suicidal or
    self-harm thoughts, Ari stays with the thoughts instead (support kept on offer).
 4. What the user asked of Ari (advice, just to be heard, whether the feeling is normal) gets
-   its answer between the validation and the move.
+   its answer between the validation and the move; advice is two small ideas for the user's
+   topic, offered as options (``advice.<topic>`` parts).
 5. A situation the user discloses (``understanding/disclosures.yaml``: drinking or using to
    cope, losing one's home, sleepless nights and feeling unreal, being mistreated, someone else
    in danger, fear of losing control) is acknowledged by its own part instead of the move, once
@@ -151,8 +152,12 @@ class ComposedGenerator:
                 return False
             return not any(s.lower() in used for s in part.sentences(**values))
 
+        story = " ".join([*(t for role, t in request.history if role == "user"), request.user_text])
+
         def pick(slot: str, key: str, prefer_phrase: bool = False) -> Part | None:
-            candidates = [p for p in bank.get(slot, key) if usable(p)]
+            candidates = [p for p in bank.get(slot, key) if usable(p) and p.fits(story)]
+            # A part written for this user's situation ("when": "sister") before a general one.
+            candidates = [p for p in candidates if p.when] or candidates
             if prefer_phrase:  # the user's own words, when a clause could be taken
                 own = [p for p in candidates if "phrase" in p.placeholders]
                 candidates = own or candidates
@@ -171,7 +176,15 @@ class ComposedGenerator:
             raise GenerationError("bank_exhausted", f"no unused part for {feeling}/{step_key}")
         # What the user asked of Ari (advice, to be heard, is this normal) is answered before
         # the flow's move.
-        answer = pick("request", understood.request) if understood.request else None
+        answer = None
+        if understood.request == "advice":
+            # Two small ideas for this user's topic (said now or earlier), offered as options.
+            about = topic or _earlier_topic(request.history)
+            answer = pick("request", f"advice.{about[0] if about else 'general'}") or pick(
+                "request", "advice.general"
+            )
+        if understood.request and answer is None:
+            answer = pick("request", understood.request)
         chosen = [validation, *([answer] if answer else []), move]
         if (
             answer is not None
@@ -229,6 +242,16 @@ class ComposedGenerator:
                 "hold_flow": move not in chosen,
             },
         )
+
+
+def _earlier_topic(history: tuple[tuple[str, str], ...]) -> tuple[str, str] | None:
+    """The topic of the user's latest earlier message that names one."""
+    from conversations.understanding.phrases import topic_of
+
+    return next(
+        (found for role, text in reversed(history) if role == "user" and (found := topic_of(text))),
+        None,
+    )
 
 
 def _asks_safety(parts: list[Part]) -> bool:
