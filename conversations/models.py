@@ -365,13 +365,10 @@ SAFETY_MODE_VARIANTS = "\n".join(
 )
 # The emergency reply said again in a session (after the user said they were safe and the
 # mode ended, a new message read as high): other words, written by writer w11 (reply bank
-# conventions), each checking in again without dismissing the message and asking about safety.
+# conventions), each checking in again without dismissing the message and asking about safety;
+# the first ones share no sentence with the emergency text (no sentence twice in a session).
 EMERGENCY_VARIANTS = "\n".join(
     [
-        "I want to check in again because of what you just wrote. I might have read it wrong, "
-        "but I'd rather ask than miss something. The services below are there any time if "
-        "you'd like to talk to someone now, and I'm still here with you. Are you safe right "
-        "now?",
         "Something in your last message made me want to pause and check on you again. If I've "
         "misunderstood it, that's okay, and I still want to take it seriously. I'm still "
         "here, and if you want to talk to someone right now, the services below are open any "
@@ -380,10 +377,6 @@ EMERGENCY_VARIANTS = "\n".join(
         "shared. It's possible I took it the wrong way, but it matters enough to ask. You can "
         "reach the services below whenever you want to talk to a person. Can you tell me if "
         "you're safe at the moment?",
-        "Thank you for telling me what you did. Reading it, I want to check in with you once "
-        "more; I may have got it wrong, and I'd still rather ask. If talking to someone would "
-        "help now, the services below are there any time. I am still here and not going "
-        "anywhere. Are you safe right now?",
         "What you just wrote made me want to check on you again. Things can change, and I "
         "might also be misreading you, so I'm asking rather than guessing. I'm still here "
         "with you. The services below are available any time you'd like to talk with someone "
@@ -392,6 +385,14 @@ EMERGENCY_VARIANTS = "\n".join(
         "read more into it than you meant, and I don't want to brush it aside either. The "
         "services below are there whenever you'd like to talk to someone, and I'm still right "
         "here. Are you feeling safe right now?",
+        "I want to check in again because of what you just wrote. I might have read it wrong, "
+        "but I'd rather ask than miss something. The services below are there any time if "
+        "you'd like to talk to someone now, and I'm still here with you. Are you safe right "
+        "now?",
+        "Thank you for telling me what you did. Reading it, I want to check in with you once "
+        "more; I may have got it wrong, and I'd still rather ask. If talking to someone would "
+        "help now, the services below are there any time. I am still here and not going "
+        "anywhere. Are you safe right now?",
     ]
 )
 SAFETY_RESOLVED_VARIANTS = "\n".join(

@@ -9,6 +9,7 @@ import pytest
 from django.db import close_old_connections
 
 from conversations.backends.base import IntentPrediction
+from conversations.content.bank import split_sentences
 from conversations.models import ChatSession, Escalation, Message
 from conversations.selectors import fixed_replies_get
 from conversations.services import chat_turn_run, session_create
@@ -458,6 +459,8 @@ def test_a_second_resolution_in_a_session_is_said_in_other_words(starter_content
     assert len(emergency_wordings) >= 3
     assert all(text_has_safety_question(w) for w in emergency_wordings)
     assert [r.text for r in emergencies] == emergency_wordings[:2]
+    first, second = (set(split_sentences(r.text.lower())) for r in emergencies)
+    assert not first & second  # no sentence said twice in the session
     assert all(r.emergency and r.resources for r in emergencies)
     assert ChatSession.objects.get(pk=session.pk).safety_mode is False
 
