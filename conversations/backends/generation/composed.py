@@ -12,7 +12,7 @@ listens to what this user said.
    self-harm thoughts, Ari stays with the thoughts instead (support kept on offer).
 4. What the user asked of Ari (advice, just to be heard, whether the feeling is normal) gets
    its answer between the validation and the move; advice is two small ideas for the user's
-   topic, offered as options (``advice.<topic>`` parts).
+   topic, offered as options (``advice.<topic>`` parts), asking which fits: the move waits.
 5. A situation the user discloses (``understanding/disclosures.yaml``: drinking or using to
    cope, losing one's home, sleepless nights and feeling unreal, being mistreated, someone else
    in danger, fear of losing control) is acknowledged by its own part instead of the move, once
@@ -186,6 +186,10 @@ class ComposedGenerator:
         if understood.request and answer is None:
             answer = pick("request", understood.request)
         chosen = [validation, *([answer] if answer else []), move]
+        if answer is not None and understood.request == "advice":
+            # The ideas end with their own question (which fits?): the flow's move waits a turn,
+            # so the reply asks one thing.
+            chosen = [validation, answer]
         if (
             answer is not None
             and understood.request == "resources"
