@@ -30,6 +30,7 @@ from ari_review.services import user_upsert
 from conversations.content.bank import split_sentences
 from conversations.models import ChatSession, Intent, RiskLevel
 from conversations.services.filter import text_has_safety_question
+from conversations.services.filter.cues import user_expresses_distress
 from conversations.services.safety_mode import SUGGESTED_SAFE, safety_question_answered
 
 ESCONV = Path(settings.BASE_DIR).parent / "shared" / "data" / "esconv_failed.json"
@@ -217,6 +218,13 @@ class Command(BaseCommand):
                     validated = _validates(intent, reply.text)
                     counts["validated"] += validated
                     counts["scored"] += 1
+                    # The measure: replies to a user in distress (a low or medium level,
+                    # or distress in the words); a plain "yes, let's do it" needs no validation.
+                    if reply.risk_level in (RiskLevel.LOW, RiskLevel.MEDIUM) or (
+                        user_expresses_distress(text)
+                    ):
+                        counts["distress_validated"] += validated
+                        counts["distress_scored"] += 1
                     if number == 0:
                         counts["first_validated"] += validated
                         counts["first_scored"] += 1
@@ -255,6 +263,7 @@ class Command(BaseCommand):
             "replies": counts["replies"],
             "first_reply_validation_rate": share("first_validated", "first_scored"),
             "validation_rate": share("validated", "scored"),
+            "validation_rate_replies_to_distress": share("distress_validated", "distress_scored"),
             "distinct_reply_ratio": share("distinct_texts", "replies"),
             "sessions_with_a_repeated_sentence": counts["sessions_with_repeat"],
             "repeated_sentences_per_session": share("repeated_sentences", "sessions"),

@@ -70,6 +70,9 @@ class Cue:
     feeling: str
     regex: re.Pattern
     negatable: bool = True
+    # A match is not counted when this pattern matches the words just before it, in the same
+    # clause ("I just want to feel lighter" is a wish, not relief).
+    unless_before: re.Pattern | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,9 @@ def _compile_cue(entry: dict, feelings: tuple[str, ...]) -> Cue:
         feeling=feeling,
         regex=re.compile("|".join(f"(?:{p})" for p in parts)),
         negatable=bool(entry.get("negatable", True)),
+        unless_before=re.compile(f"(?x:{entry['unless_before']})\\W*$", re.I)
+        if entry.get("unless_before")
+        else None,
     )
 
 
@@ -174,6 +180,10 @@ def _hits(cues: tuple[Cue, ...], text: str) -> list[CueHit]:
     for cue in cues:
         for match in cue.regex.finditer(text):
             if cue.negatable and _negated(text, match.start(), match.group(0)):
+                continue
+            if cue.unless_before is not None and cue.unless_before.search(
+                _CLAUSE_BREAK.split(text[max(0, match.start() - 80) : match.start()])[-1]
+            ):
                 continue
             found.append(CueHit(cue_id=cue.id, feeling=cue.feeling, start=match.start()))
             break

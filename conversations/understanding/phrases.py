@@ -43,7 +43,8 @@ _CLAUSE_SPLIT = re.compile(
     r"[.!?;\n]+|,\s*(?:and|but|so)\s+|\s+(?:and|but|so|because)\s+(?=i\b)", re.I
 )
 _LEADING = re.compile(
-    r"(?i)^(?:(?:so|well|honestly|basically|and|but|also|like|um+|uh+|ok(?:ay)?|hi|hey|hello|"
+    r"(?i)^(?:(?:so|well|honestly|basically|and|but|also|like|um+|uh+|ok(?:ay)?|"
+    r"(?:hi|hey|hello)(?:\s+there)?|"
     r"thanks|thank\s+you|thx|"
     r"ari|yeah|yes|no|just|that|maybe|because|cause)[,\s]+)+|^(?:i\s+(?:think|guess|feel\s+like|mean|just\s+feel\s+like)"
     r"\s+(?:that\s+)?)"
@@ -82,7 +83,10 @@ _BAD_START = re.compile(
 # sounds insane", "I don't know"): nothing of their situation to reflect.
 _NO_SITUATION = re.compile(
     r"(?i)^(?:i|we)\s+(?:(?:really|just|also|still|honestly|do|don'?t|do\s+not)\s+)*(?:hope|guess|"
-    r"suppose|know|think|mean|wonder|believe|understand)\b(?:\s+\S+){0,3}$"
+    r"suppose|know|think|mean|wonder|believe|understand)\b(?:\s+\S+){0,3}$|"
+    # A practice reported done ("I did it", "I've tried that"): no situation to reflect.
+    r"^(?:i|we)(?:'ve|\s+have)?\s+(?:(?:just|already|finally|actually|also)\s+)*"
+    r"(?:did|done|tried|finished|completed)\s+(?:it|that|this|them|the\s+\w+)\b[,.!]?(?:\s+\S+){0,2}$"
 )
 # A harsh judgement of oneself ("I always mess things up", "it's all my fault"): reflected as
 # what a part of the user believes, never stated back as a fact about them.

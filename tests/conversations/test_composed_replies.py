@@ -187,6 +187,9 @@ def test_closing_signals():
             "your dad yelled at you for an hour",
         ),
         ("I hope so.", None),
+        ("Hi there I'm feeling really sad.", None),  # only a feeling: named, not echoed
+        ("I did it. My shoulders feel looser.", "your shoulders feel looser"),
+        ("I just did it, twice over.", None),
         ("I know this sounds insane.", None),
         ("I'll keep working at it.", None),
         (
@@ -528,3 +531,20 @@ def test_a_disclosure_at_medium_gets_a_direct_question_instead_of_the_flows_move
         GenerationRequest(user_text="It still comes back.", history=(*history,), **request)
     )
     assert not any(part.startswith("r4-") for part in later.details["parts"])
+
+
+@pytest.mark.parametrize(
+    "text", ["Yes, let's do it.", "Not sure.", "Okay, that's enough for today, thank you."]
+)
+def test_a_plain_answer_gets_the_move_without_a_feeling_nobody_expressed(text):
+    history = [
+        ("user", "Can we talk about my week?"),
+        ("assistant", "Of course. Shall we look at it together?"),
+    ]
+    reply = _advice_reply(text, history)
+    mixed = {p.id for p in reply_bank().get("validation", "mixed")}
+    assert not mixed & set(reply.details["parts"])
+    assert reply.details["plain_answer"] is True
+    # Something that tells a feeling still gets its validation.
+    told = _advice_reply("Yes, but I'm honestly terrified of failing.", history)
+    assert told.details["opens_with"] == "validation" and told.details["plain_answer"] is False

@@ -215,6 +215,15 @@ class ComposedGenerator:
             # "Safe" after a disclosure of suicidal or self-harm thoughts: the thoughts are not
             # dropped for the flow's exercise; Ari stays with them and keeps support offered.
             chosen = [pick("safety_question", "answered_safe.disclosure") or validation]
+        if (
+            len(chosen) > 1
+            and chosen[0] is validation
+            and validation.key == "mixed"
+            and _plain_answer(request.user_text)
+        ):
+            # "Yes, let's do it", "Not sure", "That's all for today": no feeling to name, and a
+            # "mixed feelings" line would name one nobody expressed.
+            chosen = chosen[1:]
         if request.risk_level == "medium" and not answered:
             # Thoughts of suicide or self-harm disclosed: acknowledge them and ask about them
             # directly, instead of the flow's move (no exercise over a disclosure).
@@ -242,10 +251,22 @@ class ComposedGenerator:
                 # The reply's first part: a validation part lets the filter's validation-first
                 # rule stand (the part is an approved validation in words of its own).
                 "opens_with": chosen[0].slot,
+                # A plain answer needs no validation (the filter adds none before the move).
+                "plain_answer": chosen[0] is not validation and _plain_answer(request.user_text),
                 # The flow's move was not said: the step waits for the next turn.
                 "hold_flow": move not in chosen,
             },
         )
+
+
+def _plain_answer(text: str) -> bool:
+    """A short yes, no, not sure or goodbye that tells no feeling."""
+    from conversations.services.filter.cues import user_expresses_distress
+    from conversations.understanding.answers import user_wants_to_close
+
+    short = len((text or "").split()) <= 12
+    answers = user_wants_to_close(text) or answer_kind(text) is not Answer.CONTENT
+    return short and answers and not user_expresses_distress(text)
 
 
 def _earlier_topic(history: tuple[tuple[str, str], ...]) -> tuple[str, str] | None:

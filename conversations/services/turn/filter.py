@@ -43,8 +43,10 @@ def filter_reply(
         safety_answered=safety_question_answered([*history, ("user", user_text)]),
         used_validations=validations_used(text for role, text in history if role != "user"),
         # An approved opening needs no stock validation before it: the composed responder's
-        # validation part, or a fixed safety reply as the admin wrote it.
+        # validation part, its reply to a plain answer ("yes, let's do it"), or a fixed safety
+        # reply as the admin wrote it.
         opens_validated=turn.provenance.get("opens_with") == "validation"
+        or bool(turn.provenance.get("plain_answer"))
         or turn.provenance.get("backend") == "fixed",
     )
     turn.latency["filter"] = ms_since(start)
