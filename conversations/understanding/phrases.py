@@ -49,6 +49,11 @@ _LEADING = re.compile(
     r"ari|yeah|yes|no|just|that|maybe|because|cause)[,\s]+)+|^(?:i\s+(?:think|guess|feel\s+like|mean|just\s+feel\s+like)"
     r"\s+(?:that\s+)?)"
 )
+# A hedge at the end ("..., I guess", "you know") is not part of the situation; what is left
+# must still be about the user ("nothing specific, just in a sad place I guess" is not).
+_TRAILING_HEDGE = re.compile(
+    r"(?i)[,\s]+(?:i\s+(?:guess|think|suppose|mean|reckon)|you\s+know|lol|haha|tbh|honestly)\W*$"
+)
 # An intention or a promise ("I can try that") answers Ari; it is not the situation.
 _INTENTION = re.compile(
     r"(?i)^(?:(?:i|we)\s+(?:can|could|will|would|might|should|shall|may)\b|(?:i|we)'(?:ll|d)\b)"
@@ -136,6 +141,7 @@ def key_phrase(text: str) -> str | None:
         clause = " ".join((raw or "").split())
         while (stripped := _LEADING.sub("", clause, count=1).strip(" ,:-\"'")) != clause:
             clause = stripped
+        clause = _TRAILING_HEDGE.sub("", clause).strip(" ,:-\"'")
         words = clause.split()
         if not (MIN_WORDS <= len(words) <= MAX_WORDS):
             continue

@@ -187,6 +187,11 @@ def test_closing_signals():
             "your dad yelled at you for an hour",
         ),
         ("I hope so.", None),
+        ("Nothing specific, just in a very sad place I guess.", None),
+        (
+            "My flatmate moved out without telling me, I guess.",
+            "your flatmate moved out without telling you",
+        ),
         ("Hi there I'm feeling really sad.", None),  # only a feeling: named, not echoed
         ("I did it. My shoulders feel looser.", "your shoulders feel looser"),
         ("I just did it, twice over.", None),
