@@ -550,6 +550,7 @@ def test_a_plain_answer_gets_the_move_without_a_feeling_nobody_expressed(text):
     mixed = {p.id for p in reply_bank().get("validation", "mixed")}
     assert not mixed & set(reply.details["parts"])
     assert reply.details["plain_answer"] is True
-    # Something that tells a feeling still gets its validation.
-    told = _advice_reply("Yes, but I'm honestly terrified of failing.", history)
-    assert told.details["opens_with"] == "validation" and told.details["plain_answer"] is False
+    # Something that tells a feeling or a situation still gets its validation.
+    for told in ("Yes, but I'm honestly terrified of failing.", "Sure. My company is downsizing."):
+        reply = _advice_reply(told, history)
+        assert reply.details["opens_with"] == "validation" and not reply.details["plain_answer"]

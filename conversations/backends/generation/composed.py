@@ -260,13 +260,16 @@ class ComposedGenerator:
 
 
 def _plain_answer(text: str) -> bool:
-    """A short yes, no, not sure or goodbye that tells no feeling."""
+    """A short yes, no, not sure or goodbye that tells no feeling and no situation ("Sure.
+    Unfortunately, my company is downsizing." tells one)."""
     from conversations.services.filter.cues import user_expresses_distress
     from conversations.understanding.answers import user_wants_to_close
+    from conversations.understanding.phrases import key_phrase, topic_of
 
     short = len((text or "").split()) <= 12
     answers = user_wants_to_close(text) or answer_kind(text) is not Answer.CONTENT
-    return short and answers and not user_expresses_distress(text)
+    tells = key_phrase(text) is not None or topic_of(text) is not None
+    return short and answers and not tells and not user_expresses_distress(text)
 
 
 def _earlier_topic(history: tuple[tuple[str, str], ...]) -> tuple[str, str] | None:
