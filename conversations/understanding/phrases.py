@@ -56,7 +56,10 @@ _TRAILING_HEDGE = re.compile(
 )
 # An intention or a promise ("I can try that") answers Ari; it is not the situation.
 _INTENTION = re.compile(
-    r"(?i)^(?:(?:i|we)\s+(?:can|could|will|would|might|should|shall|may)\b|(?:i|we)'(?:ll|d)\b)"
+    r"(?i)^(?:(?:i|we)\s+(?:can|could|will|would|might|should|shall|may)\b|(?:i|we)'(?:ll|d)\b|"
+    # A need or a wish ("I need to rest more") is what the user wants, not what happened: a
+    # validation would make it the feeling's cause ("Because you need to rest more, ...").
+    r"(?:i|we)\s+(?:(?:really|just|probably|honestly)\s+)?(?:need|want|wish|hope)\s+to\b)"
 )
 _FIRST_PERSON = re.compile(r"(?i)\b(?:i|i'm|im|i've|i'd|i'll|my|me|we|our|us)\b")
 _ADDRESSES_ARI = re.compile(r"(?i)\b(?:you|your|yours|you're|ari)\b")

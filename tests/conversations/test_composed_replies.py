@@ -187,6 +187,7 @@ def test_closing_signals():
             "your dad yelled at you for an hour",
         ),
         ("I hope so.", None),
+        ("Honestly, I think I need to rest more.", None),
         ("Nothing specific, just in a very sad place I guess.", None),
         (
             "My flatmate moved out without telling me, I guess.",
