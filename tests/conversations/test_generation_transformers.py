@@ -14,6 +14,10 @@ from conversations.backends.generation.local_transformers import (
 )
 from tests.conversations.tiny_lm import CORPUS, build_tiny_lm, build_tiny_lora
 
+# An everyday greeting far below every threshold of the test models (the subject here is the
+# generator; "Hi Ari" sat on the linear test model's question threshold).
+GREETING = "Hello Ari, how are you?"
+
 
 @pytest.fixture(scope="module")
 def tiny_lm_dir(tmp_path_factory):
@@ -193,7 +197,7 @@ def test_chat_turn_with_the_transformers_backend(chat_ready, session, settings, 
     settings.ARI_GENERATOR = "transformers"
     settings.TRANSFORMERS_MODEL_DIR = str(tiny_lm_dir)
     settings.TRANSFORMERS_MAX_NEW_TOKENS = 6
-    reply = chat_turn_run(session=session, text="Hi Ari").reply
+    reply = chat_turn_run(session=session, text=GREETING).reply
 
     assert reply.provenance["backend"] == "transformers"
     assert reply.model_versions["generator"] == f"transformers:{tiny_lm_dir.name}"
@@ -209,7 +213,7 @@ def test_chat_turn_with_a_lora_adapter(chat_ready, session, settings, tiny_lm_di
     settings.TRANSFORMERS_MODEL_DIR = str(tiny_lm_dir)
     settings.TRANSFORMERS_ADAPTER_DIR = str(tiny_adapter[0])
     settings.TRANSFORMERS_MAX_NEW_TOKENS = 6
-    reply = chat_turn_run(session=session, text="Hi Ari").reply
+    reply = chat_turn_run(session=session, text=GREETING).reply
 
     assert reply.provenance["backend"] == "transformers"
     assert reply.provenance["model"] == f"{tiny_lm_dir.name}+tiny_lora"
@@ -226,13 +230,13 @@ def test_chat_turn_with_a_corrupt_adapter_falls_back_to_approved(
     settings.ARI_GENERATOR = "transformers"
     settings.TRANSFORMERS_MODEL_DIR = str(tiny_lm_dir)
     settings.TRANSFORMERS_ADAPTER_DIR = str(corrupt_adapter)
-    result = chat_turn_run(session=session, text="Hi Ari")
+    result = chat_turn_run(session=session, text=GREETING)
 
     assert result.reply.provenance["backend"] == "approved"
     assert result.reply.provenance["fallback_from"] == "transformers"
     assert result.reply.provenance["fallback_reason"] == "adapter_load_error"
     assert result.reply.model_versions["generator"].startswith("approved:")
-    assert Message.objects.filter(pk=result.user_message.pk, text="Hi Ari").exists()
+    assert Message.objects.filter(pk=result.user_message.pk, text=GREETING).exists()
 
 
 def test_one_backend_and_one_breaker_per_model_and_adapter(tiny_lm_dir, tiny_adapter, settings):

@@ -124,10 +124,12 @@ def test_misses_are_masked(tiny_models):
                 "stratum": "high",
             },
             {
+                # Labelled none on purpose: whatever the model reads, one of the two is a miss
+                # (it reads the plan high, or misses it), so the masking of misses is checked.
                 "id": "masked-2",
-                "text": "Call me on 415-555-0132 about the bake sale",
-                "expected": {"risk_level": "high", "category": "suicidal_ideation"},
-                "stratum": "high",
+                "text": "Call me on 415-555-0132, I have the pills here and tonight is the night",
+                "expected": {"risk_level": "none", "category": ""},
+                "stratum": "edge_case",
             },
         ],
         source="test",
@@ -138,7 +140,7 @@ def test_misses_are_masked(tiny_models):
         run_id=evaluation_run_create(frozen_set=frozen, model_version_id=version.pk).pk
     )
     misses = evaluation_run_misses(run=run)
-    assert misses, "the bake sale is not high risk, so at least one miss"
+    assert misses, "a plan labelled none is a miss unless the rope message is missed too"
     for miss in misses:
         assert "sam.jones@example.com" not in miss["text"]
         assert "415-555-0132" not in miss["text"]

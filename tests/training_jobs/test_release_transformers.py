@@ -19,6 +19,10 @@ from tests.conversations.tiny_lm import build_tiny_lm, build_tiny_lora
 from tests.training_jobs.releases import live_release_adopt, release_to, users_in_arms
 from training_jobs.releases.services import release_create
 
+# An everyday greeting far below every threshold of the test models (the subject here is the
+# generator; "Hi Ari" sat on the linear test model's question threshold).
+GREETING = "Hello Ari, how are you?"
+
 
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory):
@@ -79,7 +83,7 @@ def test_each_arm_is_served_its_releases_model_directory_and_adapter_sticky(
         for user in users:
             for _ in range(2):  # two sessions: the same arm, the same model
                 session = session_create(user=user, session_type="check_in")
-                reply = chat_turn_run(session=session, text="Hi Ari").reply
+                reply = chat_turn_run(session=session, text=GREETING).reply
                 assert reply.rollout_arm == arm
                 assert reply.provenance["backend"] == "transformers", reply.provenance
                 assert "fallback_from" not in reply.provenance
