@@ -5,10 +5,13 @@ Data files in ``conversations/content/reply_bank/*.jsonl``, one per writer, one 
 hold ``{phrase}``, the user's own clause turned to the second person, and ``{topic}``),
 ``move`` (key: ``<session type>.<flow step>``; may hold ``{topic}``), ``request`` (key: what
 the user asked of Ari, ``resources``, ``advice``, ``vent`` or ``normal``: the answer said before
-the move; may hold ``{topic}``), ``disclosure`` (key: a family of
-``understanding/disclosures.yaml``: the acknowledgement said instead of the move) and
-``safety_question`` (key: ``medium``). Loading checks every row and names the file and line of
-a bad one.
+the move; may hold ``{topic}``; ``advice.<topic>`` or ``advice.general``: two ideas for the
+topic, said instead of the move), ``disclosure`` (key: a family of
+``understanding/disclosures.yaml``: the acknowledgement said instead of the move;
+``<family>.unanswered``: Ari comes back once to a question the user left unanswered) and
+``safety_question`` (key: ``medium``). Optional ``when``: words of which one must be in what the
+user told for the part to fit (a part written for a sister is not said about a child). Loading
+checks every row and names the file and line of a bad one.
 """
 
 from __future__ import annotations
