@@ -21,7 +21,7 @@ import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 BANK_DIR = Path(__file__).with_name("reply_bank")
@@ -76,11 +76,13 @@ class Part:
     def placeholders(self) -> frozenset[str]:
         return frozenset(_PLACEHOLDER.findall(self.text))
 
+    @cached_property
+    def _when_regex(self) -> re.Pattern:
+        return re.compile(r"(?i)\b(?:" + "|".join(map(re.escape, self.when)) + ")")
+
     def fits(self, told: str) -> bool:
         """Does one of ``when``'s words begin a word of ``told``? (True when none are set.)"""
-        return not self.when or any(
-            re.search(rf"(?i)\b{re.escape(word)}", told) for word in self.when
-        )
+        return not self.when or bool(self._when_regex.search(told))
 
     def sentences(self, **values) -> list[str]:
         return split_sentences(self.text.format(**values))
@@ -118,17 +120,16 @@ def _check(row, where: str, move_keys: set[str] | None) -> Part:
         raise BankError(f"{where}: feeling {part.key!r} is not one of {list(FEELINGS)}")
     if part.slot == "move" and move_keys is not None and part.key not in move_keys:
         raise BankError(f"{where}: flow step {part.key!r} is not a step of any flow")
-    request, _, about = part.key.partition(".")
+    base, _, sub = part.key.partition(".")  # "advice.work", "someone_at_risk.unanswered"
     if part.slot == "request" and (
-        request not in REQUEST_KEYS or (about and (request, about) not in _advice_keys())
+        base not in REQUEST_KEYS or (sub and (base, sub) not in _advice_keys())
     ):
         raise BankError(
             f"{where}: request {part.key!r} is not one of {sorted(REQUEST_KEYS)}"
             " (advice may name a topic of topics.yaml or 'general': advice.work)"
         )
-    family, _, follow_up = part.key.partition(".")
     if part.slot == "disclosure" and (
-        family not in _disclosure_families() or follow_up not in ("", *DISCLOSURE_FOLLOW_UPS)
+        base not in _disclosure_families() or sub not in ("", *DISCLOSURE_FOLLOW_UPS)
     ):
         raise BankError(
             f"{where}: disclosure {part.key!r} is not one of {sorted(_disclosure_families())}"

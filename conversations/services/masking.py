@@ -36,20 +36,6 @@ def message_texts_masked(*, messages: Sequence[Message]) -> list[str]:
     return masks_stored(messages)
 
 
-def messages_mask_store(*, message_ids: Sequence[int]) -> int:
-    """Store the mask of each of these messages that has none with the current
-    ``MASKING_VERSION`` (safe to run twice: a stored mask is left alone). Returns how many were
-    masked now."""
-    stale = list(
-        Message.objects.filter(pk__in=message_ids)
-        .exclude(text_masked_version=MASKING_VERSION)
-        .only("id", "text", *MASK_FIELDS)
-        .order_by("pk")
-    )
-    message_texts_masked(messages=stale)
-    return len(stale)
-
-
 def messages_mask_sweep(*, window: timedelta = SWEEP_WINDOW, limit: int = SWEEP_LIMIT) -> int:
     """Store the masks of the messages of the last ``window`` that have none with the current
     ``MASKING_VERSION``, newest first, at most ``limit`` (read through the ``created_at``

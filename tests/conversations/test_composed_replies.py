@@ -299,18 +299,7 @@ def test_what_the_user_asks_of_ari(text, asked):
     ],
 )
 def test_what_the_user_asked_is_answered_before_the_move(text, asked):
-    reply = ComposedGenerator().generate(
-        GenerationRequest(
-            user_text=text,
-            session_type="check_in",
-            flow_step="mood",
-            persona="",
-            history=(),
-            preferences={},
-            previous_summary="",
-            risk_level="none",
-        )
-    )
+    reply = composed_reply(text, step="mood", risk_level="none")
     assert reply.details["request"] == asked
     if asked == "advice":  # ideas that ask which fits: the flow's move waits a turn
         (validation, answer), move = reply.details["parts"], None
@@ -324,18 +313,7 @@ def test_what_the_user_asked_is_answered_before_the_move(text, asked):
 
 
 def _advice_reply(text, history=()):
-    return ComposedGenerator().generate(
-        GenerationRequest(
-            user_text=text,
-            session_type="check_in",
-            flow_step="reflect",
-            persona="",
-            history=tuple(history),
-            preferences={},
-            previous_summary="",
-            risk_level="low",
-        )
-    )
+    return composed_reply(text, history, step="reflect", risk_level="low")
 
 
 @pytest.mark.parametrize(

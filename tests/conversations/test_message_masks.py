@@ -16,7 +16,7 @@ from django.utils import timezone
 from ari_review.privacy.masking import MASKING_VERSION, mask_text
 from conversations.models import Message
 from conversations.services import chat_turn_run, session_create
-from conversations.services.masking import messages_mask_store, messages_mask_sweep
+from conversations.services.masking import messages_mask_sweep
 from conversations.tasks import message_masks_sweep_task
 from evaluation.services.starter import starter_content_load
 from tests.conversations.conftest import FixedRisk
@@ -61,7 +61,6 @@ def test_the_sweep_stores_the_masks_of_recent_message_and_reply(celery_worker, e
     assert Message.objects.get(pk=old.user_message.pk).text_masked_version == 0
     # Safe to run twice: a stored mask is left alone.
     assert messages_mask_sweep() == 0
-    assert messages_mask_store(message_ids=[said.pk, reply.pk]) == 0
 
 
 def test_the_turn_itself_never_masks(enduser, eager_celery, django_capture_on_commit_callbacks):

@@ -215,12 +215,8 @@ class ComposedGenerator:
             # "Safe" after a disclosure of suicidal or self-harm thoughts: the thoughts are not
             # dropped for the flow's exercise; Ari stays with them and keeps support offered.
             chosen = [pick("safety_question", "answered_safe.disclosure") or validation]
-        if (
-            len(chosen) > 1
-            and chosen[0] is validation
-            and validation.key == "mixed"
-            and _plain_answer(request.user_text)
-        ):
+        plain = _plain_answer(request.user_text, told_something=bool(phrase or topic))
+        if len(chosen) > 1 and chosen[0] is validation and validation.key == "mixed" and plain:
             # "Yes, let's do it", "Not sure", "That's all for today": no feeling to name, and a
             # "mixed feelings" line would name one nobody expressed.
             chosen = chosen[1:]
@@ -252,24 +248,23 @@ class ComposedGenerator:
                 # rule stand (the part is an approved validation in words of its own).
                 "opens_with": chosen[0].slot,
                 # A plain answer needs no validation (the filter adds none before the move).
-                "plain_answer": chosen[0] is not validation and _plain_answer(request.user_text),
+                "plain_answer": chosen[0] is not validation and plain,
                 # The flow's move was not said: the step waits for the next turn.
                 "hold_flow": move not in chosen,
             },
         )
 
 
-def _plain_answer(text: str) -> bool:
-    """A short yes, no, not sure or goodbye that tells no feeling and no situation ("Sure.
-    Unfortunately, my company is downsizing." tells one)."""
+def _plain_answer(text: str, *, told_something: bool) -> bool:
+    """A short yes, no, not sure or goodbye that tells no feeling and no situation
+    (``told_something``: a key phrase or a topic was found, as in "Sure. Unfortunately, my
+    company is downsizing.")."""
     from conversations.services.filter.cues import user_expresses_distress
     from conversations.understanding.answers import user_wants_to_close
-    from conversations.understanding.phrases import key_phrase, topic_of
 
     short = len((text or "").split()) <= 12
     answers = user_wants_to_close(text) or answer_kind(text) is not Answer.CONTENT
-    tells = key_phrase(text) is not None or topic_of(text) is not None
-    return short and answers and not tells and not user_expresses_distress(text)
+    return short and answers and not told_something and not user_expresses_distress(text)
 
 
 def _earlier_topic(history: tuple[tuple[str, str], ...]) -> tuple[str, str] | None:
